@@ -1,0 +1,106 @@
+"""Command-line entry point: argparse, dispatch to `advisor.commands.*`, exit codes.
+
+Each subcommand lives in its own module under `advisor/commands/` exposing `HELP`,
+`add_arguments(parser)` and `run(args) -> int`; modules keep heavy imports inside `run`.
+With no subcommand the Textual app starts (the only place textual is imported from here).
+Must not import textual or httpx at module level.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+from collections.abc import Sequence
+
+from advisor import __version__
+from advisor.errors import EXIT_BAD_INPUT, AdvisorError
+
+COMMANDS = (
+    "quote",
+    "estimate",
+    "validate",
+    "floors",
+    "models",
+    "gpus",
+    "offerings",
+    "workloads",
+    "check",
+    "schema",
+    "config",
+    "calibrate",
+    "catalog",
+)
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports bad flags as one line and exit code 2 (no usage dump)."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise AdvisorError(f"{self.prog}: {message}", exit_code=EXIT_BAD_INPUT)
+
+
+def _available_commands() -> list[tuple[str, object]]:
+    found = []
+    for name in COMMANDS:
+        try:
+            module = importlib.import_module(f"advisor.commands.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"advisor.commands.{name}":
+                raise
+            continue
+        found.append((name, module))
+    return found
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="advisor",
+        description="Which GPU cluster to rent for serving an LLM, and its cost per million tokens.",
+        epilog="Run without a command to open the interactive app. Exit codes: 0 ok, "
+        "1 nothing feasible, 2 bad input, 3 bad catalog/profile.",
+    )
+    parser.add_argument("--version", action="version", version=f"advisor {__version__}")
+    parser.add_argument(
+        "--config",
+        metavar="PATH",
+        default=os.environ.get("ADVISOR_CONFIG"),
+        help="team config file (default: $ADVISOR_CONFIG, else advisor.toml found upward)",
+    )
+    parser.add_argument(
+        "--no-discover",
+        action="store_true",
+        help="ignore user and team config files; built-in data only",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for name, module in _available_commands():
+        child = sub.add_parser(name, help=module.HELP, description=module.HELP)  # type: ignore[attr-defined]
+        module.add_arguments(child)  # type: ignore[attr-defined]
+        child.set_defaults(_run=module.run)  # type: ignore[attr-defined]
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+        if args.command is None:
+            from advisor.tui import run_app  # textual only on this branch
+
+            return run_app(args)
+        return int(args._run(args))
+    except AdvisorError as err:
+        for line in err.lines():
+            print(f"advisor: {line}", file=sys.stderr)
+        return err.exit_code
+    except KeyboardInterrupt:
+        print("advisor: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,122 @@
+"""Inputs and results of the performance model: small frozen dataclasses of floats.
+
+This is the contract between the core and its callers (search, estimate, TUI). Fields may be
+added; none are renamed or removed without changing every caller. No I/O, pint, rich, textual.
+Units: bytes, bytes/s, FLOP/s, seconds, tokens.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class Layout:
+    """How one deployment is split: TP × PP GPUs per replica, EP for experts, DP replicas."""
+
+    tp: int = 1
+    pp: int = 1
+    ep: int = 1
+    replicas: int = 1
+
+    @property
+    def gpus_per_replica(self) -> int:
+        return self.tp * self.pp
+
+    @property
+    def gpus(self) -> int:
+        return self.tp * self.pp * self.replicas
+
+
+@dataclass(frozen=True, slots=True)
+class Precision:
+    """Weight format and KV-cache dtype, chosen independently (KV never changes silently)."""
+
+    weights: str = "bf16"
+    kv: str = "bf16"
+
+
+@dataclass(frozen=True, slots=True)
+class Fabric:
+    """The links one replica's GPUs use.
+
+    `intra_bytes_per_s` is per GPU per direction inside a fast group of `fast_group_gpus`;
+    beyond that group (but within a node) traffic falls back to `pcie_bytes_per_s`; between
+    nodes it uses `inter_bytes_per_s` per node per direction (0 when nodes cannot be joined).
+    """
+
+    intra_kind: str
+    intra_bytes_per_s: float
+    fast_group_gpus: int
+    gpus_per_node: int
+    pcie_bytes_per_s: float
+    nvls: bool = False
+    inter_kind: str = "none"
+    inter_bytes_per_s: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class Load:
+    """The traffic: prompt and completion lengths and either concurrency or request rate.
+
+    Neither given means max-throughput (offline) mode. `concurrency` and `rate` are totals for
+    the whole deployment (split evenly over replicas). `max_context` sizes the KV cache per
+    sequence; it defaults to isl + osl.
+    """
+
+    isl: int
+    osl: int
+    concurrency: int | None = None
+    rate: float | None = None
+    max_context: int | None = None
+
+    @property
+    def context(self) -> int:
+        return self.max_context if self.max_context is not None else self.isl + self.osl
+
+
+@dataclass(frozen=True, slots=True)
+class MemoryBreakdown:
+    """Memory per GPU of one replica, and what it means for capacity."""
+
+    weights_bytes_per_gpu: float
+    kv_bytes_per_token: float  # summed over the GPUs of one replica (replicated heads count twice)
+    kv_bytes_per_token_per_gpu: float  # on the most loaded GPU
+    workspace_bytes_per_gpu: float
+    usable_bytes_per_gpu: float  # memory × engine memory fraction
+    kv_capacity_tokens: int  # per replica, paged-block granular
+    kv_needed_bytes_per_gpu: float  # for the requested sequences at full context
+    max_sequences: int  # per replica at the requested context
+    fits: bool  # weights + workspace + KV for the requested load ≤ usable
+
+
+@dataclass(frozen=True, slots=True)
+class Interconnect:
+    """Tensor-parallel all-reduce traffic against the fabric."""
+
+    link_kind: str
+    allreduce_bytes_per_step: float  # per GPU, one decode step, all layers
+    comm_time_per_step_s: float
+    comm_share: float  # share of the decode step spent in all-reduce
+    required_bytes_per_s: float  # link bandwidth keeping comm_share under the target
+    available_bytes_per_s: float
+    target_share: float
+
+
+@dataclass(frozen=True, slots=True)
+class Estimate:
+    """What a well-run engine achieves for one model × accelerator × layout × load."""
+
+    memory: MemoryBreakdown
+    batch: int  # decode batch per replica
+    output_tokens_per_s: float  # whole deployment, all replicas
+    total_tokens_per_s: float  # input + output tokens/s, whole deployment
+    ttft_s: float
+    tpot_s: float
+    prefill_s: float  # one prompt's prefill time on an idle replica
+    decode_step_s: float
+    interconnect: Interconnect
+    bound: str  # "memory" | "compute" | "kv-capacity" | …: what limits throughput
+    factors: dict[str, float] = field(default_factory=dict)  # efficiency factors used
+    factor_source: str = ""
+    notes: tuple[str, ...] = ()

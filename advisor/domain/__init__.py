@@ -1,0 +1,27 @@
+"""Domain models (pydantic, frozen, extra='forbid'): what the files describe.
+
+Must not import pint at module level, textual, rich or httpx.
+"""
+
+from __future__ import annotations
+
+from advisor.domain.calibration import EfficiencyFactors, TenancyFactor
+from advisor.domain.common import normalize_name
+from advisor.domain.hardware import Accelerator
+from advisor.domain.model import AttentionLayers, Mla, ModelProfile, Moe
+from advisor.domain.offering import CommitmentPrice, Offering
+from advisor.domain.workload import WorkloadProfile
+
+__all__ = [
+    "Accelerator",
+    "AttentionLayers",
+    "CommitmentPrice",
+    "EfficiencyFactors",
+    "Mla",
+    "ModelProfile",
+    "Moe",
+    "Offering",
+    "TenancyFactor",
+    "WorkloadProfile",
+    "normalize_name",
+]

@@ -1,0 +1,60 @@
+"""Error types and exit codes shared by every layer. Imports nothing heavy.
+
+Exit codes are part of the public API:
+  0 success, 1 nothing feasible (search found no offering), 2 bad input (flags, request, a
+  file given on the command line), 3 bad catalog or profile (a file the tool discovered).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+EXIT_OK = 0
+EXIT_NOTHING_FEASIBLE = 1
+EXIT_BAD_INPUT = 2
+EXIT_BAD_CATALOG = 3
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One problem found in a file: where it is and what is wrong."""
+
+    file: str
+    line: int | None
+    key: str
+    message: str
+    suggestion: str | None = None
+
+    def render(self) -> str:
+        """`file:line: key: message (did you mean …)` on one line."""
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        key = f" {self.key}:" if self.key else ""
+        hint = f" (did you mean {self.suggestion!r}?)" if self.suggestion else ""
+        text = f"{where}:{key} {self.message}{hint}"
+        return " ".join(text.split())
+
+
+class AdvisorError(Exception):
+    """The one error type the tool raises for anything a user can fix.
+
+    `exit_code` is what the CLI exits with; `problems` holds every problem found when a file
+    was checked, so all of them are reported at once.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        exit_code: int = EXIT_BAD_INPUT,
+        problems: tuple[Problem, ...] = (),
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.exit_code = exit_code
+        self.problems = problems
+
+    def lines(self) -> list[str]:
+        """Every line to print on stderr, one per problem (or the message alone)."""
+        if self.problems:
+            return [p.render() for p in self.problems]
+        return [" ".join(self.message.split())]

@@ -1,0 +1,1 @@
+"""Quote exporters, one module per format (see issue 6)."""

@@ -1,0 +1,118 @@
+"""`World`: everything loaded and layered — accelerators, offerings, models, workloads,
+efficiency and tenancy factors, settings — with name resolution and provenance.
+
+Built by `advisor.config.load_world`; read by every command, the search and the TUI.
+Must not import textual, rich, httpx or pint.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+from advisor.domain import (
+    Accelerator,
+    EfficiencyFactors,
+    ModelProfile,
+    Offering,
+    TenancyFactor,
+    WorkloadProfile,
+    normalize_name,
+)
+from advisor.errors import EXIT_BAD_INPUT, AdvisorError
+
+T = TypeVar("T", Accelerator, ModelProfile, Offering, WorkloadProfile)
+
+
+@dataclass(frozen=True, slots=True)
+class Origin:
+    """Where one entry (or one file) came from."""
+
+    path: str  # file path, or URL for a remote catalog
+    layer: str  # "built-in" | "user" | "team" | "cli" | "remote"
+    sha256: str = ""
+    line: int | None = None
+    as_of: str = ""  # newest as-of date of the entries in the file (ISO)
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Defaults a team may set in its config (`[defaults]`); flags override them."""
+
+    currency: str = "USD"
+    engine: str = "vllm"
+    utilization: float = 0.5
+    term: str = "on-demand"
+    quote_validity_days: int = 30
+    comm_share_target: float = 0.10
+    engine_memory_fraction: float = 0.90
+    hours_per_month: float = 730.0
+    currency_rates: tuple[tuple[str, float], ...] = ()  # (code, USD per unit), e.g. ("EUR", 1.08)
+
+
+@dataclass(frozen=True)
+class World:
+    """The layered catalog. Dicts are keyed by id; later layers already replaced earlier ones."""
+
+    accelerators: dict[str, Accelerator]
+    offerings: dict[str, Offering]
+    models: dict[str, ModelProfile]
+    workloads: dict[str, WorkloadProfile]
+    efficiency: dict[str, EfficiencyFactors]
+    tenancy: dict[str, TenancyFactor]  # keyed by tenancy kind
+    settings: Settings = field(default_factory=Settings)
+    origins: dict[tuple[str, str], Origin] = field(default_factory=dict)  # (kind, id) -> origin
+    files: tuple[Origin, ...] = ()  # every file read, in load order
+    shadowed: tuple[tuple[str, str, Origin, Origin], ...] = ()  # (kind, id, old, new)
+    warnings: tuple[str, ...] = ()
+
+    def model(self, name: str) -> ModelProfile:
+        """Resolve a model by id or alias, case-insensitively."""
+        return _resolve(name, self.models, "model")
+
+    def accelerator(self, name: str) -> Accelerator:
+        """Resolve an accelerator by id or alias, case-insensitively."""
+        return _resolve(name, self.accelerators, "GPU")
+
+    def workload(self, name: str) -> WorkloadProfile:
+        """Resolve a workload preset by id or name."""
+        return _resolve(name, self.workloads, "workload preset")
+
+    def offering(self, name: str) -> Offering:
+        """Resolve an offering by id."""
+        return _resolve(name, self.offerings, "offering")
+
+    def origin(self, kind: str, entry_id: str) -> Origin | None:
+        return self.origins.get((kind, entry_id))
+
+    def layer_of(self, kind: str, entry_id: str) -> str:
+        origin = self.origins.get((kind, entry_id))
+        return origin.layer if origin else "built-in"
+
+
+def _names(entry: object) -> list[str]:
+    names = [entry.id]  # type: ignore[attr-defined]
+    for attr in ("name", "sku"):
+        value = getattr(entry, attr, None)
+        if value:
+            names.append(value)
+    names.extend(getattr(entry, "aliases", ()))
+    return names
+
+
+def _resolve(name: str, table: dict[str, T], what: str) -> T:
+    if name in table:
+        return table[name]
+    key = normalize_name(name)
+    index: dict[str, T] = {}
+    for entry in table.values():
+        for alias in _names(entry):
+            index.setdefault(normalize_name(alias), entry)
+    if key in index:
+        return index[key]
+    close = difflib.get_close_matches(key, list(index), n=1, cutoff=0.6)
+    hint = ""
+    if close:
+        hint = f" (did you mean {index[close[0]].id!r}?)"  # type: ignore[attr-defined]
+    raise AdvisorError(f"unknown {what} {name!r}{hint}", exit_code=EXIT_BAD_INPUT)

@@ -1,0 +1,1 @@
+"""Built-in catalogs (accelerators and offerings), shipped as package data `advisor.catalogs`."""

@@ -1,0 +1,1 @@
+"""Built-in profiles (models, workload presets, efficiency factors), shipped as `advisor.profiles`."""
