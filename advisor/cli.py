@@ -73,6 +73,13 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="ignore user and team config files; built-in data only",
     )
+    parser.add_argument(
+        "--offline",
+        action="store_true",
+        default=os.environ.get("ADVISOR_OFFLINE", "") not in ("", "0"),
+        help="never use the network: remote catalogs come from the cache or are skipped "
+        "(default: $ADVISOR_OFFLINE)",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name, module in _available_commands():
         child = sub.add_parser(name, help=module.HELP, description=module.HELP)  # type: ignore[attr-defined]
