@@ -34,6 +34,7 @@ class Origin:
     sha256: str = ""
     line: int | None = None
     as_of: str = ""  # newest as-of date of the entries in the file (ISO)
+    role: str = "data"  # "data" (catalog/profile file) | "config" (advisor.toml, pyproject)
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,14 +102,30 @@ def _names(entry: object) -> list[str]:
     return names
 
 
-def _resolve(name: str, table: dict[str, T], what: str) -> T:
-    if name in table:
-        return table[name]
-    key = normalize_name(name)
+# Alias index per table, built on first lookup. Keyed by the dict's id and kept alive with it
+# (tables are never mutated after the World is built), so lookups stay O(1).
+_INDEX_CACHE: dict[int, tuple[dict, dict]] = {}
+
+
+def _alias_index(table: dict[str, T]) -> dict[str, T]:
+    cached = _INDEX_CACHE.get(id(table))
+    if cached is not None and cached[0] is table:
+        return cached[1]
     index: dict[str, T] = {}
     for entry in table.values():
         for alias in _names(entry):
             index.setdefault(normalize_name(alias), entry)
+    if len(_INDEX_CACHE) > 64:  # many short-lived Worlds (tests): keep the cache bounded
+        _INDEX_CACHE.clear()
+    _INDEX_CACHE[id(table)] = (table, index)
+    return index
+
+
+def _resolve(name: str, table: dict[str, T], what: str) -> T:
+    if name in table:
+        return table[name]
+    key = normalize_name(name)
+    index = _alias_index(table)
     if key in index:
         return index[key]
     close = difflib.get_close_matches(key, list(index), n=1, cutoff=0.6)

@@ -1,0 +1,40 @@
+"""`advisor gpus`: list the accelerators (built-in and team), as a table, JSON or CSV."""
+
+from __future__ import annotations
+
+import argparse
+
+HELP = "list accelerators (GPUs) with memory, bandwidth and compute"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from advisor.console import add_format_argument
+
+    parser.add_argument("--vendor", help="only this vendor (NVIDIA, AMD, Intel)")
+    add_format_argument(parser)
+
+
+def run(args: argparse.Namespace) -> int:
+    from advisor.commands._listing import entry_records
+    from advisor.config import world_from_args
+    from advisor.console import Column, gb_per_s, gib, render, tb_per_s, tflops
+
+    world = world_from_args(args)
+    chosen = [a for a in world.accelerators.values()
+              if not args.vendor or a.vendor.lower() == args.vendor.lower()]
+    records = entry_records(world, "accelerator", chosen)
+
+    def flops(dtype: str):
+        return lambda r: tflops(r["dense_flops_per_s"].get(dtype))
+
+    columns = [
+        Column("id", "id"), Column("name", "name"), Column("vendor", "vendor"),
+        Column("memory", lambda r: gib(r["memory_bytes"]), "right"),
+        Column("HBM", lambda r: tb_per_s(r["hbm_bytes_per_s"]), "right"),
+        Column("BF16", flops("bf16"), "right"), Column("FP8", flops("fp8"), "right"),
+        Column("link", lambda r: f"{r['link_kind']} {gb_per_s(r['link_bytes_per_s'])}"),
+        Column("TDP", lambda r: f"{r['tdp_watts']:.0f} W", "right"),
+        Column("layer", "layer"),
+    ]
+    render(records, columns, args.format, title=f"{len(records)} accelerators")
+    return 0

@@ -1,0 +1,38 @@
+"""`advisor models`: list the model profiles (built-in and team), as a table, JSON or CSV."""
+
+from __future__ import annotations
+
+import argparse
+
+HELP = "list model profiles with size, shape, context and aliases"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from advisor.console import add_format_argument
+
+    parser.add_argument("--family", help="only this model family (llama, qwen, deepseek …)")
+    add_format_argument(parser)
+
+
+def run(args: argparse.Namespace) -> int:
+    from advisor.commands._listing import entry_records
+    from advisor.config import world_from_args
+    from advisor.console import Column, billions, render
+
+    world = world_from_args(args)
+    chosen = [m for m in world.models.values()
+              if not args.family or m.family == args.family.lower()]
+    records = entry_records(world, "model", chosen)
+    columns = [
+        Column("id", "id"), Column("name", "name"),
+        Column("params", lambda r: billions(r["total_params"]), "right"),
+        Column("active", lambda r: billions(r["active_params"] or r["total_params"]), "right"),
+        Column("layers", "layers", "right"),
+        Column("attention", lambda r: "+".join(sorted({a["kind"] for a in r["attention"]}))),
+        Column("moe", lambda r: f"{r['moe']['experts_per_token']}/{r['moe']['experts']}" if r["moe"] else ""),
+        Column("context", lambda r: f"{r['max_context']:,}", "right"),
+        Column("aliases", lambda r: ", ".join(r["aliases"][:3]) + (" …" if len(r["aliases"]) > 3 else "")),
+        Column("layer", "layer"),
+    ]
+    render(records, columns, args.format, title=f"{len(records)} models")
+    return 0

@@ -1,0 +1,50 @@
+"""`advisor offerings`: list rentable offerings with filters, as a table, JSON or CSV."""
+
+from __future__ import annotations
+
+import argparse
+
+HELP = "list offerings (provider, GPUs, fabric, tenancy, price) with filters"
+TENANCIES = ("bare-metal", "vm", "vgpu", "container")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from advisor.console import add_format_argument
+
+    parser.add_argument("--provider", help="only this provider (case-insensitive)")
+    parser.add_argument("--gpu", help="only this accelerator (id or any alias, e.g. H100)")
+    parser.add_argument("--tenancy", choices=TENANCIES, help="only this tenancy kind")
+    parser.add_argument("--region", help="only offerings sold in a region containing this text")
+    add_format_argument(parser)
+
+
+def run(args: argparse.Namespace) -> int:
+    from advisor.commands._listing import entry_records
+    from advisor.config import world_from_args
+    from advisor.console import Column, gb_per_s, per_hour, render
+    from advisor.domain import normalize_name
+
+    world = world_from_args(args)
+    gpu_id = world.accelerator(args.gpu).id if args.gpu else None
+    provider = normalize_name(args.provider) if args.provider else None
+    region = args.region.lower() if args.region else None
+    chosen = [
+        o for o in world.offerings.values()
+        if (provider is None or normalize_name(o.provider) == provider)
+        and (gpu_id is None or o.accelerator == gpu_id)
+        and (args.tenancy is None or o.tenancy == args.tenancy)
+        and (region is None or any(region in r.lower() for r in o.regions))
+    ]
+    records = entry_records(world, "offering", chosen)
+    columns = [
+        Column("id", "id"), Column("provider", "provider"), Column("gpu", "accelerator"),
+        Column("GPUs", "gpus_per_node", "right"),
+        Column("intra", lambda r: f"{r['intra_fabric']} {gb_per_s(r['intra_bytes_per_s'])}"),
+        Column("inter", lambda r: "—" if r["inter_fabric"] == "none"
+               else f"{r['inter_fabric']} {gb_per_s(r['inter_bytes_per_s'])}"),
+        Column("tenancy", "tenancy"),
+        Column("price", lambda r: per_hour(r["price_per_node_hour"], r["currency"]), "right"),
+        Column("as of", "as_of"), Column("layer", "layer"),
+    ]
+    render(records, columns, args.format, title=f"{len(records)} offerings")
+    return 0

@@ -1,0 +1,327 @@
+"""Config discovery and layering: built-in < user < team < `--config` < command-line flags.
+
+`load_world` reads the built-in package data, then (unless `discover=False`) the user config
+dir and the team config found by walking up from the current directory, then an explicit
+config file, and merges entries by id: a later layer shadows an earlier one, recorded in
+`World.shadowed` and `World.origins`. Within one layer a duplicate id is a problem naming both
+places. Remote catalogs declared by a config load from the local cache (via `advisor.remote_sync`,
+imported lazily; the network only with `offline=False`) just below that config's own files.
+
+Exit codes: a bad built-in, user or discovered team file is 3; a bad `--config` file (or a file
+it lists) is 2. Must not import textual, rich, httpx or pint.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from advisor.errors import EXIT_BAD_CATALOG, EXIT_BAD_INPUT, AdvisorError, Problem
+from advisor.loaders import LoadedFile, load_catalog_bytes, load_catalog_file
+from advisor.paths import PYPROJECT, USER_CONFIG_NAME, USER_DATA_DIRS, builtin_files, find_team_config, user_config_dir
+from advisor.teamconfig import Defaults, RemoteCatalog, TeamConfig, read_config
+from advisor.tomlsafe import raise_problems
+from advisor.world import Origin, Settings, World
+
+MAX_FILES_PER_FOLDER = 500
+
+
+@dataclass
+class Layer:
+    """Files of one layer in load order, and the problems found while reading them."""
+
+    name: str  # "built-in" | "user" | "team" | "cli" | "remote"
+    exit_code: int
+    files: list[LoadedFile] = field(default_factory=list)
+    configs: list[Origin] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    defaults: Defaults | None = None
+
+    def add(self, loaded: LoadedFile) -> None:
+        self.files.append(loaded)
+        self.problems.extend(loaded.problems)
+
+
+def load_world(
+    config_path: str | None = None, *, discover: bool = True, cwd: Path | None = None,
+    offline: bool = True,
+) -> World:
+    """Load and layer everything. Raises AdvisorError (exit 3 or 2) listing every problem.
+
+    `config_path` is an explicit config file (`--config` / $ADVISOR_CONFIG, the caller reads the
+    variable); `discover=False` skips the user config dir and the team config search.
+    `offline=False` lets remote catalogs that are due be revalidated over the network.
+    """
+    warnings: list[str] = []
+    layers = [builtin_layer()]
+    if discover:
+        layers.extend(user_layers(warnings, offline))
+        team = find_team_config(cwd or Path.cwd())
+        if team is not None:
+            layers.extend(config_layers(team, "team", EXIT_BAD_CATALOG, warnings, offline=offline))
+    if config_path:
+        path = Path(config_path).expanduser()
+        if not path.is_file():
+            raise AdvisorError(f"{config_path}: config file not found", exit_code=EXIT_BAD_INPUT)
+        layers.extend(config_layers(path, "cli", EXIT_BAD_INPUT, warnings, offline=offline))
+    for layer in layers:
+        raise_problems(layer.problems, layer.exit_code)
+    world, problems = merge_layers(layers, warnings)
+    for exit_code in sorted({code for code, _ in problems}, reverse=True):
+        raise_problems([p for code, p in problems if code == exit_code], exit_code)
+    return world
+
+
+def world_from_args(args: argparse.Namespace) -> World:
+    """The World for a command: honours `--config` (or $ADVISOR_CONFIG), `--no-discover` and
+    `--offline`; prints the World's warnings (e.g. a stale remote catalog) on stderr."""
+    world = load_world(getattr(args, "config", None), discover=not getattr(args, "no_discover", False),
+                       offline=bool(getattr(args, "offline", False)))
+    for warning in world.warnings:
+        print(f"advisor: warning: {warning}", file=sys.stderr)
+    return world
+
+
+# -- layers --------------------------------------------------------------------------------
+
+def builtin_layer() -> Layer:
+    """The shipped catalogs and profiles, read from package data."""
+    layer = Layer("built-in", EXIT_BAD_CATALOG)
+    for item in builtin_files():
+        layer.add(load_catalog_bytes(item.read_bytes(), item.path))
+    return layer
+
+
+def user_layers(warnings: list[str], offline: bool = True) -> list[Layer]:
+    """The user config dir: its advisor.toml (if any) and its catalogs/profiles/calibrations."""
+    directory = user_config_dir()
+    config = directory / USER_CONFIG_NAME
+    implicit = [directory / name for name in USER_DATA_DIRS if (directory / name).is_dir()]
+    if config.is_file():
+        return config_layers(config, "user", EXIT_BAD_CATALOG, warnings, implicit, offline=offline)
+    if not implicit:
+        return []
+    layer = Layer("user", EXIT_BAD_CATALOG)
+    for folder in implicit:
+        _add_path(layer, folder, None)
+    return [layer]
+
+
+def config_layers(
+    path: Path, name: str, exit_code: int, warnings: list[str], implicit: list[Path] | None = None,
+    *, offline: bool = True,
+) -> list[Layer]:
+    """A config file's layer (its listed files) preceded by its remote catalogs, if any."""
+    layer = Layer(name, exit_code)
+    read = read_config(path)
+    layer.problems.extend(read.problems)
+    sha = read.parsed.sha256 if read.parsed else ""
+    layer.configs.append(Origin(str(path), name, sha, role="config"))
+    config = read.config or read.partial  # an invalid config's valid sections still load
+    if config is None:
+        return [layer]
+    layer.defaults = config.defaults
+    listed: set[Path] = set()
+    for section, index, text in config.data_paths():
+        target = (path.parent / text).expanduser()
+        listed.add(target.resolve())
+        line = read.parsed.line_of((*read.base, section, index)) if read.parsed else None
+        _add_path(layer, target, Problem(str(path), line, f"{section}[{index}]",
+                                         f"no such file or folder: {target}"))
+    for folder in implicit or []:
+        if folder.resolve() not in listed:
+            _add_path(layer, folder, None)
+    remote = remote_layer(config.remote, path, exit_code, warnings, offline) if read.config else None
+    return [remote, layer] if remote else [layer]
+
+
+def _add_path(layer: Layer, target: Path, missing: Problem | None) -> None:
+    if target.is_dir():
+        files = sorted(p for p in target.glob("*.toml") if p.is_file())
+        if len(files) > MAX_FILES_PER_FOLDER:
+            layer.problems.append(Problem(str(target), None, "", f"more than {MAX_FILES_PER_FOLDER} .toml files"))
+            return
+        for file in files:
+            layer.add(load_catalog_file(file))
+    elif target.is_file():
+        layer.add(load_catalog_file(target))
+    elif missing is not None:
+        layer.problems.append(missing)
+
+
+def remote_layer(
+    remotes: tuple[RemoteCatalog, ...], config: Path, exit_code: int, warnings: list[str],
+    offline: bool = True,
+) -> Layer | None:
+    """Cached copies of a config's remote catalogs; the network only when `offline` is False
+    and a copy is due for revalidation (or missing).
+
+    Hook: `advisor.remote_sync.sync_all(specs, offline=...)` (imported only when a config has
+    `[[remote]]` entries, so the headless path stays light) returns one result per spec with
+    `.loaded` (a validated LoadedFile whose path is the URL, or None) and `.warning`.
+    """
+    if not remotes:
+        return None
+    try:
+        from advisor import remote_sync  # noqa: PLC0415 - lazy on purpose
+    except ModuleNotFoundError as exc:
+        if exc.name != "advisor.remote_sync":
+            raise
+        warnings.append(f"{config}: {len(remotes)} remote catalog(s) skipped: remote support missing")
+        return None
+    from advisor.remote_cache import normalize_sha256, parse_interval_s
+
+    specs = [remote_sync.RemoteSpec(url=r.url, sha256=normalize_sha256(r.sha256) if r.sha256 else "",
+                                    refresh_s=parse_interval_s(r.refresh), configured_in=str(config))
+             for r in remotes]
+    layer = Layer("remote", exit_code)
+    for result in remote_sync.sync_all(specs, offline=offline):
+        if result.warning:
+            warnings.append(result.warning)
+        if result.loaded is not None:
+            layer.add(result.loaded)
+    return layer
+
+
+# -- merging -------------------------------------------------------------------------------
+
+_TABLES = {
+    "accelerator": "accelerators", "offering": "offerings", "model": "models",
+    "workload": "workloads", "efficiency": "efficiency", "tenancy": "tenancy",
+}
+
+
+def merge_layers(layers: list[Layer], warnings: list[str] | None = None) -> tuple[World, list[tuple[int, Problem]]]:
+    """Merge layers by id into a World; problems (with their exit codes) are returned."""
+    tables: dict[str, dict] = {kind: {} for kind in _TABLES}
+    origins: dict[tuple[str, str], Origin] = {}
+    files: list[Origin] = []
+    shadowed: list[tuple[str, str, Origin, Origin]] = []
+    problems: list[tuple[int, Problem]] = []
+    settings = Settings()
+    owner: dict[tuple[str, str], int] = {}  # (kind, id) -> index of the layer that set it
+    for layer_index, layer in enumerate(layers):
+        files.extend(layer.configs)
+        if layer.defaults is not None:
+            settings = layer.defaults.apply(settings)
+        for loaded in layer.files:
+            shown = loaded.path  # a URL for remote catalogs
+            files.append(Origin(shown, layer.name, loaded.sha256, None, loaded.as_of))
+            for entry in loaded.entries:
+                key = (entry.kind, entry.id)
+                new = Origin(shown, layer.name, loaded.sha256, entry.line, loaded.as_of)
+                old = origins.get(key)
+                if old is not None and owner[key] == layer_index:
+                    problems.append((layer.exit_code, Problem(
+                        shown, entry.line, f"{entry.kind}.id",
+                        f"duplicate id {entry.id!r} in the {layer.name} layer "
+                        f"(also at {old.path}:{old.line or '?'})")))
+                    continue
+                if old is not None:
+                    shadowed.append((entry.kind, entry.id, old, new))
+                tables[entry.kind][entry.id] = entry.value
+                origins[key] = new
+                owner[key] = layer_index
+    world = World(
+        accelerators=tables["accelerator"], offerings=tables["offering"], models=tables["model"],
+        workloads=tables["workload"], efficiency=tables["efficiency"], tenancy=tables["tenancy"],
+        settings=settings, origins=origins, files=tuple(files), shadowed=tuple(shadowed),
+        warnings=tuple(warnings or ()),
+    )
+    codes = {layer.name: layer.exit_code for layer in layers}
+    problems.extend((codes.get(p_layer, EXIT_BAD_INPUT), p) for p_layer, p in reference_problems(world))
+    return world, problems
+
+
+def reference_problems(world: World) -> list[tuple[str, Problem]]:
+    """Entries naming an accelerator or offering that is not loaded: (layer, problem)."""
+    from advisor.tomlsafe import suggest
+
+    found = []
+    checks = [("offering", o.id, "accelerator", o.accelerator, world.accelerators)
+              for o in world.offerings.values()]
+    for e in world.efficiency.values():
+        if e.gpu is not None:
+            checks.append(("efficiency", e.id, "gpu", e.gpu, world.accelerators))
+        if e.offering is not None:
+            checks.append(("efficiency", e.id, "offering", e.offering, world.offerings))
+    for kind, entry_id, key, ref, table in checks:
+        if ref in table:
+            continue
+        origin = world.origins.get((kind, entry_id)) or Origin("?", "built-in")
+        what = "accelerator" if table is world.accelerators else "offering"
+        found.append((origin.layer, Problem(origin.path, origin.line, f"{kind}.{key}",
+                                            f"unknown {what} {ref!r}", suggest(ref, table))))
+    return found
+
+
+
+# -- advisor check -------------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class CheckReport:
+    """What `advisor check` found: files read, entries per kind, and every problem."""
+
+    files: tuple[str, ...]
+    counts: dict[str, int]
+    problems: tuple[Problem, ...]
+
+
+def check_paths(paths: list[Path]) -> CheckReport:
+    """Validate team files (catalogs, profiles, config files, folders of them) all at once.
+
+    Each file is checked alone, then together: duplicate ids among the given files, and
+    references to accelerators/offerings that neither they nor the built-ins define.
+    """
+    warnings: list[str] = []
+    given = Layer("cli", EXIT_BAD_INPUT)
+    layers = [builtin_layer(), given]
+    for path in paths:
+        if not path.exists():
+            given.problems.append(Problem(str(path), None, "", "no such file or folder"))
+        elif path.is_dir():
+            for child in sorted(path.glob("*.toml"))[:MAX_FILES_PER_FOLDER]:
+                if child.name != PYPROJECT or child == find_team_config(path):
+                    layers.extend(_check_one(child, given, warnings))
+        else:
+            layers.extend(_check_one(path, given, warnings))
+    world, merged = merge_layers(layers, warnings)
+    problems = [p for layer in layers[1:] for p in layer.problems]
+    problems.extend(p for _, p in merged if not _is_builtin(p, layers[0]))
+    files = tuple(o.path for o in world.files if o.layer != "built-in")
+    counts: dict[str, int] = {}
+    for layer in layers[1:]:
+        for loaded in layer.files:
+            for entry in loaded.entries:
+                counts[entry.kind] = counts.get(entry.kind, 0) + 1
+    return CheckReport(files, counts, tuple(problems))
+
+
+def _check_one(path: Path, given: Layer, warnings: list[str]) -> list[Layer]:
+    if is_config_file(path):
+        return config_layers(path, "cli", EXIT_BAD_INPUT, warnings)
+    given.add(load_catalog_file(path))
+    return []
+
+
+def _is_builtin(problem: Problem, builtin: Layer) -> bool:
+    return any(problem.file == loaded.path for loaded in builtin.files)
+
+
+def is_config_file(path: Path) -> bool:
+    """A config by name (advisor.toml, .advisor.toml, pyproject.toml) or by its top-level keys."""
+    from advisor.paths import PYPROJECT, TEAM_CONFIG_NAMES
+    from advisor.tomlsafe import read_file_bytes, read_toml
+
+    if path.name in TEAM_CONFIG_NAMES or path.name == PYPROJECT:
+        return True
+    data, _ = read_file_bytes(path)
+    parsed = read_toml(data, str(path))[0] if data is not None else None
+    if parsed is None or not parsed.data:
+        return False
+    from advisor.loaders import KINDS
+
+    keys = set(parsed.data)
+    return bool(keys & set(TeamConfig.model_fields)) and not keys & set(KINDS)

@@ -1,0 +1,282 @@
+"""Catalog and profile files: a parsed TOML document to validated domain entries, every problem.
+
+Owns the file format (top-level arrays of tables named `accelerator`, `offering`, `model`,
+`workload`, `efficiency`, `tenancy`), pydantic validation of each entry, mapping each pydantic
+error back to `file:line: key: message (did you mean …)`, and duplicate ids within one file.
+Safe reading (size, encoding, depth) is `advisor.tomlsafe`; layering is `advisor.config`.
+Must not import textual, rich or httpx; pint arrives only through `advisor.units` when a unit
+string is validated.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, get_args
+
+from pydantic import BaseModel, ValidationError
+
+from advisor.domain import (
+    Accelerator,
+    EfficiencyFactors,
+    ModelProfile,
+    Offering,
+    TenancyFactor,
+    WorkloadProfile,
+)
+from advisor.errors import Problem
+from advisor.tomlpos import KeyPath, header_lines
+from advisor.tomlsafe import ParsedToml, dotted, read_file_bytes, read_toml, suggest
+
+KINDS: dict[str, type[BaseModel]] = {
+    "accelerator": Accelerator,
+    "offering": Offering,
+    "model": ModelProfile,
+    "workload": WorkloadProfile,
+    "efficiency": EfficiencyFactors,
+    "tenancy": TenancyFactor,
+}
+ID_FIELD = {"tenancy": "tenancy"}  # every other kind is keyed by `id`
+MAX_PROBLEMS = 200  # per file: enough to fix a file, bounded for hostile input
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One validated entry and the line its table starts on."""
+
+    kind: str
+    id: str
+    value: BaseModel
+    line: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class LoadedFile:
+    """What one catalog file yielded: entries in file order, and every problem found."""
+
+    path: str
+    sha256: str
+    entries: tuple[Entry, ...]
+    problems: tuple[Problem, ...]
+    as_of: str = ""  # newest `as_of` among the entries, ISO date
+
+
+def entry_id(kind: str, value: BaseModel) -> str:
+    """The id an entry is keyed and shadowed by."""
+    return str(getattr(value, ID_FIELD.get(kind, "id")))
+
+
+def load_catalog_bytes(data: bytes, path: str) -> LoadedFile:
+    """Validate one catalog/profile file's bytes; problems are collected, not raised."""
+    parsed, problems = read_toml(data, path)
+    if parsed is None:
+        return LoadedFile(path, hashlib.sha256(data).hexdigest(), (), tuple(problems))
+    entries, problems = catalog_entries(parsed)
+    newest = max((str(getattr(e.value, "as_of", "") or "") for e in entries), default="")
+    return LoadedFile(path, parsed.sha256, tuple(entries), tuple(problems[:MAX_PROBLEMS]), newest)
+
+
+def load_catalog_file(path: Path) -> LoadedFile:
+    """Read and validate one catalog/profile file from disk."""
+    data, problem = read_file_bytes(path)
+    if data is None:
+        return LoadedFile(str(path), "", (), (problem,) if problem else ())
+    return load_catalog_bytes(data, str(path))
+
+
+# -- the document --------------------------------------------------------------------------
+
+def catalog_entries(parsed: ParsedToml) -> tuple[list[Entry], list[Problem]]:
+    """Every valid entry of a parsed catalog file, and a problem for everything else."""
+    problems = _top_level_problems(parsed)
+    entries: list[Entry] = []
+    headers = header_lines(parsed.text, KINDS)
+    for kind, model in KINDS.items():
+        items = parsed.data.get(kind)
+        if not isinstance(items, list):
+            continue
+        lines = headers[kind] if len(headers[kind]) == len(items) else None
+        for index, item in enumerate(items):
+            line = lines[index] if lines else parsed.line_of((kind, index))
+            entry = _validate(parsed, kind, index, item, model, line, problems)
+            if entry is not None:
+                entries.append(entry)
+    entries, duplicates = _without_duplicates(parsed.path, entries)
+    problems.extend(duplicates)
+    problems.sort(key=lambda p: p.line or 0)
+    if not entries and not problems:
+        problems.append(Problem(parsed.path, None, "", "file defines no entries "
+                                f"(expected [[{']], [['.join(KINDS)}]] tables)"))
+    return entries, problems
+
+
+def _top_level_problems(parsed: ParsedToml) -> list[Problem]:
+    problems = []
+    for key, value in parsed.data.items():
+        if key not in KINDS:
+            hint = suggest(key, KINDS) or suggest(key.rstrip("s"), KINDS)
+            problems.append(parsed.problem((key,), "unknown top-level table", hint))
+        elif not isinstance(value, list):
+            problems.append(parsed.problem((key,), f"must be an array of tables: write [[{key}]]"))
+    return problems
+
+
+def _validate(
+    parsed: ParsedToml, kind: str, index: int, item: Any, model: type[BaseModel],
+    line: int | None, problems: list[Problem],
+) -> Entry | None:
+    base: KeyPath = (kind, index)
+    if not isinstance(item, dict):
+        problems.append(parsed.problem(base, f"each {kind} must be a table"))
+        return None
+    item, early = _pre_split_price(parsed, kind, base, item)
+    early.extend(_boolean_problems(parsed, model, item, base, kind))
+    problems.extend(early)
+    try:
+        value = model.model_validate(item)
+    except ValidationError as exc:
+        problems.extend(pydantic_problems(parsed, exc, base, model))
+        return None
+    except (RecursionError, OverflowError, ValueError, TypeError) as exc:
+        problems.append(Problem(parsed.path, line, kind, f"invalid entry: {exc}"))
+        return None
+    return None if early else Entry(kind, entry_id(kind, value), value, line)
+
+
+def _pre_split_price(
+    parsed: ParsedToml, kind: str, base: KeyPath, item: dict[str, Any],
+) -> tuple[dict[str, Any], list[Problem]]:
+    """Parse a string price here, so its error points at its own line, not the table's.
+
+    The domain model parses it in a before-validator whose errors have no location. On error
+    the price is replaced by a valid stand-in so the entry's other problems are still reported.
+    """
+    raw = item.get("price_per_node_hour")
+    if kind != "offering" or not isinstance(raw, str):
+        return item, []
+    from advisor.units import parse_price  # lazy: only team files write prices as strings
+
+    line = parsed.line_of((*base, "price_per_node_hour"))
+    key = f"{kind}.price_per_node_hour"
+    try:
+        amount, currency = parse_price(raw)
+    except ValueError as exc:
+        stand_in = {"price_per_node_hour": 1.0, "currency": item.get("currency", "USD")}
+        return {**item, **stand_in}, [Problem(parsed.path, line, key, str(exc))]
+    declared = item.get("currency")
+    if declared is not None and declared != currency:
+        message = f"price is in {currency} but currency = {declared!r}"
+        return {**item, "price_per_node_hour": amount}, [Problem(parsed.path, line, key, message)]
+    return {**item, "price_per_node_hour": amount, "currency": currency}, []
+
+
+def _boolean_problems(
+    parsed: ParsedToml, model: type[BaseModel], item: dict[str, Any], base: KeyPath, kind: str,
+) -> list[Problem]:
+    """`true` where a number is expected: pydantic would quietly read it as 1."""
+    problems = []
+    for name, value in item.items():
+        info = model.model_fields.get(name) if isinstance(name, str) else None
+        if info is None:
+            continue
+        nested = _find_model(info.annotation)
+        if isinstance(value, bool) and not _allows_bool(info.annotation):
+            problems.append(Problem(parsed.path, parsed.line_of((*base, name)), f"{kind}.{name}",
+                                    "expected a number or text, got a boolean"))
+        elif nested is not None and isinstance(value, dict):
+            problems.extend(_boolean_problems(parsed, nested, value, (*base, name), f"{kind}.{name}"))
+        elif nested is not None and isinstance(value, list):
+            for index, child in enumerate(value):
+                if isinstance(child, dict):
+                    problems.extend(_boolean_problems(parsed, nested, child, (*base, name, index),
+                                                      f"{kind}.{name}[{index}]"))
+    return problems
+
+
+def _allows_bool(annotation: Any) -> bool:
+    return annotation is bool or any(_allows_bool(arg) for arg in get_args(annotation))
+
+
+# -- pydantic errors to problems -----------------------------------------------------------
+
+_MESSAGES = {
+    "extra_forbidden": "unknown key",
+    "missing": "missing (required)",
+}
+
+
+def pydantic_problems(
+    parsed: ParsedToml, exc: ValidationError, base: KeyPath, model: type[BaseModel],
+    key_base: KeyPath | None = None,
+) -> list[Problem]:
+    """One problem per pydantic error, at the line of its key (or the nearest enclosing one).
+
+    `base` is where the validated table sits in the document, `key_base` how its keys are named
+    in messages (default: the table's kind, without the array index).
+    """
+    shown = key_base if key_base is not None else base[:1]
+    problems = []
+    errors = exc.errors(include_url=False, include_input=False)
+    missing = {tuple(e["loc"]) for e in errors if e["type"] == "missing"}
+    for error in errors:
+        loc = tuple(error["loc"])
+        message = _MESSAGES.get(error["type"], error["msg"])
+        for prefix in ("Value error, ", "Assertion failed, "):
+            message = message.removeprefix(prefix)
+        hint = None
+        if error["type"] == "extra_forbidden" and loc and isinstance(loc[-1], str):
+            hint = _key_hint(model, loc, missing)
+        key_path = (*base, *loc)
+        key = dotted((*shown, *loc))
+        problems.append(Problem(parsed.path, parsed.line_of(key_path), key, message, hint))
+    return problems
+
+
+def _key_hint(model: type[BaseModel], loc: tuple[Any, ...], missing: set[tuple[Any, ...]]) -> str | None:
+    """A close field name; else the one required field missing beside the unknown key."""
+    fields = _model_at(model, loc[:-1])
+    hint = suggest(loc[-1], fields.model_fields) if fields else None
+    if hint is None:
+        siblings = [m[-1] for m in missing if m[:-1] == loc[:-1] and isinstance(m[-1], str)]
+        close = difflib.get_close_matches(loc[-1], siblings, n=1, cutoff=0.3)
+        hint = close[0] if close else (siblings[0] if len(siblings) == 1 else None)
+    return hint
+
+
+def _model_at(model: type[BaseModel], loc: tuple[Any, ...]) -> type[BaseModel] | None:
+    """The (nested) model class that holds the field at `loc`, for did-you-mean hints."""
+    current = model
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        info = current.model_fields.get(part)
+        nested = _find_model(info.annotation) if info else None
+        if nested is None:
+            return None
+        current = nested
+    return current
+
+
+def _find_model(annotation: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in get_args(annotation):
+        found = _find_model(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _without_duplicates(path: str, entries: list[Entry]) -> tuple[list[Entry], list[Problem]]:
+    """Entries with each id once (the first), and a problem for every repeat."""
+    seen: dict[tuple[str, str], Entry] = {}
+    problems = []
+    for entry in entries:
+        first = seen.setdefault((entry.kind, entry.id), entry)
+        if first is not entry:
+            where = f"line {first.line}" if first.line else "earlier"
+            problems.append(Problem(path, entry.line, f"{entry.kind}.id",
+                                    f"duplicate id {entry.id!r} (first defined at {where})"))
+    return list(seen.values()), problems

@@ -1,0 +1,107 @@
+"""Where files live: built-in package data, the user config dir, the team config found upward.
+
+Owns path discovery only; reading and validating is `advisor.loaders`, layering is
+`advisor.config`. Built-ins are read through `importlib.resources` so they load from an
+installed wheel (even a zipped one). Must not import textual, rich, httpx or pint.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from importlib import resources
+from importlib.resources.abc import Traversable
+from pathlib import Path
+
+BUILTIN_PACKAGES = ("advisor.catalogs", "advisor.profiles")
+TEAM_CONFIG_NAMES = ("advisor.toml", ".advisor.toml")
+PYPROJECT = "pyproject.toml"
+USER_CONFIG_NAME = "advisor.toml"
+USER_DATA_DIRS = ("catalogs", "profiles", "calibrations")
+# `[tool.advisor]` or `[tool.advisor.defaults]` header, or a dotted `tool.advisor...` key;
+# a cheap pre-check so an ordinary pyproject.toml is never parsed.
+_TOOL_ADVISOR = re.compile(rb"^\s*\[\s*tool\s*\.\s*advisor\b|^\s*tool\s*\.\s*advisor\b", re.M)
+
+
+@dataclass(frozen=True, slots=True)
+class BuiltinFile:
+    """One shipped TOML file: a display path and the resource to read it from."""
+
+    path: str
+    resource: Traversable
+
+    def read_bytes(self) -> bytes:
+        return self.resource.read_bytes()
+
+
+def builtin_files() -> list[BuiltinFile]:
+    """Every shipped `*.toml`, catalogs first then profiles, each sorted by name."""
+    found: list[BuiltinFile] = []
+    for package in BUILTIN_PACKAGES:
+        root = resources.files(package)
+        entries = sorted(
+            (e for e in root.iterdir() if e.name.endswith(".toml") and e.is_file()),
+            key=lambda e: e.name,
+        )
+        found.extend(BuiltinFile(path=str(e), resource=e) for e in entries)
+    return found
+
+
+def user_config_dir() -> Path:
+    """The per-user config folder; `ADVISOR_CONFIG_DIR` overrides platformdirs (tests, CI)."""
+    override = os.environ.get("ADVISOR_CONFIG_DIR")
+    if override:
+        return Path(override)
+    from platformdirs import user_config_dir as _platform_dir  # only when discovering
+
+    return Path(_platform_dir("advisor", appauthor=False))
+
+
+def user_cache_dir() -> Path:
+    """The per-user cache folder (remote catalogs); `ADVISOR_CACHE_DIR` overrides."""
+    override = os.environ.get("ADVISOR_CACHE_DIR")
+    if override:
+        return Path(override)
+    from platformdirs import user_cache_dir as _platform_dir
+
+    return Path(_platform_dir("advisor", appauthor=False))
+
+
+def has_tool_advisor(pyproject_bytes: bytes) -> bool:
+    """Whether a pyproject.toml mentions a `[tool.advisor]` table (textual check, no parse)."""
+    return bool(_TOOL_ADVISOR.search(pyproject_bytes))
+
+
+def _config_in(directory: Path) -> Path | None:
+    for name in TEAM_CONFIG_NAMES:
+        candidate = directory / name
+        if candidate.is_file():
+            return candidate
+    pyproject = directory / PYPROJECT
+    if pyproject.is_file():
+        try:
+            # Only the head matters for the check; a huge pyproject is rejected by the loader.
+            with pyproject.open("rb") as handle:
+                head = handle.read(2 * 1024 * 1024)
+        except OSError:
+            return None
+        if has_tool_advisor(head):
+            return pyproject
+    return None
+
+
+def find_team_config(start: Path) -> Path | None:
+    """Walk up from `start` to the filesystem root; the first folder holding a config wins.
+
+    In one folder `advisor.toml` beats `.advisor.toml` beats `[tool.advisor]` in pyproject.toml.
+    """
+    try:
+        current = start.resolve()
+    except OSError:
+        return None
+    for directory in (current, *current.parents):
+        found = _config_in(directory)
+        if found is not None:
+            return found
+    return None

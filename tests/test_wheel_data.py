@@ -1,0 +1,70 @@
+"""The built-in catalogs and profiles ship inside the wheel and load from it (zipimport), not
+only from the source tree: build a wheel from a copy of the sources, import it alone."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+PROBE = """
+import json, advisor
+from advisor.config import load_world
+from advisor.paths import builtin_files
+world = load_world(discover=False)
+print(json.dumps({
+    "module": advisor.__file__,
+    "files": [f.path for f in builtin_files()],
+    "accelerators": len(world.accelerators), "offerings": len(world.offerings),
+    "models": len(world.models), "workloads": len(world.workloads),
+    "resolves": world.model("405b").id,
+}))
+"""
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    source = tmp_path_factory.mktemp("src")
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(REPO_ROOT / name, source / name)
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+    for name in ("advisor", "catalogs", "profiles"):
+        shutil.copytree(REPO_ROOT / name, source / name, ignore=ignore)
+    out = tmp_path_factory.mktemp("wheel")
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
+                    "-q", "-w", str(out), str(source)], check=True, cwd=source, timeout=600)
+    (built,) = out.glob("advisor-*.whl")
+    return built
+
+
+def test_builtin_world_loads_from_the_wheel(wheel: Path, tmp_path: Path) -> None:
+    env = {**os.environ, "PYTHONPATH": str(wheel)}
+    result = subprocess.run([sys.executable, "-c", PROBE], cwd=tmp_path, env=env,
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    found = json.loads(result.stdout)
+    assert found["module"].startswith(str(wheel)), "imported the source tree, not the wheel"
+    assert all(path.startswith(str(wheel)) for path in found["files"])
+    names = {Path(p).name for p in found["files"]}
+    assert {"hardware.toml", "models.toml", "workloads.toml"} <= names
+    source_world = subprocess.run(
+        [sys.executable, "-c", PROBE], cwd=REPO_ROOT, capture_output=True, text=True, timeout=300,
+        env={**os.environ, "PYTHONPATH": str(REPO_ROOT)})
+    expected = json.loads(source_world.stdout)
+    for key in ("accelerators", "offerings", "models", "workloads"):
+        assert found[key] == expected[key] > 0, key
+    assert found["resolves"] == "llama-3.1-405b"
+
+
+def test_wheel_carries_the_schema(wheel: Path) -> None:
+    import zipfile
+
+    names = zipfile.ZipFile(wheel).namelist()
+    assert "advisor/catalogs/catalog.schema.json" in names
+    assert "advisor/catalogs/config.schema.json" in names
