@@ -38,7 +38,9 @@ class _Parser(argparse.ArgumentParser):
     """argparse that reports bad flags as one line and exit code 2 (no usage dump)."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
-        raise AdvisorError(f"{self.prog}: {message}", exit_code=EXIT_BAD_INPUT)
+        command = self.prog.removeprefix("advisor").strip()
+        prefix = f"{command}: " if command else ""
+        raise AdvisorError(f"{prefix}{message}", exit_code=EXIT_BAD_INPUT)
 
 
 def _available_commands() -> list[tuple[str, object]]:
@@ -80,6 +82,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="never use the network: remote catalogs come from the cache or are skipped "
         "(default: $ADVISOR_OFFLINE)",
     )
+    parser.add_argument(
+        "--strict",
+        action="store_true",
+        default=os.environ.get("ADVISOR_STRICT", "") not in ("", "0"),
+        help="treat sanity warnings about team files (implausible prices, memory, bandwidths, "
+        "parameter counts, clashing names) as errors (default: $ADVISOR_STRICT)",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name, module in _available_commands():
         child = sub.add_parser(name, help=module.HELP, description=module.HELP)  # type: ignore[attr-defined]
@@ -97,8 +106,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_app(args)
         return int(args._run(args))
     except AdvisorError as err:
+        from advisor.tomlsafe import printable  # messages may quote file text: no escapes reach the terminal
+
         for line in err.lines():
-            print(f"advisor: {line}", file=sys.stderr)
+            print(f"advisor: {printable(line)}", file=sys.stderr)
         return err.exit_code
     except KeyboardInterrupt:
         print("advisor: interrupted", file=sys.stderr)

@@ -1,0 +1,259 @@
+"""`build_quote(request, world) -> Quote`: the one entry point both the CLI and the TUI call.
+
+Owns the `Quote` object (request, ranked results, excluded offerings, assumptions, sources,
+warnings, display currency) and the message that says what to relax when nothing is feasible.
+The search lives in `advisor.search`, per-offering cost and order in `advisor.ranking`; the
+rendering in `advisor.views` and `advisor.export`. To extend a quote (quote number, dates, line
+items …) add fields with defaults to `Quote` and fill them in `assemble_quote`.
+Must not import rich, textual, httpx or pint.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Iterable
+
+from advisor import __version__
+from advisor.domain import EfficiencyFactors, ModelProfile
+from advisor.errors import EXIT_BAD_INPUT, AdvisorError
+from advisor.ranking import Result, evaluate_offering, excluded_reason, rank, usd_per_unit
+from advisor.request import QuoteRequest
+from advisor.search import Physics, core_physics
+from advisor.sizing import Searcher
+from advisor.shorthands import format_tokens
+from advisor.world import World
+
+
+@dataclass(frozen=True, slots=True)
+class Assumption:
+    """One input the numbers rest on, shown in every format."""
+
+    name: str
+    value: str
+    source: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """A file (or URL) the quote read, with its hash and as-of date."""
+
+    path: str
+    layer: str
+    sha256: str
+    as_of: str
+    role: str = "data"
+
+
+@dataclass(frozen=True, slots=True)
+class SearchStats:
+    """How much work the search did (for benchmarks and --explain)."""
+
+    offerings: int
+    searched: int
+    hardware: int
+    estimates: int
+    seconds: float
+
+
+@dataclass(frozen=True)
+class Quote:
+    """A complete answer: what was asked, every offering's result in rank order, and why."""
+
+    request: QuoteRequest
+    model: ModelProfile
+    results: tuple[Result, ...]  # feasible first (rank 1, 2, …), then infeasible, closest first
+    excluded: tuple[tuple[str, str], ...]  # (offering id, filter that dropped it)
+    assumptions: tuple[Assumption, ...]
+    sources: tuple[Source, ...]
+    warnings: tuple[str, ...]
+    currency: str
+    usd_per_unit: float  # USD per unit of `currency` (1.0 for USD)
+    hours_per_month: float
+    stats: SearchStats
+    tool_version: str = __version__
+
+    @property
+    def feasible(self) -> tuple[Result, ...]:
+        return tuple(r for r in self.results if r.feasible)
+
+    @property
+    def infeasible(self) -> tuple[Result, ...]:
+        return tuple(r for r in self.results if not r.feasible)
+
+    @property
+    def best(self) -> Result | None:
+        return self.feasible[0] if self.feasible else None
+
+    def in_currency(self, usd: float | None) -> float | None:
+        """An amount in the quote's currency."""
+        return None if usd is None else usd / self.usd_per_unit
+
+    def result_for(self, name: str) -> Result:
+        """The result of one offering by id or SKU (for --explain); unknown names exit 2."""
+        import difflib
+
+        for result in self.results:
+            if name in (result.offering.id, result.offering.sku):
+                return result
+        for offering_id, why in self.excluded:
+            if name == offering_id:
+                raise AdvisorError(f"offering {name!r} was filtered out: {why}", exit_code=EXIT_BAD_INPUT)
+        ids = [r.offering.id for r in self.results] + [o for o, _ in self.excluded]
+        close = difflib.get_close_matches(name, ids, n=1, cutoff=0.5)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise AdvisorError(f"unknown offering {name!r}{hint}", exit_code=EXIT_BAD_INPUT)
+
+
+def build_quote(request: QuoteRequest, world: World, *, physics: Physics | None = None) -> Quote:
+    """Search every offering for this request, rank the results and collect the assumptions."""
+    started = time.perf_counter()
+    rate = usd_per_unit(request.currency, world)
+    if rate is None:
+        raise AdvisorError(
+            f"no exchange rate for {request.currency}: set currency_rates in the team config's "
+            "[defaults], or use --currency USD",
+            exit_code=EXIT_BAD_INPUT,
+        )
+    model = world.models.get(request.model) or world.model(request.model)
+    settings = world.settings
+    searcher = Searcher(request, model, physics or core_physics(),
+                        memory_fraction=settings.engine_memory_fraction,
+                        comm_share_target=settings.comm_share_target)
+    excluded: list[tuple[str, str]] = []
+    results: list[Result] = []
+    for offering in sorted(world.offerings.values(), key=lambda o: o.id):
+        why = excluded_reason(offering, request)
+        if why is not None:
+            excluded.append((offering.id, why))
+        else:
+            results.append(evaluate_offering(searcher, world, offering))
+    stats = SearchStats(
+        offerings=len(world.offerings),
+        searched=len(results),
+        hardware=len({key[0] for key in searcher.outcomes}),
+        estimates=searcher.calls,
+        seconds=time.perf_counter() - started,
+    )
+    return assemble_quote(request, world, model, rank(results), tuple(excluded), rate, stats)
+
+
+def assemble_quote(
+    request: QuoteRequest, world: World, model: ModelProfile, results: tuple[Result, ...],
+    excluded: tuple[tuple[str, str], ...], rate: float, stats: SearchStats,
+) -> Quote:
+    """Wrap ranked results with assumptions, sources and warnings."""
+    warnings = list(world.warnings)
+    missing = sorted({r.offering.tenancy for r in results if r.offering.tenancy not in world.tenancy})
+    warnings += [f"no tenancy factor for {kind}: throughput taken as bare metal (1.0)" for kind in missing]
+    return Quote(
+        request=request,
+        model=model,
+        results=results,
+        excluded=excluded,
+        assumptions=tuple(assumptions(request, world, model, results)),
+        sources=tuple(sources(world)),
+        warnings=tuple(warnings),
+        currency=request.currency,
+        usd_per_unit=rate,
+        hours_per_month=world.settings.hours_per_month,
+        stats=stats,
+    )
+
+
+def assumptions(
+    request: QuoteRequest, world: World, model: ModelProfile, results: Iterable[Result]
+) -> list[Assumption]:
+    """Every input the numbers rest on: request, settings, efficiency and tenancy factors."""
+    r, settings = request, world.settings
+    items = [
+        Assumption("model", f"{model.id} ({model.total_params / 1e9:.1f}B parameters)", model.source),
+        Assumption("context", f"{format_tokens(r.max_context)} tokens ({r.max_context}); k = 1024"),
+        Assumption("tokens per request", f"{r.input_tokens} in, {r.output_tokens} out"),
+        Assumption("load", r.load_label),
+        Assumption("targets", _targets(r)),
+        Assumption("weights allowed", ", ".join(r.weights)),
+        Assumption("KV cache dtypes allowed", ", ".join(r.kv_dtypes)),
+        Assumption("engine", r.engine),
+        Assumption("utilization", f"{r.utilization:.0%} of rented hours busy; $/Mtok divided by it"),
+        Assumption("price term", r.term),
+        Assumption("hours per month", f"{settings.hours_per_month:g}"),
+        Assumption("engine memory fraction", f"{settings.engine_memory_fraction:.2f}"),
+        Assumption("all-reduce share target", f"{settings.comm_share_target:.0%} of a decode step"),
+        Assumption("currency", _currency(r.currency, world)),
+    ]
+    items += [Assumption("note", note) for note in r.notes]
+    items += _factor_assumptions(world, results)
+    return items
+
+
+def _targets(r: QuoteRequest) -> str:
+    parts = []
+    if r.ttft_s is not None:
+        parts.append(f"TTFT ≤ {r.ttft_s:g} s")
+    if r.tpot_s is not None:
+        speed = f" ({r.min_tokens_per_s:g} tok/s per user)" if r.min_tokens_per_s else ""
+        parts.append(f"TPOT ≤ {r.tpot_s * 1e3:.4g} ms{speed}")
+    return ", ".join(parts) or "none"
+
+
+def _currency(code: str, world: World) -> str:
+    rates = dict(world.settings.currency_rates)
+    if code == "USD":
+        return "USD (prices in other currencies converted with configured rates)"
+    return f"{code} at {rates.get(code, 0):g} USD per {code}"
+
+
+def _factor_assumptions(world: World, results: Iterable[Result]) -> list[Assumption]:
+    efficiency: dict[str, Assumption] = {}
+    tenancy: dict[str, Assumption] = {}
+    for result in results:
+        hw = result.hardware
+        if hw is None:
+            continue
+        e = hw.efficiency
+        if e.id not in efficiency:
+            efficiency[e.id] = _efficiency_assumption(e)
+        kind = result.offering.tenancy
+        if kind not in tenancy:
+            factor = world.tenancy.get(kind)
+            tenancy[kind] = Assumption(
+                f"tenancy {kind}",
+                f"{factor.factor:.2f} of bare-metal throughput" if factor else "1.00 (no factor configured)",
+                factor.source if factor else "",
+            )
+    return [efficiency[k] for k in sorted(efficiency)] + [tenancy[k] for k in sorted(tenancy)]
+
+
+def _efficiency_assumption(e: EfficiencyFactors) -> Assumption:
+    fit = f", fitted to {e.rows} rows" if e.rows else ", prior (not fitted)"
+    err = f", median error {e.median_abs_pct_error:.0f} %" if e.median_abs_pct_error is not None else ""
+    return Assumption(
+        f"efficiency {e.id}",
+        f"η_mem {e.eta_mem:.2f}, η_compute {e.eta_compute:.2f}, η_prefill {e.eta_prefill:.2f}, "
+        f"α {e.alpha_s * 1e6:.1f} µs, t_fixed {e.t_fixed_s * 1e3:.1f} ms{fit}{err}",
+        e.source,
+    )
+
+
+def sources(world: World) -> list[Source]:
+    """Every file the world was built from, in load order."""
+    return [
+        Source(o.path, o.layer, o.sha256, o.as_of, getattr(o, "role", "data")) for o in world.files
+    ]
+
+
+def nothing_feasible_message(quote: Quote) -> str:
+    """What to relax when no offering is feasible: the closest offering and what binds."""
+    searched = len(quote.results)
+    filtered = f", {len(quote.excluded)} filtered out" if quote.excluded else ""
+    if not quote.results:
+        return f"no offering passes the filters ({len(quote.excluded)} filtered out): relax the filters"
+    closest = quote.results[0]
+    failure = closest.failure
+    relax = f"; try {failure.relax}" if failure is not None and failure.relax else ""
+    reason = closest.reasons[0] if closest.reasons else "infeasible"
+    return (
+        f"no feasible offering ({searched} searched{filtered}). Closest: {closest.offering.id}: "
+        f"{reason}{relax}"
+    )

@@ -1,0 +1,239 @@
+"""`QuoteRequest`: the normalized question a quote answers, and how raw inputs become one.
+
+Owns the defaults (documented below and in `advisor quote --help`), model resolution by name
+or size hint, and validation of the combination. A `QuoteRequest` is frozen and carries only
+resolved, unit-free values, so `QuoteRequest.model_validate(json.loads(...)["request"])`
+rebuilds exactly the same request later (`--from quote.json`).
+
+Defaults, in order of precedence (flag > preset > team settings > built-in):
+- max context: `--ctx`, else the preset's, else input + output when both are given, else 8k
+  (never above the model's native context);
+- input tokens: `--isl`, else the preset's, else a quarter of the context;
+- output tokens: `--osl`, else the preset's, else an eighth of the context, at most 1024;
+- load: `--concurrency` or `--rate`, else the preset's; neither means "one rentable unit
+  (the fewest whole nodes a replica needs) filled to the largest load that meets the targets";
+- targets: `--ttft`/`--tpot`/`--min-tps`, else the preset's, else TTFT 10 s and TPOT 100 ms
+  (10 tokens/s per user);
+- weights: bf16, fp16 or fp8 (FP4/INT4 change model quality: only when asked); KV: bf16 only
+  (FP8 KV only when asked — the KV dtype never changes silently);
+- engine, utilization, term, currency: team settings (`[defaults]`), else vllm, 0.5,
+  on-demand, USD.
+
+Must not import rich, textual, httpx or pint.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field, model_validator
+
+from advisor.domain.common import Currency, Engine, Frozen, Id, KvDtype, Text, WeightDtype
+from advisor.domain.offering import Tenancy, Term
+from advisor.errors import EXIT_BAD_INPUT, AdvisorError
+from advisor.shorthands import format_tokens, looks_like_model_size, parse_model_size
+from advisor.world import World
+
+DEFAULT_CONTEXT_TOKENS = 8192
+DEFAULT_TTFT_S = 10.0
+DEFAULT_TPOT_S = 0.1
+DEFAULT_WEIGHTS: tuple[str, ...] = ("bf16", "fp16", "fp8")
+DEFAULT_KV: tuple[str, ...] = ("bf16",)
+MAX_DEFAULT_OUTPUT_TOKENS = 1024
+SIZE_HINT_TOLERANCE = 0.10  # '405b' matches a model within ±10 % of 405e9 parameters
+
+
+class QuoteRequest(Frozen):
+    """A fully resolved quote request: what to serve, under which targets, from which offerings."""
+
+    model: Id
+    """Resolved model id (see `advisor models`)."""
+    max_context: int = Field(ge=2, le=100_000_000)
+    """Longest context a request may reach (input + output), tokens; sizes the KV cache."""
+    input_tokens: int = Field(ge=1, le=100_000_000)
+    """Typical prompt length, tokens."""
+    output_tokens: int = Field(ge=1, le=10_000_000)
+    """Typical completion length, tokens."""
+    concurrency: int | None = Field(default=None, ge=1, le=10_000_000)
+    """Peak concurrent requests for the whole deployment (closed loop)."""
+    request_rate: float | None = Field(default=None, gt=0, le=1e7)
+    """Peak requests per second for the whole deployment (open loop)."""
+    ttft_s: float | None = Field(default=None, gt=0, le=3600)
+    """Time-to-first-token target, seconds (None: no target)."""
+    tpot_s: float | None = Field(default=None, gt=0, le=60)
+    """Time-per-output-token target, seconds (1 / min_tokens_per_s when that was given)."""
+    min_tokens_per_s: float | None = Field(default=None, gt=0, le=1e6)
+    """Per-user speed as asked (`--min-tps`), kept for display; tpot_s already reflects it."""
+    weights: tuple[WeightDtype, ...] = Field(min_length=1)
+    """Weight formats allowed; each accelerator uses those it runs natively."""
+    kv_dtypes: tuple[KvDtype, ...] = Field(min_length=1)
+    """KV-cache dtypes allowed."""
+    engine: Engine = "vllm"
+    """Serving engine whose efficiency factors apply."""
+    utilization: float = Field(default=0.5, gt=0, le=1)
+    """Average share of rented hours the capacity is busy; $/Mtok is divided by it."""
+    term: Term = "on-demand"
+    """Commitment term whose price is used."""
+    currency: Currency = "USD"
+    """Currency amounts are shown in (ranking is the same in any currency)."""
+    tenancies: tuple[Tenancy, ...] = ()
+    """Tenancy kinds allowed; empty = any."""
+    providers: tuple[Text, ...] = ()
+    """Providers allowed (case-insensitive); empty = any."""
+    regions: tuple[Text, ...] = ()
+    """Regions allowed (case-insensitive substring of an offering region); empty = any."""
+    max_usd_per_month: float | None = Field(default=None, gt=0, le=1e12)
+    """Budget for the whole deployment per month, in USD."""
+    max_nodes: int | None = Field(default=None, ge=1, le=10_000)
+    """Most nodes the deployment may use (the offering's own limit also applies)."""
+    preset: Id | None = None
+    """Workload preset the defaults came from."""
+    notes: tuple[Text, ...] = ()
+    """How defaults and shorthands were resolved, for the quote's assumptions."""
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "QuoteRequest":
+        if self.input_tokens + self.output_tokens > self.max_context:
+            raise ValueError(
+                f"input {self.input_tokens} + output {self.output_tokens} tokens exceed the "
+                f"context of {self.max_context} tokens"
+            )
+        if self.concurrency is not None and self.request_rate is not None:
+            raise ValueError("give a concurrency or a request rate, not both")
+        return self
+
+    @property
+    def load_label(self) -> str:
+        """'concurrency 64', '5 req/s' or 'fill one unit'."""
+        if self.concurrency is not None:
+            return f"concurrency {self.concurrency}"
+        if self.request_rate is not None:
+            return f"{self.request_rate:g} req/s"
+        return "largest load one unit serves within targets"
+
+
+def resolve_model(world: World, name: str) -> tuple[str, str | None]:
+    """Model id for a name, alias or size hint; the second item notes how a hint resolved."""
+    try:
+        return world.model(name).id, None
+    except AdvisorError:
+        if not looks_like_model_size(name):
+            raise
+    params = parse_model_size(name)
+    scored = sorted(
+        (abs(m.total_params - params) / params, m.id, m.total_params) for m in world.models.values()
+    )
+    if not scored or scored[0][0] > SIZE_HINT_TOLERANCE:
+        nearest = f" (nearest: {scored[0][1]})" if scored else ""
+        raise AdvisorError(f"no model of about {name} parameters{nearest}", exit_code=EXIT_BAD_INPUT)
+    _, model_id, total = scored[0]
+    return model_id, f"model {name!r} resolved to {model_id} ({total / 1e9:.1f}B parameters)"
+
+
+def build_request(world: World, **raw: Any) -> QuoteRequest:
+    """Fill defaults (flag > preset > settings > built-in) and validate; errors exit 2.
+
+    `raw` holds already-parsed values keyed by QuoteRequest field names (None = not given),
+    plus `model` (a name or size hint) and `preset` (a workload id or name).
+    """
+    given = {key: value for key, value in raw.items() if value is not None and value != ()}
+    notes: list[str] = []
+    if "model" not in given:
+        raise AdvisorError("--model is required (a name, alias or size such as '405b')")
+    model_id, hint = resolve_model(world, str(given["model"]))
+    notes += [hint] if hint else []
+    fields: dict[str, Any] = {"model": model_id}
+    preset = world.workload(str(given["preset"])) if "preset" in given else None
+    if preset is not None:
+        fields["preset"] = preset.id
+    _fill_tokens(fields, given, preset, world.models[model_id].max_context, notes)
+    _fill_load_and_targets(fields, given, preset, notes)
+    _fill_choices(fields, given, preset, world)
+    fields["notes"] = tuple(notes)
+    return validate_request(fields)
+
+
+def validate_request(fields: dict[str, Any]) -> QuoteRequest:
+    """QuoteRequest from a dict, turning pydantic errors into one bad-input line."""
+    from pydantic import ValidationError
+
+    try:
+        return QuoteRequest.model_validate(fields)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "request"
+        message = str(first["msg"]).removeprefix("Value error, ")
+        raise AdvisorError(f"request: {where}: {message}", exit_code=EXIT_BAD_INPUT) from None
+
+
+def _fill_tokens(
+    fields: dict[str, Any], given: dict[str, Any], preset: Any, model_ctx: int, notes: list[str]
+) -> None:
+    isl = given.get("input_tokens", preset.input_tokens if preset else None)
+    osl = given.get("output_tokens", preset.output_tokens if preset else None)
+    ctx = given.get("max_context", preset.max_context if preset else None)
+    if "max_context" not in given and ctx is not None and ctx > model_ctx:
+        notes.append(f"preset context {format_tokens(ctx)} capped at the model's {format_tokens(model_ctx)}")
+        ctx = model_ctx  # a preset is generic; the model's own limit wins over it
+    if ctx is None:
+        ctx = isl + osl if isl is not None and osl is not None else min(DEFAULT_CONTEXT_TOKENS, model_ctx)
+        notes.append(f"context {format_tokens(ctx)} tokens (default)")
+    if ctx > model_ctx:
+        raise AdvisorError(
+            f"context {format_tokens(ctx)} exceeds the model's native {format_tokens(model_ctx)} tokens"
+        )
+    if isl is None:
+        isl = max(1, ctx // 4)
+        notes.append(f"input {isl} tokens (default: a quarter of the context)")
+    if osl is None:
+        osl = max(1, min(MAX_DEFAULT_OUTPUT_TOKENS, ctx // 8))
+        notes.append(f"output {osl} tokens (default: an eighth of the context, at most 1024)")
+    fields.update(max_context=ctx, input_tokens=isl, output_tokens=osl)
+
+
+def _fill_load_and_targets(
+    fields: dict[str, Any], given: dict[str, Any], preset: Any, notes: list[str]
+) -> None:
+    if "concurrency" in given and "request_rate" in given:
+        raise AdvisorError("give --concurrency or --rate, not both")
+    if "concurrency" in given or "request_rate" in given:
+        fields["concurrency"] = given.get("concurrency")
+        fields["request_rate"] = given.get("request_rate")
+    elif preset is not None:
+        fields["concurrency"] = preset.concurrency
+        fields["request_rate"] = None if preset.concurrency else preset.request_rate
+    if "tpot_s" in given and "min_tokens_per_s" in given:
+        raise AdvisorError("give --tpot or --min-tps, not both (--min-tps N means --tpot 1/N)")
+    if "min_tokens_per_s" in given:
+        fields["min_tokens_per_s"] = given["min_tokens_per_s"]
+        fields["tpot_s"] = 1.0 / given["min_tokens_per_s"]
+    else:
+        fields["tpot_s"] = given.get("tpot_s", preset.tpot_s if preset else None)
+    fields["ttft_s"] = given.get("ttft_s", preset.ttft_s if preset else None)
+    if preset is None:
+        if fields["tpot_s"] is None:
+            fields["tpot_s"] = DEFAULT_TPOT_S
+            notes.append(f"TPOT target {DEFAULT_TPOT_S * 1e3:.0f} ms (default)")
+        if fields["ttft_s"] is None:
+            fields["ttft_s"] = DEFAULT_TTFT_S
+            notes.append(f"TTFT target {DEFAULT_TTFT_S:g} s (default)")
+    elif preset.percentile != "mean":
+        notes.append(
+            f"preset {preset.id} states {preset.percentile} targets; the model predicts steady-state "
+            "means, so targets are compared against means"
+        )
+
+
+def _fill_choices(fields: dict[str, Any], given: dict[str, Any], preset: Any, world: World) -> None:
+    settings = world.settings
+    fields["weights"] = given.get("weights", DEFAULT_WEIGHTS)
+    fields["kv_dtypes"] = given.get("kv_dtypes", DEFAULT_KV)
+    fields["engine"] = given.get("engine", settings.engine)
+    fields["utilization"] = given.get(
+        "utilization", preset.utilization if preset is not None else settings.utilization
+    )
+    fields["term"] = given.get("term", settings.term)
+    fields["currency"] = str(given.get("currency", settings.currency)).upper()
+    for key in ("tenancies", "providers", "regions", "max_usd_per_month", "max_nodes"):
+        if key in given:
+            fields[key] = given[key]

@@ -1,0 +1,303 @@
+"""Sizing: the largest load a replica serves within the targets, replicas, nodes, pruning.
+
+Owns `Searcher` (one search: the request, the physics, memo tables shared by every offering)
+and, for one `Hardware`, the evaluation of every layout × precision the search enumerates:
+the memory check, the smallest unit that already serves the load, the monotone search for the
+per-replica limit, the replica and node count, and the bounds that skip layouts which cannot
+win. The physics is the core's; this module only asks it questions, assuming what the core
+guarantees: latency and memory grow with load, and throughput at the memory-limited batch is
+the most a replica delivers. Must not import rich, textual, httpx or pint.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from advisor.core.types import Estimate, Layout, Load, MemoryBreakdown, Precision
+from advisor.domain import ModelProfile
+from advisor.feasibility import (
+    Failure,
+    closest_failure,
+    latency_failure,
+    memory_failure,
+    nodes_failure,
+    precision_failure,
+)
+from advisor.request import QuoteRequest
+from advisor.search import (
+    MAX_NODES_PER_REPLICA,
+    NODE_SPAN_FACTOR,
+    RATE_STEPS,
+    Candidate,
+    Hardware,
+    HardwareOutcome,
+    Physics,
+    enumerate_layouts,
+    kv_choices,
+    largest_within,
+    single_node,
+    sort_key,
+    weight_choices,
+    weight_rank,
+)
+
+
+@dataclass
+class Searcher:
+    """One search: a request, the physics, and memo tables shared by every offering."""
+
+    request: QuoteRequest
+    model: ModelProfile
+    physics: Physics
+    memory_fraction: float = 0.9
+    comm_share_target: float = 0.10
+    estimates: dict[tuple[Any, ...], Estimate] = field(default_factory=dict)
+    outcomes: dict[tuple[Any, ...], HardwareOutcome] = field(default_factory=dict)
+    memo_keys: dict[tuple[Any, ...], int] = field(default_factory=dict)
+    memo: dict[Any, Any] = field(default_factory=dict)  # per-search lookups (efficiency choice …)
+    calls: int = 0
+
+    def estimate(self, hw: Hardware, layout: Layout, precision: Precision, load: Load) -> Estimate:
+        """The core's estimate, memoized: price never changes it, so offerings share it."""
+        memo = hw.memo_ids[0] if layout.gpus_per_replica <= hw.fabric.gpus_per_node else hw.memo_ids[1]
+        key = (memo, layout, precision, load)
+        found = self.estimates.get(key)
+        if found is None:
+            self.calls += 1
+            found = self.physics.estimate(
+                self.model, hw.accelerator, hw.fabric, layout, precision, load, hw.efficiency,
+                tenancy_factor=hw.tenancy_factor,
+                memory_fraction=self.memory_fraction,
+                comm_share_target=self.comm_share_target,
+            )
+            self.estimates[key] = found
+        return found
+
+    def memory(self, hw: Hardware, layout: Layout, precision: Precision) -> MemoryBreakdown:
+        """Memory of one replica holding one sequence at full context: the cheap fit check."""
+        return self.physics.memory_breakdown(
+            self.model, hw.accelerator, layout, precision,
+            context=self.request.max_context, sequences=1, memory_fraction=self.memory_fraction,
+            fraction_of_free=self.request.engine == "trtllm",  # the engine's rule, as the core applies it
+        )
+
+    def load(self, *, concurrency: int | None = None, rate: float | None = None) -> Load:
+        r = self.request
+        return Load(r.input_tokens, r.output_tokens, concurrency=concurrency, rate=rate,
+                    max_context=r.max_context)
+
+    def score(self, est: Estimate) -> float:
+        """How far an estimate is from the targets: ≤ 1 meets them (inf: does not fit)."""
+        r = self.request
+        if not est.memory.fits or not est.fits or est.saturated:
+            return math.inf
+        tpot = est.tpot_s / r.tpot_s if r.tpot_s is not None else 0.0
+        ttft = est.ttft_s / r.ttft_s if r.ttft_s is not None else 0.0
+        return max(tpot, ttft)
+
+    def meets_targets(self, est: Estimate) -> bool:
+        return self.score(est) <= 1.0
+
+    def outcome(self, hw: Hardware, *, prune: bool = True) -> HardwareOutcome:
+        """Candidates for this hardware, best (fewest node-hours per token) first."""
+        key = (hw.key, prune)
+        if key not in self.outcomes:
+            self.outcomes[key] = evaluate_hardware(self, self._with_memo_ids(hw), prune=prune)
+        return self.outcomes[key]
+
+    def _with_memo_ids(self, hw: Hardware) -> Hardware:
+        """Small integer memo keys: replicas inside one node share results across inter fabrics."""
+        base = (hw.accelerator.id, hw.efficiency.id, hw.tenancy_factor)
+        ids = self.memo_keys.setdefault((*base, single_node(hw.fabric)), len(self.memo_keys))
+        joined = self.memo_keys.setdefault((*base, hw.fabric), len(self.memo_keys))
+        return replace(hw, memo_ids=(ids, joined))
+
+
+def evaluate_hardware(s: Searcher, hw: Hardware, *, prune: bool = True) -> HardwareOutcome:
+    """Size every layout × precision on one hardware; keep the feasible ones, best first.
+
+    With `prune`, a layout that cannot beat the best candidate found so far (see
+    `_cannot_win`) is not sized further.
+    """
+    acc, request = hw.accelerator, s.request
+    weights = weight_choices(acc, request.weights)
+    if not weights:
+        return HardwareOutcome((), precision_failure(acc, request))
+    span = min(MAX_NODES_PER_REPLICA, hw.span_cap, hw.node_cap) if hw.joined else 1
+    layouts = enumerate_layouts(s.model, hw.fabric, span)
+    candidates: list[Candidate] = []
+    failures: list[Failure] = []
+    best: Candidate | None = None
+    for precision in (Precision(w, kv) for w in weights for kv in kv_choices(acc, request.kv_dtypes)):
+        fit_nodes: int | None = None
+        for layout in layouts:
+            nodes_per_replica = -(-layout.gpus_per_replica // hw.fabric.gpus_per_node)
+            if fit_nodes is not None and nodes_per_replica > NODE_SPAN_FACTOR * fit_nodes:
+                break  # layouts come smallest first; far wider replicas only add node-hours
+            outcome = size_layout(s, hw, layout, precision, best if prune else None)
+            if isinstance(outcome, Failure):
+                failures.append(outcome)
+                if outcome.kind == "memory":
+                    continue
+            elif outcome is not None:  # None: pruned, but it did fit
+                candidates.append(outcome)
+                if best is None or sort_key(outcome) < sort_key(best):
+                    best = outcome
+            fit_nodes = nodes_per_replica if fit_nodes is None else min(fit_nodes, nodes_per_replica)
+    candidates.sort(key=sort_key)
+    return HardwareOutcome(tuple(candidates), None if candidates else closest_failure(failures))
+
+
+def size_layout(
+    s: Searcher, hw: Hardware, layout: Layout, precision: Precision, best: Candidate | None
+) -> Candidate | Failure | None:
+    """Size one layout: fit, load at the memory-limited batch, largest load within the targets.
+
+    Returns None when pruned: it cannot beat `best` (see `_cannot_win`).
+    """
+    memory = s.memory(hw, layout, precision)
+    if not memory.fits:
+        return memory_failure(hw.accelerator, layout, precision, memory)
+    cap = max(1, min(memory.max_sequences, hw.efficiency.max_batch))
+    if s.request.concurrency is not None:
+        cap = min(cap, s.request.concurrency)
+    smallest = _smallest_unit(s, hw, layout, precision, cap)
+    if smallest is not None:
+        return smallest
+    full = s.estimate(hw, layout, precision, s.load(concurrency=cap))
+    if not full.fits:
+        return memory_failure(hw.accelerator, layout, precision, full.memory, full)
+    if best is not None and _cannot_win(s, hw, layout, precision, full, best):
+        return None
+    if s.score(full) > 1:
+        single = s.estimate(hw, layout, precision, s.load(concurrency=1))
+        if not s.meets_targets(single):
+            return latency_failure(s.request, layout, precision, single)
+
+    def score(concurrency: int) -> float:
+        return s.score(s.estimate(hw, layout, precision, s.load(concurrency=concurrency)))
+
+    if s.request.request_rate is not None:
+        return _deploy_rate(s, hw, layout, precision, full)
+    return _deploy_concurrency(s, hw, layout, precision, largest_within(score, cap))
+
+
+def _smallest_unit(
+    s: Searcher, hw: Hardware, layout: Layout, precision: Precision, cap: int
+) -> Candidate | None:
+    """The fewest whole nodes this layout needs, if they already serve the requested load.
+
+    With a load given, no deployment of this layout is cheaper than its smallest unit (the
+    nodes one replica needs, filled with replicas), so when that unit holds every sequence in
+    memory and meets the targets, no search for the per-replica limit is needed.
+    """
+    r = s.request
+    if r.concurrency is None and r.request_rate is None:
+        return None
+    per_node, gpus = hw.fabric.gpus_per_node, layout.gpus_per_replica
+    nodes = -(-gpus // per_node)
+    replicas = max(1, nodes * per_node // gpus)
+    if r.concurrency is not None:
+        replicas = min(replicas, r.concurrency)
+        if -(-r.concurrency // replicas) > cap:
+            return None
+    load = s.load(concurrency=r.concurrency, rate=r.request_rate)
+    deployed = replace(layout, replicas=replicas)
+    est = s.estimate(hw, deployed, precision, load)
+    if nodes > hw.node_cap or not s.meets_targets(est):
+        return None
+    return Candidate(deployed, precision, est, load, nodes, None,
+                     "concurrency" if r.concurrency is not None else "rate")
+
+
+def _cannot_win(
+    s: Searcher, hw: Hardware, layout: Layout, precision: Precision, full: Estimate, best: Candidate
+) -> bool:
+    """Whether even this layout's memory-limited batch cannot beat `best` under `sort_key`.
+
+    A replica never delivers more than `full` (its throughput at the largest batch memory
+    allows), so node-hours per output token are at least gpus_per_replica / (gpus_per_node ×
+    full tokens/s). At a fixed request rate every deployment on the hardware serves the same
+    tokens, so cost follows nodes, and the fewest nodes follow from `full`'s request rate.
+    Ties on that bound go on to the next keys of `sort_key` (precision, replica size).
+    """
+    per_node = hw.fabric.gpus_per_node
+    rate = s.request.request_rate
+    if rate is None:
+        best_cost = sort_key(best)[0]
+        bound = layout.gpus_per_replica / (per_node * max(full.output_tokens_per_s, 1e-30))
+    else:  # every deployment on this hardware serves the same rate: cost follows the nodes
+        replicas = max(1, math.ceil(rate / max(full.requests_per_s, 1e-30) - 1e-9))
+        best_cost = float(best.nodes)
+        bound = float(-(-(replicas * layout.gpus_per_replica) // per_node))
+    if bound > best_cost * (1 + 1e-9):
+        return True
+    if bound < best_cost * (1 - 1e-9):
+        return False
+    mine = (weight_rank(precision.weights), layout.gpus_per_replica)
+    theirs = (weight_rank(best.precision.weights), best.layout.gpus_per_replica)
+    return mine > theirs
+
+
+def _deploy_concurrency(
+    s: Searcher, hw: Hardware, layout: Layout, precision: Precision, per_replica: int
+) -> Candidate | Failure:
+    per_node, gpus = hw.fabric.gpus_per_node, layout.gpus_per_replica
+    wanted = s.request.concurrency
+    if wanted is None:  # one rentable unit, every replica in it at its largest load
+        nodes = -(-gpus // per_node)
+        replicas = max(1, nodes * per_node // gpus)
+        total = per_replica * replicas
+    else:
+        needed = -(-wanted // per_replica)
+        nodes = -(-(needed * gpus) // per_node)
+        replicas = min(max(needed, nodes * per_node // gpus), wanted)  # use spare GPUs in paid nodes
+        total = wanted
+    return _finish(s, hw, layout, precision, replicas, nodes, s.load(concurrency=total),
+                   per_replica, "concurrency")
+
+
+def _deploy_rate(
+    s: Searcher, hw: Hardware, layout: Layout, precision: Precision, full: Estimate
+) -> Candidate | Failure:
+    """Largest request rate one replica serves within targets, then replicas for the total rate.
+
+    The rate is searched on a grid of RATE_STEPS steps up to the replica's throughput at its
+    memory-limited batch (which no open-loop rate can exceed).
+    """
+    top = full.requests_per_s
+
+    def score(step: int) -> float:
+        return s.score(s.estimate(hw, layout, precision, s.load(rate=top * step / RATE_STEPS)))
+
+    if score(1) > 1:
+        est = s.estimate(hw, layout, precision, s.load(rate=top / RATE_STEPS))
+        return latency_failure(s.request, layout, precision, est)
+    per_replica = top * largest_within(score, RATE_STEPS) / RATE_STEPS
+    wanted = float(s.request.request_rate or 0.0)
+    needed = max(1, math.ceil(wanted / per_replica - 1e-9))
+    per_node, gpus = hw.fabric.gpus_per_node, layout.gpus_per_replica
+    nodes = -(-(needed * gpus) // per_node)
+    replicas = max(needed, nodes * per_node // gpus)
+    return _finish(s, hw, layout, precision, replicas, nodes, s.load(rate=wanted), per_replica, "rate")
+
+
+def _finish(
+    s: Searcher, hw: Hardware, layout: Layout, precision: Precision, replicas: int, nodes: int,
+    load: Load, per_replica: float, kind: str,
+) -> Candidate | Failure:
+    deployed = replace(layout, replicas=replicas)
+    if nodes > hw.node_cap:
+        return nodes_failure(s.request, hw.node_cap, deployed, precision, nodes, per_replica, kind)
+    est = s.estimate(hw, deployed, precision, load)
+    if not s.meets_targets(est):  # an uneven split of the load; one more replica settles it
+        deployed = replace(layout, replicas=replicas + 1)
+        nodes = -(-deployed.gpus // hw.fabric.gpus_per_node)
+        if nodes > hw.node_cap:
+            return nodes_failure(s.request, hw.node_cap, deployed, precision, nodes, per_replica, kind)
+        est = s.estimate(hw, deployed, precision, load)
+        if not s.meets_targets(est):
+            return latency_failure(s.request, deployed, precision, est)
+    return Candidate(deployed, precision, est, load, nodes, per_replica, kind)

@@ -1,0 +1,186 @@
+"""`--explain OFFERING`: the whole derivation of one offering's row, as plain lines of text.
+
+Shows the inputs, the layout chosen and why, the memory breakdown, the decode-step and
+prefill time with the efficiency factors (and their source), the tenancy factor, the
+interconnect needed against what the offering has, and the cost arithmetic step by step.
+Numbers come from the core's `Estimate` and the ranking's `Cost`; nothing is recomputed here
+except the arithmetic shown for the reader. Must not import rich, textual, httpx or pint.
+"""
+
+from __future__ import annotations
+
+import math
+
+from advisor.core.types import Estimate
+from advisor.quote import Quote
+from advisor.ranking import Result
+from advisor.feasibility import layout_label
+from advisor.shorthands import format_duration, format_tokens
+
+GIB = 1024.0**3
+
+
+def explain_lines(quote: Quote, result: Result) -> list[str]:
+    """Every line of the derivation for `result`."""
+    lines = _header(quote, result)
+    est = result.estimate
+    if est is not None:
+        lines += _layout(result) + _memory(quote, est) + _time(quote, result, est)
+        lines += _interconnect(result, est) + _factors(result, est)
+    if result.cost is not None and result.candidate is not None:
+        lines += _cost(quote, result)
+    lines += ["", "Assumptions"] + [f"  {a.name}: {a.value}" for a in quote.assumptions]
+    return lines
+
+
+def _header(quote: Quote, result: Result) -> list[str]:
+    o = result.offering
+    gpu = result.accelerator.name if result.accelerator else o.accelerator
+    inter = "none (single nodes)" if o.inter_fabric == "none" else (
+        f"{o.inter_fabric} {(o.inter_bytes_per_s or 0) / 1e9:,.0f} GB/s per node, up to {o.max_nodes} nodes")
+    status = f"rank {result.rank} of {len(quote.feasible)} feasible" if result.feasible else "NOT feasible"
+    lines = [
+        f"{o.id}: {o.provider} {o.sku} — {status}",
+        f"  node: {o.gpus_per_node} × {gpu}, {o.intra_fabric} {o.intra_bytes_per_s / 1e9:,.0f} GB/s per GPU "
+        f"per direction (fast group {o.fast_group}{', NVLS' if o.nvls else ''}); inter-node: {inter}",
+        f"  tenancy {o.tenancy}; price {o.price_per_node_hour:,.2f} {o.currency}/node-hour ({o.price_term}); "
+        f"as of {o.as_of.isoformat()}; confidence {o.confidence}; source: {o.source}",
+        f"  request: {quote.model.id}, ctx {format_tokens(quote.request.max_context)}, "
+        f"{quote.request.input_tokens} in / {quote.request.output_tokens} out, {quote.request.load_label}",
+    ]
+    if not result.feasible:
+        lines += [f"  why not: {reason}" for reason in result.reasons]
+        if result.failure is not None and result.failure.relax:
+            lines.append(f"  to relax: {result.failure.relax}")
+    return lines
+
+
+def _layout(result: Result) -> list[str]:
+    cand, failure = result.candidate, result.failure
+    layout = cand.layout if cand else (failure.layout if failure else None)
+    precision = cand.precision if cand else (failure.precision if failure else None)
+    if layout is None or precision is None:
+        return []
+    lines = ["", "Layout"]
+    lines.append(
+        f"  {layout.replicas} replica(s) of {layout_label(layout)} = TP {layout.tp} × PP {layout.pp} "
+        f"= {layout.gpus_per_replica} GPU(s) each, EP {layout.ep}; {layout.gpus} GPUs in use"
+    )
+    compute = result.estimate.compute_dtype if result.estimate is not None else ""
+    lines.append(f"  weights {precision.weights}, KV cache {precision.kv}"
+                 + (f", GEMMs in {compute}" if compute else ""))
+    if cand is not None:
+        unit = "concurrent sequences" if cand.per_replica_limit_kind == "concurrency" else "req/s"
+        if cand.per_replica_limit is None:
+            lines.append(f"  the smallest unit ({cand.nodes} node(s), {layout.replicas} replica(s)) already "
+                         "serves the whole load within the targets")
+        else:
+            lines.append(
+                f"  largest load one replica serves within the targets: {cand.per_replica_limit:.4g} {unit} "
+                f"(searched on the model); {cand.nodes} node(s) rented"
+            )
+        lines.append("  chosen as the fewest node-hours per output token among the layouts tried")
+    return lines
+
+
+def _memory(quote: Quote, est: Estimate) -> list[str]:
+    m = est.memory
+    used = m.weights_bytes_per_gpu + m.workspace_bytes_per_gpu + m.kv_needed_bytes_per_gpu
+    return [
+        "",
+        "Memory per GPU (most loaded GPU of a replica)",
+        f"  weights     {m.weights_bytes_per_gpu / GIB:10,.2f} GiB",
+        f"  workspace   {m.workspace_bytes_per_gpu / GIB:10,.2f} GiB",
+        f"  KV needed   {m.kv_needed_bytes_per_gpu / GIB:10,.2f} GiB  "
+        f"({m.kv_bytes_per_token_per_gpu / 1024:,.1f} KiB per token per GPU, sequences at "
+        f"{format_tokens(quote.request.max_context)} context)",
+        f"  total       {used / GIB:10,.2f} GiB of {m.usable_bytes_per_gpu / GIB:,.2f} GiB usable "
+        f"(memory × engine memory fraction) → {'fits' if m.fits else 'does NOT fit'}",
+        f"  KV capacity {m.kv_capacity_tokens:,} tokens per replica (paged) = {m.max_sequences} "
+        "sequence(s) at full context",
+    ]
+
+
+def _time(quote: Quote, result: Result, est: Estimate) -> list[str]:
+    fixed = est.factors.get("t_fixed_s", 0.0)
+    comm = est.interconnect.comm_time_per_step_s
+    return [
+        "",
+        "Time",
+        f"  decode step = max(t_mem, t_compute) + t_comm + t_fixed = max({format_duration(est.t_mem_s)}, "
+        f"{format_duration(est.t_compute_s)}) + {format_duration(comm)} + {format_duration(fixed)} "
+        f"≈ {format_duration(est.decode_step_s)} at batch {est.batch} per replica ({est.bound}-bound)",
+        f"  TPOT {format_duration(est.tpot_s)}; TTFT {format_duration(est.ttft_s)} "
+        f"(prefill of one {quote.request.input_tokens}-token prompt on an idle replica: "
+        f"{format_duration(est.prefill_s)}); mode {est.mode or 'closed-loop'}"
+        + ("; SATURATED" if est.saturated else ""),
+        f"  throughput {est.output_tokens_per_s:,.1f} output tok/s, "
+        f"{est.total_tokens_per_s - est.output_tokens_per_s:,.1f} input tok/s, "
+        f"{est.requests_per_s:,.3f} req/s (whole deployment)",
+    ] + [f"  note: {note}" for note in est.notes]
+
+
+def _interconnect(result: Result, est: Estimate) -> list[str]:
+    ic = est.interconnect
+    hw = result.hardware
+    inter = f"; inter-node {hw.fabric.inter_kind} {hw.fabric.inter_bytes_per_s / 1e9:,.0f} GB/s" if hw else ""
+    return [
+        "",
+        "Interconnect (tensor-parallel all-reduce)",
+        f"  link {ic.link_kind}: {ic.allreduce_bytes_per_step / 1e6:,.3f} MB per GPU per decode step, "
+        f"{format_duration(ic.comm_time_per_step_s)} = {ic.comm_share:.1%} of the step",
+        f"  needed {_needed(ic.required_bytes_per_s)} to keep it under {ic.target_share:.0%}; "
+        f"available {ic.available_bytes_per_s / 1e9:,.1f} GB/s{inter}",
+    ]
+
+
+def _needed(bytes_per_s: float) -> str:
+    if math.isfinite(bytes_per_s):
+        return f"{bytes_per_s / 1e9:,.1f} GB/s"
+    return "more than any link (the per-step latency alone exceeds the share)"
+
+
+def _factors(result: Result, est: Estimate) -> list[str]:
+    hw = result.hardware
+    if hw is None:
+        return []
+    e = hw.efficiency
+    fitted = f"fitted to {e.rows} rows" if e.rows else "prior, not fitted"
+    error = f", median |error| {e.median_abs_pct_error:.0f} %" if e.median_abs_pct_error is not None else ""
+    return [
+        "",
+        f"Efficiency factors {e.id} ({e.family}, {e.engine}; {fitted}{error}, as of {e.as_of.isoformat()})",
+        f"  η_mem {e.eta_mem:.3f}, η_compute {e.eta_compute:.3f}, η_prefill {e.eta_prefill:.3f}, "
+        f"α {e.alpha_s * 1e6:.2f} µs, t_fixed {e.t_fixed_s * 1e3:.2f} ms, engine batch cap {e.max_batch}",
+        f"  source: {e.source or est.factor_source}",
+        f"Tenancy factor {hw.tenancy_factor:.3f} ({result.offering.tenancy}; multiplies throughput, "
+        "divides latencies)",
+    ]
+
+
+def _cost(quote: Quote, result: Result) -> list[str]:
+    cost, cand = result.cost, result.candidate
+    assert cost is not None and cand is not None
+    est = cand.estimate
+    u = quote.request.utilization
+    node_price = cost.usd_per_hour / cand.nodes
+    out_tps = est.output_tokens_per_s
+    in_tps = est.total_tokens_per_s - out_tps
+    lines = [
+        "",
+        "Cost (USD)",
+        f"  per hour   = {cand.nodes} node(s) × {node_price:,.4f} = {cost.usd_per_hour:,.2f}",
+        f"  per month  = {cost.usd_per_hour:,.2f} × {quote.hours_per_month:g} h = {cost.usd_per_month:,.2f}",
+        f"  per Mtok output (ranking) = {cost.usd_per_hour:,.2f} / ({out_tps:,.1f} tok/s × 3600 × {u:g}) × 10⁶ "
+        f"= {cost.usd_per_million_output_tokens:,.4f}",
+        f"  prefill share of GPU time = {cost.prefill_share:.1%}",
+        f"  per Mtok input  = {cost.usd_per_hour:,.2f} × {cost.prefill_share:.3f} / ({in_tps:,.1f} × 3600 × {u:g}) "
+        f"× 10⁶ = {cost.usd_per_million_input_tokens:,.4f}",
+        f"  per Mtok output (decode share) = {cost.usd_per_million_output_tokens_decode:,.4f}; "
+        f"blended (input + output) = {cost.usd_per_million_tokens_blended:,.4f}",
+    ]
+    if quote.currency != "USD":
+        lines.append(f"  in {quote.currency} (÷ {quote.usd_per_unit:g} USD per {quote.currency}): "
+                     f"{quote.in_currency(cost.usd_per_million_output_tokens):,.4f} per Mtok output, "
+                     f"{quote.in_currency(cost.usd_per_month):,.2f} per month")
+    return lines

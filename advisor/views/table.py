@@ -1,0 +1,139 @@
+"""The ranked quote as a Rich table (terminal) and as text cells shared with Markdown.
+
+Every cell that comes from a file passes through `safe_text` and reaches Rich as `Text`, so
+markup or escape sequences in a provider name print as plain characters. Rich is imported
+inside `print_quote_table` only. Must not import textual, httpx or pint.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TextIO
+
+from advisor.console import safe_text
+from advisor.quote import Quote
+from advisor.ranking import Result
+from advisor.feasibility import layout_label
+from advisor.shorthands import format_duration, format_tokens
+from advisor.views.data import memory_used_bytes_per_gpu
+
+GIB = 1024.0**3
+RIGHT = {"#", "Out tok/s", "TTFT", "TPOT"}
+
+
+def headers(quote: Quote, *, reasons: bool) -> list[str]:
+    cur = quote.currency
+    cols = ["#", "Provider", "SKU", "Nodes × GPUs", "Tenancy", "Layout", "Precision",
+            "VRAM used/usable per GPU", "TP link need/have", "Out tok/s", "TTFT", "TPOT",
+            f"{cur}/Mtok out", f"{cur}/month"]
+    return cols + (["Why not"] if reasons else [])
+
+
+def cells(quote: Quote, result: Result, *, reasons: bool) -> list[str]:
+    """The text of one table row."""
+    o, cand, est, cost = result.offering, result.candidate, result.estimate, result.cost
+    gpu = result.accelerator.name if result.accelerator else o.accelerator
+    nodes = f"{cand.nodes} × {o.gpus_per_node} {gpu}" if cand else f"– × {o.gpus_per_node} {gpu}"
+    layout = cand.layout if cand else (result.failure.layout if result.failure else None)
+    precision = cand.precision if cand else (result.failure.precision if result.failure else None)
+    row = [
+        str(result.rank) if result.rank else "✗",
+        o.provider,
+        o.sku,
+        nodes,
+        o.tenancy,
+        (f"{layout.replicas}× {layout_label(layout)}" if layout else "—"),
+        (f"{precision.weights} · KV {precision.kv}" if precision else "—"),
+        _vram(result),
+        _link(result),
+        f"{est.output_tokens_per_s:,.0f}" if est and cand else "—",
+        format_duration(est.ttft_s) if est else "—",
+        format_duration(est.tpot_s) if est else "—",
+        _money(quote.in_currency(cost.usd_per_million_output_tokens) if cost else None, 3),
+        _money(quote.in_currency(cost.usd_per_month) if cost else None, 0),
+    ]
+    if reasons:
+        row.append("; ".join(result.reasons))
+    return [safe_text(cell) for cell in row]
+
+
+def _money(amount: float | None, digits: int) -> str:
+    if amount is None:
+        return "—"
+    return f"{amount:,.{digits}f}" if amount >= 0.01 or digits == 0 else f"{amount:.2g}"
+
+
+def _vram(result: Result) -> str:
+    est = result.estimate
+    used = memory_used_bytes_per_gpu(result)
+    if est is None or used is None:
+        return "—"
+    mark = "" if est.memory.fits else " ✗"
+    return f"{used / GIB:,.0f}/{est.memory.usable_bytes_per_gpu / GIB:,.0f} GiB{mark}"
+
+
+def _link(result: Result) -> str:
+    est = result.estimate
+    if est is None:
+        return "—"
+    ic = est.interconnect
+    if ic.available_bytes_per_s <= 0 or ic.link_kind in ("", "none"):
+        return "none needed"
+    return f"{ic.link_kind} {_gbps(ic.required_bytes_per_s)}/{_gbps(ic.available_bytes_per_s)} GB/s"
+
+
+def _gbps(bytes_per_s: float) -> str:
+    """GB/s; ∞ when no bandwidth would do (the all-reduce is latency-bound)."""
+    return f"{bytes_per_s / 1e9:,.0f}" if math.isfinite(bytes_per_s) else "∞"
+
+
+def title(quote: Quote) -> str:
+    r = quote.request
+    targets = []
+    if r.ttft_s is not None:
+        targets.append(f"TTFT ≤ {format_duration(r.ttft_s)}")
+    if r.tpot_s is not None:
+        targets.append(f"TPOT ≤ {format_duration(r.tpot_s)}")
+    return (
+        f"{quote.model.name} · ctx {format_tokens(r.max_context)} · {r.input_tokens} in / "
+        f"{r.output_tokens} out · {r.load_label} · {', '.join(targets) or 'no targets'} · "
+        f"{r.utilization:.0%} utilization · {r.term}"
+    )
+
+
+def print_quote_table(quote: Quote, rows: list[Result], out: TextIO, *, reasons: bool,
+                      width: int | None = None) -> None:
+    """Print the Rich table of `rows` to `out`."""
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(title=Text(safe_text(title(quote))), header_style="bold", title_justify="left")
+    for header in headers(quote, reasons=reasons):
+        right = header in RIGHT or "/M" in header or "/month" in header
+        table.add_column(Text(header), justify="right" if right else "left",
+                         overflow="fold", max_width=60 if header == "Why not" else None)
+    for result in rows:
+        style = None if result.feasible else "dim"
+        table.add_row(*(Text(cell) for cell in cells(quote, result, reasons=reasons)), style=style)
+    console = Console(file=out, highlight=False, soft_wrap=False, width=width)
+    console.print(table)
+    footer = _footer(quote, rows)
+    if footer:
+        console.print(Text(footer))
+
+
+def _footer(quote: Quote, rows: list[Result]) -> str:
+    shown = sum(1 for r in rows if r.feasible)
+    parts = [f"{shown} of {len(quote.feasible)} feasible shown"]
+    if quote.infeasible:
+        parts.append(f"{len(quote.infeasible)} infeasible (--all lists them with reasons)")
+    if quote.excluded:
+        parts.append(f"{len(quote.excluded)} filtered out")
+    parts.append("--explain OFFERING shows the derivation")
+    return "; ".join(parts)
+
+
+def records_for_markdown(quote: Quote, rows: list[Result], *, reasons: bool) -> tuple[list[str], list[list[str]]]:
+    """Header and rows as text for the Markdown renderer."""
+    return headers(quote, reasons=reasons), [cells(quote, r, reasons=reasons) for r in rows]
