@@ -76,11 +76,16 @@ def load_world(
 
 def world_from_args(args: argparse.Namespace) -> World:
     """The World for a command: honours `--config` (or $ADVISOR_CONFIG), `--no-discover` and
-    `--offline`; prints the World's warnings (e.g. a stale remote catalog) on stderr."""
+    `--offline`; prints the World's warnings (e.g. a stale remote catalog) and the sanity
+    warnings about team entries on stderr (errors under `--strict`, see `advisor.sanity`)."""
     world = load_world(getattr(args, "config", None), discover=not getattr(args, "no_discover", False),
                        offline=bool(getattr(args, "offline", False)))
+    from advisor.console import safe_text
+    from advisor.sanity import report
+
     for warning in world.warnings:
-        print(f"advisor: warning: {warning}", file=sys.stderr)
+        print(f"advisor: warning: {safe_text(warning)}", file=sys.stderr)
+    report(world, strict=bool(getattr(args, "strict", False)))  # team entries that look wrong
     return world
 
 
@@ -88,9 +93,11 @@ def world_from_args(args: argparse.Namespace) -> World:
 
 def builtin_layer() -> Layer:
     """The shipped catalogs and profiles, read from package data."""
+    from advisor.builtin_cache import load_builtin
+
     layer = Layer("built-in", EXIT_BAD_CATALOG)
-    for item in builtin_files():
-        layer.add(load_catalog_bytes(item.read_bytes(), item.path))
+    for loaded in load_builtin([(item.path, item.read_bytes()) for item in builtin_files()]):
+        layer.add(loaded)
     return layer
 
 
@@ -267,6 +274,7 @@ class CheckReport:
     files: tuple[str, ...]
     counts: dict[str, int]
     problems: tuple[Problem, ...]
+    world: World | None = None  # built-ins + the given files, for `advisor.sanity`
 
 
 def check_paths(paths: list[Path]) -> CheckReport:
@@ -296,7 +304,7 @@ def check_paths(paths: list[Path]) -> CheckReport:
         for loaded in layer.files:
             for entry in loaded.entries:
                 counts[entry.kind] = counts.get(entry.kind, 0) + 1
-    return CheckReport(files, counts, tuple(problems))
+    return CheckReport(files, counts, tuple(problems), world)
 
 
 def _check_one(path: Path, given: Layer, warnings: list[str]) -> list[Layer]:

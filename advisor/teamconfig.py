@@ -26,7 +26,7 @@ UsdRate = Annotated[float, Field(gt=0, le=1e6)]
 class _Strict(BaseModel):
     model_config = ConfigDict(
         frozen=True, extra="forbid", allow_inf_nan=False, str_max_length=2000,
-        use_attribute_docstrings=True,
+        use_attribute_docstrings=True, defer_build=True,
     )
 
 

@@ -10,6 +10,7 @@ import textual, rich, httpx or pint.
 from __future__ import annotations
 
 import argparse
+import functools
 import inspect
 import json
 import re
@@ -66,7 +67,7 @@ def catalog_schema() -> dict[str, Any]:
         "CatalogFile", __config__=ConfigDict(extra="forbid", title="advisor catalog/profile file"),
         **fields,
     )
-    schema = model.model_json_schema(schema_generator=_QuantityAwareSchema)
+    schema = model.model_json_schema(schema_generator=_quantity_aware_schema())
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["description"] = ("Accelerators, offerings, models, workloads, efficiency and tenancy "
                              "factors for advisor. Quantities: SI numbers or unit strings.")
@@ -91,15 +92,21 @@ def _generator_base() -> type:
     return GenerateJsonSchema
 
 
-class _QuantityAwareSchema(_generator_base()):  # type: ignore[misc]
-    """Quantity fields (`advisor.domain.common._quantity`) also accept a unit string."""
+@functools.cache
+def _quantity_aware_schema() -> type:
+    """The schema generator, built on first use (pydantic.json_schema is slow to import)."""
 
-    def function_before_schema(self, schema: Any) -> dict[str, Any]:
-        inner = super().function_before_schema(schema)
-        kind = _quantity_kind(schema.get("function", {}).get("function"))
-        if kind is None:
-            return inner
-        return {"anyOf": [inner, {"type": "string", "pattern": unit_pattern(kind)}]}
+    class _QuantityAwareSchema(_generator_base()):  # type: ignore[misc]
+        """Quantity fields (`advisor.domain.common._quantity`) also accept a unit string."""
+
+        def function_before_schema(self, schema: Any) -> dict[str, Any]:
+            inner = super().function_before_schema(schema)
+            kind = _quantity_kind(schema.get("function", {}).get("function"))
+            if kind is None:
+                return inner
+            return {"anyOf": [inner, {"type": "string", "pattern": unit_pattern(kind)}]}
+
+    return _QuantityAwareSchema
 
 
 def _quantity_kind(function: Any) -> str | None:

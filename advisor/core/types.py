@@ -34,6 +34,7 @@ class Precision:
 
     weights: str = "bf16"
     kv: str = "bf16"
+    activations: str | None = None  # GEMM dtype; None = what engines do for `weights` on the chip
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +54,8 @@ class Fabric:
     nvls: bool = False
     inter_kind: str = "none"
     inter_bytes_per_s: float = 0.0
+    step_latency_s: float = 0.0  # extra latency per ring step on this link (PCIe/NIC hops)
+    inter_step_latency_s: float = 0.0  # latency per ring step across nodes
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +91,8 @@ class MemoryBreakdown:
     kv_needed_bytes_per_gpu: float  # for the requested sequences at full context
     max_sequences: int  # per replica at the requested context
     fits: bool  # weights + workspace + KV for the requested load ≤ usable
+    kv_budget_bytes_per_gpu: float = 0.0  # usable − weights − workspace (≥ 0)
+    kv_bytes_per_sequence_per_gpu: float = 0.0  # one sequence at the requested context, paged
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,3 +125,12 @@ class Estimate:
     factors: dict[str, float] = field(default_factory=dict)  # efficiency factors used
     factor_source: str = ""
     notes: tuple[str, ...] = ()
+    mode: str = ""  # "closed-loop" | "open-loop" | "max-throughput" | "burst"
+    saturated: bool = False  # open loop: the rate exceeds what the replica can serve
+    requests_per_s: float = 0.0  # completed requests per second, whole deployment
+    prefill_share: float = 0.0  # share of GPU time spent in prefill
+    tenancy_factor: float = 1.0  # multiplied into throughput, divided into latencies
+    compute_dtype: str = ""  # dtype the GEMMs run in
+    t_mem_s: float = 0.0  # decode step: memory time (weights + KV) at the chosen batch
+    t_compute_s: float = 0.0  # decode step: compute time
+    fits: bool = True  # the model and at least one sequence fit in memory

@@ -36,6 +36,8 @@ class EfficiencyFactors(Frozen):
     """Latency of one ring step of a small all-reduce, seconds."""
     t_fixed_s: float = Field(ge=0, le=0.1)
     """Fixed per-step overhead (launch, scheduling, sampling), seconds."""
+    t_request_s: float = Field(default=0.0, ge=0, le=10)
+    """Fixed latency each request pays once before its first token (HTTP, tokenization), seconds."""
     max_batch: int = Field(default=2048, ge=1, le=65536)
     """Engine cap on sequences in one decode batch."""
     rows: int = Field(default=0, ge=0, le=10_000_000)

@@ -33,6 +33,9 @@ class Frozen(BaseModel):
         str_max_length=2000,
         validate_default=True,
         use_attribute_docstrings=True,
+        # Built-in entries usually come from the pickle cache (advisor.builtin_cache), so
+        # validators are built only when a file is actually validated.
+        defer_build=True,
     )
 
 

@@ -1,0 +1,95 @@
+"""`advisor estimate`: the performance model for one deployment, or a file of cases.
+
+    advisor estimate --model M --gpu G [--gpus N] [--tp T] [--pp P] [--ep E]
+                     [--weights bf16|fp16|fp8|fp4|int4] [--kv-dtype bf16|fp16|fp8]
+                     --isl TOKENS --osl TOKENS [--concurrency C | --rate R]
+                     [--engine trtllm|vllm|sglang] [--format table|json]
+    advisor estimate --cases FILE --format jsonl
+
+`--gpus` defaults to tp·pp; more GPUs means data-parallel replicas. Without --tp the smallest
+valid TP that holds one sequence is used. `--cases` reads JSONL or CSV whose fields are the
+option names and prints one JSON line per case in order; a bad case prints {"id", "error"}
+and the batch goes on. Heavy imports happen inside `run`. Must not import textual or httpx.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+HELP = "predict memory, throughput, latency and interconnect need for one deployment"
+
+CASE_FIELDS = ("id", "model", "gpu", "gpus", "tp", "pp", "ep", "weights", "kv_dtype", "isl",
+               "osl", "concurrency", "rate", "engine")
+
+
+EPILOG = """\
+Modes: --concurrency C = closed loop (C users in total, split over replicas); --rate R = open
+loop with queueing in TTFT (saturated: TTFT null); neither = max throughput (the batch grows
+until the KV cache or the engine cap binds). Token counts take k = 1024 (--isl 2k).
+JSON: model, gpu, engine, layout{tp,pp,ep,replicas}, weights, kv_dtype, memory{...}, batch,
+throughput{output_tokens_per_s,total_tokens_per_s} (all replicas), latency{ttft_s,tpot_s},
+interconnect{allreduce_bytes_per_step,comm_share,required_bytes_per_s,available_bytes_per_s},
+efficiency{factors, rows, fit error, source}, tenancy_factor, mode, bound, saturated, notes.
+Without an offering the fabric is the chip's own (NVLink/NVSwitch or Infinity Fabric for
+SXM/OAM up to 8 per node, PCIe for PCIe cards) and tenancy is bare metal (factor 1)."""
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.epilog = EPILOG
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    parser.add_argument("--model", metavar="NAME", help="model id or alias")
+    parser.add_argument("--gpu", metavar="NAME", help="accelerator id or alias")
+    parser.add_argument("--gpus", metavar="N", help="GPUs in total (default tp·pp)")
+    parser.add_argument("--tp", metavar="T",
+                        help="tensor-parallel degree (default: fill --gpus, else the smallest that fits)")
+    parser.add_argument("--pp", metavar="P", help="pipeline-parallel degree (default 1)")
+    parser.add_argument("--ep", metavar="E", help="expert-parallel degree (default 1)")
+    parser.add_argument("--weights", metavar="FORMAT",
+                        help="weight format: bf16, fp16, fp8, fp4, int4 (default: the model's)")
+    parser.add_argument("--kv-dtype", dest="kv_dtype", metavar="DTYPE",
+                        help="KV-cache dtype: bf16, fp16, fp8 (default bf16)")
+    parser.add_argument("--isl", metavar="TOKENS", help="prompt tokens per request")
+    parser.add_argument("--osl", metavar="TOKENS", help="output tokens per request")
+    load = parser.add_mutually_exclusive_group()
+    load.add_argument("--concurrency", metavar="C", help="concurrent requests (closed loop)")
+    load.add_argument("--rate", metavar="R", help="requests per second (open loop)")
+    parser.add_argument("--engine", metavar="ENGINE", help="trtllm, vllm or sglang")
+    parser.add_argument("--cases", metavar="FILE", help="JSONL or CSV file of cases")
+    parser.add_argument("--format", choices=("table", "json", "jsonl"), default=None,
+                        help="output format (default table; jsonl with --cases)")
+
+
+def run(args: argparse.Namespace) -> int:
+    from advisor.commands import _estimate_case as cases
+    from advisor.commands import _estimate_lines as lines
+    from advisor.config import world_from_args
+    from advisor.errors import EXIT_BAD_INPUT, AdvisorError
+
+    if args.cases:
+        if args.format not in (None, "jsonl"):
+            raise AdvisorError("--cases prints JSON lines: use --format jsonl",
+                               exit_code=EXIT_BAD_INPUT)
+        flags = [f"--{k.replace('_', '-')}" for k in CASE_FIELDS[1:] if getattr(args, k, None)]
+        if flags:
+            raise AdvisorError(f"--cases takes every field from the file; drop {', '.join(flags)}",
+                               exit_code=EXIT_BAD_INPUT)
+        rows = lines.read_cases(args.cases)
+        world = world_from_args(args)
+        return lines.run_cases(world, rows, sys.stdout)
+    if args.format == "jsonl":
+        raise AdvisorError("--format jsonl goes with --cases", exit_code=EXIT_BAD_INPUT)
+    missing = [f"--{k}" for k in ("model", "gpu", "isl", "osl") if not getattr(args, k)]
+    if missing:
+        raise AdvisorError(f"estimate needs {', '.join(missing)}", exit_code=EXIT_BAD_INPUT)
+    world = world_from_args(args)
+    fields: dict[str, Any] = {k: getattr(args, k, None) for k in CASE_FIELDS[1:]}
+    result = cases.evaluate(world, cases.Caches(), fields)
+    if args.format == "json":
+        from advisor.console import to_json
+
+        sys.stdout.write(to_json(result.record) + "\n")
+    else:
+        cases.print_report(result)
+    return 0

@@ -1,0 +1,96 @@
+"""The links a deployment uses: a `Fabric` from an offering, or a default one for a bare GPU.
+
+Default for `--gpu G --gpus N` without an offering: SXM/OAM chips (NVLink, Infinity Fabric,
+Gaudi RoCE) sit 8 to a node behind a switch or full mesh; NVLink-bridge cards pair up and fall
+back to PCIe beyond the pair; PCIe cards talk over PCIe. Nodes of SXM/OAM chips are assumed
+joined by 8×400 Gb/s InfiniBand NDR (DGX/HGX reference design); PCIe servers are not joined.
+Pure; no I/O, pint, rich or textual.
+"""
+
+from __future__ import annotations
+
+from advisor.core.types import Fabric
+from advisor.domain import Accelerator, Offering
+
+NODE_GPUS = 8
+
+# Achieved all-reduce bus bandwidth / per-direction link spec, from shared/facts/interconnects.csv:
+# 8×H200 ring busbw 367.6 of 450 GB/s (0.82), A100 234.9 of 300 (0.78); NVLS 482 of 450 (1.07);
+# 8-GPU PCIe Gen5 busbw 37–41 of 63 (0.62); MI300X 8-GPU 312.9 of 448 (0.70) and 2-GPU 47.7 of
+# one 64 GB/s peer link (0.75). Bridge, Gaudi RoCE and inter-node values are assumptions.
+LINK_EFFICIENCY: dict[str, float] = {
+    "nvswitch": 0.80,
+    "nvlink-bridge": 0.80,
+    "nvlink-c2c": 0.80,
+    "infinity-fabric": 0.70,
+    "roce": 0.70,
+    "pcie": 0.62,
+    "none": 0.62,
+}
+NVLS_EFFICIENCY = 1.07
+MESH_LINKS = 7  # Infinity Fabric: 7 point-to-point links per GPU (a TP group of t uses t−1)
+MESH_PEER_EFFICIENCY = 0.75
+
+# Latency per ring step added by the link itself. NCCL's small all-reduce floor on 8 PCIe GPUs
+# is ~24 µs (interconnects.csv), i.e. ~1.7 µs for each of the 2·(8−1) ring steps.
+PCIE_STEP_LATENCY_S = 1.7e-6
+INTER_STEP_LATENCY_S: dict[str, float] = {
+    "infiniband": 2.0e-6,  # ~1 µs one-way RDMA + a switch hop + software
+    "roce": 3.0e-6,
+    "efa": 5.0e-6,
+    "tcpx": 8.0e-6,
+    "ethernet": 15.0e-6,
+    "none": 0.0,
+}
+DEFAULT_INTER_BYTES_PER_S = 400e9  # 8 × 400 Gb/s NDR per node, per direction
+
+
+def _intra_kind(acc: Accelerator) -> str:
+    kind = acc.link_kind
+    if kind.startswith("nvlink") and kind not in ("nvlink-bridge",):
+        return "nvswitch"
+    return kind
+
+
+def fabric_for_gpu(acc: Accelerator, gpus: int) -> Fabric:
+    """A default fabric for `gpus` of this accelerator without a named offering."""
+    kind = _intra_kind(acc)
+    if kind == "pcie":
+        return Fabric(
+            intra_kind="pcie",
+            intra_bytes_per_s=acc.pcie_bytes_per_s,
+            fast_group_gpus=NODE_GPUS,
+            gpus_per_node=NODE_GPUS,
+            pcie_bytes_per_s=acc.pcie_bytes_per_s,
+            step_latency_s=PCIE_STEP_LATENCY_S,
+        )
+    group = 2 if kind == "nvlink-bridge" else NODE_GPUS
+    return Fabric(
+        intra_kind=kind,
+        intra_bytes_per_s=acc.link_bytes_per_s,
+        fast_group_gpus=group,
+        gpus_per_node=NODE_GPUS,
+        pcie_bytes_per_s=acc.pcie_bytes_per_s,
+        inter_kind="infiniband" if kind != "nvlink-bridge" else "none",
+        inter_bytes_per_s=DEFAULT_INTER_BYTES_PER_S if kind != "nvlink-bridge" else 0.0,
+        inter_step_latency_s=INTER_STEP_LATENCY_S["infiniband"] if kind != "nvlink-bridge" else 0.0,
+    )
+
+
+def fabric_for_offering(offering: Offering, acc: Accelerator) -> Fabric:
+    """The fabric an offering sells (inter-node only when several nodes can be rented)."""
+    intra = offering.intra_fabric
+    inter = offering.inter_fabric if offering.multi_node else "none"
+    inter_bytes = (offering.inter_bytes_per_s or 0.0) if inter != "none" else 0.0
+    return Fabric(
+        intra_kind=intra,
+        intra_bytes_per_s=offering.intra_bytes_per_s,
+        fast_group_gpus=offering.fast_group,
+        gpus_per_node=offering.gpus_per_node,
+        pcie_bytes_per_s=acc.pcie_bytes_per_s,
+        nvls=offering.nvls,
+        inter_kind=inter,
+        inter_bytes_per_s=inter_bytes,
+        step_latency_s=PCIE_STEP_LATENCY_S if intra in ("pcie", "none") else 0.0,
+        inter_step_latency_s=INTER_STEP_LATENCY_S.get(inter, 5.0e-6),
+    )

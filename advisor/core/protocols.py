@@ -1,0 +1,136 @@
+"""Finite benchmark protocols, for scoring the model against published measurements.
+
+Serving benchmarks send a fixed number of requests, so their means differ from the steady
+state `serving.estimate` predicts:
+
+- `burst`: N requests arrive at once (request rate "inf"). Prefill runs first-come first-served
+  at the batched prefill cost t_p, so the i-th request's first token comes after ≈ i·t_p; all N
+  then decode together. Mean TTFT ≈ (N+1)/2·t_p plus one step; the run lasts N·t_p + (O−1)·TPOT.
+  Beyond the batch cap, later requests wait for slots at the max-throughput rate.
+- `finite_open_loop`: N requests at rate λ. The run lasts ≈ (N−1)/min(λ, μ) plus one request's
+  latency, so measured throughput is N·O over that time; when λ > μ the queue grows linearly
+  and the mean wait is ≈ (N−1)/2·(1/μ − 1/λ).
+
+Pure; no I/O, pint, rich or textual.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from advisor.core.serving import Operating, max_throughput, open_loop
+from advisor.core.setup import Setup, prepare
+from advisor.core.timing import Factors
+from advisor.core.types import Fabric, Layout, Load, Precision
+from advisor.domain import Accelerator, EfficiencyFactors, ModelProfile
+
+
+@dataclass(frozen=True, slots=True)
+class RunResult:
+    """Means a finite benchmark run reports, for the whole deployment."""
+
+    requests_per_s: float
+    output_tokens_per_s: float
+    total_tokens_per_s: float
+    ttft_s: float
+    itl_s: float
+    fits: bool = True
+
+
+def _setup(
+    model: ModelProfile,
+    acc: Accelerator,
+    fabric: Fabric,
+    layout: Layout,
+    precision: Precision,
+    load: Load,
+    eff: EfficiencyFactors,
+    memory_fraction: float,
+) -> tuple[Setup, Factors]:
+    f = Factors.of(eff)
+    setup = prepare(model, acc, fabric, layout, precision, load, f, eff.engine,
+                    memory_fraction=memory_fraction, logit_rows=f.max_batch)
+    return setup, f
+
+
+def _result(setup: Setup, replicas: int, requests: float, duration_s: float, ttft_s: float,
+            itl_s: float) -> RunResult:
+    rate = requests / duration_s * replicas
+    return RunResult(
+        requests_per_s=rate,
+        output_tokens_per_s=rate * setup.osl,
+        total_tokens_per_s=rate * (setup.isl + setup.osl),
+        ttft_s=ttft_s,
+        itl_s=itl_s,
+    )
+
+
+def _no_fit() -> RunResult:
+    return RunResult(0.0, 0.0, 0.0, math.inf, math.inf, fits=False)
+
+
+def burst(
+    model: ModelProfile,
+    acc: Accelerator,
+    fabric: Fabric,
+    layout: Layout,
+    precision: Precision,
+    load: Load,
+    eff: EfficiencyFactors,
+    *,
+    requests: int,
+    memory_fraction: float = 0.9,
+) -> RunResult:
+    """`requests` arriving at once, split evenly over the replicas."""
+    setup, _ = _setup(model, acc, fabric, layout, precision, load, eff, memory_fraction)
+    if setup.batch_cap < 1:
+        return _no_fit()
+    n = requests / layout.replicas
+    decode = setup.decode_tokens
+    t_p = setup.prefill_gpu_s
+    admitted = min(n, float(setup.batch_cap))
+    step = setup.step.tpot(admitted)
+    first = setup.first(0.0) + setup.plan.t_request_s
+    prefill_all = admitted * t_p
+    duration = prefill_all + decode * step + first
+    ttft = (admitted + 1) / 2.0 * t_p + first
+    if n > admitted:
+        full: Operating = max_throughput(setup)
+        extra = n - admitted
+        duration += extra / full.requests_per_s
+        waiting = extra / (2.0 * full.requests_per_s) + prefill_all
+        ttft = (admitted * ttft + extra * (waiting + full.ttft_s)) / n
+    itl = (duration - ttft) / decode if decode else 0.0
+    return _result(setup, layout.replicas, n, duration, ttft, itl)
+
+
+def finite_open_loop(
+    model: ModelProfile,
+    acc: Accelerator,
+    fabric: Fabric,
+    layout: Layout,
+    precision: Precision,
+    load: Load,
+    eff: EfficiencyFactors,
+    *,
+    requests: int,
+    memory_fraction: float = 0.9,
+) -> RunResult:
+    """`requests` arriving at `load.rate` per second (whole deployment)."""
+    assert load.rate is not None
+    setup, _ = _setup(model, acc, fabric, layout, precision, load, eff, memory_fraction)
+    if setup.batch_cap < 1:
+        return _no_fit()
+    n = requests / layout.replicas
+    rate = load.rate / layout.replicas
+    decode = setup.decode_tokens
+    op = open_loop(setup, rate)
+    if op.saturated:
+        full = max_throughput(setup)
+        wait = (n - 1) / 2.0 * (1.0 / full.requests_per_s - 1.0 / rate)
+        ttft = full.ttft_s + max(wait, 0.0)
+        duration = (n - 1) / full.requests_per_s + full.ttft_s + decode * full.tpot_s
+        return _result(setup, layout.replicas, n, duration, ttft, full.tpot_s)
+    duration = (n - 1) / rate + op.ttft_s + decode * op.tpot_s
+    return _result(setup, layout.replicas, n, duration, op.ttft_s, op.tpot_s)

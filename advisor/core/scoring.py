@@ -1,0 +1,217 @@
+"""Scoring the model against measurements in the calibration schema (rows already read).
+
+`parse_row` turns one CSV record (a dict of strings) into a `BenchRow`; `predict` gives the
+model's value for it in the row's unit; `summarize` reduces (predicted, measured) pairs to the
+scores `advisor validate` reports. Offline rows are max-throughput estimates; online rows with a
+request rate replay the finite run (`protocols`). Pure; reading the file is the caller's job.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import statistics
+from dataclasses import dataclass
+
+from advisor.core.fabric import fabric_for_gpu
+from advisor.core.protocols import RunResult, burst, finite_open_loop
+from advisor.core.serving import estimate
+from advisor.core.types import Fabric, Layout, Load, Precision
+from advisor.domain import Accelerator, EfficiencyFactors, ModelProfile
+
+METRICS = {
+    "output_tokens_per_s_total": "output_tokens_per_s",
+    "total_tokens_per_s": "total_tokens_per_s",
+    "requests_per_s": "requests_per_s",
+    "ttft_mean_ms": "ttft_ms",
+    "itl_mean_ms": "itl_ms",
+}
+THROUGHPUT_METRICS = ("output_tokens_per_s_total", "total_tokens_per_s", "requests_per_s")
+DEFAULT_REQUESTS = 500
+
+
+@dataclass(frozen=True, slots=True)
+class BenchRow:
+    """One measured quantity from a calibration file."""
+
+    id: str
+    model: str
+    precision: str
+    gpu: str
+    num_gpus: int
+    tp: int
+    pp: int
+    ep: int
+    engine: str
+    isl: int
+    osl: int
+    concurrency: str
+    scenario: str
+    metric: str
+    value: float
+    notes: str = ""
+
+    @property
+    def memory_fraction(self) -> float:
+        """The engine memory fraction the source states (e.g. kv_cache_free_gpu_mem_fraction
+        0.95), else the engines' 0.9 default."""
+        m = re.search(r"mem(?:ory)?_fraction\D{0,12}([01]\.[0-9]+)", self.notes)
+        return float(m.group(1)) if m else 0.9
+
+    @property
+    def replicas(self) -> int:
+        return max(1, self.num_gpus // (self.tp * self.pp))
+
+    @property
+    def online(self) -> bool:
+        return "rate" in self.concurrency.lower()
+
+
+def engine_of(text: str) -> str:
+    """trtllm / vllm / sglang from a free-text engine column."""
+    low = text.lower()
+    if "sglang" in low:
+        return "sglang"
+    if "vllm" in low:
+        return "vllm"
+    if "tensorrt" in low or "trt" in low:
+        return "trtllm"
+    raise ValueError(f"engine {text!r} is not one of TensorRT-LLM, vLLM, SGLang")
+
+
+def precision_of(text: str) -> Precision:
+    """'FP8' means FP8 weights and FP8 KV (as the TRT-LLM tables use it); 16-bit stays 16-bit;
+    4-bit weights keep a bf16 KV cache."""
+    low = text.strip().lower()
+    if low in ("fp8", "bf16", "fp16"):
+        return Precision(low, low)
+    if low in ("int4", "fp4", "int8"):
+        return Precision(low, "bf16")
+    raise ValueError(f"precision {text!r} is not one of FP8, BF16, FP16, INT8, INT4, FP4")
+
+
+def _int(record: dict[str, str], key: str, default: int | None = None) -> int:
+    raw = (record.get(key) or "").strip()
+    if not raw:
+        if default is None:
+            raise ValueError(f"{key} is empty")
+        return default
+    return int(float(raw))
+
+
+def parse_row(record: dict[str, str]) -> BenchRow:
+    """A `BenchRow` from a CSV record; ValueError names the bad field."""
+    metric = (record.get("metric") or "").strip()
+    if metric not in METRICS:
+        raise ValueError(f"metric {metric!r} is not scored")
+    return BenchRow(
+        id=(record.get("id") or "").strip(),
+        model=record["model"].strip(),
+        precision=record["precision"].strip(),
+        gpu=record["gpu"].strip(),
+        num_gpus=_int(record, "num_gpus", 1),
+        tp=_int(record, "tp", 1),
+        pp=_int(record, "pp", 1),
+        ep=_int(record, "ep", 1),
+        engine=engine_of(record.get("engine") or ""),
+        isl=_int(record, "isl"),
+        osl=_int(record, "osl"),
+        concurrency=(record.get("concurrency") or "").strip(),
+        scenario=(record.get("scenario") or "").strip(),
+        metric=metric,
+        value=float(record["value"]),
+        notes=(record.get("notes") or "").strip(),
+    )
+
+
+def _rate(row: BenchRow) -> float | None:
+    """Requests/s of an online row; inf for 'all at once'."""
+    m = re.search(r"rate\s*=\s*([0-9.]+|inf)", row.concurrency.lower())
+    if not m:
+        return None
+    return math.inf if m.group(1) == "inf" else float(m.group(1))
+
+
+def _requests(row: BenchRow) -> int:
+    m = re.search(r"(\d+)\s*requests", row.scenario + " " + row.concurrency)
+    return int(m.group(1)) if m else DEFAULT_REQUESTS
+
+
+def _closed_users(row: BenchRow) -> int | None:
+    m = re.fullmatch(r"\s*(?:concurrency\s*=\s*)?(\d+)\s*", row.concurrency.lower())
+    return int(m.group(1)) if m else None
+
+
+def run_for(
+    row: BenchRow,
+    model: ModelProfile,
+    acc: Accelerator,
+    eff: EfficiencyFactors,
+    *,
+    fabric: Fabric | None = None,
+    memory_fraction: float | None = None,
+) -> RunResult:
+    """What the model predicts for the run a row was measured in (memory fraction: the one
+    the row states unless given)."""
+    if memory_fraction is None:
+        memory_fraction = row.memory_fraction
+    layout = Layout(tp=row.tp, pp=row.pp, ep=row.ep, replicas=row.replicas)
+    fabric = fabric or fabric_for_gpu(acc, row.num_gpus)
+    precision = precision_of(row.precision)
+    rate = _rate(row)
+    if rate is not None:
+        load = Load(isl=row.isl, osl=row.osl, rate=None if math.isinf(rate) else rate)
+        args = (model, acc, fabric, layout, precision, load, eff)
+        if math.isinf(rate):
+            return burst(*args, requests=_requests(row), memory_fraction=memory_fraction)
+        return finite_open_loop(*args, requests=_requests(row), memory_fraction=memory_fraction)
+    users = _closed_users(row)
+    load = Load(isl=row.isl, osl=row.osl, concurrency=users)
+    e = estimate(model, acc, fabric, layout, precision, load, eff, memory_fraction=memory_fraction)
+    return RunResult(e.requests_per_s, e.output_tokens_per_s, e.total_tokens_per_s, e.ttft_s,
+                     e.tpot_s, fits=e.memory.fits and e.output_tokens_per_s > 0)
+
+
+def value_for(row: BenchRow, run: RunResult) -> float:
+    """The run's prediction in the unit of the row's metric."""
+    field = METRICS[row.metric]
+    if field == "ttft_ms":
+        return run.ttft_s * 1e3
+    if field == "itl_ms":
+        return run.itl_s * 1e3
+    return float(getattr(run, field))
+
+
+@dataclass(frozen=True, slots=True)
+class Score:
+    """Agreement of predictions with measurements for one group of rows."""
+
+    rows: int  # rows in the group
+    scored: int  # rows with a finite prediction (coverage = scored / rows)
+    median_abs_pct_error: float
+    within_25: float  # share of scored rows within ±25 %
+    median_bias_pct: float  # median signed error, + = model predicts too high
+
+    @property
+    def coverage(self) -> float:
+        return self.scored / self.rows if self.rows else 0.0
+
+
+def pct_error(predicted: float, measured: float) -> float:
+    """Signed percentage error of a prediction."""
+    return (predicted - measured) / measured * 100.0
+
+
+def summarize(pairs: list[tuple[float, float]]) -> Score:
+    """Scores for (predicted, measured) pairs; non-finite or zero predictions are uncovered."""
+    errors = [pct_error(p, m) for p, m in pairs if math.isfinite(p) and p > 0 and m > 0]
+    if not errors:
+        return Score(len(pairs), 0, math.nan, math.nan, math.nan)
+    absolute = [abs(e) for e in errors]
+    return Score(
+        rows=len(pairs),
+        scored=len(errors),
+        median_abs_pct_error=statistics.median(absolute),
+        within_25=sum(a <= 25.0 for a in absolute) / len(absolute),
+        median_bias_pct=statistics.median(errors),
+    )

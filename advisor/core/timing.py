@@ -1,0 +1,328 @@
+"""Step times: decode (memory vs compute bound, experts touched, attention over context),
+prefill (compute bound with the quadratic attention term), and a mixed step (model.md §2).
+
+`build_plan` turns a model × accelerator × layout × precision × efficiency × fabric into a
+`Plan` of floats once; the step functions then only do arithmetic, so the serving solver can
+call them many times per estimate. Everything is for the most loaded GPU of one pipeline stage.
+Pure; no I/O, pint, rich or textual.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from advisor.core.comms import Link, allreduce_s, alltoall_s, group_link, p2p_s
+from advisor.core.memory import (
+    PREFILL_CHUNK_TOKENS,
+    kv_layer_bytes,
+    stage_layers,
+    weight_split,
+)
+from advisor.core.params import ModelShape, shape
+from advisor.core.precision import (
+    ACTIVATION_BYTES,
+    KV_BYTES,
+    compute_dtype,
+    edge_bytes_per_param,
+    weight_bytes_per_param,
+)
+from advisor.core.types import Fabric, Layout, Precision
+from advisor.domain import Accelerator, EfficiencyFactors, ModelProfile
+
+
+@dataclass(frozen=True, slots=True)
+class Factors:
+    """The efficiency factors as plain floats (read in the hot path)."""
+
+    eta_mem: float
+    eta_compute: float
+    eta_prefill: float
+    alpha_s: float
+    t_fixed_s: float
+    max_batch: int
+    t_request_s: float = 0.0
+
+    @classmethod
+    def of(cls, eff: EfficiencyFactors) -> "Factors":
+        return cls(
+            eff.eta_mem,
+            eff.eta_compute,
+            eff.eta_prefill,
+            eff.alpha_s,
+            eff.t_fixed_s,
+            eff.max_batch,
+            eff.t_request_s,
+        )
+
+
+IDEAL = Factors(1.0, 1.0, 1.0, 0.0, 0.0, 1 << 30, 0.0)
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """Per-GPU, per-stage constants of one deployment."""
+
+    pp: int
+    tp: int
+    dense_bytes: float  # non-expert weights read every step
+    expert_bytes: float  # every local routed expert
+    expert_prob: float  # k / E (0 for dense models)
+    moe_token_factor: float  # tokens reaching this GPU's experts per local token (ep > tp)
+    kv_groups: tuple[tuple[float, int], ...]  # (bytes per token on this GPU, window or 0)
+    gemm_flops_per_token: float  # 2 × active params on this GPU, lm_head included
+    lm_head_flops: float  # 2 × lm_head params on this GPU (prefill needs it once per prompt)
+    attn_decode: tuple[tuple[float, int], ...]  # (FLOPs per token per context token, window)
+    attn_prefill: tuple[tuple[float, int], ...]  # (FLOPs per query-key pair, window)
+    gemm_flops_per_s: float  # peak for the compute dtype × η_compute
+    attn_flops_per_s: float  # bf16 peak × η_compute
+    prefill_flops_per_s: float  # peak × η_prefill
+    prefill_attn_flops_per_s: float
+    hbm_bytes_per_s: float  # peak × η_mem
+    allreduces: int  # per stage step
+    hidden: int
+    tp_link: Link
+    pp_link: Link
+    ep_groups: int  # ep / tp when ep > tp (all-to-all), else 1
+    ep_link: Link
+    moe_layers: int  # MoE layers on this stage
+    experts_per_token: int
+    alpha_s: float
+    t_fixed_s: float
+    t_request_s: float
+    compute_dtype: str
+
+
+def _kv_groups(s: ModelShape, layout: Layout, kv: str) -> tuple[tuple[float, int], ...]:
+    share = stage_layers(s, layout.pp) / s.layers
+    b = KV_BYTES[kv]
+    return tuple(
+        (g.layers * share * kv_layer_bytes(s, g.kind, layout.tp, b), g.window) for g in s.groups
+    )
+
+
+def _attention_flops(s: ModelShape, layout: Layout) -> tuple[tuple, tuple]:
+    """Decode FLOPs per token per context token, and prefill FLOPs per query-key pair."""
+    share = stage_layers(s, layout.pp) / s.layers
+    heads = s.heads / layout.tp
+    decode, prefill = [], []
+    for g in s.groups:
+        layers = g.layers * share
+        if g.kind == "mla":
+            # Decode absorbs the up-projections: scores over the latent+rope, values over the latent.
+            decode.append((2.0 * heads * (s.mla_latent + s.mla_rank) * layers, g.window))
+            prefill.append((2.0 * heads * (s.mla_qk_dim + s.mla_v_dim) * layers, g.window))
+        else:
+            decode.append((4.0 * heads * s.head_dim * layers, g.window))
+            prefill.append((4.0 * heads * s.head_dim * layers, g.window))
+    return tuple(decode), tuple(prefill)
+
+
+def build_plan(
+    model: ModelProfile,
+    acc: Accelerator,
+    fabric: Fabric,
+    layout: Layout,
+    precision: Precision,
+    f: Factors,
+) -> Plan:
+    """Precompute the per-GPU constants of a deployment."""
+    s = shape(model)
+    p = s.params
+    tp, pp = layout.tp, layout.pp
+    share = stage_layers(s, pp) / s.layers
+    wb = weight_bytes_per_param(precision.weights, acc)
+    lm_head = (p.lm_head or p.embedding) / tp  # tied models multiply by the embedding table
+    # Per step a GPU reads its body share and the lm_head (last stage); embedding lookups read
+    # only B rows of the table, so the table itself is not streamed.
+    dense_bytes = p.non_expert_body * wb * share / tp + lm_head * edge_bytes_per_param(precision.weights)
+    expert_bytes = weight_split(s, acc, layout, precision.weights)[1]
+    k = s.experts_per_token
+    gemm = 2.0 * (s.active_body * share / tp + lm_head)
+    dtype = compute_dtype(precision.weights, acc, precision.activations)
+    decode_attn, prefill_attn = _attention_flops(s, layout)
+    bf16 = acc.peak_flops("bf16")
+    peak = acc.peak_flops(dtype)
+    ep_groups = layout.ep // tp if layout.ep > tp else 1
+    return Plan(
+        pp=pp,
+        tp=tp,
+        dense_bytes=dense_bytes,
+        expert_bytes=expert_bytes,
+        expert_prob=(k / s.experts) if s.experts else 0.0,
+        moe_token_factor=float(ep_groups),
+        kv_groups=_kv_groups(s, layout, precision.kv),
+        gemm_flops_per_token=gemm,
+        lm_head_flops=2.0 * lm_head,
+        attn_decode=decode_attn,
+        attn_prefill=prefill_attn,
+        gemm_flops_per_s=peak * f.eta_compute,
+        attn_flops_per_s=bf16 * f.eta_compute,
+        prefill_flops_per_s=peak * f.eta_prefill,
+        prefill_attn_flops_per_s=bf16 * f.eta_prefill,
+        hbm_bytes_per_s=acc.hbm_bytes_per_s * f.eta_mem,
+        allreduces=2 * stage_layers(s, pp) if tp > 1 else 0,
+        hidden=s.hidden,
+        tp_link=group_link(fabric, tp),
+        pp_link=group_link(fabric, tp * pp),
+        ep_groups=ep_groups,
+        ep_link=group_link(fabric, layout.ep),
+        moe_layers=math.ceil(p.moe_layers * share),
+        experts_per_token=k,
+        alpha_s=f.alpha_s,
+        t_fixed_s=f.t_fixed_s,
+        t_request_s=f.t_request_s,
+        compute_dtype=dtype,
+    )
+
+
+def experts_touched_fraction(plan: Plan, tokens: float) -> float:
+    """Share of experts a batch of `tokens` routes to: 1 − (1 − k/E)^tokens per layer."""
+    if plan.expert_prob <= 0.0 or tokens <= 0.0:
+        return 0.0
+    return 1.0 - (1.0 - plan.expert_prob) ** (tokens * plan.moe_token_factor)
+
+
+def _per_context(groups: tuple[tuple[float, int], ...], context: float) -> float:
+    """Sum over layer groups of per-token cost × tokens attended (windowed groups capped)."""
+    return sum(b * (min(context, w) if w else context) for b, w in groups)
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """A plan's step-time coefficients at one mean decode context (all in seconds).
+
+    Collectives are linear in the tokens a step carries, so comm = comm_fixed + comm_per_token·n.
+    """
+
+    plan: Plan
+    weights_s: float  # non-expert weight read
+    experts_s: float  # reading every local expert
+    gemm_per_seq_s: float
+    kv_per_seq_s: float
+    attn_per_seq_s: float
+    comm_fixed_s: float
+    comm_per_token_s: float
+    t_fixed_s: float
+
+    def terms(self, batch: float) -> tuple[float, float, float, float]:
+        """(weight read, GEMM compute, KV read, attention compute) for `batch` sequences."""
+        w = self.weights_s
+        if self.experts_s:
+            w += self.experts_s * experts_touched_fraction(self.plan, batch)
+        return w, batch * self.gemm_per_seq_s, batch * self.kv_per_seq_s, batch * self.attn_per_seq_s
+
+    def kernels(self, batch: float) -> float:
+        """GEMMs and attention are separate kernels run one after the other: each is bound by
+        its own max(memory, compute) and the two add."""
+        w = self.weights_s
+        if self.experts_s:
+            w += self.experts_s * experts_touched_fraction(self.plan, batch)
+        gemm = batch * self.gemm_per_seq_s
+        kv = batch * self.kv_per_seq_s
+        attn = batch * self.attn_per_seq_s
+        return (w if w > gemm else gemm) + (kv if kv > attn else attn)
+
+    def comm(self, tokens: float) -> float:
+        return self.comm_fixed_s + self.comm_per_token_s * tokens if tokens > 0 else 0.0
+
+    def stage(self, batch: float) -> float:
+        """One stage step for `batch` sequences: kernels + collectives + fixed overhead."""
+        comm = self.comm_fixed_s + self.comm_per_token_s * batch if batch > 0 else 0.0
+        return self.kernels(batch) + comm + self.t_fixed_s
+
+    def tpot(self, batch: float) -> float:
+        """Time per output token for a replica decoding `batch` sequences, no prefill: the batch
+        flows as pp micro-batches of batch/pp and a token crosses every stage."""
+        pp = self.plan.pp
+        if pp == 1:
+            return self.stage(batch)
+        return pp * self.stage(batch / pp)
+
+
+def step_model(plan: Plan, context: float) -> Step:
+    """The step coefficients at mean decode context `context`."""
+    hbm = plan.hbm_bytes_per_s
+    fixed = comm_s(plan, 1.0)
+    per_token = comm_s(plan, 2.0) - fixed
+    return Step(
+        plan=plan,
+        weights_s=plan.dense_bytes / hbm,
+        experts_s=plan.expert_bytes / hbm,
+        gemm_per_seq_s=plan.gemm_flops_per_token / plan.gemm_flops_per_s,
+        kv_per_seq_s=_per_context(plan.kv_groups, context) / hbm,
+        attn_per_seq_s=_per_context(plan.attn_decode, context) / plan.attn_flops_per_s,
+        comm_fixed_s=fixed - per_token,
+        comm_per_token_s=per_token,
+        t_fixed_s=plan.t_fixed_s,
+    )
+
+
+def comm_s(plan: Plan, tokens: float) -> float:
+    """Collective time of one stage step carrying `tokens` tokens."""
+    message = tokens * plan.hidden * ACTIVATION_BYTES
+    t = plan.allreduces * allreduce_s(message, plan.tp, plan.tp_link, plan.alpha_s)
+    if plan.ep_groups > 1:
+        group = plan.ep_groups * plan.tp
+        a2a = alltoall_s(message * plan.experts_per_token, group, plan.ep_link, plan.alpha_s)
+        t += 2 * plan.moe_layers * a2a
+    if plan.pp > 1:
+        t += p2p_s(message / plan.tp, plan.pp_link, plan.alpha_s)
+    return t
+
+
+def decode_parts(plan: Plan, batch: float, context: float) -> tuple[float, float, float]:
+    """(kernel time, memory time, compute time) of one stage step, without comm and overhead."""
+    step = step_model(plan, context)
+    w, gemm, kv, attn = step.terms(batch)
+    return step.kernels(batch), w + kv, gemm + attn
+
+
+def decode_step_s(plan: Plan, batch: float, context: float) -> float:
+    """Time per output token for a replica decoding `batch` sequences (see `Step.tpot`)."""
+    return step_model(plan, context).tpot(batch)
+
+
+def prefill_flops(plan: Plan, tokens: float) -> tuple[float, float]:
+    """(GEMM FLOPs, attention FLOPs) on one GPU of one stage for a `tokens`-token prompt."""
+    gemm = tokens * (plan.gemm_flops_per_token - plan.lm_head_flops) + plan.lm_head_flops
+    attn = 0.0
+    for per_pair, window in plan.attn_prefill:
+        if window and window < tokens:
+            pairs = tokens * window - window * window / 2.0
+        else:
+            pairs = tokens * tokens / 2.0
+        attn += per_pair * pairs
+    return gemm, attn
+
+
+def prefill_compute_s(plan: Plan, tokens: float) -> float:
+    """Compute time of a prompt's prefill on one stage at η_prefill (amortized: no weight read)."""
+    gemm, attn = prefill_flops(plan, tokens)
+    return gemm / plan.prefill_flops_per_s + attn / plan.prefill_attn_flops_per_s
+
+
+def prefill_gpu_s(step: Step, tokens: float) -> float:
+    """Replica GPU time one prompt costs when prefills are batched: compute plus the bandwidth
+    part of its collectives (their latency is paid once per batched step, not per prompt)."""
+    return prefill_compute_s(step.plan, tokens) + step.comm_per_token_s * tokens
+
+
+def first_token_s(step: Step, batch: float, prompt: float, compute_s: float | None = None) -> float:
+    """Latency of the step(s) that prefill `prompt` tokens alongside `batch` decoding sequences.
+
+    Long prompts are chunked (max_num_tokens); every chunk re-reads the weights and pays the
+    fixed overhead. With pp stages the prompt crosses every stage in turn. `compute_s` is
+    `prefill_compute_s(plan, prompt)` when the caller already has it.
+    """
+    plan = step.plan
+    chunks = max(1, math.ceil(prompt / PREFILL_CHUNK_TOKENS))
+    micro = batch / plan.pp
+    chunk = prompt / chunks
+    w, gemm, kv, attn = step.terms(micro)
+    w = max(w, step.weights_s + step.experts_s * experts_touched_fraction(plan, micro + chunk))
+    if compute_s is None:
+        compute_s = prefill_compute_s(plan, prompt)
+    gemm += compute_s / chunks
+    one = max(w, gemm) + max(kv, attn) + step.comm(micro + chunk) + step.t_fixed_s
+    return plan.pp * chunks * one
