@@ -1,28 +1,40 @@
 """`build_quote(request, world) -> Quote`: the one entry point both the CLI and the TUI call.
 
 Owns the `Quote` object (request, ranked results, excluded offerings, assumptions, sources,
-warnings, display currency) and the message that says what to relax when nothing is feasible.
-The search lives in `advisor.search`, per-offering cost and order in `advisor.ranking`; the
-rendering in `advisor.views` and `advisor.export`. To extend a quote (quote number, dates, line
-items …) add fields with defaults to `Quote` and fill them in `assemble_quote`.
+warnings, display currency; quote number, issue and valid-until dates, the itemized
+recommendation and the next best alternatives) and the message that says what to relax when
+nothing is feasible. The search lives in `advisor.search`, per-offering cost and order in
+`advisor.ranking`, the procurement parts in `advisor.quote_parts`; the rendering in
+`advisor.views` and `advisor.export`. To extend a quote add fields with defaults to `Quote` and
+fill them in `assemble_quote`.
+
+The issue date is injectable (`build_quote(..., issued=date(...))`) so a quote is reproducible;
+the quote number depends only on the request, the data files' hashes and the tool version.
 Must not import rich, textual, httpx or pint.
 """
 
 from __future__ import annotations
 
+import functools
 import time
 from dataclasses import dataclass
+from datetime import date
+from pathlib import PurePath
 from typing import Iterable
 
 from advisor import __version__
 from advisor.domain import EfficiencyFactors, ModelProfile
 from advisor.errors import EXIT_BAD_INPUT, AdvisorError
+from advisor.quote_parts import (
+    ESTIMATE_NOTE, Alternative, Pricing, Recommendation, alternatives, prices_as_of, quote_number,
+    recommendation, valid_until,
+)
 from advisor.ranking import Result, evaluate_offering, excluded_reason, rank, usd_per_unit
 from advisor.request import QuoteRequest
 from advisor.search import Physics, core_physics
 from advisor.sizing import Searcher
 from advisor.shorthands import format_tokens
-from advisor.world import World
+from advisor.world import Origin, World
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +84,19 @@ class Quote:
     hours_per_month: float
     stats: SearchStats
     tool_version: str = __version__
+    number: str = ""  # deterministic: see advisor.quote_parts.quote_number
+    issued: date | None = None
+    valid_until: date | None = None  # None when nothing is priced
+    validity_days: int = 30
+    prices_as_of: date | None = None  # oldest price date among the recommended line items
+    recommendation: Recommendation | None = None
+    alternatives: tuple[Alternative, ...] = ()
+    note: str = ESTIMATE_NOTE
+
+    @property
+    def expired(self) -> bool:
+        """The prices are older than the validity already on the issue date."""
+        return self.valid_until is not None and self.issued is not None and self.valid_until < self.issued
 
     @property
     def feasible(self) -> tuple[Result, ...]:
@@ -105,8 +130,13 @@ class Quote:
         raise AdvisorError(f"unknown offering {name!r}{hint}", exit_code=EXIT_BAD_INPUT)
 
 
-def build_quote(request: QuoteRequest, world: World, *, physics: Physics | None = None) -> Quote:
-    """Search every offering for this request, rank the results and collect the assumptions."""
+def build_quote(
+    request: QuoteRequest, world: World, *, physics: Physics | None = None, issued: date | None = None,
+) -> Quote:
+    """Search every offering for this request, rank the results and collect the assumptions.
+
+    `issued` is the issue date (today when None): pass one for reproducible documents.
+    """
     started = time.perf_counter()
     rate = usd_per_unit(request.currency, world)
     if rate is None:
@@ -135,17 +165,24 @@ def build_quote(request: QuoteRequest, world: World, *, physics: Physics | None 
         estimates=searcher.calls,
         seconds=time.perf_counter() - started,
     )
-    return assemble_quote(request, world, model, rank(results), tuple(excluded), rate, stats)
+    return assemble_quote(request, world, model, rank(results), tuple(excluded), rate, stats, issued=issued)
 
 
 def assemble_quote(
     request: QuoteRequest, world: World, model: ModelProfile, results: tuple[Result, ...],
-    excluded: tuple[tuple[str, str], ...], rate: float, stats: SearchStats,
+    excluded: tuple[tuple[str, str], ...], rate: float, stats: SearchStats, *, issued: date | None = None,
 ) -> Quote:
-    """Wrap ranked results with assumptions, sources and warnings."""
+    """Wrap ranked results with assumptions, sources, warnings, the quote number and dates, the
+    itemized recommendation and the next best alternatives."""
     warnings = list(world.warnings)
     missing = sorted({r.offering.tenancy for r in results if r.offering.tenancy not in world.tenancy})
     warnings += [f"no tenancy factor for {kind}: throughput taken as bare metal (1.0)" for kind in missing]
+    settings = world.settings
+    pricing = Pricing(request.currency, rate, settings.hours_per_month, request.term)
+    feasible = tuple(r for r in results if r.feasible)
+    best = recommendation(request, feasible[0] if feasible else None, pricing, settings.engine_memory_fraction)
+    issued = issued or date.today()
+    as_of = prices_as_of([best.result] if best else [])
     return Quote(
         request=request,
         model=model,
@@ -156,8 +193,15 @@ def assemble_quote(
         warnings=tuple(warnings),
         currency=request.currency,
         usd_per_unit=rate,
-        hours_per_month=world.settings.hours_per_month,
+        hours_per_month=settings.hours_per_month,
         stats=stats,
+        number=quote_number(request, world.files, __version__),
+        issued=issued,
+        valid_until=valid_until(issued, as_of, settings.quote_validity_days),
+        validity_days=settings.quote_validity_days,
+        prices_as_of=as_of,
+        recommendation=best,
+        alternatives=alternatives(feasible, pricing),
     )
 
 
@@ -181,6 +225,7 @@ def assumptions(
         Assumption("engine memory fraction", f"{settings.engine_memory_fraction:.2f}"),
         Assumption("all-reduce share target", f"{settings.comm_share_target:.0%} of a decode step"),
         Assumption("currency", _currency(r.currency, world)),
+        Assumption("quote validity", f"{settings.quote_validity_days} days from the date the prices were seen"),
     ]
     items += [Assumption("note", note) for note in r.notes]
     items += _factor_assumptions(world, results)
@@ -237,10 +282,34 @@ def _efficiency_assumption(e: EfficiencyFactors) -> Assumption:
 
 
 def sources(world: World) -> list[Source]:
-    """Every file the world was built from, in load order."""
+    """Every file the world was built from, in load order.
+
+    Built-in files are named inside the package (`advisor/catalogs/aws.toml`), not by where it
+    happens to be installed, so a quote does not leak a local path and reads the same anywhere;
+    their sha256 identifies the content.
+    """
     return [
-        Source(o.path, o.layer, o.sha256, o.as_of, getattr(o, "role", "data")) for o in world.files
+        Source(_shown_path(o), o.layer, o.sha256, o.as_of, getattr(o, "role", "data")) for o in world.files
     ]
+
+
+def _shown_path(origin: Origin) -> str:
+    if origin.layer != "built-in":
+        return origin.path
+    path = PurePath(origin.path)
+    for package, root in _builtin_roots():
+        if path.parent == root:
+            return f"{package.replace('.', '/')}/{path.name}"
+    return origin.path
+
+
+@functools.cache
+def _builtin_roots() -> tuple[tuple[str, PurePath], ...]:
+    from importlib import resources
+
+    from advisor.paths import BUILTIN_PACKAGES
+
+    return tuple((package, PurePath(str(resources.files(package)))) for package in BUILTIN_PACKAGES)
 
 
 def nothing_feasible_message(quote: Quote) -> str:

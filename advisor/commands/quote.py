@@ -1,10 +1,13 @@
 """`advisor quote`: rank offerings by cost per million output tokens under latency targets.
 
-Parses the flags with `advisor.shorthands`, builds a `QuoteRequest`, calls `build_quote` and
-renders the result. stdout is data, stderr is warnings and the nothing-feasible message.
-Exit codes: 0 at least one feasible offering, 1 none, 2 bad input, 3 bad catalog/profile.
-Heavy imports (pydantic models, core, rich) happen inside `run`. Must not import textual or
-httpx.
+Parses the flags with `advisor.shorthands` (or reads the request of a JSON quote with
+`--from FILE`), builds a `QuoteRequest`, calls `build_quote` and renders the result: the Rich
+table here, documents (md, json, csv, html) through `advisor.export`, written by
+`advisor.export.write` (atomic; `--force` to replace; `-o -` is stdout). stdout is data,
+stderr is warnings and the nothing-feasible message. The issue date is today, or the UTC day
+of $SOURCE_DATE_EPOCH (reproducible documents). Exit codes: 0 at least one feasible offering,
+1 none, 2 bad input, 3 bad catalog/profile. Heavy imports (pydantic models, core, rich) happen
+inside `run`. Must not import textual or httpx.
 """
 
 from __future__ import annotations
@@ -28,7 +31,24 @@ Nodes: a replica spans nodes only over an inter-node fabric, up to the offering'
 offerings sold as single nodes scale out as independent rentals; --max-nodes caps the total.
 Cost: USD/Mtok output = cluster USD/h ÷ (output tok/s × 3600 × utilization) × 10⁶; the
 monthly cost is USD/h × hours per month. Exit codes: 0 found, 1 nothing feasible, 2 bad
-input, 3 bad catalog/profile."""
+input, 3 bad catalog/profile.
+Documents: --format md|json|csv|html (or inferred from the -o file's extension) writes a quote
+with a quote number, issue and valid-until dates, line items, totals, the SLO check, VRAM and
+interconnect analysis, alternatives, assumptions and sources. The JSON quote (schema
+advisor.quote/1) carries the whole request: `advisor quote --from quote.json` reproduces it.
+The issue date is today, or the UTC day of $SOURCE_DATE_EPOCH."""
+
+DEFAULT_TOP = 10
+DOCUMENT_EXTENSIONS = {".md": "md", ".markdown": "md", ".json": "json", ".csv": "csv", ".html": "html",
+                       ".htm": "html"}
+REQUEST_FLAGS = {
+    "model": "--model", "preset": "--preset", "max_context": "--ctx", "input_tokens": "--isl",
+    "output_tokens": "--osl", "concurrency": "--concurrency", "request_rate": "--rate", "ttft_s": "--ttft",
+    "tpot_s": "--tpot", "min_tokens_per_s": "--min-tps", "weights": "--weights", "kv_dtypes": "--kv-dtype",
+    "engine": "--engine", "utilization": "--utilization", "term": "--term", "currency": "--currency",
+    "tenancies": "--tenancy/--bare-metal-only", "providers": "--provider", "regions": "--region",
+    "max_usd_per_month": "--max-usd-per-month", "max_nodes": "--max-nodes",
+}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -60,12 +80,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     f.add_argument("--max-usd-per-month", metavar="USD", help="budget for the deployment per month")
     f.add_argument("--max-nodes", metavar="N", help="most nodes the deployment may use")
     o = parser.add_argument_group("output")
-    o.add_argument("--top", type=int, default=10, metavar="N", help="feasible rows to show (default 10)")
+    o.add_argument("--top", type=int, default=None, metavar="N", help="feasible rows to show (default 10)")
     o.add_argument("--all", action="store_true", help="show every feasible row and the infeasible ones with reasons")
     o.add_argument("--explain", metavar="OFFERING", help="the whole derivation for one offering")
-    o.add_argument("--format", choices=("table", "json", "csv", "md"), default="table", help="output format")
+    o.add_argument("--format", choices=("table", "json", "csv", "md", "html"), default=None,
+                   help="output format (default: from the -o file's extension, else table)")
     o.add_argument("-o", "--output", metavar="FILE", help="write to FILE atomically ('-' = stdout)")
     o.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
+    o.add_argument("--from", dest="from_file", metavar="FILE",
+                   help="reproduce the JSON quote in FILE ('-' = stdin): its request replaces the workload, "
+                        "choice and filter flags")
 
 
 def request_fields(args: argparse.Namespace) -> dict[str, Any]:
@@ -111,29 +135,100 @@ def run(args: argparse.Namespace) -> int:
     from advisor.config import world_from_args
     from advisor.console import safe_text
     from advisor.errors import EXIT_BAD_INPUT, EXIT_NOTHING_FEASIBLE, EXIT_OK, AdvisorError
+    from advisor.export.write import write_document
     from advisor.quote import build_quote, nothing_feasible_message
     from advisor.request import build_request
-    from advisor.views.output import write_output
 
-    if args.top < 1:
+    if args.top is not None and args.top < 1:
         raise AdvisorError("--top must be at least 1", exit_code=EXIT_BAD_INPUT)
     fields = request_fields(args)
+    loaded = _read_from(args, fields) if args.from_file else None
+    issued = issue_date()
     world = world_from_args(args)
-    quote = build_quote(build_request(world, **fields), world)
+    request = loaded.request if loaded is not None else build_request(world, **fields)
+    quote = build_quote(request, world, issued=issued)
     for warning in quote.warnings:
         print(f"advisor: warning: {safe_text(warning)}", file=sys.stderr)
-    text = _render(quote, args)
+    if loaded is not None:
+        _compare(loaded, quote)
+    text = _render(quote, args, loaded)
     if text:
-        write_output(args.output, text, force=args.force)
+        write_document(args.output, text, force=args.force)
     if not quote.feasible:
         print(f"advisor: {safe_text(nothing_feasible_message(quote))}", file=sys.stderr)
         return EXIT_NOTHING_FEASIBLE
     return EXIT_OK
 
 
-def _render(quote: Any, args: argparse.Namespace) -> str:
+def issue_date() -> Any:
+    """Today, or the UTC day of $SOURCE_DATE_EPOCH (the reproducible-builds convention)."""
+    import os
+    from datetime import date, datetime, timezone
+
+    raw = os.environ.get("SOURCE_DATE_EPOCH")
+    if not raw:
+        return date.today()
+    try:
+        return datetime.fromtimestamp(int(raw), tz=timezone.utc).date()
+    except (ValueError, OverflowError, OSError):
+        from advisor.errors import AdvisorError
+
+        raise AdvisorError(f"SOURCE_DATE_EPOCH {raw[:40]!r} is not a Unix time in seconds") from None
+
+
+def _read_from(args: argparse.Namespace, fields: dict[str, Any]) -> Any:
+    from advisor.errors import AdvisorError
+    from advisor.export.json_format import read_quote_file
+
+    given = [REQUEST_FLAGS[key] for key, value in fields.items() if value is not None and value != ()]
+    if given:
+        raise AdvisorError(f"--from FILE carries the whole request: drop {', '.join(given)}")
+    stdin_text = sys.stdin.read() if args.from_file == "-" else None
+    return read_quote_file(args.from_file, stdin_text)
+
+
+def _compare(loaded: Any, quote: Any) -> None:
+    """Say on stderr when the data or the tool changed since the quote in the file was made."""
+    from advisor.console import safe_text
+
+    if not loaded.quote_number or loaded.quote_number == quote.number:
+        return
+    before, now = dict(loaded.sources), {s.path: s.sha256 for s in quote.sources}
+    changes = [f"{path} changed" for path in now if path in before and before[path] != now[path]]
+    changes += [f"{path} added" for path in now if path not in before]
+    changes += [f"{path} gone" for path in before if path not in now]
+    if loaded.tool_version and loaded.tool_version != quote.tool_version:
+        changes.insert(0, f"advisor {loaded.tool_version} → {quote.tool_version}")
+    listed = "; ".join(changes[:4]) + (f"; {len(changes) - 4} more" if len(changes) > 4 else "")
+    print(f"advisor: warning: {safe_text(loaded.path)} is quote {safe_text(loaded.quote_number)}; with today's "
+          f"data this is quote {quote.number}, results may differ ({safe_text(listed) or 'request normalized'})",
+          file=sys.stderr)
+
+
+def output_format(args: argparse.Namespace) -> str:
+    """--format, else the -o file's extension when it names a document format, else table."""
+    if args.format:
+        return str(args.format)
+    if args.output and args.output != "-":
+        from pathlib import Path
+
+        return DOCUMENT_EXTENSIONS.get(Path(args.output).suffix.lower(), "table")
+    return "table"
+
+
+def selection(args: argparse.Namespace, loaded: Any) -> tuple[int | None, bool]:
+    """(top feasible rows or None for all, include infeasible): flags, else the file's, else 10."""
+    if args.all:
+        return None, True
+    if args.top is not None:
+        return args.top, bool(loaded.include_infeasible) if loaded is not None else False
+    if loaded is not None:
+        return loaded.top, loaded.include_infeasible
+    return DEFAULT_TOP, False
+
+
+def _render(quote: Any, args: argparse.Namespace, loaded: Any) -> str:
     from advisor.views.data import selected
-    from advisor.views.formats import render
 
     if args.explain:
         from advisor.console import safe_text
@@ -141,10 +236,17 @@ def _render(quote: Any, args: argparse.Namespace) -> str:
 
         lines = explain_lines(quote, quote.result_for(args.explain))
         return "".join(safe_text(line) + "\n" for line in lines)
-    top = None if args.all else args.top
-    rows = selected(quote, top=top, include_infeasible=args.all)
-    if args.format == "table" and not rows:
+    top, include = selection(args, loaded)
+    fmt = output_format(args)
+    if fmt != "table":
+        from advisor.export import ExportOptions, render
+
+        return render(quote, fmt, ExportOptions(top=top, include_infeasible=include, reasons=include))
+    rows = selected(quote, top=top, include_infeasible=include)
+    if not rows:
         return ""
+    from advisor.views.formats import render as render_table
+
     to_terminal = args.output in (None, "-") and sys.stdout.isatty()
     width = shutil.get_terminal_size().columns if to_terminal else 220
-    return render(quote, rows, args.format, reasons=args.all, width=width)
+    return render_table(quote, rows, "table", reasons=include, width=width)
