@@ -1,0 +1,117 @@
+"""`AdvisorApp`: loads the World (through an injected loader), then shows the main screen, or
+the load-error screen when a catalog or team file is broken.
+
+App-wide bindings (quit, export, theme, team config) and the command palette live here; the
+quote and its workers belong to `MainScreen`. The loader is injected so tests and `run_app`
+decide where data comes from. The app's return value is the exit code: 0 after ctrl+q, the
+loader's code (3 for a bad discovered file, 2 for a bad --config) after the error screen.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Callable
+
+from textual.app import App
+from textual.binding import Binding
+from textual.command import SimpleCommand
+
+from advisor.errors import EXIT_OK, AdvisorError
+from advisor.tui.commands import AdvisorCommands
+from advisor.tui.form import FormValues
+from advisor.world import World
+
+if TYPE_CHECKING:
+    from advisor.tui.screens.main import MainScreen
+
+DEFAULT_MODEL = "llama-3.1-70b"
+LIGHT, DARK = "textual-light", "textual-dark"
+
+
+def default_form(world: World) -> FormValues:
+    """The form the app opens with: a mid-size model, every other field at its default."""
+    if DEFAULT_MODEL in world.models:
+        model = DEFAULT_MODEL
+    else:
+        model = min(world.models.values(), key=lambda m: (m.total_params, m.id)).id if world.models else ""
+    return FormValues(model=model)
+
+
+class AdvisorApp(App[int]):
+    """Which GPU cluster to rent for an LLM, interactively."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "advisor"
+    COMMANDS = App.COMMANDS | {AdvisorCommands}
+    BINDINGS = [
+        Binding("ctrl+q", "quit", "Quit", id="quit", tooltip="Leave advisor", priority=True),
+        Binding("ctrl+s", "export", "Export", id="export", tooltip="Write the quote to a file (md, json, csv)"),
+        Binding("ctrl+t", "toggle_theme", "Theme", id="theme", tooltip="Switch between dark and light"),
+        Binding("f9", "team_config", "Team config", id="team-config",
+                tooltip="Show the discovered config files and their paths"),
+    ]
+
+    def __init__(self, loader: Callable[[], World], *, initial: FormValues | None = None) -> None:
+        super().__init__()
+        self.loader = loader
+        self.initial = initial
+        self.world: World | None = None
+        self.load_error: AdvisorError | None = None
+
+    def on_mount(self) -> None:
+        from advisor.tui.screens.load_error import LoadErrorScreen
+        from advisor.tui.screens.main import MainScreen
+
+        self.theme = DARK
+        try:
+            self.world = self.loader()
+        except AdvisorError as err:
+            self.load_error = err
+            self.push_screen(LoadErrorScreen(err))
+            return
+        self.push_screen(MainScreen(self.world, self.initial or default_form(self.world)))
+
+    @property
+    def main_screen(self) -> MainScreen | None:
+        from advisor.tui.screens.main import MainScreen  # screens load after the world
+
+        return next((s for s in self.screen_stack if isinstance(s, MainScreen)), None)
+
+    async def action_quit(self) -> None:
+        self.exit(self.load_error.exit_code if self.load_error else EXIT_OK)
+
+    def action_toggle_theme(self) -> None:
+        self.theme = LIGHT if self.theme == DARK else DARK
+
+    def action_export(self) -> None:
+        from advisor.tui.dialogs.export import ExportDialog
+
+        main = self.main_screen
+        if main is None or main.quote is None:
+            self.notify("Nothing to export yet.", severity="warning")
+            return
+        self.push_screen(ExportDialog(main.quote), self._exported)
+
+    def _exported(self, path: str | None) -> None:
+        if path:
+            self.notify(f"Wrote {path}", title="Export")
+
+    def action_team_config(self) -> None:
+        from advisor.tui.dialogs.team_config import TeamConfigDialog
+
+        if self.world is None:
+            self.notify("The data could not be loaded; see the problems listed.", severity="error")
+            return
+        self.push_screen(TeamConfigDialog(self.world))
+
+    def action_pick_model(self) -> None:
+        self._pick("model", "Switch model: ")
+
+    def action_pick_preset(self) -> None:
+        self._pick("preset", "Switch preset: ")
+
+    def _pick(self, what: str, prefix: str) -> None:
+        """A second palette listing only the models (or presets), prefix dropped."""
+        commands = AdvisorCommands(self.screen).item_commands()
+        items = [SimpleCommand(text.removeprefix(prefix), command, help_text)
+                 for text, command, help_text in commands if text.startswith(prefix)]
+        self.search_commands(items, placeholder=f"Search for a {what}…")

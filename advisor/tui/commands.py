@@ -1,0 +1,67 @@
+"""Command palette: switch model, switch preset, open team config, export, toggle theme.
+
+Models and presets are listed with their team marks; picking one sets the form field, and the
+usual re-rank follows. Commands that need a quote are offered only once the main screen runs.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import TYPE_CHECKING, Callable
+
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+
+from advisor.tui.pickers import mark, preset_options
+from advisor.sweep import models_by_size
+
+if TYPE_CHECKING:
+    from advisor.tui.app import AdvisorApp
+
+Command = tuple[str, Callable[[], object], str]
+
+
+class AdvisorCommands(Provider):
+    """The app's own commands, then one per model and preset."""
+
+    @property
+    def advisor(self) -> "AdvisorApp":
+        return self.app  # type: ignore[return-value]
+
+    def top_commands(self) -> list[Command]:
+        app = self.advisor
+        found: list[Command] = [
+            ("Toggle theme", app.action_toggle_theme, "switch between the dark and light theme"),
+            ("Open team config", app.action_team_config, "show the discovered config files and their paths"),
+        ]
+        if app.main_screen is not None:
+            found.insert(0, ("Export quote…", app.action_export, "write the quote to md, json or csv"))
+            found.append(("Switch model…", app.action_pick_model, "choose the model from a list"))
+            found.append(("Switch preset…", app.action_pick_preset, "choose a workload preset from a list"))
+        return found
+
+    def item_commands(self) -> list[Command]:
+        app, main = self.advisor, self.advisor.main_screen
+        if main is None or app.world is None:
+            return []
+        world = app.world
+        found: list[Command] = []
+        for model_id in models_by_size(world):
+            model, tag = world.models[model_id], mark(world, "model", model_id)
+            found.append((f"Switch model: {model.name} ({model_id}){'  ' + tag if tag else ''}",
+                          partial(main.set_field, "model", model_id), f"{model.total_params / 1e9:,.1f}B parameters"))
+        for label, preset_id in preset_options(world):
+            found.append((f"Switch preset: {label}", partial(main.set_field, "preset", preset_id),
+                          world.workloads[preset_id].description[:80]))
+        found.append(("Switch preset: none", partial(main.set_field, "preset", None), "clear the preset"))
+        return found
+
+    async def discover(self) -> Hits:
+        for text, command, help_text in self.top_commands():
+            yield DiscoveryHit(text, command, help=help_text)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for text, command, help_text in self.top_commands() + self.item_commands():
+            score = matcher.match(text)
+            if score > 0:
+                yield Hit(score, matcher.highlight(text), command, text=text, help=help_text)

@@ -1,0 +1,1 @@
+"""Modal dialogs: export, confirm, team config."""

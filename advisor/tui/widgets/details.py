@@ -1,0 +1,197 @@
+"""Details of the selected offering: VRAM bar, interconnect, timings against targets, cost.
+
+Every number is read from the quote (`Result.estimate`, `Result.cost`, `Result.hardware`):
+this module lays them out as Rich `Text` — a memory bar against usable VRAM (weights, KV for
+the load, workspace), the TP all-reduce need against the link, prefill/decode times and
+TTFT/TPOT against the targets, cost per million tokens and per month, and the efficiency
+factors with their source. Text from files goes through `safe_text`.
+"""
+
+from __future__ import annotations
+
+import math
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Horizontal, VerticalScroll
+from textual.widgets import Static
+
+from advisor.console import safe_text
+from advisor.core.types import Estimate
+from advisor.quote import Quote
+from advisor.ranking import Result
+from advisor.feasibility import layout_label
+from advisor.shorthands import format_duration, format_tokens
+
+GIB = 1024.0**3
+BAR_WIDTH = 44
+COLORS = {"weights": "dodger_blue2", "kv": "dark_orange", "workspace": "orchid", "free": "grey37"}
+
+
+def bar(parts: list[tuple[float, str]], total: float, width: int = BAR_WIDTH) -> Text:
+    """A horizontal bar: each (amount, style) a segment, scaled so `total` fills `width`."""
+    line = Text()
+    used_cells = 0
+    for amount, style in parts:
+        cells = round(amount / total * width) if total > 0 else 0
+        cells = max(0, min(cells, width - used_cells))
+        line.append("█" * cells, style=style)
+        used_cells += cells
+    line.append("░" * (width - used_cells), style=COLORS["free"])
+    return line
+
+
+def _heading(text: str) -> Text:
+    return Text(text, style="bold")
+
+
+def header_lines(quote: Quote, result: Result) -> Text:
+    o = result.offering
+    gpu = result.accelerator.name if result.accelerator else o.accelerator
+    text = Text()
+    text.append(safe_text(o.id), style="bold")
+    text.append(f"  {safe_text(o.provider)} {safe_text(o.sku)}\n")
+    text.append(f"{o.gpus_per_node} × {safe_text(gpu)} per node · {o.tenancy}\n")
+    if result.feasible and result.candidate is not None:
+        c = result.candidate
+        text.append(f"✓ rank {result.rank} of {len(quote.feasible)}", style="bold green")
+        text.append(f" · {c.nodes} node(s) · {c.layout.replicas}× {layout_label(c.layout)} · "
+                    f"{c.precision.weights} weights · KV {c.precision.kv}\n")
+    else:
+        for reason in result.reasons:
+            text.append(f"✗ {safe_text(reason)}\n", style="bold red")
+        if result.failure is not None and result.failure.relax:
+            text.append(f"  to relax: {safe_text(result.failure.relax)}\n", style="yellow")
+    return text
+
+
+def memory_lines(quote: Quote, est: Estimate) -> Text:
+    m = est.memory
+    used = m.weights_bytes_per_gpu + m.kv_needed_bytes_per_gpu + m.workspace_bytes_per_gpu
+    total = max(m.usable_bytes_per_gpu, used)
+    text = _heading(f"VRAM per GPU: {used / GIB:,.1f} of {m.usable_bytes_per_gpu / GIB:,.1f} GiB usable")
+    text.append(" ✓ fits\n" if m.fits else " ✗ does not fit\n", style="green" if m.fits else "bold red")
+    text.append_text(bar([(m.weights_bytes_per_gpu, COLORS["weights"]), (m.kv_needed_bytes_per_gpu, COLORS["kv"]),
+                          (m.workspace_bytes_per_gpu, COLORS["workspace"])], total))
+    text.append("\n")
+    text.append("■", style=COLORS["weights"]).append(f" weights {m.weights_bytes_per_gpu / GIB:,.1f}  ")
+    text.append("■", style=COLORS["kv"]).append(
+        f" KV {m.kv_needed_bytes_per_gpu / GIB:,.1f} ({est.batch} seq × {format_tokens(quote.request.max_context)})  ")
+    text.append("■", style=COLORS["workspace"]).append(f" workspace {m.workspace_bytes_per_gpu / GIB:,.1f} GiB\n")
+    text.append(f"  KV room: {m.max_sequences} sequences per replica at full context", style="dim")
+    return text
+
+
+def interconnect_lines(result: Result, est: Estimate) -> Text:
+    ic = est.interconnect
+    text = _heading("Interconnect")
+    if ic.available_bytes_per_s <= 0 or ic.link_kind in ("", "none"):
+        text.append("  none needed (one GPU per replica)\n")
+        return text
+    ok = ic.comm_share <= ic.target_share
+    if math.isfinite(ic.required_bytes_per_s):
+        need_text = f"need {ic.required_bytes_per_s / 1e9:,.0f} GB/s"
+    else:  # the per-hop latency alone exceeds the share: no bandwidth is enough
+        need_text = "need ∞ (hop latency alone exceeds it)"
+    text.append(f"  {safe_text(ic.link_kind)}: {need_text}, have {ic.available_bytes_per_s / 1e9:,.0f} GB/s\n")
+    need = min(ic.required_bytes_per_s, ic.available_bytes_per_s * 2)
+    text.append_text(bar([(need, "green" if ok else "red")], max(ic.available_bytes_per_s, need)))
+    text.append(f"\n  all-reduce {format_duration(ic.comm_time_per_step_s)} = ")
+    text.append(f"{ic.comm_share:.1%}", style="green" if ok else "bold red")
+    text.append(f" of each decode step (target ≤ {ic.target_share:.0%})\n")
+    hw = result.hardware
+    if hw is not None and hw.fabric.inter_kind != "none":
+        text.append(f"  between nodes: {hw.fabric.inter_kind} {hw.fabric.inter_bytes_per_s / 1e9:,.0f} GB/s\n",
+                    style="dim")
+    return text
+
+
+def _against(value: float, target: float | None) -> Text:
+    shown = Text(format_duration(value), style="bold")
+    if target is None:
+        return shown.append(" (no target)", style="dim")
+    ok = value <= target
+    shown.append(f" {'≤' if ok else '>'} {format_duration(target)} ")
+    return shown.append("✓" if ok else "✗", style="green" if ok else "bold red")
+
+
+def timing_lines(quote: Quote, est: Estimate) -> Text:
+    r = quote.request
+    text = _heading("Time\n")
+    text.append(f"  prefill {format_duration(est.prefill_s)} ({r.input_tokens}-token prompt) · step "
+                f"{format_duration(est.decode_step_s)} at batch {est.batch} · {est.bound}-bound\n")
+    text.append("  TTFT ").append_text(_against(est.ttft_s, r.ttft_s))
+    text.append("   TPOT ").append_text(_against(est.tpot_s, r.tpot_s))
+    if est.saturated:
+        text.append("   SATURATED", style="bold red")
+    return text
+
+
+def cost_lines(quote: Quote, result: Result) -> Text:
+    cost = result.cost
+    cur = quote.currency
+    text = _heading(f"Cost ({cur})\n")
+    if cost is None:
+        return text.append("  no cost: the offering has no deployment or no price\n", style="dim")
+
+    def money(usd: float, digits: int = 3) -> str:
+        return f"{quote.in_currency(usd):,.{digits}f}"
+
+    text.append(f"  per M output tokens  {money(cost.usd_per_million_output_tokens):>10}", style="bold")
+    text.append("  ← ranks by this\n", style="dim")
+    text.append(f"  per M input tokens   {money(cost.usd_per_million_input_tokens):>10}\n")
+    text.append(f"  per M output, decode {money(cost.usd_per_million_output_tokens_decode):>10}\n")
+    text.append(f"  per M tokens blended {money(cost.usd_per_million_tokens_blended):>10}\n")
+    text.append(f"  prompts take {cost.prefill_share:.0%} of GPU time\n", style="dim")
+    text.append(f"  per hour {money(cost.usd_per_hour, 2)} · per month {money(cost.usd_per_month, 0)}\n")
+    text.append(f"  ({quote.hours_per_month:g} h a month; busy {quote.request.utilization:.0%} of them)\n", style="dim")
+    return text
+
+
+def factor_lines(result: Result) -> Text:
+    hw = result.hardware
+    text = _heading("Efficiency factors\n")
+    if hw is None:
+        return text.append("  —\n", style="dim")
+    e = hw.efficiency
+    fit = f"fitted to {e.rows} rows" if e.rows else "prior, not fitted"
+    err = f", median error {e.median_abs_pct_error:.0f} %" if e.median_abs_pct_error is not None else ""
+    text.append(f"  {safe_text(e.id)} ({e.engine}; {fit}{err})\n")
+    text.append(f"  η_mem {e.eta_mem:.2f} · η_compute {e.eta_compute:.2f} · η_prefill {e.eta_prefill:.2f} · "
+                f"t_fixed {e.t_fixed_s * 1e3:.1f} ms\n")
+    text.append(f"  source: {safe_text(e.source)}\n", style="dim")
+    text.append(f"  tenancy factor {hw.tenancy_factor:.2f} ({result.offering.tenancy})\n")
+    return text
+
+
+def details_columns(quote: Quote, result: Result) -> tuple[Text, Text]:
+    """(left, right) columns of the details view for one result."""
+    left = header_lines(quote, result)
+    est = result.estimate
+    if est is not None:
+        left.append("\n").append_text(memory_lines(quote, est))
+        left.append("\n\n").append_text(interconnect_lines(result, est))
+        left.append("\n").append_text(timing_lines(quote, est))
+    right = cost_lines(quote, result)
+    right.append("\n").append_text(factor_lines(result))
+    return left, right
+
+
+class DetailsPane(VerticalScroll):
+    """The selected offering's derivation in two columns."""
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="details-columns"):
+            yield Static("Select a row to see why it costs what it costs.", id="details-left")
+            yield Static("", id="details-right")
+
+    def show(self, quote: Quote | None, result: Result | None) -> None:
+        left = self.query_one("#details-left", Static)
+        right = self.query_one("#details-right", Static)
+        if quote is None or result is None:
+            left.update("Select a row to see why it costs what it costs.")
+            right.update("")
+            return
+        left_text, right_text = details_columns(quote, result)
+        left.update(left_text)
+        right.update(right_text)

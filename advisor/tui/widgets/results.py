@@ -1,0 +1,107 @@
+"""The ranked results table: one row per offering, sortable by any column, infeasible dimmed.
+
+Click a header (or press `s` / `r` with the table focused) to sort by it or reverse; feasible
+rows always stay above infeasible ones. Rows are keyed by offering id so the cursor stays on
+the same offering across re-ranks. Cells come from `advisor.tui.columns`.
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.binding import Binding
+from textual.widgets import DataTable
+
+from advisor.quote import Quote
+from advisor.ranking import Result
+from advisor.tui.columns import COLUMN_KEYS, COLUMNS, cell_indexes, label, row_cells, sorted_results
+
+
+class ResultsTable(DataTable):
+    """The quote's results; `show(quote)` repopulates it, keeping sort order and cursor."""
+
+    BINDINGS = [
+        Binding("s", "next_sort", "Sort", id="sort-next", tooltip="Sort by the next column"),
+        Binding("r", "reverse_sort", "Reverse", id="sort-reverse", tooltip="Reverse the sort order"),
+    ]
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id, cursor_type="row", zebra_stripes=True)
+        self.quote: Quote | None = None
+        self.sort_key: str | None = None
+        self.reverse = False
+        self.results: list[Result] = []
+        self._shown_labels: list[str] | None = None
+
+    def on_mount(self) -> None:
+        self._add_columns("USD")
+
+    def _labels(self, currency: str) -> list[str]:
+        arrows = {self.sort_key: " ▼" if self.reverse else " ▲"}
+        return [label(col, currency) + arrows.get(col.key, "") for col in COLUMNS]
+
+    def _add_columns(self, currency: str) -> None:
+        """(Re)build the columns only when a header text changes: rebuilding costs a frame."""
+        labels = self._labels(currency)
+        if labels == self._shown_labels:
+            self.clear()
+            return
+        self._shown_labels = labels
+        self.clear(columns=True)
+        for col, text in zip(COLUMNS, labels):
+            self.add_column(Text(text, justify="right" if col.right else "left"), key=col.key, width=col.width)
+
+    def show(self, quote: Quote) -> None:
+        """Fill the table from `quote` in the current sort order."""
+        keep = self.selected_id
+        self.quote = quote
+        self._add_columns(quote.currency)
+        self.results = sorted_results(quote.results, self.sort_key, self.reverse)
+        indexes = cell_indexes(quote)
+        for result in self.results:
+            style = "" if result.feasible else "dim"
+            cells = [Text(text, style=style, justify="right" if col.right else "left", no_wrap=True,
+                          overflow="ellipsis")
+                     for col, text in zip(COLUMNS, row_cells(quote, result, indexes))]
+            self.add_row(*cells, key=result.offering.id)
+        self._restore_cursor(keep)
+
+    def _restore_cursor(self, offering_id: str | None) -> None:
+        if not self.results:
+            return
+        ids = [r.offering.id for r in self.results]
+        row = ids.index(offering_id) if offering_id in ids else 0
+        self.move_cursor(row=row, animate=False, scroll=True)
+
+    @property
+    def selected(self) -> Result | None:
+        """The result under the cursor."""
+        if not self.results or not 0 <= self.cursor_row < len(self.results):
+            return None
+        return self.results[self.cursor_row]
+
+    @property
+    def selected_id(self) -> str | None:
+        result = self.selected
+        return result.offering.id if result else None
+
+    def following_ids(self, count: int) -> list[str]:
+        """The selected offering and the next `count - 1` rows below it."""
+        row = max(0, self.cursor_row)
+        return [r.offering.id for r in self.results[row:row + count]]
+
+    def sort_by(self, key: str | None, reverse: bool = False) -> None:
+        self.sort_key, self.reverse = key, reverse
+        if self.quote is not None:
+            self.show(self.quote)
+
+    def on_data_table_header_selected(self, event: DataTable.HeaderSelected) -> None:
+        event.stop()
+        key = str(event.column_key.value)
+        self.sort_by(key, not self.reverse if key == self.sort_key else False)
+
+    def action_next_sort(self) -> None:
+        index = COLUMN_KEYS.index(self.sort_key) + 1 if self.sort_key in COLUMN_KEYS else 1
+        self.sort_by(COLUMN_KEYS[index % len(COLUMN_KEYS)])
+
+    def action_reverse_sort(self) -> None:
+        self.sort_by(self.sort_key or COLUMN_KEYS[0], not self.reverse)

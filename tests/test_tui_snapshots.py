@@ -1,0 +1,69 @@
+"""SVG snapshots of the TUI at 160×45: the main view, an infeasible row's details, the charts.
+
+Deterministic by construction: built-in data only (injected loader), no clock or random on
+screen, the focus parked on the results table (no blinking cursor), and every quote and worker
+finished before the screenshot. The numbers come from the catalogs and the performance model,
+so a deliberate change there changes these pictures: review the diff report, then accept
+with `pytest tests/test_tui_snapshots.py --snapshot-update`.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+pytest.importorskip("pytest_textual_snapshot")
+
+from textual.pilot import Pilot  # noqa: E402
+
+from advisor.config import load_world  # noqa: E402
+from advisor.tui.app import AdvisorApp  # noqa: E402
+from advisor.tui.form import FormValues  # noqa: E402
+
+SIZE = (160, 45)
+
+
+def app_with(**texts: str) -> AdvisorApp:
+    """The app on the built-in data, opened with some fields already typed."""
+    return AdvisorApp(loader=lambda: load_world(discover=False),
+                      initial=FormValues(model="llama-3.1-70b", texts=dict(texts)))
+
+
+async def settle(pilot: Pilot) -> None:
+    app = pilot.app
+    for _ in range(400):
+        await pilot.pause(0.02)
+        main = app.main_screen  # type: ignore[attr-defined]
+        if main is not None and main.quote is not None and not main.busy:
+            break
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+async def focus_table(pilot: Pilot) -> None:
+    await settle(pilot)
+    pilot.app.main_screen.table.focus()  # type: ignore[attr-defined]
+    await pilot.pause()
+
+
+def test_main_view(snap_compare) -> None:  # type: ignore[no-untyped-def]
+    assert snap_compare(app_with(concurrency="64"), terminal_size=SIZE, run_before=focus_table)
+
+
+def test_details_of_an_infeasible_pcie_row(snap_compare) -> None:  # type: ignore[no-untyped-def]
+    async def select_pcie(pilot: Pilot) -> None:
+        await focus_table(pilot)
+        table = pilot.app.main_screen.table  # type: ignore[attr-defined]
+        table.move_cursor(row=table.get_row_index("hyperstack/n3-h100x8"))
+        await settle(pilot)
+
+    app = app_with(concurrency="16", tpot="20ms")
+    assert snap_compare(app, terminal_size=SIZE, run_before=select_pcie)
+
+
+def test_charts_view(snap_compare) -> None:  # type: ignore[no-untyped-def]
+    async def charts(pilot: Pilot) -> None:
+        await focus_table(pilot)
+        await pilot.press("f3")
+        await settle(pilot)
+
+    assert snap_compare(app_with(concurrency="64"), terminal_size=SIZE, run_before=charts)
