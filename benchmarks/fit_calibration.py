@@ -10,6 +10,10 @@ families whose rows cannot pin α or t_request down share Hopper's (see `shared_
 Families and engines without measurements get priors (rows = 0) with their reasoning in
 `notes`. The output records
 the fit error per entry and the data's sha256. scipy is deliberately not used.
+
+The objective and optimizer live in `advisor.calibration.fit` (shared with `advisor
+calibrate`); this script holds the calibration-set specifics: which families share what, the
+priors for uncovered families and engines, and the TOML it writes.
 """
 
 from __future__ import annotations
@@ -18,140 +22,36 @@ import argparse
 import csv
 import datetime as dt
 import hashlib
-import math
 import sys
 from collections import defaultdict
-from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from advisor.config import load_world  # noqa: E402
-from advisor.core.scoring import (  # noqa: E402
-    THROUGHPUT_METRICS,
-    BenchRow,
-    parse_row,
-    run_for,
-    summarize,
-    value_for,
+from advisor.calibration.fit import (  # noqa: E402
+    BATCH_GRID,
+    NAMES,
+    Case,
+    factors_of,
+    fit_group,
+    nelder_mead,  # noqa: F401  (re-exported: tests call the optimizer through this script)
+    scores,
 )
-from advisor.domain import Accelerator, EfficiencyFactors, ModelProfile  # noqa: E402
+from advisor.calibration.fit import values_of as _values  # noqa: E402
+from advisor.config import load_world  # noqa: E402
+from advisor.core.scoring import parse_row  # noqa: E402
+from advisor.domain import EfficiencyFactors  # noqa: E402
 from advisor.errors import AdvisorError  # noqa: E402
 
 SHARED_DATA = Path("/work/shared/calibration/benchmarks.csv")
 PACKAGED_DATA = ROOT / "profiles" / "benchmarks.csv"
 OUT = ROOT / "profiles" / "efficiency.toml"
-BATCH_GRID = (256, 512, 1024, 2048, 4096)
-SOFT_L1_SCALE = 0.2  # log-ratio scale where the loss turns from quadratic to linear
 AS_OF = dt.date(2026, 8, 1)
 
 
-@dataclass(frozen=True)
-class Case:
-    row: BenchRow
-    model: ModelProfile
-    acc: Accelerator
-
-
-# -- parameters ----------------------------------------------------------------------------
-
-NAMES = ("eta_mem", "eta_compute", "eta_prefill", "alpha_s", "t_fixed_s", "t_request_s")
-START = (0.7, 0.55, 0.5, 1.0e-6, 1.0e-3, 0.01)
-
-
-def _to_x(values: tuple[float, ...]) -> list[float]:
-    """Unconstrained coordinates: logit for shares, log for times."""
-    out = []
-    for name, v in zip(NAMES, values):
-        out.append(math.log(v / (1 - v)) if name.startswith("eta") else math.log(v))
-    return out
-
-
-def _from_x(x: list[float]) -> dict[str, float]:
-    vals = {}
-    for name, xi in zip(NAMES, x):
-        if name.startswith("eta"):
-            vals[name] = min(1.0 / (1.0 + math.exp(-xi)), 0.98)
-        else:
-            limit = {"alpha_s": 5e-5, "t_fixed_s": 0.05, "t_request_s": 1.0}[name]
-            vals[name] = min(math.exp(max(min(xi, 50.0), -50.0)), limit)
-    return vals
-
-
-def factors_of(family: str, engine: str, vals: dict[str, float], max_batch: int) -> EfficiencyFactors:
-    return EfficiencyFactors(
-        id=f"{family}-{engine}", family=family, engine=engine, source="fit in progress",
-        as_of=AS_OF, max_batch=max_batch, **vals,  # type: ignore[arg-type]
-    )
-
-
-# -- objective ----------------------------------------------------------------------------
-
-def predictions(cases: list[Case], eff: EfficiencyFactors) -> list[float]:
-    """One prediction per case; runs shared by several metric rows are computed once."""
-    runs: dict[tuple, object] = {}
-    out = []
-    for c in cases:
-        r = c.row
-        key = (r.model, r.gpu, r.num_gpus, r.tp, r.pp, r.ep, r.precision, r.isl, r.osl,
-               r.concurrency, r.scenario)
-        run = runs.get(key)
-        if run is None:
-            run = run_for(r, c.model, c.acc, eff)
-            runs[key] = run
-        out.append(value_for(r, run))  # type: ignore[arg-type]
-    return out
-
-
-def loss(cases: list[Case], eff: EfficiencyFactors) -> float:
-    total = 0.0
-    for c, p in zip(cases, predictions(cases, eff)):
-        ratio = math.log(p / c.row.value) if p > 0 and math.isfinite(p) else 3.0
-        ratio = max(min(ratio, 3.0), -3.0)
-        total += 2.0 * (math.sqrt(1.0 + (ratio / SOFT_L1_SCALE) ** 2) - 1.0)
-    return total / len(cases)
-
-
-def nelder_mead(f, x0: list[float], *, step: float = 0.4, max_evals: int = 500,
-                tol: float = 1e-6) -> tuple[list[float], float]:
-    """Plain Nelder-Mead (reflect 1, expand 2, contract 0.5, shrink 0.5), deterministic."""
-    n = len(x0)
-    simplex = [list(x0)] + [[x0[j] + (step if j == i else 0.0) for j in range(n)] for i in range(n)]
-    values = [f(p) for p in simplex]
-    evals = n + 1
-    while evals < max_evals:
-        order = sorted(range(n + 1), key=values.__getitem__)
-        simplex = [simplex[i] for i in order]
-        values = [values[i] for i in order]
-        if values[-1] - values[0] <= tol * (abs(values[0]) + 1e-12):
-            break
-        centroid = [sum(p[j] for p in simplex[:-1]) / n for j in range(n)]
-        worst = simplex[-1]
-        reflected = [c + (c - w) for c, w in zip(centroid, worst)]
-        fr = f(reflected)
-        evals += 1
-        if fr < values[0]:
-            expanded = [c + 2.0 * (c - w) for c, w in zip(centroid, worst)]
-            fe = f(expanded)
-            evals += 1
-            simplex[-1], values[-1] = (expanded, fe) if fe < fr else (reflected, fr)
-            continue
-        if fr < values[-2]:
-            simplex[-1], values[-1] = reflected, fr
-            continue
-        contracted = [c + 0.5 * (w - c) for c, w in zip(centroid, worst)]
-        fc = f(contracted)
-        evals += 1
-        if fc < values[-1]:
-            simplex[-1], values[-1] = contracted, fc
-            continue
-        best = simplex[0]
-        simplex = [best] + [[b + 0.5 * (p - b) for b, p in zip(best, q)] for q in simplex[1:]]
-        values = [values[0]] + [f(p) for p in simplex[1:]]
-        evals += n
-    i = min(range(n + 1), key=values.__getitem__)
-    return simplex[i], values[i]
+def _log(message: str) -> None:
+    print(message, file=sys.stderr)
 
 
 def shared_factors(cases: list[Case], hopper: EfficiencyFactors | None) -> dict[str, float]:
@@ -171,47 +71,6 @@ def shared_factors(cases: list[Case], hopper: EfficiencyFactors | None) -> dict[
     return fixed
 
 
-def fit_group(family: str, engine: str, cases: list[Case], fixed: dict[str, float],
-              max_evals: int) -> tuple[EfficiencyFactors, float]:
-    """Best factors over the batch grid; `fixed` names parameters the data cannot see."""
-    free = [n for n in NAMES if n not in fixed]
-    best: tuple[float, EfficiencyFactors] | None = None
-    starts = [dict(zip(NAMES, START))]
-    for max_batch in BATCH_GRID:
-        def objective(x: list[float], mb: int = max_batch) -> float:
-            vals = _from_x(_expand(x, free, fixed))
-            return loss(cases, factors_of(family, engine, vals, mb))
-
-        found: tuple[float, list[float]] | None = None
-        for start in starts:  # the fixed start, then the best point so far: deterministic
-            x0 = [xi for n, xi in zip(NAMES, _to_x(tuple(start[n] for n in NAMES))) if n in free]
-            x, value = nelder_mead(objective, x0, max_evals=max_evals)
-            x, value = nelder_mead(objective, x, step=0.15, max_evals=max_evals // 2)
-            if found is None or value < found[0]:
-                found = (value, x)
-        assert found is not None
-        value, x = found
-        vals = _from_x(_expand(x, free, fixed))
-        print(f"  {family}-{engine} max_batch={max_batch}: loss {value:.4f} "
-              + " ".join(f"{k}={v:.3g}" for k, v in vals.items()), file=sys.stderr)
-        if best is None or value < best[0]:
-            best = (value, factors_of(family, engine, vals, max_batch))
-            starts = [dict(zip(NAMES, START)), {**vals}]
-    assert best is not None
-    return best[1], best[0]
-
-
-def _expand(x: list[float], free: list[str], fixed: dict[str, float]) -> list[float]:
-    it = iter(x)
-    full = []
-    for name in NAMES:
-        if name in fixed:
-            full.append(_to_x(tuple(fixed[n] if n == name else 0.5 for n in NAMES))[NAMES.index(name)])
-        else:
-            full.append(next(it))
-    return full
-
-
 # -- data ---------------------------------------------------------------------------------
 
 def load_cases(path: Path) -> tuple[dict[tuple[str, str], list[Case]], int]:
@@ -229,19 +88,6 @@ def load_cases(path: Path) -> tuple[dict[tuple[str, str], list[Case]], int]:
                 continue
             groups[(acc.family, row.engine)].append(Case(row, model, acc))
     return groups, skipped
-
-
-def scores(cases: list[Case], eff: EfficiencyFactors) -> dict[str, object]:
-    """Scores per kind of row: offline throughput, online throughput, TTFT, ITL."""
-    preds = predictions(cases, eff)
-    by: dict[str, list[tuple[float, float]]] = defaultdict(list)
-    for c, p in zip(cases, preds):
-        if c.row.metric in THROUGHPUT_METRICS:
-            kind = "online throughput" if c.row.online else "offline throughput"
-        else:
-            kind = {"ttft_mean_ms": "TTFT", "itl_mean_ms": "ITL"}[c.row.metric]
-        by[kind].append((p, c.row.value))
-    return {k: summarize(v) for k, v in by.items()}
 
 
 # -- priors for what the data does not cover -----------------------------------------------
@@ -310,12 +156,6 @@ def family_prior(hopper: dict[str, EfficiencyFactors], family: str, engine: str)
     return {"family": family, "engine": engine, "values": vals, "notes": note}
 
 
-def _values(f: EfficiencyFactors) -> dict[str, float]:
-    return {"eta_mem": f.eta_mem, "eta_compute": f.eta_compute, "eta_prefill": f.eta_prefill,
-            "alpha_s": f.alpha_s, "t_fixed_s": f.t_fixed_s, "t_request_s": f.t_request_s,
-            "max_batch": f.max_batch}
-
-
 # -- output -------------------------------------------------------------------------------
 
 COMMENTS = {
@@ -382,7 +222,7 @@ def main(argv: list[str] | None = None) -> int:
         cases = groups[(family, engine)]
         fixed = shared_factors(cases, fitted.get(("hopper", engine)))
         print(f"fitting {family}-{engine} on {len(cases)} rows", file=sys.stderr)
-        eff, _ = fit_group(family, engine, cases, fixed, args.max_evals)
+        eff, _ = fit_group(family, engine, cases, fixed, args.max_evals, log=_log)
         fitted[(family, engine)] = eff
         score = scores(cases, eff)
         thr = score.get("offline throughput")

@@ -1,5 +1,6 @@
 """`advisor validate`: score the performance model against measurements in the calibration
-schema (default: the calibration set shipped with the package).
+schema (default: the calibration set shipped with the package), or against measured results in
+the formats `advisor calibrate` reads (flags such as --gpu fill what those files do not state).
 
 For every metric, overall and per accelerator family and model family: rows, coverage (rows
 with a prediction), median absolute percentage error, share within ±25 % and median bias.
@@ -18,10 +19,15 @@ MAX_BYTES = 64 * 1024 * 1024
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--data", metavar="CSV",
-                        help="measurements in the calibration schema (default: the shipped set)")
+    from advisor.calibration.inputs import add_context_arguments
+
+    parser.add_argument("--data", metavar="FILE", action="append",
+                        help="measurements in the calibration schema (default: the shipped set), "
+                        "or measured results as `advisor calibrate` reads them (vLLM, SGLang, "
+                        "genai-perf, AIPerf); repeat for several files")
     parser.add_argument("--format", choices=("table", "json"), default="table",
                         help="output format (default: table)")
+    add_context_arguments(parser)
 
 
 def _read(path: str | None) -> tuple[str, str]:
@@ -46,14 +52,29 @@ def _read(path: str | None) -> tuple[str, str]:
         raise AdvisorError(f"{path}: not UTF-8 text", exit_code=EXIT_BAD_INPUT) from None
 
 
+def _measured(args: argparse.Namespace, world: Any) -> tuple[str, str, list[str]]:
+    """The measured files as calibration-schema CSV text, and the readers' warnings."""
+    from advisor.calibration.inputs import context_from_args, csv_text, read_all
+
+    read = read_all(args.data, context_from_args(args, world), world)
+    return ", ".join(args.data), csv_text(read.records), list(read.warnings)
+
+
 def run(args: argparse.Namespace) -> int:
+    from advisor.calibration.inputs import is_measured
     from advisor.commands._validate_score import score_rows
     from advisor.config import world_from_args
     from advisor.console import Column, print_lines, print_table, to_json
 
-    name, text = _read(args.data)
-    world = world_from_args(args)
-    records, warnings = score_rows(world, text, name)
+    if is_measured(args.data):  # JSON results or several files: read as `advisor calibrate` does
+        world = world_from_args(args)
+        name, text, warnings = _measured(args, world)
+    else:
+        name, text = _read(args.data[0] if args.data else None)
+        world = world_from_args(args)
+        warnings = []
+    records, scored = score_rows(world, text, name)
+    warnings += scored
     for warning in warnings[:20]:
         print(f"advisor: warning: {warning}", file=sys.stderr)
     if len(warnings) > 20:

@@ -14,6 +14,7 @@ import statistics
 from dataclasses import dataclass
 
 from advisor.core.fabric import fabric_for_gpu
+from advisor.core.precision import check_formats
 from advisor.core.protocols import RunResult, burst, finite_open_loop
 from advisor.core.serving import estimate
 from advisor.core.types import Fabric, Layout, Load, Precision
@@ -64,7 +65,9 @@ class BenchRow:
 
     @property
     def online(self) -> bool:
-        return "rate" in self.concurrency.lower()
+        """Served to clients at a request rate or a fixed concurrency (not an offline batch)."""
+        load = self.concurrency.lower()
+        return "rate" in load or load.startswith("concurrency=")
 
 
 def engine_of(text: str) -> str:
@@ -81,8 +84,12 @@ def engine_of(text: str) -> str:
 
 def precision_of(text: str) -> Precision:
     """'FP8' means FP8 weights and FP8 KV (as the TRT-LLM tables use it); 16-bit stays 16-bit;
-    4-bit weights keep a bf16 KV cache."""
+    4-bit weights keep a bf16 KV cache; 'weights/kv' (e.g. 'fp8/bf16') names both."""
     low = text.strip().lower()
+    if "/" in low:  # "weights/kv", e.g. fp8/bf16: FP8 weights with a BF16 KV cache
+        weights, _, kv = (part.strip() for part in low.partition("/"))
+        check_formats(weights, kv)
+        return Precision(weights, kv)
     if low in ("fp8", "bf16", "fp16"):
         return Precision(low, low)
     if low in ("int4", "fp4", "int8"):

@@ -1,0 +1,182 @@
+"""`advisor calibrate`: fit efficiency factors to a team's own measured runs; write the TOML.
+
+    advisor calibrate FILE… [--model M --gpu G --tp T --pp P --engine E --weights W
+                      --kv-dtype K --offering ID] -o calibration.toml [--force]
+
+Reads vLLM / SGLang / genai-perf / AIPerf results or calibration-schema CSV
+(`advisor.calibration.formats`), fits the factors the runs identify for that accelerator and
+engine (`advisor.calibration.team`), prints the error before and after on stdout, and writes
+one [[efficiency]] entry atomically (never over an existing file without --force). Exit 0
+written; 2 bad input, an unreadable file or a refused (unphysical or under-determined) fit.
+Heavy imports inside `run`. Must not import textual or httpx.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import datetime as dt
+
+HELP = "fit efficiency factors to your own measured benchmark runs and write a calibration file"
+
+EPILOG = """\
+Files: vLLM `vllm bench serve --save-result` JSON, SGLang `sglang.bench_serving --output-file`
+JSONL, genai-perf profile_export_genai_perf.json, AIPerf profile_export_aiperf.json, or CSV in
+the calibration schema. What a file does not state (vLLM and SGLang name no GPU) comes from
+the flags; vLLM's `--metadata gpu=H100 tp=2 weights=fp8` is read too. Only the factors the runs
+identify are fitted (decode speed → eta_mem, t_fixed; TTFT → eta_prefill, t_request; large
+batches → eta_compute; several TP degrees → alpha); the rest keep the entry in use today.
+Load the result through the team config:  calibrations = ["calibration.toml"]"""
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from advisor.calibration.inputs import add_context_arguments
+
+    parser.epilog = EPILOG
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    parser.add_argument("files", nargs="+", metavar="FILE", help="measured results")
+    add_context_arguments(parser)
+    parser.add_argument("--offering", metavar="ID",
+                        help="scope the calibration to one offering (its fabric and tenancy)")
+    parser.add_argument("-o", "--output", required=True, metavar="TOML",
+                        help="calibration TOML to write")
+    parser.add_argument("--force", action="store_true", help="overwrite an existing file")
+    parser.add_argument("--id", dest="entry_id", metavar="ID",
+                        help="entry id (default team-<gpu or offering>-<engine>)")
+    parser.add_argument("--as-of", dest="as_of", metavar="DATE",
+                        help="date recorded in the file (default today, YYYY-MM-DD)")
+    parser.add_argument("--max-evals", dest="max_evals", type=int, default=400, metavar="N",
+                        help="optimizer evaluations per start (default 400)")
+    parser.add_argument("--format", choices=("table", "json"), default="table",
+                        help="report format on stdout (default table)")
+
+
+def _as_of(text: str | None) -> dt.date:
+    import datetime as dt
+
+    from advisor.errors import EXIT_BAD_INPUT, AdvisorError
+
+    if text is None:
+        return dt.date.today()
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise AdvisorError(f"--as-of {text!r} is not a date (YYYY-MM-DD)",
+                           exit_code=EXIT_BAD_INPUT) from None
+
+
+def _warn(lines: Any) -> None:
+    from advisor.console import safe_text
+
+    for line in lines:
+        print(f"advisor: warning: {safe_text(line)}", file=sys.stderr)
+
+
+def run(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from advisor.calibration import output, team
+    from advisor.config import world_from_args
+    from advisor.errors import EXIT_BAD_INPUT, AdvisorError
+    from advisor.export.write import write_atomic
+
+    as_of = _as_of(args.as_of)
+    if not 1 <= args.max_evals <= 100_000:
+        raise AdvisorError("--max-evals must be between 1 and 100000", exit_code=EXIT_BAD_INPUT)
+    target = Path(args.output)
+    if target.exists() and not args.force:  # before minutes of fitting, not after
+        raise AdvisorError(f"{target}: already exists (use --force to overwrite)",
+                           exit_code=EXIT_BAD_INPUT)
+    world = world_from_args(args)
+    read, cases, scope, prior = _measurements(args, world)
+    fit = team.fit_team(cases, prior, max_evals=args.max_evals)
+    entry = args.entry_id or output.entry_id(scope)
+    text = output.render(fit, scope, list(read.files), as_of=as_of, out_name=target.name,
+                         entry=entry, base=target.parent)
+    write_atomic(target, text, force=args.force)
+    if args.format == "json":
+        _report_json(fit, scope, entry, target)
+    else:
+        _report_table(fit, scope, entry, target)
+    return 0
+
+
+def _measurements(args: argparse.Namespace, world: Any) -> tuple[Any, list[Any], Any, Any]:
+    """The files read, the usable fit cases, their scope and the prior (the factors in use)."""
+    from advisor.calibration import inputs, team
+    from advisor.core.efficiency import engine_reason, select
+    from advisor.errors import EXIT_BAD_INPUT, AdvisorError
+
+    ctx = inputs.context_from_args(args, world)
+    read = inputs.read_all(args.files, ctx, world)
+    cases, scope, warnings = inputs.cases_for(read.records, world, ctx, args.offering)
+    reason = engine_reason(scope.acc, scope.engine)
+    if reason:
+        raise AdvisorError(reason, exit_code=EXIT_BAD_INPUT)
+    offering_id = scope.offering.id if scope.offering is not None else None
+    prior = select(world.efficiency.values(), scope.acc, scope.engine, offering_id)
+    cases, dropped = team.usable(cases, prior)
+    for line in read.summaries:
+        print(f"advisor: read {line}", file=sys.stderr)
+    _warn(list(read.warnings) + warnings + dropped)
+    return read, cases, scope, prior
+
+
+def _errors(fit: Any) -> list[dict[str, Any]]:
+    return [{"metric": k, "rows": fit.before[k].rows,
+             "before": _clean(fit.before[k].median_abs_pct_error),
+             "after": _clean(fit.after[k].median_abs_pct_error),
+             "bias_before": _clean(fit.before[k].median_bias_pct),
+             "bias_after": _clean(fit.after[k].median_bias_pct)}
+            for k in ("throughput", "TTFT", "ITL/TPOT", "all") if k in fit.before]
+
+
+def _factors(fit: Any) -> list[dict[str, Any]]:
+    from advisor.calibration.fit import NAMES
+
+    def status(name: str) -> str:
+        if name == "max_batch":
+            return "searched" if name in fit.free else "kept"
+        if name in fit.free:
+            return "fitted"
+        return "kept (the runs only bound it)" if name in fit.bounded else "kept (not identifiable)"
+
+    return [{"factor": n, "prior": getattr(fit.prior, n), "fitted": getattr(fit.fitted, n),
+             "status": status(n)} for n in (*NAMES, "max_batch")]
+
+
+def _report_json(fit: Any, scope: Any, entry: str, target: Any) -> None:
+    from advisor.console import to_json
+
+    record = {"id": entry, "file": str(target), "gpu": scope.acc.id, "engine": scope.engine,
+              "offering": scope.offering.id if scope.offering is not None else None,
+              "prior": fit.prior.id, "fitted": list(fit.free), "bounded": list(fit.bounded),
+              "rows": fit.rows, "errors": _errors(fit), "factors": _factors(fit)}
+    sys.stdout.write(to_json(record) + "\n")
+
+
+def _report_table(fit: Any, scope: Any, entry: str, target: Any) -> None:
+    from advisor.console import Column, print_lines, print_table
+
+    def pct(key: str, sign: str = "") -> Any:
+        return lambda r: "—" if r[key] is None else f"{r[key]:{sign}.1f} %"
+
+    print_table(_errors(fit), [
+        Column("metric", "metric"), Column("rows", "rows", "right"),
+        Column(f"median |err| before ({fit.prior.id})", pct("before"), "right"),
+        Column("after", pct("after"), "right"), Column("bias before", pct("bias_before", "+"), "right"),
+        Column("bias after", pct("bias_after", "+"), "right"),
+    ], title=f"Calibration {entry}: {scope.acc.id}, {scope.engine}")
+    print_table(_factors(fit), [
+        Column("factor", "factor"), Column("prior", lambda r: f"{r['prior']:.4g}", "right"),
+        Column("calibrated", lambda r: f"{r['fitted']:.4g}", "right"), Column("", "status"),
+    ])
+    print_lines([f"wrote {target} ({entry}); load it with calibrations = [\"{target.name}\"] "
+                 "in advisor.toml"])
+
+
+def _clean(value: float) -> float | None:
+    return None if value != value else value  # NaN (nothing scored) is null in JSON
