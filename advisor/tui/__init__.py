@@ -1,21 +1,42 @@
 """The interactive app (`advisor` with no command). The only package that imports textual.
 
-`run_app(args)` builds the app around a loader that reads the World like every command does
-(`advisor.config.world_from_args`: --config, --no-discover, --offline), runs it, and returns
-the exit code: 0 after ctrl+q; after the load-error screen, the loader's code (3 for a bad
-discovered file, 2 for a bad --config file).
+`run_app(args)` builds the app (`build_app`) around a loader that reads the World like every
+command does (`advisor.config.world_from_args`: --config, --no-discover, --strict) but takes
+remote catalogs from the cache only, so opening the app never waits on the network; a
+`RemoteSource` for the `[[remote]]` entries of the same configs lets a background worker
+revalidate them (not under --offline) and reload. It runs the app and returns the exit code:
+0 after ctrl+q; after the load-error screen, the loader's code (3 for a bad discovered file,
+2 for a bad --config file).
 """
 
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from advisor.tui.app import AdvisorApp
+    from advisor.world import World
+
+
+def build_app(args: argparse.Namespace) -> AdvisorApp:
+    """The app for these command-line arguments (what `run_app` runs; tests drive it)."""
+    from advisor.commands.catalog import listed_specs
+    from advisor.config import world_from_args
+    from advisor.tui.app import AdvisorApp
+    from advisor.tui.remotes import RemoteSource
+
+    cached = argparse.Namespace(**{**vars(args), "offline": True})  # the worker asks the network
+
+    def load() -> World:
+        return world_from_args(cached)
+
+    remotes = RemoteSource(specs=lambda: listed_specs(args), reload=load,
+                           offline=bool(getattr(args, "offline", False)))
+    return AdvisorApp(loader=load, remotes=remotes)
 
 
 def run_app(args: argparse.Namespace) -> int:
     """Run the TUI until the user quits; the exit code."""
-    from advisor.config import world_from_args
-    from advisor.tui.app import AdvisorApp
-
-    app = AdvisorApp(loader=lambda: world_from_args(args))
-    result = app.run()
+    result = build_app(args).run()
     return int(result or 0)

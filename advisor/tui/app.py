@@ -3,7 +3,10 @@ the load-error screen when a catalog or team file is broken.
 
 App-wide bindings (quit, export, theme, team config) and the command palette live here; the
 quote and its workers belong to `MainScreen`. The loader is injected so tests and `run_app`
-decide where data comes from. The app's return value is the exit code: 0 after ctrl+q, the
+decide where data comes from. When a `RemoteSource` is injected too, a background worker
+revalidates the listed remote catalogs after the first paint, swaps in the reloaded World when one
+changed, and reports each catalog's status (notification, and the team-config view F9).
+The app's return value is the exit code: 0 after ctrl+q, the
 loader's code (3 for a bad discovered file, 2 for a bad --config) after the error screen.
 """
 
@@ -11,16 +14,21 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Callable
 
+from textual import on, work
 from textual.app import App
 from textual.binding import Binding
 from textual.command import SimpleCommand
+from textual.worker import Worker, WorkerState, get_current_worker
 
 from advisor.errors import EXIT_OK, AdvisorError
 from advisor.tui.commands import AdvisorCommands
 from advisor.tui.form import FormValues
+from advisor.tui.messages import RemotesRefreshed
 from advisor.world import World
 
 if TYPE_CHECKING:
+    from advisor.remote_sync import RemoteResult
+    from advisor.tui.remotes import RemoteSource
     from advisor.tui.screens.main import MainScreen
 
 DEFAULT_MODEL = "llama-3.1-70b"
@@ -50,12 +58,15 @@ class AdvisorApp(App[int]):
                 tooltip="Show the discovered config files and their paths"),
     ]
 
-    def __init__(self, loader: Callable[[], World], *, initial: FormValues | None = None) -> None:
+    def __init__(self, loader: Callable[[], World], *, initial: FormValues | None = None,
+                 remotes: RemoteSource | None = None) -> None:
         super().__init__()
         self.loader = loader
         self.initial = initial
+        self.remotes = remotes
         self.world: World | None = None
         self.load_error: AdvisorError | None = None
+        self.remote_results: tuple[RemoteResult, ...] | None = None  # None until refreshed
 
     def on_mount(self) -> None:
         from advisor.tui.screens.load_error import LoadErrorScreen
@@ -69,6 +80,42 @@ class AdvisorApp(App[int]):
             self.push_screen(LoadErrorScreen(err))
             return
         self.push_screen(MainScreen(self.world, self.initial or default_form(self.world)))
+        if self.remotes is not None:
+            self.refresh_remotes(self.remotes)
+
+    # -- remote catalogs ----------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="remote", exit_on_error=False)
+    def refresh_remotes(self, source: RemoteSource) -> None:
+        """Revalidate remote catalogs (network I/O) off the UI thread; post what happened."""
+        from advisor.tui.remotes import refresh
+
+        refreshed = refresh(source)
+        if not get_current_worker().is_cancelled:
+            self.post_message(RemotesRefreshed(refreshed))
+
+    @on(RemotesRefreshed)
+    def _remotes_refreshed(self, event: RemotesRefreshed) -> None:
+        from advisor.tui.remotes import summary
+
+        refreshed = event.refreshed
+        if refreshed.world is not None:
+            self.world = refreshed.world
+            main = self.main_screen
+            if main is not None:
+                main.set_world(refreshed.world)
+        if not refreshed.results and not refreshed.error:
+            return  # no remote catalogs listed: nothing to report
+        self.remote_results = refreshed.results
+        message, severity = summary(refreshed)
+        self.notify(message, title="Remote catalogs", severity=severity, markup=False)  # type: ignore[arg-type]
+
+    @on(Worker.StateChanged)
+    def _worker_failed(self, event: Worker.StateChanged) -> None:
+        # A bug in the refresh must not take the app down: the quote works without it.
+        if event.worker.group == "remote" and event.state == WorkerState.ERROR:
+            self.notify(f"Refreshing remote catalogs failed: {event.worker.error}",
+                        title="Remote catalogs", severity="error", markup=False)
 
     @property
     def main_screen(self) -> MainScreen | None:
@@ -101,7 +148,7 @@ class AdvisorApp(App[int]):
         if self.world is None:
             self.notify("The data could not be loaded; see the problems listed.", severity="error")
             return
-        self.push_screen(TeamConfigDialog(self.world))
+        self.push_screen(TeamConfigDialog(self.world, remote_results=self.remote_results))
 
     def action_pick_model(self) -> None:
         self._pick("model", "Switch model: ")

@@ -11,6 +11,7 @@ from textual.message import Message
 from advisor.quote import Quote
 from advisor.sweep import Floor, Sweep
 from advisor.tui.form import FormValues
+from advisor.tui.remotes import Refreshed
 
 
 class FormChanged(Message):
@@ -56,3 +57,11 @@ class FloorsReady(Message):
         super().__init__()
         self.context = context
         self.floors = floors
+
+
+class RemotesRefreshed(Message):
+    """The background refresh of remote catalogs finished (statuses, maybe a reloaded World)."""
+
+    def __init__(self, refreshed: Refreshed) -> None:
+        super().__init__()
+        self.refreshed = refreshed

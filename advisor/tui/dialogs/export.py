@@ -77,7 +77,7 @@ class ExportDialog(ModalScreen[str | None]):
                 yield Input(default_path(self.quote, fmt), id="export-path", compact=True)
             yield Checkbox("every offering (infeasible ones with reasons), like --all", False,
                            id="export-infeasible", compact=True)
-            yield Static("", id="export-error", classes="field-error")
+            yield Static("", id="export-error", classes="field-error", markup=False)
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Export", variant="primary", id="export-ok")
                 yield Button("Cancel", id="export-cancel")

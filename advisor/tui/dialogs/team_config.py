@@ -1,12 +1,15 @@
 """Team-config dialog: which config files were discovered, what they added, and where from.
 
 Lists every config and non-built-in data file the World was built from (layer and path),
-how many entries each layer added or shadowed, and, when there is none, where advisor looks.
+how many entries each layer added or shadowed, each remote catalog's status once the background
+refresh has reported, and, when there is none, where advisor looks.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -17,6 +20,9 @@ from textual.widgets import Button, Static
 
 from advisor.console import safe_text
 from advisor.world import World
+
+if TYPE_CHECKING:
+    from advisor.remote_sync import RemoteResult
 
 
 def _counts(world: World) -> dict[str, dict[str, int]]:
@@ -39,10 +45,10 @@ def _where_to_look(cwd: Path) -> Text:
     return text
 
 
-def config_text(world: World, cwd: Path) -> Text:
+def config_text(world: World, cwd: Path, remote_results: Sequence[RemoteResult] | None = None) -> Text:
     """What the discovered configuration contributed, as text."""
     extra = [o for o in world.files if o.layer != "built-in"]
-    if not extra:
+    if not extra and not remote_results:
         return _where_to_look(cwd)
     text = Text("Config files\n", style="bold")
     for origin in (o for o in extra if o.role == "config"):
@@ -57,7 +63,14 @@ def config_text(world: World, cwd: Path) -> Text:
         text.append(f"  {layer:<8} {listed}\n")
     if world.shadowed:
         text.append(f"\n{len(world.shadowed)} built-in entries replaced by a later layer\n", style="yellow")
-    for warning in world.warnings:
+    warnings = list(world.warnings)
+    if remote_results:
+        from advisor.tui.remotes import remote_text
+
+        text.append("\n").append_text(remote_text(remote_results))
+        # The refresh's own status replaces what the cache-only load said about those URLs.
+        warnings = [w for w in warnings if not any(r.spec.url in w for r in remote_results)]
+    for warning in warnings:
         text.append(f"warning: {safe_text(warning)}\n", style="yellow")
     text.append("\nEdit the files above and restart advisor to reload them; "
                 "`advisor check PATH` validates a file.", style="dim")
@@ -67,16 +80,18 @@ def config_text(world: World, cwd: Path) -> Text:
 class TeamConfigDialog(ModalScreen[None]):
     BINDINGS = [Binding("escape", "close", "Close", id="config-close", tooltip="Back to the quote")]
 
-    def __init__(self, world: World, cwd: Path | None = None) -> None:
+    def __init__(self, world: World, cwd: Path | None = None, *,
+                 remote_results: Sequence[RemoteResult] | None = None) -> None:
         super().__init__(id="team-config-dialog")
         self.world = world
         self.cwd = cwd or Path.cwd()
+        self.remote_results = remote_results
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog wide"):
             yield Static("Team configuration", classes="dialog-title")
             with VerticalScroll(id="config-scroll"):
-                yield Static(config_text(self.world, self.cwd), id="config-text")
+                yield Static(config_text(self.world, self.cwd, self.remote_results), id="config-text")
             yield Button("Close", id="config-ok")
 
     def on_button_pressed(self) -> None:

@@ -5,7 +5,8 @@ thread worker (`build_request` + `build_quote`, the CLI's own path) — at once 
 in flight, else after a short debounce so a burst of keys becomes one quote — and the worker
 only posts `QuoteReady`/`QuoteFailed`. A reply for an older form
 generation is dropped, so the table always shows the latest input. Charts and VRAM floors are
-computed in their own workers only while their tab is open.
+computed in their own workers only while their tab is open. `set_world` swaps in a reloaded
+World (a remote catalog changed) and quotes the form again.
 """
 
 from __future__ import annotations
@@ -73,7 +74,7 @@ class MainScreen(Screen):
         with Horizontal(id="body"):
             yield WorkloadForm(self.world, self.initial, id="form")
             with Vertical(id="right"):
-                yield Static("", id="status")
+                yield Static("", id="status", markup=False)  # messages quote file and typed text
                 yield ResultsTable(id="results")
                 with TabbedContent(id="tabs", initial="details"):
                     with TabPane("Details", id="details"):
@@ -155,14 +156,15 @@ class MainScreen(Screen):
     def compute_quote(self, raw: dict[str, Any], generation: int) -> None:
         """Build the request and the quote off the UI thread; post the outcome."""
         worker = get_current_worker()
+        world, cache = self.world, self._cache  # one World throughout, even if set_world runs
         try:
-            request = build_request(self.world, **raw)
-            quote = self._cache.get(request)
+            request = build_request(world, **raw)
+            quote = cache.get(request)
             if quote is None:
-                quote = build_quote(request, self.world)
-                if len(self._cache) >= CACHE_SIZE:
-                    self._cache.pop(next(iter(self._cache)))
-                self._cache[request] = quote
+                quote = build_quote(request, world)
+                if len(cache) >= CACHE_SIZE:
+                    cache.pop(next(iter(cache)))
+                cache[request] = quote
         except AdvisorError as err:
             if not worker.is_cancelled:
                 self.post_message(QuoteFailed(generation, err.message))
@@ -282,6 +284,18 @@ class MainScreen(Screen):
         if floors is not None and self.quote is not None and self._floors_context is not None:
             for pane in self.query("#floors-pane").results(FloorsPane):
                 pane.show(self.world, floors, self._floors_context, self.quote.model.id)
+
+    # -- a reloaded World ----------------------------------------------------------------
+
+    def set_world(self, world: World) -> None:
+        """Use `world` from now on: new choices in the form, caches dropped, the form re-quoted."""
+        self.world = world
+        self._cache = {}  # a worker still running keeps (and fills) the old one
+        self._chart_key = self._floors_context = self._floors = None
+        self.form.set_world(world)
+        self._cancel_pending()
+        self._requested = None
+        self.request_quote(self.form.values(), immediate=True)
 
     # -- commands -------------------------------------------------------------------------
 

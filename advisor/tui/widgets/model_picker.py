@@ -41,6 +41,11 @@ class ModelPicker(Vertical):
                     tooltip="Type to search models by id, name, alias or size; ↓ to pick from the list")
         yield OptionList(id="model-options")
 
+    def set_world(self, world: World) -> None:
+        """A reloaded World: complete and list its models from now on."""
+        self.world = world
+        self.input.suggester = SuggestFromList(model_suggestions(world), case_sensitive=False)
+
     @property
     def input(self) -> Input:
         return self.query_one("#model", Input)

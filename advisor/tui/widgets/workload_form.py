@@ -72,7 +72,7 @@ class WorkloadForm(VerticalScroll):
                       value=value if value in ids else Select.NULL)
 
     def _error(self, field_id: str) -> ComposeResult:
-        yield Static("", id=f"{field_id}-error", classes="field-error")
+        yield Static("", id=f"{field_id}-error", classes="field-error", markup=False)
 
     def values(self) -> FormValues:
         """The form as the user left it."""
@@ -134,6 +134,17 @@ class WorkloadForm(VerticalScroll):
         }
         for field_id, text in used.items():
             self.query_one(f"#{field_id}", Input).placeholder = text
+
+    def set_world(self, world: World) -> None:
+        """A reloaded World: its models, presets and providers to choose from; picks kept."""
+        self.world = world
+        self.query_one("#model-picker", ModelPicker).set_world(world)
+        for name, options in (("preset", preset_options(world)), ("provider", provider_options(world))):
+            select = self.query_one(f"#{name}", Select)
+            value = select.value
+            select.set_options(options)  # clears the pick …
+            if value in {v for _, v in options}:
+                select.value = value  # … so put it back while it still exists
 
     def set_value(self, field_id: str, value: str | None) -> None:
         """Set one field programmatically (command palette); posts the usual change."""
