@@ -21,8 +21,9 @@ from typing import Any, TextIO
 
 FORMATS = ("table", "json", "csv")
 
-# C0/C1 controls (ESC included), DEL, zero-width and bidi-override characters.
-_UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+# C0/C1 controls (ESC included), DEL, zero-width, bidi-mark and bidi-override characters,
+# line/paragraph separators.
+_UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
 _ANSI = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[@-Z\\-_])")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -82,8 +83,21 @@ def render(records: Sequence[dict[str, Any]], columns: Sequence[Column], fmt: st
 
 
 def to_json(data: object) -> str:
-    """Pretty JSON; non-ASCII kept, control characters escaped by json itself."""
-    return json.dumps(data, indent=2, ensure_ascii=False, default=str)
+    """Pretty JSON; non-ASCII kept, every invisible or control character escaped."""
+    return json_safe(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+
+
+# What json.dumps(ensure_ascii=False) leaves raw but a terminal acts on: DEL, C1 controls
+# (0x9b is CSI), zero-width and bidi-override characters, line/paragraph separators, BOM.
+_JSON_RAW = re.compile(r"[\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
+
+
+def json_safe(text: str) -> str:
+    """JSON text with those characters written as \\uXXXX escapes: the same data, shown inert.
+
+    They can only occur inside JSON strings, where the escape is equivalent.
+    """
+    return _JSON_RAW.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def to_csv(records: Sequence[dict[str, Any]]) -> str:

@@ -99,6 +99,8 @@ def catalog_entries(parsed: ParsedToml) -> tuple[list[Entry], list[Problem]]:
             continue
         lines = headers[kind] if len(headers[kind]) == len(items) else None
         for index, item in enumerate(items):
+            if len(problems) >= MAX_PROBLEMS:  # enough to fix the file; the rest is not validated
+                break
             line = lines[index] if lines else parsed.line_of((kind, index))
             entry = _validate(parsed, kind, index, item, model, line, problems)
             if entry is not None:

@@ -16,6 +16,14 @@ KeyPath = tuple[str | int, ...]
 
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
 _SCALAR_END = re.compile(r"[,\]}\n#]")
+# Runs skipped with one regex step each, not a Python step per character (hostile files hold
+# megabytes of blanks or of one string).
+_BLANKS = re.compile(r"[ \t\r]*")
+_BLANKS_AND_LINES = re.compile(r"[ \t\r\n]*")
+_BASIC_BODY = re.compile(r'[^"\\\n]*(?:\\.[^"\\\n]*)*')
+_LITERAL_BODY = re.compile(r"[^'\n]*")
+_ML_BASIC_BODY = re.compile(r'[^"\\]*(?:(?:\\.|"(?!""))[^"\\]*)*', re.S)
+_ML_LITERAL_BODY = re.compile(r"[^']*(?:'(?!'')[^']*)*")
 _HEADER = re.compile(r"^[ \t]*\[\[[ \t]*([A-Za-z0-9_-]+)[ \t]*\]\][ \t]*(?:#.*)?$", re.M)
 
 
@@ -69,11 +77,11 @@ class _Scanner:
 
     def _skip_space(self, newlines: bool) -> None:
         """Skip blanks (and, if allowed, newlines and comments)."""
+        blanks = _BLANKS_AND_LINES if newlines else _BLANKS
         while self.pos < len(self.text):
-            ch = self.text[self.pos]
-            if ch in " \t\r" or (newlines and ch == "\n"):
-                self._advance()
-            elif ch == "#" and newlines:
+            run = blanks.match(self.text, self.pos)
+            self._advance(run.end() - self.pos)  # type: ignore[union-attr]
+            if newlines and self._peek() == "#":
                 self._skip_line()
             else:
                 return
@@ -114,9 +122,8 @@ class _Scanner:
         if self._peek(3) == quote * 3:
             return self._multiline_string(quote)
         start = self.pos + 1
-        self._advance()
-        while self.pos < len(self.text) and self.text[self.pos] not in (quote, "\n"):
-            self._advance(2 if quote == '"' and self.text[self.pos] == "\\" else 1)
+        body = (_BASIC_BODY if quote == '"' else _LITERAL_BODY).match(self.text, start)
+        self._advance(body.end() - self.pos)  # type: ignore[union-attr]
         value = self.text[start : self.pos]
         self._advance()
         return value
@@ -124,19 +131,16 @@ class _Scanner:
     def _multiline_string(self, quote: str) -> str:
         self._advance(3)
         start = self.pos
-        while self.pos < len(self.text):
-            if quote == '"' and self.text[self.pos] == "\\":
-                self._advance(2)
-            elif self._peek(3) == quote * 3:
-                # Up to two extra quotes may close the string ('""""' ends with a quote).
-                while self._peek(4) == quote * 4:
-                    self._advance()
-                value = self.text[start : self.pos]
-                self._advance(3)
-                return value
-            else:
-                self._advance()
-        return self.text[start:]
+        body = (_ML_BASIC_BODY if quote == '"' else _ML_LITERAL_BODY).match(self.text, start)
+        self._advance(body.end() - self.pos)  # type: ignore[union-attr]
+        if self.pos >= len(self.text):
+            return self.text[start:]
+        # Up to two extra quotes may close the string ('""""' ends with a quote).
+        while self._peek(4) == quote * 4:
+            self._advance()
+        value = self.text[start : self.pos]
+        self._advance(3)
+        return value
 
     def _value(self, path: KeyPath) -> None:
         ch = self._peek()

@@ -26,6 +26,11 @@ MAX_DEPTH = 10
 MAX_KEY_CHARS = 100
 MAX_STRING_CHARS = 10_000
 MAX_ITEMS = 10_000  # per array or table: bounds the work of validating one file
+# Checked on the text before tomllib sees it, because tomllib's time grows with them:
+# ~10 µs per line, comma, bracket or escape (a 2 MiB array of 1M numbers takes seconds), and
+# time quadratic in the parts of one dotted key (`a.a.a…` with 1M parts never finishes).
+MAX_TOKENS = 20_000  # lines, commas, brackets, backslashes: ~25 per offering; built-ins ≤ 1,200
+MANY_KEY_PARTS = 200  # a key this deep fails the depth bound anyway; found before parsing
 
 
 @dataclass
@@ -72,8 +77,14 @@ def suggest(word: str, options: Iterable[str]) -> str | None:
 # -- bytes and text ------------------------------------------------------------------------
 
 def read_file_bytes(path: Path) -> tuple[bytes | None, Problem | None]:
-    """Read at most MAX_FILE_BYTES (+1 to detect excess); a problem instead of OSError."""
+    """Read at most MAX_FILE_BYTES (+1 to detect excess); a problem instead of OSError.
+
+    Only regular files are opened: a FIFO named `x.toml` would block the read forever and a
+    device such as /dev/zero never ends.
+    """
     try:
+        if path.exists() and not path.is_dir() and not path.is_file():
+            return None, Problem(str(path), None, "", "is not a regular file (a pipe or device?)")
         with path.open("rb") as handle:
             data = handle.read(MAX_FILE_BYTES + 1)
     except IsADirectoryError:
@@ -89,6 +100,8 @@ def decode_text(data: bytes, path: str) -> tuple[str | None, Problem | None]:
         return None, Problem(path, None, "", f"file is larger than {MAX_FILE_BYTES // 2**20} MiB")
     if data.startswith(b"\xef\xbb\xbf"):
         return None, Problem(path, 1, "", "file starts with a byte-order mark; save it as UTF-8 without BOM")
+    if data.startswith((b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")):
+        return None, Problem(path, 1, "", "file is UTF-32; save it as UTF-8")
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         return None, Problem(path, 1, "", "file is UTF-16; save it as UTF-8")
     nul = data.find(b"\x00")
@@ -126,13 +139,32 @@ def _decode_error_problem(exc: tomllib.TOMLDecodeError, text: str, path: str) ->
         first = _first_definition(text, line, key)
         where = f" (first defined at line {first})" if first else ""
         message = f"duplicate key: defined twice in one table{where}"
-    return Problem(path, line, key, f"invalid TOML: {message}" if not key else message)
+    return Problem(path, line, key, f"invalid TOML: {message}{_hint(text, line)}" if not key else message)
+
+
+_DATE_LIKE = re.compile(r"(?<![\w.:-])\d{4}-\d{1,2}-\d{1,2}(?:[T ]\d{1,2}:\d{1,2}(?::\d{1,2}(?:\.\d+)?)?)?"
+                        r"(?:Z|[+-]\d{1,2}:\d{1,2})?(?![\w:-])")
+
+
+def _hint(text: str, line: int | None) -> str:
+    """Why tomllib's message (often 'Expected newline …') was raised, when the line shows it."""
+    if not line:
+        return ""
+    source = text.split("\n")[line - 1] if line <= text.count("\n") + 1 else ""
+    if "\r" in source.rstrip("\r"):
+        return " (bare carriage returns: save the file with LF or CRLF line endings)"
+    for match in _DATE_LIKE.finditer(source.split("#", 1)[0]):
+        try:
+            tomllib.loads(f"x = {match.group()}")
+        except tomllib.TOMLDecodeError:
+            return f" (not a valid date or time: {match.group()!r}; write e.g. 2025-06-01)"
+    return ""
 
 
 def _key_on_line(text: str, line: int | None) -> str:
     if not line:
         return ""
-    lines = text.splitlines()
+    lines = text.split("\n")  # tomllib's line numbers count "\n" only, not \r or \u2028
     source = lines[line - 1] if 0 < line <= len(lines) else ""
     head = source.split("=", 1)[0].strip() if "=" in source else source.strip()
     return head[:MAX_KEY_CHARS]
@@ -142,7 +174,7 @@ def _first_definition(text: str, line: int | None, key: str) -> int | None:
     """The earlier line defining the same key or table header, scanning back (best effort)."""
     if not line or not key:
         return None
-    lines = text.splitlines()
+    lines = text.split("\n")
     for number in range(line - 1, 0, -1):
         source = lines[number - 1].strip()
         if key.startswith("["):
@@ -169,8 +201,49 @@ def _deep_line(text: str) -> int | None:
     return None
 
 
+_KEY_START = re.compile(r"[{,\[]")
+_KEY_RUN = re.compile(  # MANY_KEY_PARTS dotted key parts (bare, "basic" or 'literal')
+    r"""[ \t]*+(?:(?:[A-Za-z0-9_-]++|"(?:[^"\\\n]|\\.)*+"|'[^'\n]*+')[ \t]*+\.[ \t]*+){%d}""" % MANY_KEY_PARTS)
+
+
+def _token_count(text: str) -> int:
+    return sum(text.count(ch) for ch in "\n,[{\\")
+
+
+def _many_part_key_line(text: str) -> int | None:
+    """Line of a dotted key with MANY_KEY_PARTS parts or more (only long lines can hold one).
+
+    Called after the token bound, so there are few lines. Keys start a line or follow `[`,
+    `{` or `,`; each start is matched once, anchored, so the scan is linear in the line.
+    """
+    if text.count(".") < MANY_KEY_PARTS:
+        return None
+    for number, line in enumerate(text.split("\n"), start=1):
+        if len(line) < 2 * MANY_KEY_PARTS or line.count(".") < MANY_KEY_PARTS:
+            continue
+        starts = [0, *(start.end() for start in _KEY_START.finditer(line))]
+        if any(_KEY_RUN.match(line, start) for start in starts):
+            return number
+    return None
+
+
+def _pre_parse_problem(text: str, path: str) -> Problem | None:
+    """What would make tomllib slow, found with cheap scans of the text."""
+    if _token_count(text) > MAX_TOKENS:
+        return Problem(path, None, "", f"file has more than {MAX_TOKENS} lines, commas, brackets and "
+                       "backslashes together; split it into smaller files")
+    line = _many_part_key_line(text)
+    if line is not None:
+        return Problem(path, line, "", f"nesting deeper than {MAX_DEPTH} levels (a dotted key of "
+                       f"{MANY_KEY_PARTS} parts or more)")
+    return None
+
+
 def parse_toml(text: str, path: str, sha256: str = "") -> tuple[ParsedToml | None, Problem | None]:
     """Parse text with tomllib; every exception it can raise becomes one problem."""
+    early = _pre_parse_problem(text, path)
+    if early is not None:
+        return None, early
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

@@ -258,6 +258,7 @@ def _replace_text(path: Path, before: str, after: str, *, existed: bool) -> None
 # -- update --------------------------------------------------------------------------------
 
 def _update(args: argparse.Namespace) -> int:
+    from advisor.console import safe_text
     from advisor.errors import EXIT_BAD_CATALOG, AdvisorError
     from advisor.remote_sync import NOT_MODIFIED, OFFLINE, UPDATED, sync
 
@@ -274,14 +275,14 @@ def _update(args: argparse.Namespace) -> int:
             result = sync(spec, offline=offline, force=True)
         except AdvisorError as err:
             failed += 1
-            print(f"failed        {spec.url}", flush=True)
-            print(f"advisor: {err.message}", file=sys.stderr)
+            print(f"failed        {safe_text(spec.url)}", flush=True)
+            print(f"advisor: {safe_text(err.message)}", file=sys.stderr)
             continue
         failed += result.status not in good
         digest = result.meta.sha256[:12] if result.meta else "—"
-        print(f"{result.status:<13} {spec.url}  sha256 {digest}", flush=True)
+        print(f"{result.status:<13} {safe_text(spec.url)}  sha256 {digest}", flush=True)
         if result.warning:
-            print(f"advisor: warning: {result.warning}", file=sys.stderr)
+            print(f"advisor: warning: {safe_text(result.warning)}", file=sys.stderr)
     return EXIT_BAD_CATALOG if failed else 0
 
 

@@ -1,0 +1,385 @@
+"""Semantic sanity checks: entries that validate but are probably wrong, as warnings.
+
+A file can pass every schema rule and still mislead: a per-GPU price typed as the node price,
+"80 GB" written for a GPU of 80 GiB, NVLink's both-directions figure where one direction is
+meant, a model whose `total_params` does not match its own shape, a team alias that another
+entry already answers to. Each check is a pure function over a `World` (and a `Reference`
+built from the built-in data) returning `Problem`s placed at `file:line` from `World.origins`;
+`pinpoint` then moves each to the line of its key when the file can be read. `report` prints
+them on stderr as `advisor: warning: file:line: key: message`, or, under `--strict`, raises
+them as errors (exit 2 for files given on the command line, 3 for discovered files).
+
+Bands and limits (documented in docs/hostile-inputs.md):
+- price per GPU-hour (USD, node price / GPUs, commitments too) within 0.2×–5× the median of
+  the built-in offerings of the same accelerator; else of the same family; else 0.05–50 USD.
+  0.2× catches a per-GPU price entered as an 8-GPU node's (1/8 = 0.125×); built-ins span
+  0.46×–2.95×. Prices without an exchange rate to USD are not compared.
+- memory within 5 % of the usable or marketed size of a built-in accelerator that shares a
+  name (id, name or alias) with it.
+- HBM ≤ 10 TB/s; GPU link and intra-node fabric ≤ 1.8 TB/s per direction, a GPU's link ≤ the
+  per-direction rate of its kind (NVLink 4: 450 GB/s …) and an offering's
+  intra-node fabric ≤ 1.05× its accelerator's own link (or PCIe); inter-node ≤ 800 GB/s per
+  node per direction; PCIe within 0.45×–1.1× the x16 per-direction rate of its generation.
+- `total_params` within 10 % of the count from the model's shape (`advisor.core.params`).
+- an id, name or alias of an accelerator, model or workload that another entry of the same
+  kind already answers to (lookups would silently pick the first loaded).
+Duplicate ids are not checked here: `config.merge_layers` already rejects a repeat within a
+layer, naming both places, and a later layer shadowing an id is the override mechanism.
+
+Must not import textual, rich, httpx or pint.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections import defaultdict
+from collections.abc import Callable, Collection, Iterable
+from dataclasses import dataclass, field
+from statistics import median
+
+from advisor.domain import Accelerator, ModelProfile, Offering, normalize_name
+from advisor.errors import EXIT_BAD_CATALOG, EXIT_BAD_INPUT, Problem
+from advisor.tomlsafe import dotted
+from advisor.world import Origin, World
+
+PRICE_BAND = (0.2, 5.0)  # × the reference median per GPU-hour
+ABSOLUTE_USD_PER_GPU_HOUR = (0.05, 50.0)  # when no built-in price of the GPU or family exists
+MEMORY_TOLERANCE = 0.05
+PARAMS_TOLERANCE = 0.10
+MAX_HBM_BYTES_PER_S = 10e12
+MAX_LINK_BYTES_PER_S = 1.8e12  # per GPU per direction (NVLink 6, announced)
+MAX_INTER_BYTES_PER_S = 800e9  # per node per direction (8 × 800 Gbit/s NICs)
+LINK_SLACK = 1.05
+# Per-GPU, per-direction maximum of each link kind (facts/interconnects.csv): NVLink 4's
+# "900 GB/s" is both directions, the commonest slip.
+LINK_KIND_MAX_BYTES_PER_S = {
+    "nvlink3": 300e9, "nvlink4": 450e9, "nvlink5": 900e9, "nvlink-bridge": 450e9,
+    "nvlink-c2c": 450e9, "infinity-fabric": 535.5e9, "roce": 600e9, "pcie": 121e9,
+}
+PCIE_X16_BYTES_PER_S = {3: 15.75e9, 4: 31.5e9, 5: 63e9, 6: 121e9, 7: 242e9}  # per direction
+PCIE_BAND = (0.45, 1.1)
+BUILTIN = "built-in"
+
+
+@dataclass(frozen=True)
+class Reference:
+    """What the built-in data says is normal: known accelerators and typical prices."""
+
+    accelerators: dict[str, Accelerator]
+    usd_per_gpu_hour: dict[str, float]  # accelerator id -> median of built-in offerings
+    family_usd_per_gpu_hour: dict[str, float]  # family -> median of built-in offerings
+    names: dict[str, list[Accelerator]] = field(default_factory=dict)  # normalized name -> entries
+
+    @classmethod
+    def build(cls, accelerators: Iterable[Accelerator], offerings: Iterable[Offering],
+              rates: dict[str, float]) -> Reference:
+        accs = {a.id: a for a in accelerators}
+        per_acc: dict[str, list[float]] = defaultdict(list)
+        per_family: dict[str, list[float]] = defaultdict(list)
+        for o in offerings:
+            usd = _usd_per_gpu_hour(o.price_per_node_hour, o, rates)
+            acc = accs.get(o.accelerator)
+            if usd is not None and acc is not None:
+                per_acc[acc.id].append(usd)
+                per_family[acc.family].append(usd)
+        names: dict[str, list[Accelerator]] = defaultdict(list)
+        for acc in accs.values():
+            for name in {normalize_name(n) for n in _names(acc)}:
+                names[name].append(acc)
+        return cls(accs, {k: median(v) for k, v in per_acc.items()},
+                   {k: median(v) for k, v in per_family.items()}, dict(names))
+
+
+def reference_for(world: World, load_builtins: Callable[[], World] | None = None) -> Reference:
+    """The built-in reference: the world's built-in entries, or (when a team entry shadows a
+    built-in accelerator or offering) the built-ins loaded again by `load_builtins`."""
+    shadowed = any(old.layer == BUILTIN and kind in ("accelerator", "offering")
+                   for kind, _, old, _ in world.shadowed)
+    source = world
+    if shadowed:
+        source = load_builtins() if load_builtins is not None else _builtin_world()
+    rates = dict(world.settings.currency_rates)
+    accs = [a for a in source.accelerators.values() if source.layer_of("accelerator", a.id) == BUILTIN]
+    offers = [o for o in source.offerings.values() if source.layer_of("offering", o.id) == BUILTIN]
+    return Reference.build(accs, offers, rates)
+
+
+def _builtin_world() -> World:
+    from advisor.config import builtin_layer, merge_layers  # lazy: config imports this module
+
+    return merge_layers([builtin_layer()])[0]
+
+
+# -- the checks ----------------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One suspicious value: which entry, which field, what is wrong."""
+
+    kind: str
+    entry_id: str
+    key_path: tuple[str | int, ...]  # within the entry, e.g. ("commitments", 0, "price_per_node_hour")
+    message: str
+
+
+def check_world(world: World, reference: Reference, *, layers: Collection[str] | None = None) -> list[Finding]:
+    """Every finding for the entries whose layer is in `layers` (all entries when None)."""
+    def chosen(kind: str, table: dict) -> list:
+        return [e for key, e in table.items() if layers is None or world.layer_of(kind, key) in layers]
+
+    findings: list[Finding] = []
+    for acc in chosen("accelerator", world.accelerators):
+        findings += accelerator_findings(acc, reference)
+    rates = dict(world.settings.currency_rates)
+    for offering in chosen("offering", world.offerings):
+        acc = world.accelerators.get(offering.accelerator)
+        findings += offering_findings(offering, acc, reference, rates)
+    for model in chosen("model", world.models):
+        findings += model_findings(model)
+    findings += name_findings(world, layers)
+    return findings
+
+
+def accelerator_findings(acc: Accelerator, reference: Reference) -> list[Finding]:
+    """Memory against the known GPU of the same name, and bandwidths against known maxima."""
+    found = _memory_findings(acc, reference)
+    if acc.hbm_bytes_per_s > MAX_HBM_BYTES_PER_S:
+        found.append(Finding("accelerator", acc.id, ("hbm_bytes_per_s",),
+                             f"{_tb(acc.hbm_bytes_per_s)} is beyond any known accelerator "
+                             f"(at most {_tb(MAX_HBM_BYTES_PER_S)}; B200 and MI355X have 8 TB/s)"))
+    kind_max = LINK_KIND_MAX_BYTES_PER_S.get(acc.link_kind, MAX_LINK_BYTES_PER_S)
+    if acc.link_bytes_per_s > MAX_LINK_BYTES_PER_S:
+        found.append(Finding("accelerator", acc.id, ("link_bytes_per_s",), _link_message(acc.link_bytes_per_s)))
+    elif acc.link_bytes_per_s > LINK_SLACK * kind_max:
+        found.append(Finding("accelerator", acc.id, ("link_bytes_per_s",),
+                             f"{_gb(acc.link_bytes_per_s)} is beyond {acc.link_kind} ({_gb(kind_max)} per GPU "
+                             "per direction); a both-directions figure?"))
+    expected = PCIE_X16_BYTES_PER_S.get(acc.pcie_gen)
+    if expected is not None and not PCIE_BAND[0] <= acc.pcie_bytes_per_s / expected <= PCIE_BAND[1]:
+        hint = "; a both-directions figure?" if acc.pcie_bytes_per_s > expected else ""
+        found.append(Finding("accelerator", acc.id, ("pcie_bytes_per_s",),
+                             f"{_gb(acc.pcie_bytes_per_s)} does not match PCIe Gen{acc.pcie_gen} "
+                             f"({_gb(expected)} per direction for x16){hint}"))
+    return found
+
+
+def _memory_findings(acc: Accelerator, reference: Reference) -> list[Finding]:
+    known = {a.id: a for name in {normalize_name(n) for n in _names(acc)} for a in reference.names.get(name, [])}
+    if not known:
+        return []
+    sizes = [s for a in known.values() for s in (a.memory_bytes, a.memory_marketed_bytes) if s]
+    if any(abs(acc.memory_bytes - size) <= MEMORY_TOLERANCE * size for size in sizes):
+        return []
+    best = min(known.values(), key=lambda a: abs(a.memory_bytes - acc.memory_bytes))
+    marketed = f", {_gib(best.memory_marketed_bytes)} marketed" if best.memory_marketed_bytes else ""
+    hint = "; GB vs GiB?" if _gb_gib_mixup(acc.memory_bytes, sizes) else ""
+    return [Finding("accelerator", acc.id, ("memory_bytes",),
+                    f"{_gb(acc.memory_bytes, 'GB')} ({_gib(acc.memory_bytes)}) differs by more than "
+                    f"{MEMORY_TOLERANCE:.0%} from the known {best.name} ({best.id}: "
+                    f"{_gib(best.memory_bytes)} usable{marketed}){hint}")]
+
+
+def _gb_gib_mixup(value: float, sizes: list[float]) -> bool:
+    return any(abs(value * 2**30 / 1e9 - s) <= MEMORY_TOLERANCE * s or
+               abs(value * 1e9 / 2**30 - s) <= MEMORY_TOLERANCE * s for s in sizes)
+
+
+def offering_findings(offering: Offering, acc: Accelerator | None, reference: Reference,
+                      rates: dict[str, float]) -> list[Finding]:
+    """Price per GPU-hour against the band, fabrics against known maxima and the GPU's link."""
+    found = _price_findings(offering, acc, reference, rates)
+    o = offering
+    if o.intra_bytes_per_s > MAX_LINK_BYTES_PER_S:
+        found.append(Finding("offering", o.id, ("intra_bytes_per_s",), _link_message(o.intra_bytes_per_s)))
+    elif acc is not None and o.intra_bytes_per_s > LINK_SLACK * max(acc.link_bytes_per_s, acc.pcie_bytes_per_s):
+        found.append(Finding("offering", o.id, ("intra_bytes_per_s",),
+                             f"{_gb(o.intra_bytes_per_s)} exceeds what {acc.id} can do per direction "
+                             f"({acc.link_kind} {_gb(acc.link_bytes_per_s)}); a both-directions figure?"))
+    if o.inter_bytes_per_s is not None and o.inter_bytes_per_s > MAX_INTER_BYTES_PER_S:
+        found.append(Finding("offering", o.id, ("inter_bytes_per_s",),
+                             f"{_gb(o.inter_bytes_per_s)} per node per direction is beyond 8 × 800 Gbit/s "
+                             f"NICs ({_gb(MAX_INTER_BYTES_PER_S)}); a bit/s figure read as bytes?"))
+    return found
+
+
+def _price_findings(o: Offering, acc: Accelerator | None, reference: Reference,
+                    rates: dict[str, float]) -> list[Finding]:
+    band = _price_band(acc, reference)
+    if band is None:
+        return []
+    low, high, what = band
+    prices = [(("price_per_node_hour",), o.price_per_node_hour)]
+    prices += [(("commitments", i, "price_per_node_hour"), c.price_per_node_hour) for i, c in enumerate(o.commitments)]
+    found = []
+    for path, price in prices:
+        usd = _usd_per_gpu_hour(price, o, rates)
+        if usd is None or low <= usd <= high:
+            continue
+        hint = ("a per-GPU price entered for the whole node, or a typo?" if usd < low
+                else "a monthly price, or a node price with gpus_per_node too small?")
+        found.append(Finding("offering", o.id, path,
+                             f"{_usd(usd)} USD per GPU-hour is outside {_usd(low)}–{_usd(high)} USD "
+                             f"({what}): {hint}"))
+    return found
+
+
+def _price_band(acc: Accelerator | None, reference: Reference) -> tuple[float, float, str] | None:
+    if acc is None:
+        return None
+    low, high = PRICE_BAND
+    by_acc = reference.usd_per_gpu_hour.get(acc.id)
+    if by_acc is not None:
+        return low * by_acc, high * by_acc, f"{low:g}×–{high:g}× the built-in median {by_acc:.2f} for {acc.id}"
+    by_family = reference.family_usd_per_gpu_hour.get(acc.family)
+    if by_family is not None:
+        return (low * by_family, high * by_family,
+                f"{low:g}×–{high:g}× the built-in median {by_family:.2f} for the {acc.family} family")
+    return (*ABSOLUTE_USD_PER_GPU_HOUR, "no built-in price for this GPU or its family")
+
+
+def model_findings(model: ModelProfile) -> list[Finding]:
+    """`total_params` against the count from the model's own shape."""
+    from advisor.core.params import breakdown  # lazy: only when a model is checked
+
+    p = breakdown(model)
+    from_shape = p.embedding + p.lm_head + p.body / p.body_scale
+    off = from_shape / model.total_params - 1.0
+    if abs(off) <= PARAMS_TOLERANCE:
+        return []
+    return [Finding("model", model.id, ("total_params",),
+                    f"{model.total_params / 1e9:,.2f}B parameters, but the shape (layers, hidden, heads, "
+                    f"MLP, experts, vocab) gives {from_shape / 1e9:,.2f}B ({off:+.0%})")]
+
+
+def name_findings(world: World, layers: Collection[str] | None = None) -> list[Finding]:
+    """Ids, names and aliases that another entry of the same kind already answers to."""
+    found: list[Finding] = []
+    tables = (("accelerator", world.accelerators), ("model", world.models), ("workload", world.workloads))
+    for kind, table in tables:
+        owner: dict[str, str] = {}
+        for entry_id, entry in table.items():
+            checked = layers is None or world.layer_of(kind, entry_id) in layers
+            for name in _names(entry):
+                key = normalize_name(name)
+                first = owner.setdefault(key, entry_id)
+                if first != entry_id and checked:
+                    found.append(Finding(kind, entry_id, _name_field(entry, name),
+                                         f"{name!r} also names {kind} {first} ({_where(world.origin(kind, first))}); "
+                                         f"lookups by that name pick {first}"))
+    return found
+
+
+# -- findings to problems and to the user ----------------------------------------------------
+
+def to_problems(findings: Iterable[Finding], world: World) -> list[Problem]:
+    """Each finding at its entry's `file:line` (from `World.origins`)."""
+    problems = []
+    for f in findings:
+        origin = world.origin(f.kind, f.entry_id) or Origin("?", BUILTIN)
+        problems.append(Problem(origin.path, origin.line, dotted((f.kind, *f.key_path)), f"{f.entry_id}: {f.message}"))
+    return problems
+
+
+def pinpoint(problems: list[Problem], findings: list[Finding], world: World) -> list[Problem]:
+    """Move each problem to the line of its key when the file is on disk (best effort)."""
+    from advisor.tomlpos import KeyLines, header_lines
+
+    texts: dict[str, str | None] = {}
+    result = []
+    for problem, f in zip(problems, findings, strict=True):
+        origin = world.origin(f.kind, f.entry_id)
+        text = _read(origin.path, texts) if origin and origin.line else None
+        line = problem.line
+        if text is not None:
+            headers = header_lines(text, [f.kind])[f.kind]
+            if origin.line in headers:
+                line = KeyLines(text).line_of((f.kind, headers.index(origin.line), *f.key_path)) or line
+        result.append(Problem(problem.file, line, problem.key, problem.message))
+    return result
+
+
+def _read(path: str, cache: dict[str, str | None]) -> str | None:
+    from pathlib import Path
+
+    if path not in cache:
+        try:
+            cache[path] = Path(path).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError, ValueError):
+            cache[path] = None
+    return cache[path]
+
+
+def sanity_problems(world: World, *, layers: Collection[str] | None = None,
+                    reference: Reference | None = None) -> list[Problem]:
+    """Every sanity problem of the chosen layers' entries, at the line of its key."""
+    if layers is not None and not any(o.layer in layers for o in world.origins.values()):
+        return []
+    findings = check_world(world, reference or reference_for(world), layers=layers)
+    problems = pinpoint(to_problems(findings, world), findings, world)
+    return sorted(problems, key=lambda p: (p.file, p.line or 0))
+
+
+def report(world: World, *, strict: bool) -> None:
+    """Warn on stderr about suspicious team entries, or raise them under `strict`.
+
+    Built-in entries are not checked here (a test holds them to --strict). Under `strict`
+    the exit code is 3 when a discovered file is at fault, else 2 (files given with --config).
+    """
+    from advisor.tomlsafe import printable, raise_problems
+
+    layers = {o.layer for o in world.origins.values()} - {BUILTIN}
+    problems = sanity_problems(world, layers=layers)
+    if strict:
+        cli_files = {o.path for o in world.origins.values() if o.layer == "cli"}
+        code = EXIT_BAD_INPUT if all(p.file in cli_files for p in problems) else EXIT_BAD_CATALOG
+        raise_problems(problems, code)
+    for problem in problems:
+        print(f"advisor: warning: {printable(problem.render())}", file=sys.stderr)
+
+
+# -- small helpers -----------------------------------------------------------------------
+
+def _names(entry: object) -> list[str]:
+    names = [getattr(entry, "id")]
+    names += [n for n in (getattr(entry, "name", None),) if n]
+    return names + list(getattr(entry, "aliases", ()))
+
+
+def _name_field(entry: object, name: str) -> tuple[str | int, ...]:
+    if name == getattr(entry, "id"):
+        return ("id",)
+    aliases = list(getattr(entry, "aliases", ()))
+    return ("aliases", aliases.index(name)) if name in aliases else ("name",)
+
+
+def _usd_per_gpu_hour(price: float, o: Offering, rates: dict[str, float]) -> float | None:
+    rate = 1.0 if o.currency == "USD" else rates.get(o.currency)
+    return None if rate is None else price * rate / o.gpus_per_node
+
+
+def _where(origin: Origin | None) -> str:
+    if origin is None:
+        return "?"
+    return f"{origin.path}:{origin.line}" if origin.line else origin.path
+
+
+def _link_message(bytes_per_s: float) -> str:
+    return (f"{_gb(bytes_per_s)} per GPU per direction is beyond the fastest GPU link "
+            f"({_gb(MAX_LINK_BYTES_PER_S)}; NVLink 5 is 900 GB/s per direction); a both-directions figure?")
+
+
+def _usd(amount: float) -> str:
+    """Three significant digits without an exponent: 0.499, 16.9, 2,300."""
+    return f"{amount:,.0f}" if amount >= 100 else f"{amount:.3g}"
+
+
+def _gb(bytes_: float, unit: str = "GB/s") -> str:
+    return f"{bytes_ / 1e9:,.4g} {unit}"
+
+
+def _tb(bytes_per_s: float) -> str:
+    return f"{bytes_per_s / 1e12:,.4g} TB/s"
+
+
+def _gib(bytes_: float | None) -> str:
+    return f"{(bytes_ or 0) / 2**30:,.1f} GiB"
