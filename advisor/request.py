@@ -161,9 +161,10 @@ def validate_request(fields: dict[str, Any]) -> QuoteRequest:
         return QuoteRequest.model_validate(fields)
     except ValidationError as exc:
         first = exc.errors()[0]
-        where = ".".join(str(part) for part in first["loc"]) or "request"
+        where = ".".join(str(part) for part in first["loc"])
         message = str(first["msg"]).removeprefix("Value error, ")
-        raise AdvisorError(f"request: {where}: {message}", exit_code=EXIT_BAD_INPUT) from None
+        prefix = f"request: {where}: " if where else "request: "
+        raise AdvisorError(prefix + message.removeprefix("request: "), exit_code=EXIT_BAD_INPUT) from None
 
 
 def _fill_tokens(

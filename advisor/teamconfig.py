@@ -69,7 +69,7 @@ class Defaults(_Strict):
 class RemoteCatalog(_Strict):
     """A catalog published at a URL, pinned by hash; fetched by `advisor catalog update`."""
 
-    url: str = Field(pattern=r"^https?://[^\s]{1,2000}$")
+    url: str = Field(pattern=r"^https?://[!-~]{1,2000}$")
     """URL of a catalog TOML file (https; plain http only to loopback, checked when fetching)."""
     sha256: str | None = Field(default=None, pattern=r"^(sha256:)?[0-9a-fA-F]{64}$")
     """Expected SHA-256 of the file (hex); a download that differs is rejected."""

@@ -64,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
     from advisor.calibration.inputs import is_measured
     from advisor.commands._validate_score import score_rows
     from advisor.config import world_from_args
-    from advisor.console import Column, print_lines, print_table, to_json
+    from advisor.console import Column, print_lines, print_table, safe_text, to_json
 
     if is_measured(args.data):  # JSON results or several files: read as `advisor calibrate` does
         world = world_from_args(args)
@@ -76,7 +76,7 @@ def run(args: argparse.Namespace) -> int:
     records, scored = score_rows(world, text, name)
     warnings += scored
     for warning in warnings[:20]:
-        print(f"advisor: warning: {warning}", file=sys.stderr)
+        print(f"advisor: warning: {safe_text(warning)}", file=sys.stderr)
     if len(warnings) > 20:
         print(f"advisor: warning: … and {len(warnings) - 20} more rows skipped", file=sys.stderr)
     if args.format == "json":

@@ -140,7 +140,7 @@ class AdvisorApp(App[int]):
 
     def _exported(self, path: str | None) -> None:
         if path:
-            self.notify(f"Wrote {path}", title="Export")
+            self.notify(f"Wrote {path}", title="Export", markup=False)
 
     def action_team_config(self) -> None:
         from advisor.tui.dialogs.team_config import TeamConfigDialog
