@@ -194,6 +194,22 @@ def _registry() -> Any:
     """The pint registry, built on first use (slow: ~0.3 s), with a FLOP unit added."""
     import pint  # noqa: PLC0415 - lazy on purpose
 
-    registry = pint.UnitRegistry(cache_folder=None)
+    try:
+        # pint's definition cache cuts the build from ~0.4 s to ~0.04 s. It is pint's own
+        # (non-atomic) cache, so any failure to use it falls back to a plain build.
+        registry = pint.UnitRegistry(cache_folder=_pint_cache_dir())
+    except Exception:  # noqa: BLE001 - a damaged third-party cache must never break parsing
+        registry = pint.UnitRegistry(cache_folder=None)
     registry.define("flop = [computation]")
     return registry
+
+
+def _pint_cache_dir() -> Any:
+    """Folder for pint's parsed-definitions cache, or None when caching is off."""
+    import os
+
+    if os.environ.get("ADVISOR_NO_CACHE") == "1":
+        return None
+    from advisor.paths import user_cache_dir
+
+    return user_cache_dir() / "pint"

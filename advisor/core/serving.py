@@ -55,7 +55,10 @@ def max_throughput(setup: Setup) -> Operating:
     per_request = setup.prefill_gpu_s + setup.decode_tokens * step / b
     rate = 1.0 / per_request
     share = rate * setup.prefill_gpu_s
-    tpot = step / (1.0 - share) if share < 1.0 else math.inf
+    if setup.decode_tokens == 0:
+        tpot = step  # one output token: no inter-token gap to stretch; report the bare step
+    else:
+        tpot = step / (1.0 - share) if share < 1.0 else math.inf
     ttft = setup.plan.t_request_s + setup.first(b)
     return Operating(b, rate, ttft, tpot, step, share, _cap_bound(setup))
 
