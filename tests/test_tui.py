@@ -33,6 +33,7 @@ from advisor.tui.columns import COLUMN_KEYS  # noqa: E402
 from advisor.tui.form import FormValues, parse_form  # noqa: E402
 from advisor.tui.screens.load_error import LoadErrorScreen  # noqa: E402
 from advisor.tui.screens.main import MainScreen  # noqa: E402
+from tui_helpers import settle  # noqa: E402
 
 pytestmark = pytest.mark.anyio  # async tests run on asyncio through anyio's pytest plugin
 
@@ -56,21 +57,6 @@ def builtin_world() -> World:
 
 def builtin_app() -> AdvisorApp:
     return AdvisorApp(loader=builtin_world)
-
-
-async def settle(pilot: Pilot) -> MainScreen:
-    """Wait until the latest form has been quoted and every worker is done."""
-    app = pilot.app
-    for _ in range(400):
-        await pilot.pause(0.02)
-        main = app.main_screen  # type: ignore[attr-defined]
-        if main is not None and main.quote is not None and not main.busy:
-            break
-    await app.workers.wait_for_complete()
-    await pilot.pause()
-    main = app.main_screen  # type: ignore[attr-defined]
-    assert main is not None and not main.busy
-    return main
 
 
 async def type_into(pilot: Pilot, selector: str, text: str) -> None:

@@ -27,6 +27,7 @@ from textual.widgets import Input, Static  # noqa: E402
 from advisor.tui import build_app  # noqa: E402
 from advisor.tui.app import AdvisorApp  # noqa: E402
 from advisor.tui.screens.main import MainScreen  # noqa: E402
+from tui_helpers import settle  # noqa: E402
 
 pytestmark = pytest.mark.anyio
 
@@ -68,18 +69,8 @@ def app_for(*argv: str) -> AdvisorApp:
 
 async def refreshed(pilot: Pilot) -> MainScreen:
     """Wait for the remote refresh and every quote it caused; the main screen."""
-    app = pilot.app
-    await app.workers.wait_for_complete()  # the refresh worker, however long its retries take
-    for _ in range(400):
-        await pilot.pause(0.02)
-        main = app.main_screen  # type: ignore[attr-defined]
-        if main is not None and main.quote is not None and not main.busy:
-            break
-    await app.workers.wait_for_complete()
-    await pilot.pause()
-    main = app.main_screen  # type: ignore[attr-defined]
-    assert main is not None and not main.busy
-    return main
+    await pilot.app.workers.wait_for_complete()  # the refresh worker, however long its retries take
+    return await settle(pilot)
 
 
 def row_ids(main: MainScreen) -> list[str]:

@@ -18,6 +18,7 @@ from textual.pilot import Pilot  # noqa: E402
 from advisor.config import load_world  # noqa: E402
 from advisor.tui.app import AdvisorApp  # noqa: E402
 from advisor.tui.form import FormValues  # noqa: E402
+from tui_helpers import settle  # noqa: E402
 
 SIZE = (160, 45)
 
@@ -26,17 +27,6 @@ def app_with(**texts: str) -> AdvisorApp:
     """The app on the built-in data, opened with some fields already typed."""
     return AdvisorApp(loader=lambda: load_world(discover=False),
                       initial=FormValues(model="llama-3.1-70b", texts=dict(texts)))
-
-
-async def settle(pilot: Pilot) -> None:
-    app = pilot.app
-    for _ in range(400):
-        await pilot.pause(0.02)
-        main = app.main_screen  # type: ignore[attr-defined]
-        if main is not None and main.quote is not None and not main.busy:
-            break
-    await app.workers.wait_for_complete()
-    await pilot.pause()
 
 
 async def focus_table(pilot: Pilot) -> None:
