@@ -39,6 +39,7 @@ from advisor.calibration.fit import (  # noqa: E402
     scores,
 )
 from advisor.calibration.fit import values_of as _values  # noqa: E402
+from advisor.calibration.output import COMMENTS, toml_str  # noqa: E402
 from advisor.config import load_world  # noqa: E402
 from advisor.core.scoring import parse_row  # noqa: E402
 from advisor.domain import EfficiencyFactors  # noqa: E402
@@ -158,20 +159,6 @@ def family_prior(hopper: dict[str, EfficiencyFactors], family: str, engine: str)
 
 # -- output -------------------------------------------------------------------------------
 
-COMMENTS = {
-    "eta_mem": "share of peak HBM bandwidth in decode",
-    "eta_compute": "share of dense peak FLOP/s in compute-bound decode",
-    "eta_prefill": "share of dense peak FLOP/s in prefill",
-    "alpha_s": "seconds per ring step of a small all-reduce",
-    "t_fixed_s": "seconds of fixed overhead per decode step",
-    "t_request_s": "seconds each request pays once before its first token",
-    "max_batch": "engine cap on sequences per decode batch",
-}
-
-
-def _toml_str(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
 
 def render_entry(entry: dict[str, object]) -> str:
     vals = entry["values"]
@@ -185,9 +172,9 @@ def render_entry(entry: dict[str, object]) -> str:
     lines.append(f"rows = {entry.get('rows', 0)}")
     if entry.get("median") is not None:
         lines.append(f"median_abs_pct_error = {entry['median']:.1f}  # offline throughput rows")
-    lines.append(f"source = {_toml_str(str(entry['source']))}")
+    lines.append(f"source = {toml_str(str(entry['source']))}")
     lines.append(f"as_of = {AS_OF.isoformat()}")
-    lines.append(f"notes = {_toml_str(str(entry['notes']))}")
+    lines.append(f"notes = {toml_str(str(entry['notes']))}")
     return "\n".join(lines)
 
 

@@ -39,7 +39,7 @@ def entry_id(scope: Scope) -> str:
     return text[:80]
 
 
-def _toml_str(text: str) -> str:
+def toml_str(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ") + '"'
 
 
@@ -105,10 +105,10 @@ def render(fit: TeamFit, scope: Scope, files: list[Measured], *, as_of: dt.date,
     header += [f"#   {shown_path(m.path, base)}  {m.fmt}  sha256 {m.sha256}  {', '.join(m.dates)}"
                for m in files]
     values = {n: getattr(fit.fitted, n) for n in NAMES}
-    lines = ["[[efficiency]]", f"id = {_toml_str(entry)}", f"family = {_toml_str(scope.acc.family)}",
-             f"engine = {_toml_str(scope.engine)}", f"gpu = {_toml_str(scope.acc.id)}"]
+    lines = ["[[efficiency]]", f"id = {toml_str(entry)}", f"family = {toml_str(scope.acc.family)}",
+             f"engine = {toml_str(scope.engine)}", f"gpu = {toml_str(scope.acc.id)}"]
     if scope.offering is not None:
-        lines.append(f"offering = {_toml_str(scope.offering.id)}")
+        lines.append(f"offering = {toml_str(scope.offering.id)}")
     for name in NAMES:
         state = "fitted" if name in fit.free else f"from {fit.prior.id}"
         state += ", the runs only bound it" if name in fit.bounded else ""
@@ -119,8 +119,8 @@ def render(fit: TeamFit, scope: Scope, files: list[Measured], *, as_of: dt.date,
     overall = fit.after["all"].median_abs_pct_error
     if overall == overall:
         lines.append(f"median_abs_pct_error = {min(overall, 1000.0):.1f}  # all measured values, after the fit")
-    lines += [f"source = {_toml_str(source_text(fit, files, out_name, base))}",
-              f"as_of = {as_of.isoformat()}", f"notes = {_toml_str(notes_text(fit))}"]
+    lines += [f"source = {toml_str(source_text(fit, files, out_name, base))}",
+              f"as_of = {as_of.isoformat()}", f"notes = {toml_str(notes_text(fit))}"]
     text = "\n".join(header) + "\n\n" + "\n".join(lines) + "\n"
     check_loads(text, out_name)
     return text
