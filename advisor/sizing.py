@@ -15,6 +15,7 @@ import math
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from advisor.core.memory import fraction_of_free_memory
 from advisor.core.types import Estimate, Layout, Load, MemoryBreakdown, Precision
 from advisor.domain import ModelProfile
 from advisor.feasibility import (
@@ -80,7 +81,7 @@ class Searcher:
         return self.physics.memory_breakdown(
             self.model, hw.accelerator, layout, precision,
             context=self.request.max_context, sequences=1, memory_fraction=self.memory_fraction,
-            fraction_of_free=self.request.engine == "trtllm",  # the engine's rule, as the core applies it
+            fraction_of_free=fraction_of_free_memory(self.request.engine),
         )
 
     def load(self, *, concurrency: int | None = None, rate: float | None = None) -> Load:

@@ -184,6 +184,13 @@ def memory_parts(
     return MemoryParts(weights, workspace, usable, kv_budget, kv_replica, kv_gpu, seq)
 
 
+def fraction_of_free_memory(engine: str) -> bool:
+    """Whether the engine's memory fraction applies to the memory left after weights and
+    workspace (TensorRT-LLM's kv_cache_free_gpu_mem_fraction) rather than to all of it (vLLM's
+    gpu_memory_utilization, SGLang's mem_fraction_static)."""
+    return engine == "trtllm"
+
+
 def memory_breakdown(
     model: ModelProfile,
     acc: Accelerator,

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from advisor.core.efficiency import as_dict
 from advisor.core.layouts import layout_reason
-from advisor.core.memory import MemoryParts, memory_parts
+from advisor.core.memory import MemoryParts, fraction_of_free_memory, memory_parts
 from advisor.core.params import shape
 from advisor.core.precision import check_formats
 from advisor.core.timing import (
@@ -144,7 +144,7 @@ def prepare(
     """Check the inputs and precompute the step model, the memory and the batch cap."""
     _check(model, fabric, layout, precision, load)
     parts = _memory(model, acc, layout, precision, load.context, min(logit_rows, f.max_batch),
-                    memory_fraction, engine == "trtllm")
+                    memory_fraction, fraction_of_free_memory(engine))
     step = step_model(_plan(model, acc, fabric, layout, precision, f), load.isl + load.osl / 2.0)
     compute = prefill_compute_s(step.plan, load.isl)
     return Setup(
