@@ -43,9 +43,9 @@ class _Parser(argparse.ArgumentParser):
         raise AdvisorError(f"{prefix}{message}", exit_code=EXIT_BAD_INPUT)
 
 
-def _available_commands() -> list[tuple[str, object]]:
+def _available_commands(only: str | None = None) -> list[tuple[str, object]]:
     found = []
-    for name in COMMANDS:
+    for name in (only,) if only else COMMANDS:
         try:
             module = importlib.import_module(f"advisor.commands.{name}")
         except ModuleNotFoundError as exc:
@@ -56,7 +56,23 @@ def _available_commands() -> list[tuple[str, object]]:
     return found
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _named_command(argv: Sequence[str]) -> str | None:
+    """The subcommand named on the command line, if any: its module is the only one imported.
+
+    Skips global options (and the value of `--config`); anything unusual (help, a typo, no
+    command) gives None, and the parser is built with every command as usual.
+    """
+    tokens = iter(argv)
+    for token in tokens:
+        if token == "--config":
+            next(tokens, None)
+        elif not token.startswith("-"):
+            return token if token in COMMANDS else None
+    return None
+
+
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The argparse parser; given argv, only the named subcommand's module is imported."""
     parser = _Parser(
         prog="advisor",
         description="Which GPU cluster to rent for serving an LLM, and its cost per million tokens.",
@@ -90,7 +106,7 @@ def build_parser() -> argparse.ArgumentParser:
         "parameter counts, clashing names) as errors (default: $ADVISOR_STRICT)",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    for name, module in _available_commands():
+    for name, module in _available_commands(_named_command(argv) if argv is not None else None):
         child = sub.add_parser(name, help=module.HELP, description=module.HELP)  # type: ignore[attr-defined]
         module.add_arguments(child)  # type: ignore[attr-defined]
         child.set_defaults(_run=module.run)  # type: ignore[attr-defined]
@@ -99,7 +115,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     try:
-        args = build_parser().parse_args(argv)
+        arguments = list(sys.argv[1:] if argv is None else argv)
+        args = build_parser(arguments).parse_args(arguments)
         if args.command is None:
             from advisor.tui import run_app  # textual only on this branch
 
