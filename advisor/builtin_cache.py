@@ -2,8 +2,8 @@
 validating ~130 KB of shipped TOML on every run.
 
 The cache is a pickle of the loaded files in the user cache dir, keyed by a hash of the tool
-version, the Python and pydantic versions and every built-in file's path and bytes: any change
-to the data or the code that validates it misses the cache. It is written atomically (temp file
+version, the Python and pydantic versions, the fields of every record class and every built-in
+file's path and bytes: any change to the data or to the shape of the records misses the cache. It is written atomically (temp file
 in the same folder, then os.replace) and only from a clean load; an unreadable or stale cache is
 ignored and rebuilt. Set ADVISOR_NO_CACHE=1 to bypass it. Team, user and remote files are never
 cached: they are validated on every run. Must not import textual, rich, httpx or pint.
@@ -11,6 +11,7 @@ cached: they are validated on every run. Must not import textual, rich, httpx or
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 import pickle
@@ -22,7 +23,7 @@ from pathlib import Path
 from advisor import __version__
 from advisor.loaders import LoadedFile, load_catalog_bytes
 
-_FORMAT = 1
+_FORMAT = 2
 
 
 def load_builtin(items: Sequence[tuple[str, bytes]]) -> list[LoadedFile]:
@@ -42,11 +43,20 @@ def _key(items: Sequence[tuple[str, bytes]]) -> str:
     import pydantic
 
     digest = hashlib.sha256()
-    header = f"{_FORMAT}|{__version__}|{sys.version}|{pydantic.VERSION}"
+    header = f"{_FORMAT}|{__version__}|{sys.version}|{pydantic.VERSION}|{_record_shapes()}"
     digest.update(header.encode())
     for name, data in items:
         digest.update(name.encode() + b"\0" + hashlib.sha256(data).digest())
     return digest.hexdigest()
+
+
+def _record_shapes() -> str:
+    """Every domain record class with its fields and their types."""
+    import advisor.domain as domain
+
+    classes = [getattr(domain, name) for name in sorted(domain.__all__)]
+    return repr([(cls.__name__, [f"{f.name}:{f.type}" for f in dataclasses.fields(cls)])
+                 for cls in classes if dataclasses.is_dataclass(cls)])
 
 
 def _cache_path(key: str) -> Path | None:

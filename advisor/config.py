@@ -17,13 +17,16 @@ import argparse
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from advisor.errors import EXIT_BAD_CATALOG, EXIT_BAD_INPUT, AdvisorError, Problem
 from advisor.loaders import LoadedFile, load_catalog_bytes, load_catalog_file
 from advisor.paths import PYPROJECT, USER_CONFIG_NAME, USER_DATA_DIRS, builtin_files, find_team_config, user_config_dir
-from advisor.teamconfig import Defaults, RemoteCatalog, TeamConfig, read_config
 from advisor.tomlsafe import raise_problems
 from advisor.world import Origin, Settings, World
+
+if TYPE_CHECKING:  # pydantic models: imported only when a config file is read
+    from advisor.teamconfig import Defaults, RemoteCatalog
 
 MAX_FILES_PER_FOLDER = 500
 
@@ -122,6 +125,8 @@ def config_layers(
 ) -> list[Layer]:
     """A config file's layer (its listed files) preceded by its remote catalogs, if any."""
     layer = Layer(name, exit_code)
+    from advisor.teamconfig import read_config
+
     read = read_config(path)
     layer.problems.extend(read.problems)
     sha = read.parsed.sha256 if read.parsed else ""
@@ -330,6 +335,7 @@ def is_config_file(path: Path) -> bool:
     if parsed is None or not parsed.data:
         return False
     from advisor.loaders import KINDS
+    from advisor.teamconfig import TeamConfig
 
     keys = set(parsed.data)
     return bool(keys & set(TeamConfig.model_fields)) and not keys & set(KINDS)

@@ -14,9 +14,7 @@ import difflib
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, get_args
-
-from pydantic import BaseModel, ValidationError
+from typing import TYPE_CHECKING, Any
 
 from advisor.domain import (
     Accelerator,
@@ -30,7 +28,10 @@ from advisor.errors import Problem
 from advisor.tomlpos import KeyPath, header_lines
 from advisor.tomlsafe import ParsedToml, dotted, read_file_bytes, read_toml, suggest
 
-KINDS: dict[str, type[BaseModel]] = {
+if TYPE_CHECKING:
+    from pydantic import ValidationError
+
+KINDS: dict[str, type[Any]] = {
     "accelerator": Accelerator,
     "offering": Offering,
     "model": ModelProfile,
@@ -48,7 +49,7 @@ class Entry:
 
     kind: str
     id: str
-    value: BaseModel
+    value: Any  # a domain record
     line: int | None
 
 
@@ -63,7 +64,7 @@ class LoadedFile:
     as_of: str = ""  # newest `as_of` among the entries, ISO date
 
 
-def entry_id(kind: str, value: BaseModel) -> str:
+def entry_id(kind: str, value: Any) -> str:
     """The id an entry is keyed and shadowed by."""
     return str(getattr(value, ID_FIELD.get(kind, "id")))
 
@@ -126,9 +127,13 @@ def _top_level_problems(parsed: ParsedToml) -> list[Problem]:
 
 
 def _validate(
-    parsed: ParsedToml, kind: str, index: int, item: Any, model: type[BaseModel],
+    parsed: ParsedToml, kind: str, index: int, item: Any, model: type[Any],
     line: int | None, problems: list[Problem],
 ) -> Entry | None:
+    from pydantic import ValidationError  # validation only: cached built-ins never get here
+
+    from advisor.domain.validation import validate
+
     base: KeyPath = (kind, index)
     if not isinstance(item, dict):
         problems.append(parsed.problem(base, f"each {kind} must be a table"))
@@ -137,7 +142,7 @@ def _validate(
     early.extend(_boolean_problems(parsed, model, item, base, kind))
     problems.extend(early)
     try:
-        value = model.model_validate(item)
+        value = validate(model, item)
     except ValidationError as exc:
         problems.extend(pydantic_problems(parsed, exc, base, model))
         return None
@@ -175,16 +180,17 @@ def _pre_split_price(
 
 
 def _boolean_problems(
-    parsed: ParsedToml, model: type[BaseModel], item: dict[str, Any], base: KeyPath, kind: str,
+    parsed: ParsedToml, model: type[Any], item: dict[str, Any], base: KeyPath, kind: str,
 ) -> list[Problem]:
     """`true` where a number is expected: pydantic would quietly read it as 1."""
     problems = []
+    types = _field_annotations(model)
     for name, value in item.items():
-        info = model.model_fields.get(name) if isinstance(name, str) else None
-        if info is None:
+        annotation = types.get(name) if isinstance(name, str) else None
+        if annotation is None:
             continue
-        nested = _find_model(info.annotation)
-        if isinstance(value, bool) and not _allows_bool(info.annotation):
+        nested = _nested(annotation)
+        if isinstance(value, bool) and not _allows_bool(annotation):
             problems.append(Problem(parsed.path, parsed.line_of((*base, name)), f"{kind}.{name}",
                                     "expected a number or text, got a boolean"))
         elif nested is not None and isinstance(value, dict):
@@ -198,19 +204,23 @@ def _boolean_problems(
 
 
 def _allows_bool(annotation: Any) -> bool:
+    from typing import get_args
+
     return annotation is bool or any(_allows_bool(arg) for arg in get_args(annotation))
 
 
 # -- pydantic errors to problems -----------------------------------------------------------
 
+_UNKNOWN = ("extra_forbidden", "unexpected_keyword_argument")
 _MESSAGES = {
     "extra_forbidden": "unknown key",
+    "unexpected_keyword_argument": "unknown key",
     "missing": "missing (required)",
 }
 
 
 def pydantic_problems(
-    parsed: ParsedToml, exc: ValidationError, base: KeyPath, model: type[BaseModel],
+    parsed: ParsedToml, exc: ValidationError, base: KeyPath, model: type[Any],
     key_base: KeyPath | None = None,
 ) -> list[Problem]:
     """One problem per pydantic error, at the line of its key (or the nearest enclosing one).
@@ -228,7 +238,7 @@ def pydantic_problems(
         for prefix in ("Value error, ", "Assertion failed, "):
             message = message.removeprefix(prefix)
         hint = None
-        if error["type"] == "extra_forbidden" and loc and isinstance(loc[-1], str):
+        if error["type"] in _UNKNOWN and loc and isinstance(loc[-1], str):
             hint = _key_hint(model, loc, missing)
         key_path = (*base, *loc)
         key = dotted((*shown, *loc))
@@ -236,10 +246,10 @@ def pydantic_problems(
     return problems
 
 
-def _key_hint(model: type[BaseModel], loc: tuple[Any, ...], missing: set[tuple[Any, ...]]) -> str | None:
+def _key_hint(model: type[Any], loc: tuple[Any, ...], missing: set[tuple[Any, ...]]) -> str | None:
     """A close field name; else the one required field missing beside the unknown key."""
     fields = _model_at(model, loc[:-1])
-    hint = suggest(loc[-1], fields.model_fields) if fields else None
+    hint = suggest(loc[-1], _field_names(fields)) if fields else None
     if hint is None:
         siblings = [m[-1] for m in missing if m[:-1] == loc[:-1] and isinstance(m[-1], str)]
         close = difflib.get_close_matches(loc[-1], siblings, n=1, cutoff=0.3)
@@ -247,25 +257,44 @@ def _key_hint(model: type[BaseModel], loc: tuple[Any, ...], missing: set[tuple[A
     return hint
 
 
-def _model_at(model: type[BaseModel], loc: tuple[Any, ...]) -> type[BaseModel] | None:
-    """The (nested) model class that holds the field at `loc`, for did-you-mean hints."""
+def _model_at(model: type[Any], loc: tuple[Any, ...]) -> type[Any] | None:
+    """The (nested) record or model class that holds the field at `loc`, for did-you-mean hints."""
     current = model
     for part in loc:
         if isinstance(part, int):
             continue
-        info = current.model_fields.get(part)
-        nested = _find_model(info.annotation) if info else None
+        annotation = _field_annotations(current).get(part)
+        nested = _nested(annotation) if annotation is not None else None
         if nested is None:
             return None
         current = nested
     return current
 
 
-def _find_model(annotation: Any) -> type[BaseModel] | None:
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+def _field_names(model: type[Any]) -> list[str]:
+    return list(_field_annotations(model))
+
+
+def _field_annotations(model: type[Any]) -> dict[str, Any]:
+    """Field name -> annotation of a domain record or a pydantic model (the team config)."""
+    fields = getattr(model, "model_fields", None)
+    if fields is not None:
+        return {name: info.annotation for name, info in fields.items()}
+    from advisor.domain.validation import field_types
+
+    return field_types(model)
+
+
+def _nested(annotation: Any) -> type[Any] | None:
+    """The record or pydantic model class an annotation holds, if any."""
+    from typing import get_args
+
+    if isinstance(annotation, type) and (
+        hasattr(annotation, "model_fields") or hasattr(annotation, "__dataclass_fields__")
+    ):
         return annotation
     for arg in get_args(annotation):
-        found = _find_model(arg)
+        found = _nested(arg)
         if found is not None:
             return found
     return None

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Iterable
 
+from advisor.domain.common import to_json
 from advisor.feasibility import layout_label
 from advisor.ranking import SECONDS_PER_HOUR, Result
 from advisor.request import QuoteRequest
@@ -210,7 +211,7 @@ def quote_number(request: QuoteRequest, files: Iterable[Origin], tool_version: s
     quote can be matched with its inputs; paths do not count (a moved checkout is the same data).
     """
     canonical = json.dumps(
-        {"request": request.model_dump(mode="json"),
+        {"request": to_json(request),
          "data": sorted(f.sha256 for f in files if f.sha256),
          "tool": tool_version},
         sort_keys=True, separators=(",", ":"), ensure_ascii=True,

@@ -2,8 +2,8 @@
 
 Owns the defaults (documented below and in `advisor quote --help`), model resolution by name
 or size hint, and validation of the combination. A `QuoteRequest` is frozen and carries only
-resolved, unit-free values, so `QuoteRequest.model_validate(json.loads(...)["request"])`
-rebuilds exactly the same request later (`--from quote.json`).
+resolved, unit-free values, so `QuoteRequest.validate(json.loads(...)["request"])` rebuilds
+exactly the same request later (`--from quote.json`).
 
 Defaults, in order of precedence (flag > preset > team settings > built-in):
 - max context: `--ctx`, else the preset's, else input + output when both are given, else 8k
@@ -24,11 +24,9 @@ Must not import rich, textual, httpx or pint.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import Field, model_validator
-
-from advisor.domain.common import Currency, Engine, Frozen, Id, KvDtype, Text, WeightDtype
+from advisor.domain.common import Check, Currency, Engine, Fraction, Id, KvDtype, Record, Text, WeightDtype, record
 from advisor.domain.offering import Tenancy, Term
 from advisor.errors import EXIT_BAD_INPUT, AdvisorError
 from advisor.shorthands import format_tokens, looks_like_model_size, parse_model_size
@@ -43,34 +41,35 @@ MAX_DEFAULT_OUTPUT_TOKENS = 1024
 SIZE_HINT_TOLERANCE = 0.10  # '405b' matches a model within ±10 % of 405e9 parameters
 
 
-class QuoteRequest(Frozen):
+@record
+class QuoteRequest(Record):
     """A fully resolved quote request: what to serve, under which targets, from which offerings."""
 
     model: Id
     """Resolved model id (see `advisor models`)."""
-    max_context: int = Field(ge=2, le=100_000_000)
+    max_context: Annotated[int, Check(ge=2, le=100_000_000)]
     """Longest context a request may reach (input + output), tokens; sizes the KV cache."""
-    input_tokens: int = Field(ge=1, le=100_000_000)
+    input_tokens: Annotated[int, Check(ge=1, le=100_000_000)]
     """Typical prompt length, tokens."""
-    output_tokens: int = Field(ge=1, le=10_000_000)
+    output_tokens: Annotated[int, Check(ge=1, le=10_000_000)]
     """Typical completion length, tokens."""
-    concurrency: int | None = Field(default=None, ge=1, le=10_000_000)
+    concurrency: Annotated[int, Check(ge=1, le=10_000_000)] | None = None
     """Peak concurrent requests for the whole deployment (closed loop)."""
-    request_rate: float | None = Field(default=None, gt=0, le=1e7)
+    request_rate: Annotated[float, Check(gt=0, le=1e7)] | None = None
     """Peak requests per second for the whole deployment (open loop)."""
-    ttft_s: float | None = Field(default=None, gt=0, le=3600)
+    ttft_s: Annotated[float, Check(gt=0, le=3600)] | None = None
     """Time-to-first-token target, seconds (None: no target)."""
-    tpot_s: float | None = Field(default=None, gt=0, le=60)
+    tpot_s: Annotated[float, Check(gt=0, le=60)] | None = None
     """Time-per-output-token target, seconds (1 / min_tokens_per_s when that was given)."""
-    min_tokens_per_s: float | None = Field(default=None, gt=0, le=1e6)
+    min_tokens_per_s: Annotated[float, Check(gt=0, le=1e6)] | None = None
     """Per-user speed as asked (`--min-tps`), kept for display; tpot_s already reflects it."""
-    weights: tuple[WeightDtype, ...] = Field(min_length=1)
+    weights: Annotated[tuple[WeightDtype, ...], Check(min_length=1)]
     """Weight formats allowed; each accelerator uses those it runs natively."""
-    kv_dtypes: tuple[KvDtype, ...] = Field(min_length=1)
+    kv_dtypes: Annotated[tuple[KvDtype, ...], Check(min_length=1)]
     """KV-cache dtypes allowed."""
     engine: Engine = "vllm"
     """Serving engine whose efficiency factors apply."""
-    utilization: float = Field(default=0.5, gt=0, le=1)
+    utilization: Fraction = 0.5
     """Average share of rented hours the capacity is busy; $/Mtok is divided by it."""
     term: Term = "on-demand"
     """Commitment term whose price is used."""
@@ -82,17 +81,16 @@ class QuoteRequest(Frozen):
     """Providers allowed (case-insensitive); empty = any."""
     regions: tuple[Text, ...] = ()
     """Regions allowed (case-insensitive substring of an offering region); empty = any."""
-    max_usd_per_month: float | None = Field(default=None, gt=0, le=1e12)
+    max_usd_per_month: Annotated[float, Check(gt=0, le=1e12)] | None = None
     """Budget for the whole deployment per month, in USD."""
-    max_nodes: int | None = Field(default=None, ge=1, le=10_000)
+    max_nodes: Annotated[int, Check(ge=1, le=10_000)] | None = None
     """Most nodes the deployment may use (the offering's own limit also applies)."""
     preset: Id | None = None
     """Workload preset the defaults came from."""
     notes: tuple[Text, ...] = ()
     """How defaults and shorthands were resolved, for the quote's assumptions."""
 
-    @model_validator(mode="after")
-    def _consistent(self) -> "QuoteRequest":
+    def __post_init__(self) -> None:
         if self.input_tokens + self.output_tokens > self.max_context:
             raise ValueError(
                 f"input {self.input_tokens} + output {self.output_tokens} tokens exceed the "
@@ -100,7 +98,6 @@ class QuoteRequest(Frozen):
             )
         if self.concurrency is not None and self.request_rate is not None:
             raise ValueError("give a concurrency or a request rate, not both")
-        return self
 
     @property
     def load_label(self) -> str:
@@ -154,11 +151,23 @@ def build_request(world: World, **raw: Any) -> QuoteRequest:
 
 
 def validate_request(fields: dict[str, Any]) -> QuoteRequest:
-    """QuoteRequest from a dict, turning pydantic errors into one bad-input line."""
+    """QuoteRequest from a dict, turning validation errors into one bad-input line.
+
+    Values our own parsers produced are checked without pydantic (`advisor.domain.fastcheck`);
+    anything else (a JSON quote's request, a coercion, a bad value) goes through pydantic.
+    """
+    from advisor.domain.fastcheck import construct
+
+    try:
+        request = construct(QuoteRequest, fields)
+    except ValueError as exc:
+        raise AdvisorError(f"request: {exc}", exit_code=EXIT_BAD_INPUT) from None
+    if request is not None:
+        return request
     from pydantic import ValidationError
 
     try:
-        return QuoteRequest.model_validate(fields)
+        return QuoteRequest.validate(fields)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(part) for part in first["loc"])

@@ -213,3 +213,13 @@ def _pint_cache_dir() -> Any:
     from advisor.paths import user_cache_dir
 
     return user_cache_dir() / "pint"
+
+
+# The number part of a unit string as JSON Schema sees it (no sign but '+', no expression).
+SCHEMA_NUMBER = r"^\s*\+?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d{1,3})?\s*"
+
+
+def unit_pattern(kind: str) -> str:
+    """A regex of the strings `parse_quantity(text, kind)` accepts, for the JSON Schema."""
+    units = "|".join(re.escape(u) for u in sorted(SPELLINGS[kind], key=lambda u: (-len(u), u)))
+    return f"{SCHEMA_NUMBER}({units})\\s*$"

@@ -45,13 +45,14 @@ def synthetic(world: World, count: int, seed: int = 4) -> World:
     offerings = {}
     for i in range(count):
         o = rng.choice(base)
-        clone = o.model_copy(update={
-            "id": f"synthetic-{i % 97}/{i:05d}",
-            "provider": f"Synthetic {i % 97}",
-            "price_per_node_hour": round(o.price_per_node_hour * rng.uniform(0.5, 1.5), 2),
-            "tenancy": rng.choice(TENANCIES) if o.tenancy != "vgpu" else o.tenancy,
-            "regions": (rng.choice(("us-east", "eu-west", "ap-south")),),
-        })
+        clone = replace(
+            o,
+            id=f"synthetic-{i % 97}/{i:05d}",
+            provider=f"Synthetic {i % 97}",
+            price_per_node_hour=round(o.price_per_node_hour * rng.uniform(0.5, 1.5), 2),
+            tenancy=rng.choice(TENANCIES) if o.tenancy != "vgpu" else o.tenancy,
+            regions=(rng.choice(("us-east", "eu-west", "ap-south")),),
+        )
         offerings[clone.id] = clone
     return replace(world, offerings=offerings)
 

@@ -69,7 +69,7 @@ def _load() -> dict[str, list[Any]]:
     out: dict[str, list[Any]] = {kind: [] for kind in KIND_MODELS}
     for _name, data in _builtin_files():
         for kind, rows in data.items():
-            out[kind].extend(KIND_MODELS[kind].model_validate(row) for row in rows)
+            out[kind].extend(KIND_MODELS[kind].validate(row) for row in rows)
     return out
 
 

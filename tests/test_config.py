@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from advisor.domain.common import to_json
 from advisor.config import load_world
 from advisor.errors import AdvisorError
 from advisor.paths import find_team_config
@@ -61,12 +62,12 @@ def team_repo(tmp_path: Path, builtin: Any) -> dict[str, Any]:
         'profiles = ["profiles"]\ncatalogs = ["prices/negotiated.toml"]\n\n'
         '[defaults]\ncurrency = "EUR"\nutilization = 0.7\ncurrency_rates = { EUR = 1.08 }\n'
     )
-    offering = next(iter(builtin.offerings.values())).model_dump(mode="json")
+    offering = to_json(next(iter(builtin.offerings.values())))
     new_price = round(offering["price_per_node_hour"] * 0.6, 2)
     offering["price_per_node_hour"] = new_price
     offering["source"] = "our negotiated contract"
     (repo / "prices" / "negotiated.toml").write_text(toml_table("offering", offering))
-    model = builtin.model("70b").model_dump(mode="json")
+    model = to_json(builtin.model("70b"))
     model.update(id="acme-secret-70b", name="Acme Secret 70B", aliases=["secret"], source="internal")
     (repo / "profiles" / "private.toml").write_text(toml_table("model", model))
     return {"repo": repo, "offering": offering["id"], "price": new_price}

@@ -26,6 +26,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from test_core_properties import deployments  # the core's own generator of valid deployments
 
+from advisor.domain.common import to_json
 from advisor.config import load_world
 from advisor.core.fabric import fabric_for_gpu
 from advisor.core.params import breakdown, shape
@@ -148,7 +149,7 @@ def test_loader_gives_valid_entries_or_one_error_type(text: str) -> None:
     for entry in loaded.entries:
         model = KINDS[entry.kind]
         assert isinstance(entry.value, model)
-        assert model.model_validate(entry.value.model_dump()) == entry.value  # a valid object
+        assert model.validate(to_json(entry.value)) == entry.value  # a valid object
     line_count = text.count("\n") + 1
     try:
         raise_problems(loaded.problems)
@@ -234,8 +235,8 @@ def test_a_higher_price_never_lowers_cost_per_token(world: World, data: st.DataO
     offering_id = data.draw(st.sampled_from(sorted(world.offerings)))
     base = small_world(world, [offering_id])
     offering = base.offerings[offering_id]
-    dearer = dataclasses.replace(base, offerings={offering_id: offering.model_copy(
-        update={"price_per_node_hour": offering.price_per_node_hour * scale})})
+    dearer = dataclasses.replace(base, offerings={offering_id: dataclasses.replace(
+        offering, price_per_node_hour=offering.price_per_node_hour * scale)})
     request = build_request(base, **REQUESTS[request_index])
     cheap, costly = build_quote(request, base), build_quote(request, dearer)
     assume(cheap.feasible)

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from advisor.domain.common import to_json
 from advisor.cli import main
 from advisor.config import load_world
 
@@ -74,7 +75,7 @@ def test_json_request_rebuilds_the_same_ranking(capsys: pytest.CaptureFixture[st
     from advisor.request import QuoteRequest
 
     _, doc = quote_json(capsys, "--model", "405b", "--ctx", "32k", "--concurrency", "40", "--tpot", "60ms")
-    request = QuoteRequest.model_validate(doc["request"])
+    request = QuoteRequest.validate(doc["request"])
     assert (request.concurrency, request.tpot_s) == (40, 0.06)
     again = build_quote(request, load_world(discover=False))
     assert [r.offering.id for r in again.feasible[:10]] == [r["offering"] for r in doc["results"]]
@@ -121,7 +122,7 @@ def test_halving_a_price_in_a_team_catalog_moves_the_offering_up(
 ) -> None:
     _, before = quote_json(capsys, "--model", "405b", "--ctx", "32k")
     target = before["results"][4]
-    builtin = load_world(discover=False).offerings[target["offering"]].model_dump(mode="json")
+    builtin = to_json(load_world(discover=False).offerings[target["offering"]])
     builtin["price_per_node_hour"] = round(builtin["price_per_node_hour"] / 2, 4)
     builtin["source"] = "negotiated (test)"
     lines = ["[[offering]]"] + [f"{k} = {_toml_value(v)}" for k, v in builtin.items()

@@ -16,6 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from advisor.domain.common import to_json
 from advisor.core.types import Fabric, Layout
 from advisor.domain import Offering
 from advisor.errors import EXIT_BAD_INPUT, AdvisorError
@@ -36,7 +37,7 @@ def offering(oid: str, acc_id: str = "h100-sxm", *, gpus: int = 8, intra: str = 
     extra: dict[str, object] = {}
     if inter != "none":
         extra["inter_bytes_per_s"] = 400e9
-    return Offering(id=oid, provider=provider, sku=oid.split("/")[-1], accelerator=acc_id,
+    return Offering.validate(id=oid, provider=provider, sku=oid.split("/")[-1], accelerator=acc_id,
                     gpus_per_node=gpus, intra_fabric=intra, intra_bytes_per_s=intra_bps,
                     inter_fabric=inter, tenancy=tenancy, price_per_node_hour=price,
                     currency=currency, regions=regions, max_nodes=max_nodes, as_of=TODAY,
@@ -281,14 +282,14 @@ def test_request_defaults_and_json_round_trip() -> None:
     assert (req.input_tokens, req.output_tokens) == (8192, 1024)
     assert req.weights == ("bf16", "fp16", "fp8") and req.kv_dtypes == ("bf16",)
     assert req.tpot_s == 0.1 and req.ttft_s == 10.0
-    again = QuoteRequest.model_validate(json.loads(req.model_dump_json()))
+    again = QuoteRequest.validate(json.loads(json.dumps(to_json(req))))
     assert again == req
 
 
 def test_preset_context_is_capped_at_the_model_but_an_explicit_one_is_not() -> None:
     from advisor.domain import WorkloadProfile
 
-    chat = WorkloadProfile(id="chat", name="Chat", input_tokens=1024, output_tokens=256,
+    chat = WorkloadProfile.validate(id="chat", name="Chat", input_tokens=1024, output_tokens=256,
                            max_context=262144, concurrency=64, ttft_s=1.0, tpot_s=0.05)
     w = replace(world(), workloads={"chat": chat})
     req = request(w, max_context=None, preset="chat")

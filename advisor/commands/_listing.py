@@ -1,6 +1,6 @@
 """Shared by the listing commands (models, gpus, offerings, workloads): entries to records.
 
-A record is the entry's `model_dump(mode="json")` plus `layer` (built-in, user, team, cli or
+A record is the entry as JSON-ready data (`to_json`) plus `layer` (built-in, user, team, cli or
 remote) and `file` (where it came from), so JSON and CSV carry provenance. Must not import
 textual or httpx; rich only through `advisor.console` when a table is printed.
 """
@@ -10,17 +10,16 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from pydantic import BaseModel
-
+from advisor.domain.common import to_json
 from advisor.world import World
 
 
-def entry_records(world: World, kind: str, entries: Iterable[BaseModel]) -> list[dict[str, Any]]:
+def entry_records(world: World, kind: str, entries: Iterable[Any]) -> list[dict[str, Any]]:
     """JSON-ready dicts, sorted by id, each with its layer and source file."""
     records = []
     for entry in entries:
         entry_id = str(getattr(entry, "id", None) or getattr(entry, "tenancy", ""))
-        record = entry.model_dump(mode="json")
+        record = to_json(entry)
         origin = world.origin(kind, entry_id)
         record["layer"] = origin.layer if origin else "built-in"
         record["file"] = origin.path if origin else ""

@@ -10,17 +10,13 @@ import textual, rich, httpx or pint.
 from __future__ import annotations
 
 import argparse
-import functools
-import inspect
 import json
-import re
 import sys
 from pathlib import Path
 from typing import Any
 
 HELP = "write the JSON Schemas for catalog/profile files and the team config"
 FILES = {"catalog": "catalog.schema.json", "config": "config.schema.json"}
-_NUMBER = r"^\s*\+?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d{1,3})?\s*"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -67,7 +63,7 @@ def catalog_schema() -> dict[str, Any]:
         "CatalogFile", __config__=ConfigDict(extra="forbid", title="advisor catalog/profile file"),
         **fields,
     )
-    schema = model.model_json_schema(schema_generator=_quantity_aware_schema())
+    schema = model.model_json_schema()  # quantities: the `Unit` marker adds the unit strings
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["description"] = ("Accelerators, offerings, models, workloads, efficiency and tenancy "
                              "factors for advisor. Quantities: SI numbers or unit strings.")
@@ -86,51 +82,15 @@ def config_schema() -> dict[str, Any]:
     return schema
 
 
-def _generator_base() -> type:
-    from pydantic.json_schema import GenerateJsonSchema
-
-    return GenerateJsonSchema
-
-
-@functools.cache
-def _quantity_aware_schema() -> type:
-    """The schema generator, built on first use (pydantic.json_schema is slow to import)."""
-
-    class _QuantityAwareSchema(_generator_base()):  # type: ignore[misc]
-        """Quantity fields (`advisor.domain.common._quantity`) also accept a unit string."""
-
-        def function_before_schema(self, schema: Any) -> dict[str, Any]:
-            inner = super().function_before_schema(schema)
-            kind = _quantity_kind(schema.get("function", {}).get("function"))
-            if kind is None:
-                return inner
-            return {"anyOf": [inner, {"type": "string", "pattern": unit_pattern(kind)}]}
-
-    return _QuantityAwareSchema
-
-
-def _quantity_kind(function: Any) -> str | None:
-    if function is None or not getattr(function, "__qualname__", "").startswith("_quantity."):
-        return None
-    kind = inspect.getclosurevars(function).nonlocals.get("kind")
-    return kind if isinstance(kind, str) else None
-
-
-def unit_pattern(kind: str) -> str:
-    """A regex of the strings `advisor.units.parse_quantity(text, kind)` accepts."""
-    from advisor.units import SPELLINGS
-
-    units = "|".join(re.escape(u) for u in sorted(SPELLINGS[kind], key=lambda u: (-len(u), u)))
-    return f"{_NUMBER}({units})\\s*$"
-
-
 def _allow_price_strings(schema: dict[str, Any]) -> None:
     """`price_per_node_hour = "3.99 USD/h"` is accepted and then sets `currency` itself."""
     offering = schema.get("$defs", {}).get("Offering")
     if not offering:
         return
     price = offering["properties"]["price_per_node_hour"]
-    text = {"type": "string", "pattern": f"{_NUMBER}[A-Z]{{3}}\\s*/\\s*(h|hr|hour)\\s*$"}
+    from advisor.units import SCHEMA_NUMBER
+
+    text = {"type": "string", "pattern": f"{SCHEMA_NUMBER}[A-Z]{{3}}\\s*/\\s*(h|hr|hour)\\s*$"}
     offering["properties"]["price_per_node_hour"] = {
         "anyOf": [{k: v for k, v in price.items() if k not in ("title", "description")}, text],
         "title": price.get("title", ""), "description": price.get("description", ""),

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field
-
-from advisor.domain.common import Date, Engine, Frozen, Id, Text
+from advisor.domain.common import Check, Date, Engine, Family, Fraction, Id, Record, Required, Text, record
 from advisor.domain.offering import Tenancy
 
 
-class EfficiencyFactors(Frozen):
+@record
+class EfficiencyFactors(Record):
     """How close a serving engine gets to the hardware roofline on one accelerator family.
 
     The most specific entry wins: offering > gpu > family, for the engine asked.
@@ -18,7 +17,7 @@ class EfficiencyFactors(Frozen):
 
     id: Id
     """Stable id, e.g. 'hopper-trtllm'; a team file with the same id replaces it."""
-    family: str = Field(pattern=r"^[a-z0-9-]{2,30}$")
+    family: Family
     """Accelerator family these factors apply to."""
     engine: Engine
     """Serving engine: trtllm, vllm or sglang."""
@@ -26,25 +25,25 @@ class EfficiencyFactors(Frozen):
     """Restrict to one accelerator id (more specific than family)."""
     offering: Id | None = None
     """Restrict to one offering id (most specific), e.g. from a team's own measurements."""
-    eta_mem: float = Field(gt=0, le=1)
+    eta_mem: Fraction
     """Achieved share of peak HBM bandwidth in decode."""
-    eta_compute: float = Field(gt=0, le=1)
+    eta_compute: Fraction
     """Achieved share of dense peak FLOP/s in compute-bound decode."""
-    eta_prefill: float = Field(gt=0, le=1)
+    eta_prefill: Fraction
     """Achieved share of dense peak FLOP/s in prefill."""
-    alpha_s: float = Field(ge=0, le=1e-3)
+    alpha_s: Annotated[float, Check(ge=0, le=1e-3)]
     """Latency of one ring step of a small all-reduce, seconds."""
-    t_fixed_s: float = Field(ge=0, le=0.1)
+    t_fixed_s: Annotated[float, Check(ge=0, le=0.1)]
     """Fixed per-step overhead (launch, scheduling, sampling), seconds."""
-    t_request_s: float = Field(default=0.0, ge=0, le=10)
+    t_request_s: Annotated[float, Check(ge=0, le=10)] = 0.0
     """Fixed latency each request pays once before its first token (HTTP, tokenization), seconds."""
-    max_batch: int = Field(default=2048, ge=1, le=65536)
+    max_batch: Annotated[int, Check(ge=1, le=65536)] = 2048
     """Engine cap on sequences in one decode batch."""
-    rows: int = Field(default=0, ge=0, le=10_000_000)
+    rows: Annotated[int, Check(ge=0, le=10_000_000)] = 0
     """Measurements the factors were fitted to (0 = prior, not fitted)."""
-    median_abs_pct_error: float | None = Field(default=None, ge=0, le=1000)
+    median_abs_pct_error: Annotated[float, Check(ge=0, le=1000)] | None = None
     """Median absolute percentage error of the fit on its rows."""
-    source: Text = Field(min_length=1)
+    source: Required
     """How the factors were obtained (script, data file, hashes)."""
     as_of: Date
     """Date of the fit."""
@@ -52,14 +51,15 @@ class EfficiencyFactors(Frozen):
     """Caveats."""
 
 
-class TenancyFactor(Frozen):
+@record
+class TenancyFactor(Record):
     """Throughput multiplier for a tenancy kind relative to bare metal, with its source."""
 
     tenancy: Tenancy
     """bare-metal, vm, vgpu or container."""
-    factor: float = Field(gt=0, le=1)
+    factor: Fraction
     """Share of bare-metal throughput achieved."""
-    source: Text = Field(min_length=1)
+    source: Required
     """Measurement the factor rests on."""
     as_of: Date
     """Date of the source."""

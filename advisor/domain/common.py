@@ -1,18 +1,24 @@
-"""Shared pieces of the domain models: base config, dtypes, quantity-typed fields.
+"""Shared pieces of the domain records: the record base, constraints, dtypes, quantity fields.
+
+Domain objects are frozen, keyword-only standard dataclasses (`@record`), so the headless path
+creates and unpickles them without importing pydantic's model machinery. Their constraints
+live in the annotations as small markers (`Check`, `Unit`) that pydantic reads when a file is
+validated (`advisor.domain.validation`, imported only then) and that `advisor.domain.fastcheck`
+reads for values built by our own code. Constructing a record directly does not validate:
+use `Cls.validate({...})` for untrusted data.
 
 Quantities are plain floats in SI base units (bytes, bytes/s, FLOP/s, W, s). A TOML value may
 be a number in that unit or a string with a unit ("80 GB", "4.8 TB/s"); strings go through
-`advisor.units`, which is imported only when a string actually arrives, so pint stays out of
-the headless path. Must not import pint at module level, textual, rich or httpx.
+`advisor.units`, imported only when a string actually arrives, so pint stays out of the
+headless path. Must not import pydantic's model machinery, pint, textual, rich or httpx.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 import re
-from typing import Annotated, Any, Literal
-
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from typing import Annotated, Any, Literal, TypeVar
 
 WeightDtype = Literal["bf16", "fp16", "fp8", "int8", "fp4", "int4"]
 KvDtype = Literal["bf16", "fp16", "fp8"]
@@ -20,53 +26,156 @@ ComputeDtype = Literal["bf16", "fp16", "fp8", "int8", "fp4", "int4"]
 Engine = Literal["trtllm", "vllm", "sglang"]
 
 ID_PATTERN = r"^[a-z0-9][a-z0-9._/+-]{0,79}$"
+MAX_TEXT = 2000
+
+# Validation settings pydantic applies to every record (and fastcheck mirrors).
+CONFIG: dict[str, Any] = {
+    "extra": "forbid",
+    "allow_inf_nan": False,
+    "str_strip_whitespace": True,
+    "str_max_length": MAX_TEXT,
+    "validate_default": True,
+    "use_attribute_docstrings": True,
+}
+
+R = TypeVar("R", bound="Record")
 
 
-class Frozen(BaseModel):
-    """Base for every domain model: immutable, strict about unknown keys, no NaN/inf."""
+class Record:
+    """Base of every domain record: immutable, strict about unknown keys, no NaN/inf."""
 
-    model_config = ConfigDict(
-        frozen=True,
-        extra="forbid",
-        allow_inf_nan=False,
-        str_strip_whitespace=True,
-        str_max_length=2000,
-        validate_default=True,
-        use_attribute_docstrings=True,
-        # Built-in entries usually come from the pickle cache (advisor.builtin_cache), so
-        # validators are built only when a file is actually validated.
-        defer_build=True,
-    )
+    __pydantic_config__ = CONFIG
+
+    @classmethod
+    def validate(cls: type[R], data: Any = None, /, **fields: Any) -> R:
+        """A record from untrusted data (a dict or keyword arguments), with every check;
+        raises pydantic's ValidationError."""
+        from advisor.domain.validation import validate
+
+        return validate(cls, fields if data is None else data)
 
 
-def _quantity(kind: str):
-    """A before-validator that turns a unit string into a float of the given kind."""
+def record(cls: type[R]) -> type[R]:
+    """Make `cls` a frozen, keyword-only dataclass (fields may be declared in any order)."""
+    return dataclasses.dataclass(frozen=True, kw_only=True)(cls)
 
-    def convert(value: Any) -> Any:
+
+class Check:
+    """Constraint marker: numeric bounds, lengths and a regex, enforced by pydantic and by
+    `advisor.domain.fastcheck` alike (one source of truth for both)."""
+
+    __slots__ = ("gt", "ge", "lt", "le", "min_length", "max_length", "pattern", "description")
+
+    def __init__(
+        self, *, gt: float | None = None, ge: float | None = None, lt: float | None = None,
+        le: float | None = None, min_length: int | None = None, max_length: int | None = None,
+        pattern: str | None = None, description: str | None = None,
+    ) -> None:
+        self.gt, self.ge, self.lt, self.le = gt, ge, lt, le
+        self.min_length, self.max_length, self.pattern = min_length, max_length, pattern
+        self.description = description
+
+    def constraints(self) -> dict[str, Any]:
+        """The bounds that are set, under pydantic-core's schema keys."""
+        return {
+            name: value for name in ("gt", "ge", "lt", "le", "min_length", "max_length", "pattern")
+            if (value := getattr(self, name)) is not None
+        }
+
+    def holds(self, value: Any) -> bool:
+        """Whether a value of the right type meets every bound (the fast path's check)."""
+        if isinstance(value, (int, float)):
+            return not (
+                (self.gt is not None and not value > self.gt)
+                or (self.ge is not None and not value >= self.ge)
+                or (self.lt is not None and not value < self.lt)
+                or (self.le is not None and not value <= self.le)
+            )
+        size = len(value)
+        if (self.min_length is not None and size < self.min_length) or (
+            self.max_length is not None and size > self.max_length
+        ):
+            return False
+        return self.pattern is None or re.search(self.pattern, value) is not None
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: Any) -> Any:
+        schema = dict(handler(source))
+        target = schema["schema"] if schema.get("type") == "nullable" else schema
+        target.update(self.constraints())
+        return schema
+
+    def __get_pydantic_json_schema__(self, core_schema: Any, handler: Any) -> Any:
+        json_schema = handler(core_schema)
+        if self.description:
+            json_schema = {**json_schema, "description": self.description}
+        return json_schema
+
+
+class Unit:
+    """Quantity marker: a number in SI units, or a unit string of this kind ("80 GB")."""
+
+    __slots__ = ("kind",)
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+
+    def convert(self, value: Any) -> Any:
+        """A unit string as an SI float; numbers pass through; booleans are refused."""
         if isinstance(value, str):
             from advisor.units import parse_quantity  # lazy: pint only when a string arrives
 
-            return parse_quantity(value, kind)
+            return parse_quantity(value, self.kind)
         if isinstance(value, bool):
             raise ValueError("expected a number or a string with a unit, got a boolean")
         return value
 
-    return BeforeValidator(convert)
+    def __get_pydantic_core_schema__(self, source: Any, handler: Any) -> Any:
+        from pydantic_core import core_schema
+
+        return core_schema.no_info_before_validator_function(self.convert, handler(source))
+
+    def __get_pydantic_json_schema__(self, core_schema: Any, handler: Any) -> Any:
+        from advisor.units import unit_pattern
+
+        number = handler(core_schema)
+        return {"anyOf": [number, {"type": "string", "pattern": unit_pattern(self.kind)}]}
 
 
-Bytes = Annotated[float, _quantity("bytes"), Field(gt=0, le=1e15)]
-BytesPerS = Annotated[float, _quantity("bytes_per_s"), Field(gt=0, le=1e14)]
-FlopsPerS = Annotated[float, _quantity("flops"), Field(gt=0, le=1e18)]
-Watts = Annotated[float, _quantity("watts"), Field(gt=0, le=1e5)]
-Seconds = Annotated[float, _quantity("seconds"), Field(gt=0, le=86_400)]
+def _quantity(kind: str, le: float) -> Any:
+    return Annotated[float, Check(gt=0, le=le), Unit(kind)]
 
-Id = Annotated[str, Field(pattern=ID_PATTERN, description="Stable id, lower case.")]
-Alias = Annotated[str, Field(min_length=1, max_length=80)]
-Text = Annotated[str, Field(max_length=2000)]
+
+Bytes = _quantity("bytes", 1e15)
+BytesPerS = _quantity("bytes_per_s", 1e14)
+FlopsPerS = _quantity("flops", 1e18)
+Watts = _quantity("watts", 1e5)
+Seconds = _quantity("seconds", 86_400)
+
+Id = Annotated[str, Check(pattern=ID_PATTERN, description="Stable id, lower case.")]
+Alias = Annotated[str, Check(min_length=1, max_length=80)]
+Text = Annotated[str, Check(max_length=MAX_TEXT)]
 Date = _dt.date
+Currency = Annotated[str, Check(pattern=r"^[A-Z]{3}$", description="ISO 4217 code.")]
 
-_CURRENCY = re.compile(r"^[A-Z]{3}$")
-Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$", description="ISO 4217 code.")]
+
+Name = Annotated[str, Check(min_length=1, max_length=80)]
+Family = Annotated[str, Check(pattern=r"^[a-z0-9-]{2,30}$")]
+Required = Annotated[str, Check(min_length=1, max_length=MAX_TEXT)]
+Fraction = Annotated[float, Check(gt=0, le=1)]
+
+
+def to_json(value: Any) -> Any:
+    """A record (or anything inside one) as JSON-ready data: records and dicts to dicts,
+    tuples to lists, dates to ISO strings; what pydantic's `mode="json"` dump gives."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: to_json(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, (tuple, list)):
+        return [to_json(item) for item in value]
+    if isinstance(value, dict):
+        return {key: to_json(item) for key, item in value.items()}
+    if isinstance(value, _dt.date):
+        return value.isoformat()
+    return value
 
 
 def normalize_name(name: str) -> str:

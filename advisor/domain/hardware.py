@@ -2,22 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Literal
-
-from pydantic import Field
+from typing import Annotated, Literal
 
 from advisor.domain.common import (
     Alias,
     Bytes,
     BytesPerS,
+    Check,
     ComputeDtype,
     Date,
+    Family,
     FlopsPerS,
-    Frozen,
     Id,
+    Name,
+    Record,
+    Required,
     Text,
     Watts,
     WeightDtype,
+    record,
 )
 
 LinkKind = Literal[
@@ -27,18 +30,19 @@ LinkKind = Literal[
 Vendor = Literal["NVIDIA", "AMD", "Intel"]
 
 
-class Accelerator(Frozen):
+@record
+class Accelerator(Record):
     """A GPU (or other accelerator) model: memory, bandwidth, compute, links, provenance."""
 
     id: Id
     """Stable id used by offerings, e.g. 'h100-sxm'."""
-    name: Text = Field(min_length=1, max_length=80)
+    name: Name
     """Display name, e.g. 'H100 SXM 80GB'."""
     aliases: tuple[Alias, ...] = ()
     """Other names that resolve to this accelerator (case-insensitive), e.g. 'H100-SXM-80GB'."""
     vendor: Vendor
     """Maker of the chip."""
-    family: str = Field(pattern=r"^[a-z0-9-]{2,30}$")
+    family: Family
     """Architecture family, the key for efficiency factors: ampere, ada, hopper, blackwell, cdna2, cdna3, cdna4, gaudi2, gaudi3."""
     memory_bytes: Bytes
     """Device memory usable by software (what the driver reports), in bytes; below the marketed figure."""
@@ -46,15 +50,15 @@ class Accelerator(Frozen):
     """Memory as marketed, in bytes (for display only)."""
     hbm_bytes_per_s: BytesPerS
     """Peak device-memory bandwidth, bytes per second."""
-    dense_flops_per_s: dict[ComputeDtype, FlopsPerS] = Field(min_length=1)
+    dense_flops_per_s: Annotated[dict[ComputeDtype, FlopsPerS], Check(min_length=1)]
     """Dense (not 2:4-sparse) tensor throughput per dtype, FLOP/s."""
-    native_weight_dtypes: tuple[WeightDtype, ...] = Field(min_length=1)
+    native_weight_dtypes: Annotated[tuple[WeightDtype, ...], Check(min_length=1)]
     """Weight formats the chip runs natively (FP8 needs Hopper/Ada/CDNA3, FP4 Blackwell/CDNA4)."""
     link_kind: LinkKind
     """Fastest GPU-to-GPU link the chip has, when the server wires it."""
     link_bytes_per_s: BytesPerS
     """Per-GPU, per-direction bandwidth of that link, bytes per second."""
-    pcie_gen: int = Field(ge=3, le=7)
+    pcie_gen: Annotated[int, Check(ge=3, le=7)]
     """PCIe generation of the host link."""
     pcie_bytes_per_s: BytesPerS
     """Per-direction PCIe x16 bandwidth, bytes per second."""
@@ -62,7 +66,7 @@ class Accelerator(Frozen):
     """Board power, watts."""
     form_factor: Text = ""
     """SXM, OAM, PCIe card …"""
-    source: Text = Field(min_length=1)
+    source: Required
     """Where the figures come from (URL or repo + path)."""
     as_of: Date
     """Date the source carried or was read."""

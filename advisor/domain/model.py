@@ -2,106 +2,104 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, model_validator
-
-from advisor.domain.common import Alias, Date, Frozen, Id, Text, WeightDtype
+from advisor.domain.common import Alias, Check, Date, Family, Id, Record, Required, Text, WeightDtype, record
 
 AttentionKind = Literal["full", "sliding", "chunked", "mla"]
 
 
-class AttentionLayers(Frozen):
+@record
+class AttentionLayers(Record):
     """A group of layers sharing one attention kind (order does not matter to the model)."""
 
     kind: AttentionKind
     """full (MHA/GQA/MQA), sliding (window), chunked (local chunks, Llama-4), mla (latent KV)."""
-    layers: int = Field(ge=1, le=1000)
+    layers: Annotated[int, Check(ge=1, le=1000)]
     """How many layers use this attention kind."""
-    window: int | None = Field(default=None, ge=1, le=10_000_000)
+    window: Annotated[int, Check(ge=1, le=10_000_000)] | None = None
     """Tokens each sequence keeps per layer for sliding/chunked layers."""
 
-    @model_validator(mode="after")
-    def _window_matches_kind(self) -> "AttentionLayers":
+    def __post_init__(self) -> None:
         if self.kind in ("sliding", "chunked") and self.window is None:
             raise ValueError(f"{self.kind} layers need a window")
         if self.kind in ("full", "mla") and self.window is not None:
             raise ValueError(f"{self.kind} layers take no window")
-        return self
 
 
-class Mla(Frozen):
+@record
+class Mla(Record):
     """Multi-head latent attention (DeepSeek-V2/V3): the KV cache is one compressed latent."""
 
-    kv_lora_rank: int = Field(ge=1, le=65536)
+    kv_lora_rank: Annotated[int, Check(ge=1, le=65536)]
     """Width of the compressed KV latent cached per token per layer."""
-    qk_rope_head_dim: int = Field(ge=0, le=4096)
+    qk_rope_head_dim: Annotated[int, Check(ge=0, le=4096)]
     """Width of the decoupled RoPE key cached beside the latent."""
-    q_lora_rank: int | None = Field(default=None, ge=1, le=65536)
+    q_lora_rank: Annotated[int, Check(ge=1, le=65536)] | None = None
     """Width of the compressed query (no cache impact)."""
-    qk_nope_head_dim: int = Field(ge=1, le=4096)
+    qk_nope_head_dim: Annotated[int, Check(ge=1, le=4096)]
     """Per-head query/key width without RoPE."""
-    v_head_dim: int = Field(ge=1, le=4096)
+    v_head_dim: Annotated[int, Check(ge=1, le=4096)]
     """Per-head value width."""
 
 
-class Moe(Frozen):
+@record
+class Moe(Record):
     """Mixture-of-experts shape."""
 
-    experts: int = Field(ge=2, le=4096)
+    experts: Annotated[int, Check(ge=2, le=4096)]
     """Routed experts per MoE layer."""
-    experts_per_token: int = Field(ge=1, le=256)
+    experts_per_token: Annotated[int, Check(ge=1, le=256)]
     """Routed experts each token activates."""
-    shared_experts: int = Field(default=0, ge=0, le=64)
+    shared_experts: Annotated[int, Check(ge=0, le=64)] = 0
     """Always-active shared experts per MoE layer."""
-    expert_intermediate: int = Field(ge=1, le=1_000_000)
+    expert_intermediate: Annotated[int, Check(ge=1, le=1_000_000)]
     """Intermediate (FFN) width of one expert."""
-    dense_layers: int = Field(default=0, ge=0, le=1000)
+    dense_layers: Annotated[int, Check(ge=0, le=1000)] = 0
     """Layers that use a dense MLP (width `intermediate`) instead of experts."""
 
-    @model_validator(mode="after")
-    def _k_le_e(self) -> "Moe":
+    def __post_init__(self) -> None:
         if self.experts_per_token > self.experts:
             raise ValueError("experts_per_token exceeds experts")
-        return self
 
 
-class ModelProfile(Frozen):
+@record
+class ModelProfile(Record):
     """An LLM's architecture, size, names and provenance."""
 
     id: Id
     """Stable id, e.g. 'llama-3.1-70b'."""
-    name: Text = Field(min_length=1, max_length=120)
+    name: Annotated[str, Check(min_length=1, max_length=120)]
     """Display name, e.g. 'Llama-3.1-70B'."""
     aliases: tuple[Alias, ...] = ()
     """Other names that resolve to this model (case-insensitive): '70b', 'Llama-3.1-70B-Instruct'."""
-    family: str = Field(pattern=r"^[a-z0-9-]{2,30}$")
+    family: Family
     """Model family (llama, mistral, qwen, deepseek, gemma, phi, gpt-oss, falcon …)."""
     hf_repo: Text = ""
     """Hugging Face repository of the published config."""
-    total_params: float = Field(gt=1e6, le=1e14)
+    total_params: Annotated[float, Check(gt=1e6, le=1e14)]
     """All parameters, embeddings and every expert included."""
-    active_params: float | None = Field(default=None, gt=1e6, le=1e14)
+    active_params: Annotated[float, Check(gt=1e6, le=1e14)] | None = None
     """Parameters used per token (MoE); None for dense models (= total)."""
-    layers: int = Field(ge=1, le=1000)
+    layers: Annotated[int, Check(ge=1, le=1000)]
     """Transformer blocks."""
-    hidden: int = Field(ge=64, le=1_000_000)
+    hidden: Annotated[int, Check(ge=64, le=1_000_000)]
     """Residual stream width (hidden_size)."""
-    intermediate: int = Field(ge=1, le=10_000_000)
+    intermediate: Annotated[int, Check(ge=1, le=10_000_000)]
     """Dense MLP width (intermediate_size)."""
-    heads: int = Field(ge=1, le=4096)
+    heads: Annotated[int, Check(ge=1, le=4096)]
     """Attention (query) heads."""
-    kv_heads: int = Field(ge=1, le=4096)
+    kv_heads: Annotated[int, Check(ge=1, le=4096)]
     """Key/value heads (GQA/MQA); equal to heads for MHA."""
-    head_dim: int = Field(ge=1, le=4096)
+    head_dim: Annotated[int, Check(ge=1, le=4096)]
     """Per-head width, explicit: not hidden/heads for Gemma, Qwen3, gpt-oss."""
-    vocab: int = Field(ge=1, le=10_000_000)
+    vocab: Annotated[int, Check(ge=1, le=10_000_000)]
     """Vocabulary size (embedding rows)."""
     tie_embeddings: bool = False
     """Whether lm_head shares the embedding matrix."""
-    max_context: int = Field(ge=128, le=100_000_000)
+    max_context: Annotated[int, Check(ge=128, le=100_000_000)]
     """Native maximum context, tokens."""
-    attention: tuple[AttentionLayers, ...] = Field(min_length=1)
+    attention: Annotated[tuple[AttentionLayers, ...], Check(min_length=1)]
     """Attention kind per group of layers; layer counts add up to `layers`."""
     mla: Mla | None = None
     """MLA shape, required when any layer is 'mla'."""
@@ -109,15 +107,14 @@ class ModelProfile(Frozen):
     """MoE shape, or None for dense models."""
     native_dtype: WeightDtype = "bf16"
     """Dtype the weights are published in."""
-    source: Text = Field(min_length=1)
+    source: Required
     """Where the architecture figures come from."""
     as_of: Date
     """Date the source was read."""
     notes: Text = ""
     """Anything a reader should know."""
 
-    @model_validator(mode="after")
-    def _consistent(self) -> "ModelProfile":
+    def __post_init__(self) -> None:
         if sum(a.layers for a in self.attention) != self.layers:
             raise ValueError("attention layer counts do not add up to `layers`")
         if self.kv_heads > self.heads or self.heads % self.kv_heads:
@@ -130,7 +127,6 @@ class ModelProfile(Frozen):
             raise ValueError("active_params differs from total_params on a dense model")
         if self.moe is not None and self.moe.dense_layers > self.layers:
             raise ValueError("moe.dense_layers exceeds layers")
-        return self
 
     @property
     def active(self) -> float:

@@ -15,6 +15,7 @@ from typing import Any
 
 from advisor.quote import Quote
 from advisor.ranking import Result
+from advisor.domain.common import to_json
 from advisor.feasibility import layout_label
 
 GIB = 1024.0**3
@@ -32,7 +33,7 @@ def quote_document(quote: Quote, rows: list[Result]) -> dict[str, Any]:
     """The whole quote as JSON-ready data (strict JSON: no NaN or Infinity, they become null)."""
     return finite({
         "tool_version": quote.tool_version,
-        "request": quote.request.model_dump(mode="json"),
+        "request": to_json(quote.request),
         "model": {"id": quote.model.id, "name": quote.model.name,
                   "total_params": quote.model.total_params, "source": quote.model.source},
         "currency": quote.currency,
