@@ -2,8 +2,10 @@
 validating ~130 KB of shipped TOML on every run.
 
 The cache is a pickle of the loaded files in the user cache dir, keyed by a hash of the tool
-version, the Python and pydantic versions, the fields of every record class and every built-in
-file's path and bytes: any change to the data or to the shape of the records misses the cache. It is written atomically (temp file
+version, the Python version, the fields of every record class and every built-in file's path
+and bytes: any change to the data or to the shape of the records misses the cache. The records
+are plain dataclasses, so reading the cache imports neither pydantic nor the validators (the
+shipped data is validated by the test suite and again whenever the cache misses). It is written atomically (temp file
 in the same folder, then os.replace) and only from a clean load; an unreadable or stale cache is
 ignored and rebuilt. Set ADVISOR_NO_CACHE=1 to bypass it. Team, user and remote files are never
 cached: they are validated on every run. Must not import textual, rich, httpx or pint.
@@ -23,7 +25,7 @@ from pathlib import Path
 from advisor import __version__
 from advisor.loaders import LoadedFile, load_catalog_bytes
 
-_FORMAT = 2
+_FORMAT = 3  # bump when LoadedFile, Entry or the records change shape
 
 
 def load_builtin(items: Sequence[tuple[str, bytes]]) -> list[LoadedFile]:
@@ -40,10 +42,8 @@ def load_builtin(items: Sequence[tuple[str, bytes]]) -> list[LoadedFile]:
 
 
 def _key(items: Sequence[tuple[str, bytes]]) -> str:
-    import pydantic
-
     digest = hashlib.sha256()
-    header = f"{_FORMAT}|{__version__}|{sys.version}|{pydantic.VERSION}|{_record_shapes()}"
+    header = f"{_FORMAT}|{__version__}|{sys.version}|{_record_shapes()}"
     digest.update(header.encode())
     for name, data in items:
         digest.update(name.encode() + b"\0" + hashlib.sha256(data).digest())

@@ -17,10 +17,10 @@ import argparse
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import NamedTuple, TYPE_CHECKING
 
 from advisor.errors import EXIT_BAD_CATALOG, EXIT_BAD_INPUT, AdvisorError, Problem
-from advisor.loaders import LoadedFile, load_catalog_bytes, load_catalog_file
+from advisor.loaders import LoadedFile, load_catalog_file
 from advisor.paths import PYPROJECT, USER_CONFIG_NAME, USER_DATA_DIRS, builtin_files, find_team_config, user_config_dir
 from advisor.tomlsafe import raise_problems
 from advisor.world import Origin, Settings, World
@@ -272,8 +272,7 @@ def reference_problems(world: World) -> list[tuple[str, Problem]]:
 
 # -- advisor check -------------------------------------------------------------------------
 
-@dataclass(frozen=True, slots=True)
-class CheckReport:
+class CheckReport(NamedTuple):
     """What `advisor check` found: files read, entries per kind, and every problem."""
 
     files: tuple[str, ...]

@@ -7,7 +7,8 @@ Exit codes are part of the public API:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
+
 
 EXIT_OK = 0
 EXIT_NOTHING_FEASIBLE = 1
@@ -15,8 +16,7 @@ EXIT_BAD_INPUT = 2
 EXIT_BAD_CATALOG = 3
 
 
-@dataclass(frozen=True, slots=True)
-class Problem:
+class Problem(NamedTuple):
     """One problem found in a file: where it is and what is wrong."""
 
     file: str

@@ -8,8 +8,9 @@ Reads the core's `Estimate`; computes no physics. Must not import rich, textual,
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import math
-from dataclasses import dataclass
 
 from advisor.core.types import Estimate, Layout, MemoryBreakdown, Precision
 from advisor.domain import Accelerator
@@ -21,8 +22,7 @@ GIB = 1024.0**3
 PROGRESS = {"data": -2, "price": -1, "precision": 0, "memory": 1, "ttft": 2, "tpot": 2, "nodes": 3, "budget": 4}
 
 
-@dataclass(frozen=True, slots=True)
-class Failure:
+class Failure(NamedTuple):
     """Why a layout (or a whole offering) is not feasible, with the numbers that bind."""
 
     kind: str  # data | price | precision | memory | ttft | tpot | nodes | budget

@@ -12,9 +12,8 @@ from __future__ import annotations
 
 import difflib
 import hashlib
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, NamedTuple, TYPE_CHECKING
 
 from advisor.domain import (
     Accelerator,
@@ -43,8 +42,7 @@ ID_FIELD = {"tenancy": "tenancy"}  # every other kind is keyed by `id`
 MAX_PROBLEMS = 200  # per file: enough to fix a file, bounded for hostile input
 
 
-@dataclass(frozen=True, slots=True)
-class Entry:
+class Entry(NamedTuple):
     """One validated entry and the line its table starts on."""
 
     kind: str
@@ -53,8 +51,7 @@ class Entry:
     line: int | None
 
 
-@dataclass(frozen=True, slots=True)
-class LoadedFile:
+class LoadedFile(NamedTuple):
     """What one catalog file yielded: entries in file order, and every problem found."""
 
     path: str

@@ -7,9 +7,10 @@ installed wheel (even a zipped one). Must not import textual, rich, httpx or pin
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import os
 import re
-from dataclasses import dataclass
 from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
@@ -24,8 +25,7 @@ USER_DATA_DIRS = ("catalogs", "profiles", "calibrations")
 _TOOL_ADVISOR = re.compile(rb"^\s*\[\s*tool\s*\.\s*advisor\b|^\s*tool\s*\.\s*advisor\b", re.M)
 
 
-@dataclass(frozen=True, slots=True)
-class BuiltinFile:
+class BuiltinFile(NamedTuple):
     """One shipped TOML file: a display path and the resource to read it from."""
 
     path: str

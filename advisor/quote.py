@@ -17,10 +17,9 @@ from __future__ import annotations
 
 import functools
 import time
-from dataclasses import dataclass
 from datetime import date
 from pathlib import PurePath
-from typing import Iterable
+from typing import Iterable, NamedTuple
 
 from advisor import __version__
 from advisor.domain import EfficiencyFactors, ModelProfile
@@ -37,8 +36,7 @@ from advisor.shorthands import format_tokens
 from advisor.world import Origin, World
 
 
-@dataclass(frozen=True, slots=True)
-class Assumption:
+class Assumption(NamedTuple):
     """One input the numbers rest on, shown in every format."""
 
     name: str
@@ -46,8 +44,7 @@ class Assumption:
     source: str = ""
 
 
-@dataclass(frozen=True, slots=True)
-class Source:
+class Source(NamedTuple):
     """A file (or URL) the quote read, with its hash and as-of date."""
 
     path: str
@@ -57,8 +54,7 @@ class Source:
     role: str = "data"
 
 
-@dataclass(frozen=True, slots=True)
-class SearchStats:
+class SearchStats(NamedTuple):
     """How much work the search did (for benchmarks and --explain)."""
 
     offerings: int
@@ -68,8 +64,7 @@ class SearchStats:
     seconds: float
 
 
-@dataclass(frozen=True)
-class Quote:
+class Quote(NamedTuple):
     """A complete answer: what was asked, every offering's result in rank order, and why."""
 
     request: QuoteRequest

@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Iterable
+from typing import Iterable, NamedTuple
 
 from advisor.domain.common import to_json
 from advisor.feasibility import layout_label
@@ -36,8 +35,7 @@ FABRIC_NAMES = {
 TENANCY_NAMES = {"bare-metal": "bare-metal", "vm": "VM", "vgpu": "vGPU", "container": "container"}
 
 
-@dataclass(frozen=True, slots=True)
-class Money:
+class Money(NamedTuple):
     """An amount with its ISO currency code."""
 
     amount: float
@@ -50,8 +48,7 @@ class Money:
         return f"{self.amount:,.{digits}f} {self.currency}"
 
 
-@dataclass(frozen=True, slots=True)
-class LineItem:
+class LineItem(NamedTuple):
     """One thing to rent: `quantity` units (nodes) at a price per unit-hour, for a month."""
 
     offering: str
@@ -70,8 +67,7 @@ class LineItem:
                 f"{self.unit_price_per_hour.text()}/h")
 
 
-@dataclass(frozen=True, slots=True)
-class Totals:
+class Totals(NamedTuple):
     """What the recommended deployment costs, per month and per million tokens at the utilization."""
 
     per_hour: Money
@@ -85,8 +81,7 @@ class Totals:
     input_tokens_per_month: float
 
 
-@dataclass(frozen=True, slots=True)
-class SloCheck:
+class SloCheck(NamedTuple):
     """One latency target against the model's prediction at the quoted load."""
 
     metric: str  # "TTFT" | "TPOT"
@@ -103,8 +98,7 @@ class SloCheck:
         return 1 - self.predicted_s / self.target_s
 
 
-@dataclass(frozen=True, slots=True)
-class VramBreakdown:
+class VramBreakdown(NamedTuple):
     """Memory on the most loaded GPU of a replica, bytes."""
 
     memory_bytes_per_gpu: float  # what the driver reports
@@ -122,8 +116,7 @@ class VramBreakdown:
         return self.weights_bytes_per_gpu + self.workspace_bytes_per_gpu + self.kv_bytes_per_gpu
 
 
-@dataclass(frozen=True, slots=True)
-class InterconnectAnalysis:
+class InterconnectAnalysis(NamedTuple):
     """The tensor-parallel all-reduce against the link the offering has, and the node fabric."""
 
     link_kind: str  # "none" when TP = 1
@@ -150,8 +143,7 @@ class InterconnectAnalysis:
         return self.pp > 1 and self.nodes > 1 and self.inter_fabric != "none"
 
 
-@dataclass(frozen=True, slots=True)
-class Recommendation:
+class Recommendation(NamedTuple):
     """The rank-1 deployment, itemized: what to rent, what it costs, and why it works."""
 
     result: Result
@@ -171,8 +163,7 @@ class Recommendation:
         return self.result.offering.id
 
 
-@dataclass(frozen=True, slots=True)
-class Alternative:
+class Alternative(NamedTuple):
     """A next best feasible deployment and how it compares with the recommendation."""
 
     result: Result
@@ -189,8 +180,7 @@ class Alternative:
         return abs(self.delta) <= TIE_TOLERANCE
 
 
-@dataclass(frozen=True, slots=True)
-class Pricing:
+class Pricing(NamedTuple):
     """How amounts are shown: currency, USD per unit of it, hours in a month."""
 
     currency: str

@@ -19,8 +19,7 @@ Cost conventions (all amounts USD inside; display converts):
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, NamedTuple
 
 from advisor.core.types import Estimate
 from advisor.domain import Accelerator, EfficiencyFactors, Offering
@@ -35,8 +34,7 @@ SECONDS_PER_HOUR = 3600.0
 UNLIMITED_NODES = 1_000_000  # no cap: independent rentals scale out
 
 
-@dataclass(frozen=True, slots=True)
-class Cost:
+class Cost(NamedTuple):
     """What a deployment costs, per hour, per month and per million tokens, in USD."""
 
     usd_per_hour: float
@@ -48,8 +46,7 @@ class Cost:
     prefill_share: float  # share of GPU time spent on prompts
 
 
-@dataclass(frozen=True, slots=True)
-class Result:
+class Result(NamedTuple):
     """One offering's answer: its best feasible deployment and cost, or why it has none."""
 
     offering: Offering
@@ -265,7 +262,7 @@ def rank(results: list[Result]) -> tuple[Result, ...]:
 
 
 def _with_rank(result: Result, position: int) -> Result:
-    return replace(result, rank=position)
+    return result._replace(rank=position)
 
 
 def describe(result: Result) -> str:

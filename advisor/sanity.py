@@ -31,6 +31,8 @@ Must not import textual, rich, httpx or pint.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import sys
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable
@@ -112,8 +114,7 @@ def _builtin_world() -> World:
 
 # -- the checks ----------------------------------------------------------------------------
 
-@dataclass(frozen=True, slots=True)
-class Finding:
+class Finding(NamedTuple):
     """One suspicious value: which entry, which field, what is wrong."""
 
     kind: str

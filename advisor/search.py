@@ -11,8 +11,7 @@ Must not import rich, textual, httpx or pint.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
-from typing import Any, Callable
+from typing import Any, Callable, NamedTuple
 
 from advisor.core.types import Estimate, Fabric, Layout, Load, MemoryBreakdown, Precision
 from advisor.domain import Accelerator, EfficiencyFactors, ModelProfile
@@ -25,8 +24,7 @@ WEIGHT_ORDER = ("bf16", "fp16", "fp8", "int8", "fp4", "int4")  # tie-break: high
 _SMALLEST_FIRST = ("fp4", "int4", "fp8", "int8", "bf16", "fp16")  # likely best first: prunes more
 
 
-@dataclass(frozen=True, slots=True)
-class Hardware:
+class Hardware(NamedTuple):
     """Everything performance depends on besides the request: the cache key of a search."""
 
     accelerator: Accelerator
@@ -54,11 +52,10 @@ def make_hardware(
     joined = hw.joined
     key = (accelerator.id, fabric if joined else single_node(fabric), efficiency.id, tenancy_factor,
            node_cap, span_cap if joined else 1)
-    return replace(hw, key=key)
+    return hw._replace(key=key)
 
 
-@dataclass(frozen=True, slots=True)
-class Candidate:
+class Candidate(NamedTuple):
     """One layout sized for the request on one `Hardware`; price-free."""
 
     layout: Layout  # replicas included
@@ -75,16 +72,14 @@ class Candidate:
         return self.estimate.output_tokens_per_s / self.nodes
 
 
-@dataclass(frozen=True, slots=True)
-class HardwareOutcome:
+class HardwareOutcome(NamedTuple):
     """Candidates for one `Hardware`, best first, or the failure closest to feasible."""
 
     candidates: tuple[Candidate, ...]
     failure: Failure | None
 
 
-@dataclass(frozen=True, slots=True)
-class Physics:
+class Physics(NamedTuple):
     """The core entry points the search calls (swappable for unit tests)."""
 
     estimate: Callable[..., Estimate]
@@ -106,7 +101,7 @@ def core_physics() -> Physics:
 
 def single_node(fabric: Fabric) -> Fabric:
     """The fabric as a replica inside one node sees it: the inter-node link plays no part."""
-    return replace(fabric, inter_kind="none", inter_bytes_per_s=0.0, inter_step_latency_s=0.0)
+    return fabric._replace(inter_kind="none", inter_bytes_per_s=0.0, inter_step_latency_s=0.0)
 
 
 def divisors(n: int) -> list[int]:

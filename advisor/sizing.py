@@ -12,7 +12,7 @@ the most a replica delivers. Must not import rich, textual, httpx or pint.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from advisor.core.memory import fraction_of_free_memory
@@ -113,7 +113,7 @@ class Searcher:
         base = (hw.accelerator.id, hw.efficiency.id, hw.tenancy_factor)
         ids = self.memo_keys.setdefault((*base, single_node(hw.fabric)), len(self.memo_keys))
         joined = self.memo_keys.setdefault((*base, hw.fabric), len(self.memo_keys))
-        return replace(hw, memo_ids=(ids, joined))
+        return hw._replace(memo_ids=(ids, joined))
 
 
 def evaluate_hardware(s: Searcher, hw: Hardware, *, prune: bool = True) -> HardwareOutcome:
@@ -205,7 +205,7 @@ def _smallest_unit(
         if -(-r.concurrency // replicas) > cap:
             return None
     load = s.load(concurrency=r.concurrency, rate=r.request_rate)
-    deployed = replace(layout, replicas=replicas)
+    deployed = layout._replace(replicas=replicas)
     est = s.estimate(hw, deployed, precision, load)
     if nodes > hw.node_cap or not s.meets_targets(est):
         return None
@@ -289,12 +289,12 @@ def _finish(
     s: Searcher, hw: Hardware, layout: Layout, precision: Precision, replicas: int, nodes: int,
     load: Load, per_replica: float, kind: str,
 ) -> Candidate | Failure:
-    deployed = replace(layout, replicas=replicas)
+    deployed = layout._replace(replicas=replicas)
     if nodes > hw.node_cap:
         return nodes_failure(s.request, hw.node_cap, deployed, precision, nodes, per_replica, kind)
     est = s.estimate(hw, deployed, precision, load)
     if not s.meets_targets(est):  # an uneven split of the load; one more replica settles it
-        deployed = replace(layout, replicas=replicas + 1)
+        deployed = layout._replace(replicas=replicas + 1)
         nodes = -(-deployed.gpus // hw.fabric.gpus_per_node)
         if nodes > hw.node_cap:
             return nodes_failure(s.request, hw.node_cap, deployed, precision, nodes, per_replica, kind)

@@ -16,7 +16,8 @@ Must not import rich, textual, httpx or pint.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from typing import NamedTuple
+
 
 from advisor.core.types import Layout, Load, Precision
 from advisor.quote import Quote
@@ -28,8 +29,7 @@ from advisor.world import World
 DEFAULT_CONCURRENCIES: tuple[int, ...] = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512)
 
 
-@dataclass(frozen=True, slots=True)
-class SweepPoint:
+class SweepPoint(NamedTuple):
     """One load on one unit: the latencies and cost the core predicts (None: does not fit)."""
 
     concurrency: int
@@ -40,8 +40,7 @@ class SweepPoint:
     usd_per_million_output_tokens: float | None  # None also when the offering has no price
 
 
-@dataclass(frozen=True, slots=True)
-class Sweep:
+class Sweep(NamedTuple):
     """One offering's deployment shape swept over concurrency."""
 
     offering_id: str
@@ -55,7 +54,7 @@ def unit_layout(layout: Layout, gpus_per_node: int) -> tuple[Layout, int]:
     per_replica = layout.gpus_per_replica
     nodes = -(-per_replica // gpus_per_node)
     replicas = max(1, nodes * gpus_per_node // per_replica)
-    return replace(layout, replicas=replicas), nodes
+    return layout._replace(replicas=replicas), nodes
 
 
 def _shape(result: Result) -> tuple[Layout, Precision] | None:
@@ -119,8 +118,7 @@ def sweep_quote(
 
 # -- VRAM floors -----------------------------------------------------------------------------
 
-@dataclass(frozen=True, slots=True)
-class Floor:
+class Floor(NamedTuple):
     """Fewest GPUs holding a model on one accelerator in one weight format."""
 
     model_id: str

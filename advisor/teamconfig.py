@@ -7,7 +7,7 @@ Must not import textual, rich, httpx or pint.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -63,7 +63,7 @@ class Defaults(_Strict):
             rates = dict(settings.currency_rates)
             rates.update({code: float(rate) for code, rate in self.currency_rates.items()})
             changes["currency_rates"] = tuple(sorted(rates.items()))
-        return replace(settings, **changes)
+        return settings._replace(**changes)
 
 
 class RemoteCatalog(_Strict):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
 from advisor.domain import (
     Accelerator,
@@ -25,8 +25,7 @@ from advisor.errors import EXIT_BAD_INPUT, AdvisorError
 T = TypeVar("T", Accelerator, ModelProfile, Offering, WorkloadProfile)
 
 
-@dataclass(frozen=True, slots=True)
-class Origin:
+class Origin(NamedTuple):
     """Where one entry (or one file) came from."""
 
     path: str  # file path, or URL for a remote catalog
@@ -37,8 +36,7 @@ class Origin:
     role: str = "data"  # "data" (catalog/profile file) | "config" (advisor.toml, pyproject)
 
 
-@dataclass(frozen=True, slots=True)
-class Settings:
+class Settings(NamedTuple):
     """Defaults a team may set in its config (`[defaults]`); flags override them."""
 
     currency: str = "USD"

@@ -271,10 +271,10 @@ def test_ranking_is_a_total_order_independent_of_load_order(world: World, data: 
 @given(data=st.data(), rate=st.floats(0.2, 5.0))
 def test_the_currency_shown_does_not_change_the_ranking(world: World, data: st.DataObject, rate: float) -> None:
     ids = data.draw(offering_sets(sorted(world.offerings)))
-    base = small_world(world, ids)
-    euro = dataclasses.replace(base, settings=dataclasses.replace(base.settings, currency_rates=(("EUR", rate),)))
+    small = small_world(world, ids)  # one exchange rate for both: only the display currency differs
+    base = dataclasses.replace(small, settings=small.settings._replace(currency_rates=(("EUR", rate),)))
     usd = build_quote(build_request(base, **REQUESTS[0]), base)
-    eur = build_quote(build_request(euro, **REQUESTS[0], currency="EUR"), euro)
+    eur = build_quote(build_request(base, **REQUESTS[0], currency="EUR"), base)
     assert [r.offering.id for r in usd.results] == [r.offering.id for r in eur.results]
     for a, b in zip(usd.feasible, eur.feasible):
         assert eur.in_currency(b.cost.usd_per_million_output_tokens) == pytest.approx(
@@ -306,8 +306,8 @@ def test_more_link_bandwidth_never_raises_tpot(data: st.DataObject, scale: float
     model, acc, layout, precision, load, eff = data.draw(deployments())
     assume(layout.tp > 1)
     fabric = fabric_for_gpu(acc, layout.gpus)
-    faster = dataclasses.replace(fabric, intra_bytes_per_s=fabric.intra_bytes_per_s * scale,
-                                 pcie_bytes_per_s=fabric.pcie_bytes_per_s * scale)
+    faster = fabric._replace(intra_bytes_per_s=fabric.intra_bytes_per_s * scale,
+                             pcie_bytes_per_s=fabric.pcie_bytes_per_s * scale)
     slow = estimate(model, acc, fabric, layout, precision, load, eff)
     fast = estimate(model, acc, faster, layout, precision, load, eff)
     assume(slow.fits)

@@ -70,7 +70,7 @@ def team_world(builtins: Layer, text: str, rates: tuple[tuple[str, float], ...] 
     if rates:
         from dataclasses import replace
 
-        world = replace(world, settings=replace(world.settings, currency_rates=rates))
+        world = replace(world, settings=world.settings._replace(currency_rates=rates))
     return world
 
 

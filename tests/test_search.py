@@ -137,7 +137,7 @@ def test_replica_count_follows_the_largest_load_within_targets() -> None:
     hw = best.hardware
     s = Searcher(quote.request, LLAMA_70B, core_physics())
     hw = s._with_memo_ids(hw)
-    one = replace(cand.layout, replicas=1)
+    one = cand.layout._replace(replicas=1)
     assert s.meets_targets(s.estimate(hw, one, cand.precision, s.load(concurrency=limit)))
     cap = min(s.memory(hw, one, cand.precision).max_sequences, hw.efficiency.max_batch)
     if limit < cap:
@@ -206,7 +206,7 @@ def test_budget_filter_keeps_only_offerings_under_it() -> None:
 def test_cost_arithmetic_by_hand() -> None:
     w = world(offering("acme/h100x8", price=10.0))
     est = build_quote(request(w), w).best.candidate.estimate
-    est = replace(est, output_tokens_per_s=1000.0, total_tokens_per_s=5000.0, prefill_share=0.25)
+    est = est._replace(output_tokens_per_s=1000.0, total_tokens_per_s=5000.0, prefill_share=0.25)
     cost = cost_of(10.0, 2, est, 0.5, 730.0)
     assert cost.usd_per_hour == 20.0 and cost.usd_per_month == 14_600.0
     assert cost.usd_per_million_output_tokens == pytest.approx(20 / (1000 * 3600 * 0.5) * 1e6)

@@ -9,7 +9,6 @@ or httpx.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 from typing import Any
 
 HELP = "show the merged configuration: files read, layers, shadowed entries, settings"
@@ -57,7 +56,7 @@ def summarize(world: Any) -> dict[str, Any]:
     counts = {"accelerators": len(world.accelerators), "offerings": len(world.offerings),
               "models": len(world.models), "workloads": len(world.workloads),
               "efficiency": len(world.efficiency), "tenancy": len(world.tenancy)}
-    settings = dataclasses.asdict(world.settings)
+    settings = world.settings._asdict()
     settings["currency_rates"] = dict(world.settings.currency_rates)
     return {"files": files, "shadowed": shadowed, "counts": counts, "settings": settings,
             "warnings": list(world.warnings)}

@@ -9,8 +9,9 @@ bandwidth in two steps. Pure; no I/O, pint, rich or textual.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import math
-from dataclasses import dataclass
 
 from advisor.core.fabric import (
     LINK_EFFICIENCY,
@@ -21,8 +22,7 @@ from advisor.core.fabric import (
 from advisor.core.types import Fabric, Interconnect
 
 
-@dataclass(frozen=True, slots=True)
-class Link:
+class Link(NamedTuple):
     """The link one collective runs on, as the formulas need it."""
 
     kind: str

@@ -10,8 +10,9 @@ Pure; no I/O, pint, rich or textual.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import math
-from dataclasses import dataclass
 
 from advisor.core.params import ModelShape, shape
 from advisor.core.precision import (
@@ -125,8 +126,7 @@ def kv_budget_bytes(
     return usable, max(0.0, usable - fixed_bytes)
 
 
-@dataclass(frozen=True, slots=True)
-class MemoryParts:
+class MemoryParts(NamedTuple):
     """Per-GPU memory figures that do not depend on how many sequences run."""
 
     weights: float

@@ -9,7 +9,8 @@ the shape does not name). `shape(model)` caches the floats the memory and time m
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
+
 
 from advisor.domain import ModelProfile
 
@@ -17,8 +18,7 @@ GATED_MATRICES = 3  # SwiGLU/GeGLU MLPs: gate, up, down
 PLAIN_MATRICES = 2  # GELU MLPs (Falcon, GPT-2 style): up, down
 
 
-@dataclass(frozen=True, slots=True)
-class ParamBreakdown:
+class ParamBreakdown(NamedTuple):
     """Parameter counts by role, whole model (all layers, all experts)."""
 
     embedding: float
@@ -50,8 +50,7 @@ class ParamBreakdown:
         return self.attention + self.dense_mlp + self.shared_experts + self.router
 
 
-@dataclass(frozen=True, slots=True)
-class AttentionGroup:
+class AttentionGroup(NamedTuple):
     """Layers that share an attention kind; `window` caps tokens kept (0 = no cap)."""
 
     kind: str
@@ -59,8 +58,7 @@ class AttentionGroup:
     window: int
 
 
-@dataclass(frozen=True, slots=True)
-class ModelShape:
+class ModelShape(NamedTuple):
     """Per-model constants the core reads in its hot path (floats and ints only)."""
 
     model_id: str

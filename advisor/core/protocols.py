@@ -16,8 +16,9 @@ Pure; no I/O, pint, rich or textual.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import math
-from dataclasses import dataclass
 
 from advisor.core.serving import Operating, max_throughput, open_loop
 from advisor.core.setup import Setup, prepare
@@ -26,8 +27,7 @@ from advisor.core.types import Fabric, Layout, Load, Precision
 from advisor.domain import Accelerator, EfficiencyFactors, ModelProfile
 
 
-@dataclass(frozen=True, slots=True)
-class RunResult:
+class RunResult(NamedTuple):
     """Means a finite benchmark run reports, for the whole deployment."""
 
     requests_per_s: float

@@ -8,10 +8,11 @@ request rate replay the finite run (`protocols`). Pure; reading the file is the 
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import math
 import re
 import statistics
-from dataclasses import dataclass
 
 from advisor.core.fabric import fabric_for_gpu
 from advisor.core.precision import check_formats
@@ -31,8 +32,7 @@ THROUGHPUT_METRICS = ("output_tokens_per_s_total", "total_tokens_per_s", "reques
 DEFAULT_REQUESTS = 500
 
 
-@dataclass(frozen=True, slots=True)
-class BenchRow:
+class BenchRow(NamedTuple):
     """One measured quantity from a calibration file."""
 
     id: str
@@ -189,8 +189,7 @@ def value_for(row: BenchRow, run: RunResult) -> float:
     return float(getattr(run, field))
 
 
-@dataclass(frozen=True, slots=True)
-class Score:
+class Score(NamedTuple):
     """Agreement of predictions with measurements for one group of rows."""
 
     rows: int  # rows in the group

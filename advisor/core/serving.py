@@ -17,8 +17,9 @@ Tenancy multiplies throughput and divides into latencies. Pure; no I/O, pint, ri
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import math
-from dataclasses import dataclass
 
 from advisor.core.comms import interconnect
 from advisor.core.efficiency import as_dict
@@ -30,8 +31,7 @@ from advisor.errors import EXIT_BAD_INPUT, AdvisorError
 MAX_PREFILL_SHARE = 0.98  # beyond this the open loop is treated as saturated
 
 
-@dataclass(frozen=True, slots=True)
-class Operating:
+class Operating(NamedTuple):
     """A solved operating point of one replica (before tenancy)."""
 
     batch: float

@@ -7,7 +7,8 @@ searches ask for the same deployment under many loads. Pure; no I/O, pint, rich 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
+
 
 from advisor.core.efficiency import as_dict
 from advisor.core.layouts import layout_reason
@@ -28,8 +29,7 @@ from advisor.domain import Accelerator, EfficiencyFactors, ModelProfile
 from advisor.errors import EXIT_BAD_INPUT, AdvisorError
 
 
-@dataclass(frozen=True, slots=True)
-class Setup:
+class Setup(NamedTuple):
     """What one estimate computes once before solving for the batch."""
 
     step: Step

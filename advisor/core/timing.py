@@ -9,8 +9,9 @@ Pure; no I/O, pint, rich or textual.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import math
-from dataclasses import dataclass
 
 from advisor.core.comms import Link, allreduce_s, alltoall_s, group_link, p2p_s
 from advisor.core.memory import (
@@ -31,8 +32,7 @@ from advisor.core.types import Fabric, Layout, Precision
 from advisor.domain import Accelerator, EfficiencyFactors, ModelProfile
 
 
-@dataclass(frozen=True, slots=True)
-class Factors:
+class Factors(NamedTuple):
     """The efficiency factors as plain floats (read in the hot path)."""
 
     eta_mem: float
@@ -59,8 +59,7 @@ class Factors:
 IDEAL = Factors(1.0, 1.0, 1.0, 0.0, 0.0, 1 << 30, 0.0)
 
 
-@dataclass(frozen=True, slots=True)
-class Plan:
+class Plan(NamedTuple):
     """Per-GPU, per-stage constants of one deployment."""
 
     pp: int
@@ -188,8 +187,7 @@ def _per_context(groups: tuple[tuple[float, int], ...], context: float) -> float
     return sum(b * (min(context, w) if w else context) for b, w in groups)
 
 
-@dataclass(frozen=True, slots=True)
-class Step:
+class Step(NamedTuple):
     """A plan's step-time coefficients at one mean decode context (all in seconds).
 
     Collectives are linear in the tokens a step carries, so comm = comm_fixed + comm_per_token·n.

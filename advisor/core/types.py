@@ -7,11 +7,13 @@ Units: bytes, bytes/s, FLOP/s, seconds, tokens.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import NamedTuple
 
 
-@dataclass(frozen=True, slots=True)
-class Layout:
+
+class Layout(NamedTuple):
     """How one deployment is split: TP × PP GPUs per replica, EP for experts, DP replicas."""
 
     tp: int = 1
@@ -28,8 +30,7 @@ class Layout:
         return self.tp * self.pp * self.replicas
 
 
-@dataclass(frozen=True, slots=True)
-class Precision:
+class Precision(NamedTuple):
     """Weight format and KV-cache dtype, chosen independently (KV never changes silently)."""
 
     weights: str = "bf16"
@@ -37,8 +38,7 @@ class Precision:
     activations: str | None = None  # GEMM dtype; None = what engines do for `weights` on the chip
 
 
-@dataclass(frozen=True, slots=True)
-class Fabric:
+class Fabric(NamedTuple):
     """The links one replica's GPUs use.
 
     `intra_bytes_per_s` is per GPU per direction inside a fast group of `fast_group_gpus`;
@@ -58,8 +58,7 @@ class Fabric:
     inter_step_latency_s: float = 0.0  # latency per ring step across nodes
 
 
-@dataclass(frozen=True, slots=True)
-class Load:
+class Load(NamedTuple):
     """The traffic: prompt and completion lengths and either concurrency or request rate.
 
     Neither given means max-throughput (offline) mode. `concurrency` and `rate` are totals for
@@ -78,8 +77,7 @@ class Load:
         return self.max_context if self.max_context is not None else self.isl + self.osl
 
 
-@dataclass(frozen=True, slots=True)
-class MemoryBreakdown:
+class MemoryBreakdown(NamedTuple):
     """Memory per GPU of one replica, and what it means for capacity."""
 
     weights_bytes_per_gpu: float
@@ -95,8 +93,7 @@ class MemoryBreakdown:
     kv_bytes_per_sequence_per_gpu: float = 0.0  # one sequence at the requested context, paged
 
 
-@dataclass(frozen=True, slots=True)
-class Interconnect:
+class Interconnect(NamedTuple):
     """Tensor-parallel all-reduce traffic against the fabric."""
 
     link_kind: str
@@ -108,8 +105,7 @@ class Interconnect:
     target_share: float
 
 
-@dataclass(frozen=True, slots=True)
-class Estimate:
+class Estimate(NamedTuple):
     """What a well-run engine achieves for one model × accelerator × layout × load."""
 
     memory: MemoryBreakdown
@@ -122,7 +118,7 @@ class Estimate:
     decode_step_s: float
     interconnect: Interconnect
     bound: str  # "memory" | "compute" | "kv-capacity" | …: what limits throughput
-    factors: dict[str, float] = field(default_factory=dict)  # efficiency factors used
+    factors: Mapping[str, float] = MappingProxyType({})  # efficiency factors used (read-only)
     factor_source: str = ""
     notes: tuple[str, ...] = ()
     mode: str = ""  # "closed-loop" | "open-loop" | "max-throughput" | "burst"

@@ -9,9 +9,8 @@ rendering succeeded. Must not import rich, textual, httpx or pint.
 from __future__ import annotations
 
 import importlib
-from dataclasses import dataclass
 from enum import StrEnum
-from typing import TYPE_CHECKING, Protocol
+from typing import NamedTuple, Protocol, TYPE_CHECKING
 
 if TYPE_CHECKING:
     from advisor.quote import Quote
@@ -37,8 +36,7 @@ _MODULES: dict[Format, str] = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class ExportOptions:
+class ExportOptions(NamedTuple):
     """Which results a document lists (the recommendation and alternatives are always in it).
 
     `rows` given explicitly wins; otherwise the first `top` feasible results (all when None),

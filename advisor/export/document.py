@@ -10,6 +10,8 @@ syntax. Must not import rich, textual, httpx or pint.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import math
 from dataclasses import dataclass, field
 
@@ -26,8 +28,7 @@ RIGHT_HEADERS = {"#", "Qty", "Hours/month", "Unit price", "Per month", "GiB per 
                  "vs recommended"}
 
 
-@dataclass(frozen=True, slots=True)
-class Table:
+class Table(NamedTuple):
     """Header and rows of plain text; `row_kinds` tags rows ('total', 'muted', 'bad', '')."""
 
     headers: tuple[str, ...]
@@ -43,8 +44,7 @@ class Table:
         return self.row_kinds[row] if row < len(self.row_kinds) else ""
 
 
-@dataclass(frozen=True, slots=True)
-class Section:
+class Section(NamedTuple):
     """A titled block: paragraphs, then a table, then bullets (any may be empty)."""
 
     title: str

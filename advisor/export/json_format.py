@@ -14,9 +14,8 @@ Must not import rich, textual, httpx or pint.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from advisor.console import json_safe, safe_text
 from advisor.errors import EXIT_BAD_INPUT, AdvisorError
@@ -135,8 +134,7 @@ def _alternative(alt: Alternative) -> dict[str, Any]:
 
 # -- reading a quote back ------------------------------------------------------------------
 
-@dataclass(frozen=True, slots=True)
-class QuoteFile:
+class QuoteFile(NamedTuple):
     """What `--from FILE` takes from a JSON quote: the request, its number and the row selection."""
 
     path: str
