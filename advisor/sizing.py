@@ -56,6 +56,7 @@ class Searcher:
     comm_share_target: float = 0.10
     estimates: dict[tuple[Any, ...], Estimate] = field(default_factory=dict)
     outcomes: dict[tuple[Any, ...], HardwareOutcome] = field(default_factory=dict)
+    memories: dict[tuple[Any, ...], MemoryBreakdown] = field(default_factory=dict)
     memo_keys: dict[tuple[Any, ...], int] = field(default_factory=dict)
     memo: dict[Any, Any] = field(default_factory=dict)  # per-search lookups (efficiency choice …)
     calls: int = 0
@@ -77,12 +78,20 @@ class Searcher:
         return found
 
     def memory(self, hw: Hardware, layout: Layout, precision: Precision) -> MemoryBreakdown:
-        """Memory of one replica holding one sequence at full context: the cheap fit check."""
-        return self.physics.memory_breakdown(
-            self.model, hw.accelerator, layout, precision,
-            context=self.request.max_context, sequences=1, memory_fraction=self.memory_fraction,
-            fraction_of_free=fraction_of_free_memory(self.request.engine),
-        )
+        """Memory of one replica holding one sequence at full context: the cheap fit check.
+
+        Memoized by accelerator and model split: fabrics, prices and replica counts do not
+        change it, and many offerings share an accelerator.
+        """
+        key = (hw.accelerator.id, layout.tp, layout.pp, layout.ep, precision)
+        found = self.memories.get(key)
+        if found is None:
+            found = self.memories[key] = self.physics.memory_breakdown(
+                self.model, hw.accelerator, layout, precision,
+                context=self.request.max_context, sequences=1, memory_fraction=self.memory_fraction,
+                fraction_of_free=fraction_of_free_memory(self.request.engine),
+            )
+        return found
 
     def load(self, *, concurrency: int | None = None, rate: float | None = None) -> Load:
         r = self.request

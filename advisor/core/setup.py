@@ -21,6 +21,7 @@ from advisor.core.timing import (
     Step,
     build_plan,
     first_token_s,
+    prefill_chunks,
     prefill_compute_s,
     step_model,
 )
@@ -39,6 +40,7 @@ class Setup(NamedTuple):
     osl: int
     prefill_gpu_s: float  # replica time one prompt costs when prefills are batched
     prefill_compute_s: float  # compute part of one prompt's prefill on one stage
+    chunks: int  # chunks the prompt is prefilled in
 
     @property
     def plan(self) -> Plan:
@@ -46,7 +48,9 @@ class Setup(NamedTuple):
 
     def first(self, batch: float) -> float:
         """Latency of the step(s) carrying one prompt beside `batch` decoding sequences."""
-        return first_token_s(self.step, batch, self.isl, self.prefill_compute_s)
+        chunks = self.chunks
+        return first_token_s(self.step, batch, chunks, self.isl / chunks,
+                             self.prefill_compute_s / chunks)
 
     @property
     def decode_tokens(self) -> int:
@@ -155,4 +159,5 @@ def prepare(
         osl=load.osl,
         prefill_gpu_s=compute + step.comm_per_token_s * load.isl,
         prefill_compute_s=compute,
+        chunks=prefill_chunks(load.isl),
     )

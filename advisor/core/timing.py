@@ -306,21 +306,30 @@ def prefill_gpu_s(step: Step, tokens: float) -> float:
     return prefill_compute_s(step.plan, tokens) + step.comm_per_token_s * tokens
 
 
-def first_token_s(step: Step, batch: float, prompt: float, compute_s: float | None = None) -> float:
-    """Latency of the step(s) that prefill `prompt` tokens alongside `batch` decoding sequences.
+def prefill_chunks(prompt: float) -> int:
+    """Chunks a prompt is prefilled in (max_num_tokens per step)."""
+    return max(1, math.ceil(prompt / PREFILL_CHUNK_TOKENS))
 
-    Long prompts are chunked (max_num_tokens); every chunk re-reads the weights and pays the
-    fixed overhead. With pp stages the prompt crosses every stage in turn. `compute_s` is
-    `prefill_compute_s(plan, prompt)` when the caller already has it.
+
+def first_token_s(step: Step, batch: float, chunks: int, chunk: float, chunk_compute_s: float) -> float:
+    """Latency of the step(s) that prefill a prompt alongside `batch` decoding sequences.
+
+    Long prompts are chunked (max_num_tokens, see `prefill_chunks`): `chunks` steps of `chunk`
+    tokens, each costing `chunk_compute_s` of prefill compute (`prefill_compute_s` / chunks).
+    Every chunk step re-reads the weights (and the experts the decode batch plus the chunk
+    touch), runs the batch's decode GEMMs plus the chunk's prefill and the batch's attention,
+    carries collectives for batch + chunk tokens and pays the fixed overhead; with pp stages
+    the prompt crosses every stage in turn.
     """
     plan = step.plan
-    chunks = max(1, math.ceil(prompt / PREFILL_CHUNK_TOKENS))
     micro = batch / plan.pp
-    chunk = prompt / chunks
-    w, gemm, kv, attn = step.terms(micro)
-    w = max(w, step.weights_s + step.experts_s * experts_touched_fraction(plan, micro + chunk))
-    if compute_s is None:
-        compute_s = prefill_compute_s(plan, prompt)
-    gemm += compute_s / chunks
-    one = max(w, gemm) + max(kv, attn) + step.comm(micro + chunk) + step.t_fixed_s
+    tokens = micro + chunk
+    w = step.weights_s
+    if step.experts_s:
+        w += step.experts_s * experts_touched_fraction(plan, tokens)
+    gemm = micro * step.gemm_per_seq_s + chunk_compute_s
+    kv = micro * step.kv_per_seq_s
+    attn = micro * step.attn_per_seq_s
+    comm = step.comm_fixed_s + step.comm_per_token_s * tokens
+    one = (w if w > gemm else gemm) + (kv if kv > attn else attn) + comm + step.t_fixed_s
     return plan.pp * chunks * one
