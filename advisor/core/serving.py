@@ -276,7 +276,7 @@ def assemble(
         decode_step_s=op.step_s / tenancy_factor,
         interconnect=link,
         bound=op.bound,
-        factors=dict(factor_entry(eff)[2]),
+        factors=factor_entry(eff)[2],
         factor_source=f"{eff.id}: {eff.source}",
         notes=tuple(notes),
         mode=mode,

@@ -7,8 +7,9 @@ searches ask for the same deployment under many loads. Pure; no I/O, pint, rich 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from types import MappingProxyType
 from typing import NamedTuple
-
 
 from advisor.core.efficiency import as_dict
 from advisor.core.layouts import layout_reason
@@ -96,21 +97,37 @@ def _plan(model: ModelProfile, acc: Accelerator, fabric: Fabric, layout: Layout,
     return plan
 
 
-_FACTORS: dict[int, tuple[EfficiencyFactors, Factors, dict[str, float]]] = {}
+_FACTORS: dict[int, tuple[EfficiencyFactors, Factors, Mapping[str, float]]] = {}
 
 
 def plain_factors(eff: EfficiencyFactors) -> Factors:
     return factor_entry(eff)[1]
 
 
-def factor_entry(eff: EfficiencyFactors) -> tuple[EfficiencyFactors, Factors, dict[str, float]]:
-    """Plain-float factors and their report dict, once per factor entry."""
+def factor_entry(eff: EfficiencyFactors) -> tuple[EfficiencyFactors, Factors, Mapping[str, float]]:
+    """Plain-float factors and their (read-only, shared) report mapping, once per factor entry."""
     hit = _FACTORS.get(id(eff))
     if hit is None or hit[0] is not eff:
         if len(_FACTORS) > 10_000:
             _FACTORS.clear()
-        hit = _FACTORS[id(eff)] = (eff, Factors.of(eff), as_dict(eff))
+        hit = _FACTORS[id(eff)] = (eff, Factors.of(eff), MappingProxyType(as_dict(eff)))
     return hit
+
+
+_STEPS: dict[tuple[int, float], tuple[Plan, Step]] = {}
+
+
+def _step(plan: Plan, context: float) -> Step:
+    """`step_model`, memoised by plan identity (plans are memoised) and mean decode context."""
+    key = (id(plan), context)
+    hit = _STEPS.get(key)
+    if hit is not None and hit[0] is plan:
+        return hit[1]
+    if len(_STEPS) > 20_000:
+        _STEPS.clear()
+    step = step_model(plan, context)
+    _STEPS[key] = (plan, step)
+    return step
 
 
 _MEMORY: dict[tuple, tuple[ModelProfile, Accelerator, MemoryParts]] = {}
@@ -149,7 +166,7 @@ def prepare(
     _check(model, fabric, layout, precision, load)
     parts = _memory(model, acc, layout, precision, load.context, min(logit_rows, f.max_batch),
                     memory_fraction, fraction_of_free_memory(engine))
-    step = step_model(_plan(model, acc, fabric, layout, precision, f), load.isl + load.osl / 2.0)
+    step = _step(_plan(model, acc, fabric, layout, precision, f), load.isl + load.osl / 2.0)
     compute = prefill_compute_s(step.plan, load.isl)
     return Setup(
         step=step,
