@@ -17,11 +17,18 @@ import argparse
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import NamedTuple, TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from advisor.errors import EXIT_BAD_CATALOG, EXIT_BAD_INPUT, AdvisorError, Problem
 from advisor.loaders import LoadedFile, load_catalog_file
-from advisor.paths import PYPROJECT, USER_CONFIG_NAME, USER_DATA_DIRS, builtin_files, find_team_config, user_config_dir
+from advisor.paths import (
+    PYPROJECT,
+    USER_CONFIG_NAME,
+    USER_DATA_DIRS,
+    builtin_files,
+    find_team_config,
+    user_config_dir,
+)
 from advisor.tomlsafe import raise_problems
 from advisor.world import Origin, Settings, World
 
@@ -83,12 +90,15 @@ def world_from_args(args: argparse.Namespace) -> World:
     warnings about team entries on stderr (errors under `--strict`, see `advisor.sanity`)."""
     world = load_world(getattr(args, "config", None), discover=not getattr(args, "no_discover", False),
                        offline=bool(getattr(args, "offline", False)))
-    from advisor.console import safe_text
-    from advisor.sanity import report
+    if world.warnings:
+        from advisor.console import safe_text
 
-    for warning in world.warnings:
-        print(f"advisor: warning: {safe_text(warning)}", file=sys.stderr)
-    report(world, strict=bool(getattr(args, "strict", False)))  # team entries that look wrong
+        for warning in world.warnings:
+            print(f"advisor: warning: {safe_text(warning)}", file=sys.stderr)
+    if any(origin.layer != "built-in" for origin in world.origins.values()):
+        from advisor.sanity import report  # team entries that look wrong
+
+        report(world, strict=bool(getattr(args, "strict", False)))
     return world
 
 

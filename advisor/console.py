@@ -10,7 +10,6 @@ Rich is imported only when a table is printed. Must not import textual or httpx.
 from __future__ import annotations
 
 import argparse
-import csv
 import io
 import json
 import re
@@ -104,6 +103,8 @@ def to_csv(records: Sequence[dict[str, Any]]) -> str:
     for record in records:
         headers.extend(k for k in record if k not in headers)
     buffer = io.StringIO()
+    import csv
+
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(headers)
     for record in records:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-
 EXIT_OK = 0
 EXIT_NOTHING_FEASIBLE = 1
 EXIT_BAD_INPUT = 2

@@ -8,9 +8,8 @@ Reads the core's `Estimate`; computes no physics. Must not import rich, textual,
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
 import math
+from typing import NamedTuple
 
 from advisor.core.types import Estimate, Layout, MemoryBreakdown, Precision
 from advisor.domain import Accelerator

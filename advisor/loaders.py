@@ -10,10 +10,9 @@ string is validated.
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 from pathlib import Path
-from typing import Any, NamedTuple, TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from advisor.domain import (
     Accelerator,
@@ -249,6 +248,8 @@ def _key_hint(model: type[Any], loc: tuple[Any, ...], missing: set[tuple[Any, ..
     hint = suggest(loc[-1], _field_names(fields)) if fields else None
     if hint is None:
         siblings = [m[-1] for m in missing if m[:-1] == loc[:-1] and isinstance(m[-1], str)]
+        import difflib
+
         close = difflib.get_close_matches(loc[-1], siblings, n=1, cutoff=0.3)
         hint = close[0] if close else (siblings[0] if len(siblings) == 1 else None)
     return hint

@@ -7,13 +7,13 @@ installed wheel (even a zipped one). Must not import textual, rich, httpx or pin
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
 import os
 import re
-from importlib import resources
-from importlib.resources.abc import Traversable
 from pathlib import Path
+from typing import TYPE_CHECKING, NamedTuple
+
+if TYPE_CHECKING:
+    from importlib.resources.abc import Traversable
 
 BUILTIN_PACKAGES = ("advisor.catalogs", "advisor.profiles")
 TEAM_CONFIG_NAMES = ("advisor.toml", ".advisor.toml")
@@ -39,13 +39,27 @@ def builtin_files() -> list[BuiltinFile]:
     """Every shipped `*.toml`, catalogs first then profiles, each sorted by name."""
     found: list[BuiltinFile] = []
     for package in BUILTIN_PACKAGES:
-        root = resources.files(package)
+        root = package_root(package)
         entries = sorted(
             (e for e in root.iterdir() if e.name.endswith(".toml") and e.is_file()),
             key=lambda e: e.name,
         )
         found.extend(BuiltinFile(path=str(e), resource=e) for e in entries)
     return found
+
+
+def package_root(package: str) -> Traversable:
+    """The package's folder when it is one on disk (the usual install: no need for the heavier
+    importlib.resources), else its importlib.resources root (a zip or another loader)."""
+    import importlib
+
+    module = importlib.import_module(package)
+    for location in getattr(module, "__path__", ()):
+        if os.path.isdir(location):
+            return Path(location)
+    from importlib import resources
+
+    return resources.files(package)
 
 
 def user_config_dir() -> Path:

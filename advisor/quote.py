@@ -25,14 +25,21 @@ from advisor import __version__
 from advisor.domain import EfficiencyFactors, ModelProfile
 from advisor.errors import EXIT_BAD_INPUT, AdvisorError
 from advisor.quote_parts import (
-    ESTIMATE_NOTE, Alternative, Pricing, Recommendation, alternatives, prices_as_of, quote_number,
-    recommendation, valid_until,
+    ESTIMATE_NOTE,
+    Alternative,
+    Pricing,
+    Recommendation,
+    alternatives,
+    prices_as_of,
+    quote_number,
+    recommendation,
+    valid_until,
 )
 from advisor.ranking import Result, evaluate_offering, excluded_reason, rank, usd_per_unit
 from advisor.request import QuoteRequest
 from advisor.search import Physics, core_physics
-from advisor.sizing import Searcher
 from advisor.shorthands import format_tokens
+from advisor.sizing import Searcher
 from advisor.world import Origin, World
 
 
@@ -300,11 +307,9 @@ def _shown_path(origin: Origin) -> str:
 
 @functools.cache
 def _builtin_roots() -> tuple[tuple[str, PurePath], ...]:
-    from importlib import resources
+    from advisor.paths import BUILTIN_PACKAGES, package_root
 
-    from advisor.paths import BUILTIN_PACKAGES
-
-    return tuple((package, PurePath(str(resources.files(package)))) for package in BUILTIN_PACKAGES)
+    return tuple((package, PurePath(str(package_root(package)))) for package in BUILTIN_PACKAGES)
 
 
 def nothing_feasible_message(quote: Quote) -> str:

@@ -24,8 +24,8 @@ from typing import Any, NamedTuple
 from advisor.core.types import Estimate
 from advisor.domain import Accelerator, EfficiencyFactors, Offering
 from advisor.errors import AdvisorError
-from advisor.request import QuoteRequest
 from advisor.feasibility import PROGRESS, Failure, layout_label
+from advisor.request import QuoteRequest
 from advisor.search import Candidate, Hardware, make_hardware
 from advisor.sizing import Searcher
 from advisor.world import World

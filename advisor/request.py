@@ -26,7 +26,18 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from advisor.domain.common import Check, Currency, Engine, Fraction, Id, KvDtype, Record, Text, WeightDtype, record
+from advisor.domain.common import (
+    Check,
+    Currency,
+    Engine,
+    Fraction,
+    Id,
+    KvDtype,
+    Record,
+    Text,
+    WeightDtype,
+    record,
+)
 from advisor.domain.offering import Tenancy, Term
 from advisor.errors import EXIT_BAD_INPUT, AdvisorError
 from advisor.shorthands import format_tokens, looks_like_model_size, parse_model_size

@@ -31,13 +31,11 @@ Must not import textual, rich, httpx or pint.
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
 import sys
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
-from statistics import median
+from typing import NamedTuple
 
 from advisor.domain import Accelerator, ModelProfile, Offering, normalize_name
 from advisor.errors import EXIT_BAD_CATALOG, EXIT_BAD_INPUT, Problem
@@ -75,6 +73,8 @@ class Reference:
     @classmethod
     def build(cls, accelerators: Iterable[Accelerator], offerings: Iterable[Offering],
               rates: dict[str, float]) -> Reference:
+        from statistics import median  # only when team entries are checked
+
         accs = {a.id: a for a in accelerators}
         per_acc: dict[str, list[float]] = defaultdict(list)
         per_family: dict[str, list[float]] = defaultdict(list)

@@ -18,11 +18,10 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-
 from advisor.core.types import Layout, Load, Precision
+from advisor.feasibility import Failure
 from advisor.quote import Quote
 from advisor.ranking import Result, cost_of, node_price_usd
-from advisor.feasibility import Failure
 from advisor.search import Physics, core_physics
 from advisor.world import World
 

@@ -9,10 +9,8 @@ config). Must not import pydantic, textual, rich, httpx or pint.
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import re
-import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -70,6 +68,8 @@ def dotted(key_path: KeyPath) -> str:
 
 def suggest(word: str, options: Iterable[str]) -> str | None:
     """The closest option to a misspelt word, if any is close enough."""
+    import difflib  # only when a name is wrong
+
     close = difflib.get_close_matches(word, list(options), n=1, cutoff=0.6)
     return close[0] if close else None
 
@@ -123,7 +123,7 @@ _AT_END = re.compile(r"\s*\(at end of document\)\s*$")
 _LONG_DIGITS = re.compile(r"[0-9_]{200,}")
 
 
-def _decode_error_problem(exc: tomllib.TOMLDecodeError, text: str, path: str) -> Problem:
+def _decode_error_problem(exc: ValueError, text: str, path: str) -> Problem:
     message = str(exc)
     line: int | None = None
     match = _AT_LINE.search(message)
@@ -153,6 +153,8 @@ def _hint(text: str, line: int | None) -> str:
     source = text.split("\n")[line - 1] if line <= text.count("\n") + 1 else ""
     if "\r" in source.rstrip("\r"):
         return " (bare carriage returns: save the file with LF or CRLF line endings)"
+    import tomllib
+
     for match in _DATE_LIKE.finditer(source.split("#", 1)[0]):
         try:
             tomllib.loads(f"x = {match.group()}")
@@ -241,6 +243,8 @@ def _pre_parse_problem(text: str, path: str) -> Problem | None:
 
 def parse_toml(text: str, path: str, sha256: str = "") -> tuple[ParsedToml | None, Problem | None]:
     """Parse text with tomllib; every exception it can raise becomes one problem."""
+    import tomllib  # only when a file is parsed (cached built-ins are not)
+
     early = _pre_parse_problem(text, path)
     if early is not None:
         return None, early

@@ -7,7 +7,6 @@ Must not import textual, rich, httpx or pint.
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass, field
 from typing import NamedTuple, TypeVar
 
@@ -126,6 +125,8 @@ def _resolve(name: str, table: dict[str, T], what: str) -> T:
     index = _alias_index(table)
     if key in index:
         return index[key]
+    import difflib  # only when a name is not found
+
     close = difflib.get_close_matches(key, list(index), n=1, cutoff=0.6)
     hint = ""
     if close:

@@ -30,6 +30,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from measured_writers import (  # noqa: E402 - tests/ is on sys.path
+    FITTED,
+    TRUTH,
+    TRUTH_BATCH,
+    Noisy,
+    measure,
+    sglang_result,
+    truth_factors,
+    vllm_result,
+    write_fixtures,
+    write_jsonl,
+)
 
 from advisor.calibration import team
 from advisor.calibration.formats import read_measured
@@ -39,18 +51,6 @@ from advisor.core.efficiency import select
 from advisor.core.scoring import precision_of
 from advisor.core.types import Precision
 from advisor.loaders import load_catalog_file
-from measured_writers import (  # noqa: E402 - tests/ is on sys.path
-    FITTED,
-    Noisy,
-    TRUTH,
-    TRUTH_BATCH,
-    measure,
-    sglang_result,
-    truth_factors,
-    vllm_result,
-    write_fixtures,
-    write_jsonl,
-)
 
 ROOT = Path(__file__).resolve().parent.parent
 MEASURED = Path(__file__).parent / "fixtures" / "measured"

@@ -10,11 +10,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import FIXTURES
 
 from advisor.cli import main
 from advisor.commands.schema import FILES, catalog_schema, config_schema, dump
 from advisor.config import load_world
-from conftest import FIXTURES
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 

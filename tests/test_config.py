@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from advisor.domain.common import to_json
 from advisor.config import load_world
+from advisor.domain.common import to_json
 from advisor.errors import AdvisorError
 from advisor.paths import find_team_config
 

@@ -26,11 +26,11 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from test_core_properties import deployments  # the core's own generator of valid deployments
 
-from advisor.domain.common import to_json
 from advisor.config import load_world
 from advisor.core.fabric import fabric_for_gpu
 from advisor.core.params import breakdown, shape
 from advisor.core.serving import estimate
+from advisor.domain.common import to_json
 from advisor.errors import AdvisorError
 from advisor.loaders import KINDS, load_catalog_bytes
 from advisor.quote import build_quote

@@ -6,11 +6,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import FIXTURES
 
 from advisor.errors import Problem
 from advisor.loaders import load_catalog_bytes, load_catalog_file
 from advisor.tomlpos import KeyLines, header_lines
-from conftest import FIXTURES
 
 WORKLOAD = """\
 [[workload]]

@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from advisor.domain.common import to_json
 from advisor.cli import main
 from advisor.config import load_world
+from advisor.domain.common import to_json
 
 
 @pytest.fixture(autouse=True)

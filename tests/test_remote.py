@@ -14,13 +14,13 @@ import time
 from pathlib import Path
 
 import pytest
+from remote_server import CATALOG, CATALOG_V2, Reply, ScriptedServer
 
 from advisor import remote, remote_cache
 from advisor.errors import AdvisorError
 from advisor.remote import FetchPolicy, RichProgress, check_url, fetch
 from advisor.remote_cache import RemoteError, format_age, parse_interval_s, sha256_hex
 from advisor.remote_sync import RemoteSpec, looks_like_html, sync
-from remote_server import CATALOG, CATALOG_V2, Reply, ScriptedServer
 
 FAST = FetchPolicy(
     connect_timeout_s=1.0, read_timeout_s=0.3, deadline_s=5.0, attempts=3,

@@ -13,11 +13,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from remote_server import CATALOG, CATALOG_V2, Reply, ScriptedServer
 
 from advisor import remote_cache
 from advisor.cli import main
 from advisor.remote_cache import sha256_hex
-from remote_server import CATALOG, CATALOG_V2, Reply, ScriptedServer
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -16,9 +16,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from advisor.domain.common import to_json
 from advisor.core.types import Fabric, Layout
 from advisor.domain import Offering
+from advisor.domain.common import to_json
 from advisor.errors import EXIT_BAD_INPUT, AdvisorError
 from advisor.quote import build_quote, nothing_feasible_message
 from advisor.ranking import cost_of, rank

@@ -27,13 +27,13 @@ pytest.importorskip("textual")
 
 from textual.pilot import Pilot  # noqa: E402
 from textual.widgets import Checkbox, Input, OptionList, Select, Static  # noqa: E402
+from tui_helpers import settle  # noqa: E402
 
 from advisor.tui.app import AdvisorApp  # noqa: E402
 from advisor.tui.columns import COLUMN_KEYS  # noqa: E402
 from advisor.tui.form import FormValues, parse_form  # noqa: E402
 from advisor.tui.screens.load_error import LoadErrorScreen  # noqa: E402
 from advisor.tui.screens.main import MainScreen  # noqa: E402
-from tui_helpers import settle  # noqa: E402
 
 pytestmark = pytest.mark.anyio  # async tests run on asyncio through anyio's pytest plugin
 

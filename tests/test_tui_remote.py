@@ -13,21 +13,21 @@ import re
 from pathlib import Path
 
 import pytest
+from remote_server import CATALOG, Reply, ScriptedServer
 
 from advisor import remote_cache
 from advisor.cli import build_parser
 from advisor.config import load_world
-from remote_server import CATALOG, Reply, ScriptedServer
 
 pytest.importorskip("textual")
 
 from textual.pilot import Pilot  # noqa: E402
 from textual.widgets import Input, Static  # noqa: E402
+from tui_helpers import settle  # noqa: E402
 
 from advisor.tui import build_app  # noqa: E402
 from advisor.tui.app import AdvisorApp  # noqa: E402
 from advisor.tui.screens.main import MainScreen  # noqa: E402
-from tui_helpers import settle  # noqa: E402
 
 pytestmark = pytest.mark.anyio
 

@@ -9,9 +9,8 @@ bandwidth in two steps. Pure; no I/O, pint, rich or textual.
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
 import math
+from typing import NamedTuple
 
 from advisor.core.fabric import (
     LINK_EFFICIENCY,

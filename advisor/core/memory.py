@@ -10,9 +10,8 @@ Pure; no I/O, pint, rich or textual.
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
 import math
+from typing import NamedTuple
 
 from advisor.core.params import ModelShape, shape
 from advisor.core.precision import (

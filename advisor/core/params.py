@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-
 from advisor.domain import ModelProfile
 
 GATED_MATRICES = 3  # SwiGLU/GeGLU MLPs: gate, up, down

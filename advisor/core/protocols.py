@@ -16,9 +16,8 @@ Pure; no I/O, pint, rich or textual.
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
 import math
+from typing import NamedTuple
 
 from advisor.core.serving import Operating, max_throughput, open_loop
 from advisor.core.setup import Setup, prepare

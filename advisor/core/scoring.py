@@ -8,11 +8,10 @@ request rate replay the finite run (`protocols`). Pure; reading the file is the 
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
 import math
 import re
 import statistics
+from typing import NamedTuple
 
 from advisor.core.fabric import fabric_for_gpu
 from advisor.core.precision import check_formats

@@ -17,9 +17,8 @@ Tenancy multiplies throughput and divides into latencies. Pure; no I/O, pint, ri
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
 import math
+from typing import NamedTuple
 
 from advisor.core.comms import interconnect
 from advisor.core.efficiency import as_dict

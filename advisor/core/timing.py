@@ -9,9 +9,8 @@ Pure; no I/O, pint, rich or textual.
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
 import math
+from typing import NamedTuple
 
 from advisor.core.comms import Link, allreduce_s, alltoall_s, group_link, p2p_s
 from advisor.core.memory import (

@@ -12,7 +12,6 @@ from types import MappingProxyType
 from typing import NamedTuple
 
 
-
 class Layout(NamedTuple):
     """How one deployment is split: TP × PP GPUs per replica, EP for experts, DP replicas."""
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import importlib
 from enum import StrEnum
-from typing import NamedTuple, Protocol, TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 if TYPE_CHECKING:
     from advisor.quote import Quote

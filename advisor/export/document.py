@@ -10,10 +10,9 @@ syntax. Must not import rich, textual, httpx or pint.
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
 import math
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from advisor.console import safe_text
 from advisor.export.base import ExportOptions

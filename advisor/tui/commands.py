@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, Callable
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
-from advisor.tui.pickers import mark, preset_options
 from advisor.sweep import models_by_size
+from advisor.tui.pickers import mark, preset_options
 
 if TYPE_CHECKING:
     from advisor.tui.app import AdvisorApp

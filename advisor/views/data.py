@@ -13,10 +13,10 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from advisor.quote import Quote
-from advisor.ranking import Result
 from advisor.domain.common import to_json
 from advisor.feasibility import layout_label
+from advisor.quote import Quote
+from advisor.ranking import Result
 
 GIB = 1024.0**3
 

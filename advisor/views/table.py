@@ -11,9 +11,9 @@ import math
 from typing import TextIO
 
 from advisor.console import safe_text
+from advisor.feasibility import layout_label
 from advisor.quote import Quote
 from advisor.ranking import Result
-from advisor.feasibility import layout_label
 from advisor.shorthands import format_duration, format_tokens
 from advisor.views.data import memory_used_bytes_per_gpu
 

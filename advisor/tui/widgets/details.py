@@ -18,9 +18,9 @@ from textual.widgets import Static
 
 from advisor.console import safe_text
 from advisor.core.types import Estimate
+from advisor.feasibility import layout_label
 from advisor.quote import Quote
 from advisor.ranking import Result
-from advisor.feasibility import layout_label
 from advisor.shorthands import format_duration, format_tokens
 
 GIB = 1024.0**3
