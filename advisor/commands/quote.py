@@ -13,7 +13,6 @@ inside `run`. Must not import textual or httpx.
 from __future__ import annotations
 
 import argparse
-import shutil
 import sys
 from typing import Any
 
@@ -246,6 +245,8 @@ def _render(quote: Any, args: argparse.Namespace, loaded: Any) -> str:
     if not rows:
         return ""
     from advisor.views.formats import render as render_table
+
+    import shutil
 
     to_terminal = args.output in (None, "-") and sys.stdout.isatty()
     width = shutil.get_terminal_size().columns if to_terminal else 220

@@ -42,9 +42,29 @@ R = TypeVar("R", bound="Record")
 
 
 class Record:
-    """Base of every domain record: immutable, strict about unknown keys, no NaN/inf."""
+    """Base of every domain record: immutable, strict about unknown keys, no NaN/inf.
+
+    Equality, hashing and repr are the dataclass ones (by type and field values), written once
+    here instead of generated for every class: a cold start builds ten fewer sets of methods.
+    """
 
     __pydantic_config__ = CONFIG
+    __dataclass_fields__: dict[str, Any]
+
+    def _values(self) -> tuple[Any, ...]:
+        return tuple(getattr(self, name) for name in self.__dataclass_fields__)
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self._values() == other._values()  # type: ignore[attr-defined]
+
+    def __hash__(self) -> int:
+        return hash(self._values())
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.__dataclass_fields__)
+        return f"{type(self).__qualname__}({fields})"
 
     @classmethod
     def validate(cls: type[R], data: Any = None, /, **fields: Any) -> R:
@@ -56,8 +76,9 @@ class Record:
 
 
 def record(cls: type[R]) -> type[R]:
-    """Make `cls` a frozen, keyword-only dataclass (fields may be declared in any order)."""
-    return dataclasses.dataclass(frozen=True, kw_only=True)(cls)
+    """Make `cls` a frozen, keyword-only dataclass (fields may be declared in any order);
+    `Record` supplies equality, hashing and repr."""
+    return dataclasses.dataclass(frozen=True, kw_only=True, eq=False, repr=False)(cls)
 
 
 class Check:

@@ -15,7 +15,6 @@ from __future__ import annotations
 import errno
 import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import TextIO
 
@@ -44,6 +43,8 @@ def write_atomic(target: Path, text: str, *, force: bool) -> None:
     if not directory.is_dir():
         raise _error(target, f"cannot write: no such directory {directory}")
     try:
+        import tempfile  # only when a file is written
+
         handle, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
     except OSError as exc:
         raise _error(target, f"cannot write: {exc.strerror or exc}") from None
