@@ -4,7 +4,7 @@ validating ~130 KB of shipped TOML on every run.
 The cache is a pickle of the loaded files in the user cache dir, keyed by a hash of the tool
 version, the Python version, the fields of every record class and every built-in file's path
 and bytes: any change to the data or to the shape of the records misses the cache. The records
-are plain dataclasses, so reading the cache imports neither pydantic nor the validators (the
+are plain records, so reading the cache imports neither pydantic nor the validators (the
 shipped data is validated by the test suite and again whenever the cache misses). It is written atomically (temp file
 in the same folder, then os.replace) and only from a clean load; an unreadable or stale cache is
 ignored and rebuilt. Set ADVISOR_NO_CACHE=1 to bypass it. Team, user and remote files are never
@@ -13,12 +13,10 @@ cached: they are validated on every run. Must not import textual, rich, httpx or
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import os
 import pickle
 import sys
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -53,10 +51,11 @@ def _key(items: Sequence[tuple[str, bytes]]) -> str:
 def _record_shapes() -> str:
     """Every domain record class with its fields and their types."""
     import advisor.domain as domain
+    from advisor.domain.common import Record
 
     classes = [getattr(domain, name) for name in sorted(domain.__all__)]
-    return repr([(cls.__name__, [f"{f.name}:{f.type}" for f in dataclasses.fields(cls)])
-                 for cls in classes if dataclasses.is_dataclass(cls)])
+    return repr([(cls.__name__, [f"{name}:{cls.__annotations__[name]}" for name in cls.__record_fields__])
+                 for cls in classes if isinstance(cls, type) and issubclass(cls, Record)])
 
 
 def _cache_path(key: str) -> Path | None:
@@ -82,6 +81,8 @@ def _read(path: Path, key: str) -> list[LoadedFile] | None:
 def _write(path: Path, key: str, files: list[LoadedFile]) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
+        import tempfile  # only when the cache is written
+
         fd, tmp = tempfile.mkstemp(prefix=".builtin-", suffix=".tmp", dir=path.parent)
     except OSError:
         return  # a read-only cache dir only costs speed

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -38,16 +37,16 @@ if TYPE_CHECKING:  # pydantic models: imported only when a config file is read
 MAX_FILES_PER_FOLDER = 500
 
 
-@dataclass
 class Layer:
     """Files of one layer in load order, and the problems found while reading them."""
 
-    name: str  # "built-in" | "user" | "team" | "cli" | "remote"
-    exit_code: int
-    files: list[LoadedFile] = field(default_factory=list)
-    configs: list[Origin] = field(default_factory=list)
-    problems: list[Problem] = field(default_factory=list)
-    defaults: Defaults | None = None
+    def __init__(self, name: str, exit_code: int) -> None:
+        self.name = name  # "built-in" | "user" | "team" | "cli" | "remote"
+        self.exit_code = exit_code
+        self.files: list[LoadedFile] = []
+        self.configs: list[Origin] = []
+        self.problems: list[Problem] = []
+        self.defaults: Defaults | None = None
 
     def add(self, loaded: LoadedFile) -> None:
         self.files.append(loaded)

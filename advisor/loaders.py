@@ -288,7 +288,7 @@ def _nested(annotation: Any) -> type[Any] | None:
     from typing import get_args
 
     if isinstance(annotation, type) and (
-        hasattr(annotation, "model_fields") or hasattr(annotation, "__dataclass_fields__")
+        hasattr(annotation, "model_fields") or hasattr(annotation, "__record_fields__")
     ):
         return annotation
     for arg in get_args(annotation):

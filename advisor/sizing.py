@@ -12,7 +12,6 @@ the most a replica delivers. Must not import rich, textual, httpx or pint.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
 from typing import Any
 
 from advisor.core.memory import fraction_of_free_memory
@@ -45,21 +44,22 @@ from advisor.search import (
 )
 
 
-@dataclass
 class Searcher:
     """One search: a request, the physics, and memo tables shared by every offering."""
 
-    request: QuoteRequest
-    model: ModelProfile
-    physics: Physics
-    memory_fraction: float = 0.9
-    comm_share_target: float = 0.10
-    estimates: dict[tuple[Any, ...], Estimate] = field(default_factory=dict)
-    outcomes: dict[tuple[Any, ...], HardwareOutcome] = field(default_factory=dict)
-    memories: dict[tuple[Any, ...], MemoryBreakdown] = field(default_factory=dict)
-    memo_keys: dict[tuple[Any, ...], int] = field(default_factory=dict)
-    memo: dict[Any, Any] = field(default_factory=dict)  # per-search lookups (efficiency choice …)
-    calls: int = 0
+    def __init__(self, request: QuoteRequest, model: ModelProfile, physics: Physics, *,
+                 memory_fraction: float = 0.9, comm_share_target: float = 0.10) -> None:
+        self.request = request
+        self.model = model
+        self.physics = physics
+        self.memory_fraction = memory_fraction
+        self.comm_share_target = comm_share_target
+        self.estimates: dict[tuple[Any, ...], Estimate] = {}
+        self.outcomes: dict[tuple[Any, ...], HardwareOutcome] = {}
+        self.memories: dict[tuple[Any, ...], MemoryBreakdown] = {}
+        self.memo_keys: dict[tuple[Any, ...], int] = {}
+        self.memo: dict[Any, Any] = {}  # per-search lookups (efficiency choice …)
+        self.calls = 0
 
     def estimate(self, hw: Hardware, layout: Layout, precision: Precision, load: Load) -> Estimate:
         """The core's estimate, memoized: price never changes it, so offerings share it."""

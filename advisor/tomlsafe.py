@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -31,15 +30,15 @@ MAX_TOKENS = 20_000  # lines, commas, brackets, backslashes: ~25 per offering; b
 MANY_KEY_PARTS = 200  # a key this deep fails the depth bound anyway; found before parsing
 
 
-@dataclass
 class ParsedToml:
     """A parsed document with lazily computed key lines (only needed to report problems)."""
 
-    path: str
-    text: str
-    data: dict[str, Any]
-    sha256: str
-    _lines: KeyLines | None = field(default=None, repr=False)
+    def __init__(self, path: str, text: str, data: dict[str, Any], sha256: str) -> None:
+        self.path = path
+        self.text = text
+        self.data = data
+        self.sha256 = sha256
+        self._lines: KeyLines | None = None
 
     def line_of(self, key_path: KeyPath) -> int | None:
         if self._lines is None:

@@ -7,7 +7,6 @@ Must not import textual, rich, httpx or pint.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import NamedTuple, TypeVar
 
 from advisor.domain import (
@@ -49,9 +48,11 @@ class Settings(NamedTuple):
     currency_rates: tuple[tuple[str, float], ...] = ()  # (code, USD per unit), e.g. ("EUR", 1.08)
 
 
-@dataclass(frozen=True)
-class World:
-    """The layered catalog. Dicts are keyed by id; later layers already replaced earlier ones."""
+class World(NamedTuple):
+    """The layered catalog. Dicts are keyed by id; later layers already replaced earlier ones.
+
+    Immutable by convention: nothing writes to its dicts after `advisor.config` built them
+    (a changed world is a new one, `world._replace(offerings=…)`)."""
 
     accelerators: dict[str, Accelerator]
     offerings: dict[str, Offering]
@@ -59,8 +60,8 @@ class World:
     workloads: dict[str, WorkloadProfile]
     efficiency: dict[str, EfficiencyFactors]
     tenancy: dict[str, TenancyFactor]  # keyed by tenancy kind
-    settings: Settings = field(default_factory=Settings)
-    origins: dict[tuple[str, str], Origin] = field(default_factory=dict)  # (kind, id) -> origin
+    settings: Settings = Settings()
+    origins: dict[tuple[str, str], Origin] = {}  # (kind, id) -> origin; never mutated
     files: tuple[Origin, ...] = ()  # every file read, in load order
     shadowed: tuple[tuple[str, str, Origin, Origin], ...] = ()  # (kind, id, old, new)
     warnings: tuple[str, ...] = ()

@@ -12,7 +12,6 @@ import random
 import statistics
 import sys
 import time
-from dataclasses import replace
 
 from advisor.config import load_world
 from advisor.quote import build_quote
@@ -45,8 +44,7 @@ def synthetic(world: World, count: int, seed: int = 4) -> World:
     offerings = {}
     for i in range(count):
         o = rng.choice(base)
-        clone = replace(
-            o,
+        clone = o.replace(
             id=f"synthetic-{i % 97}/{i:05d}",
             provider=f"Synthetic {i % 97}",
             price_per_node_hour=round(o.price_per_node_hour * rng.uniform(0.5, 1.5), 2),
@@ -54,7 +52,7 @@ def synthetic(world: World, count: int, seed: int = 4) -> World:
             regions=(rng.choice(("us-east", "eu-west", "ap-south")),),
         )
         offerings[clone.id] = clone
-    return replace(world, offerings=offerings)
+    return world._replace(offerings=offerings)
 
 
 def main(runs: int) -> None:

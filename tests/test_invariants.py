@@ -13,7 +13,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import math
 import re
@@ -213,7 +212,7 @@ def world() -> World:
 
 
 def small_world(world: World, ids: list[str]) -> World:
-    return dataclasses.replace(world, offerings={i: world.offerings[i] for i in ids})
+    return world._replace(offerings={i: world.offerings[i] for i in ids})
 
 
 REQUESTS = [
@@ -235,8 +234,8 @@ def test_a_higher_price_never_lowers_cost_per_token(world: World, data: st.DataO
     offering_id = data.draw(st.sampled_from(sorted(world.offerings)))
     base = small_world(world, [offering_id])
     offering = base.offerings[offering_id]
-    dearer = dataclasses.replace(base, offerings={offering_id: dataclasses.replace(
-        offering, price_per_node_hour=offering.price_per_node_hour * scale)})
+    dearer = base._replace(offerings={offering_id: offering.replace(
+        price_per_node_hour=offering.price_per_node_hour * scale)})
     request = build_request(base, **REQUESTS[request_index])
     cheap, costly = build_quote(request, base), build_quote(request, dearer)
     assume(cheap.feasible)
@@ -272,7 +271,7 @@ def test_ranking_is_a_total_order_independent_of_load_order(world: World, data: 
 def test_the_currency_shown_does_not_change_the_ranking(world: World, data: st.DataObject, rate: float) -> None:
     ids = data.draw(offering_sets(sorted(world.offerings)))
     small = small_world(world, ids)  # one exchange rate for both: only the display currency differs
-    base = dataclasses.replace(small, settings=small.settings._replace(currency_rates=(("EUR", rate),)))
+    base = small._replace(settings=small.settings._replace(currency_rates=(("EUR", rate),)))
     usd = build_quote(build_request(base, **REQUESTS[0]), base)
     eur = build_quote(build_request(base, **REQUESTS[0], currency="EUR"), base)
     assert [r.offering.id for r in usd.results] == [r.offering.id for r in eur.results]

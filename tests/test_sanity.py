@@ -68,9 +68,7 @@ def team_world(builtins: Layer, text: str, rates: tuple[tuple[str, float], ...] 
     world, problems = merge_layers([builtins, team])
     assert problems == []
     if rates:
-        from dataclasses import replace
-
-        world = replace(world, settings=world.settings._replace(currency_rates=rates))
+        world = world._replace(settings=world.settings._replace(currency_rates=rates))
     return world
 
 

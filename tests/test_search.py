@@ -10,7 +10,6 @@ import datetime as dt
 import json
 import math
 import random
-from dataclasses import replace
 
 import pytest
 from hypothesis import given, settings
@@ -232,7 +231,7 @@ def test_halving_a_price_halves_cost_per_token_and_moves_it_up() -> None:
     base = [offering(f"p{i}/h100x8", provider=f"P{i}", price=20.0 + i) for i in range(4)]
     w = world(*base)
     last = build_quote(request(w), w).feasible[-1]
-    cheaper = replace(w, offerings={**w.offerings, last.offering.id: offering(
+    cheaper = w._replace(offerings={**w.offerings, last.offering.id: offering(
         last.offering.id, provider=last.offering.provider, price=last.offering.price_per_node_hour / 2)})
     moved = build_quote(request(cheaper), cheaper)
     assert moved.best.offering.id == last.offering.id
@@ -291,7 +290,7 @@ def test_preset_context_is_capped_at_the_model_but_an_explicit_one_is_not() -> N
 
     chat = WorkloadProfile.validate(id="chat", name="Chat", input_tokens=1024, output_tokens=256,
                            max_context=262144, concurrency=64, ttft_s=1.0, tpot_s=0.05)
-    w = replace(world(), workloads={"chat": chat})
+    w = world()._replace(workloads={"chat": chat})
     req = request(w, max_context=None, preset="chat")
     assert (req.max_context, req.concurrency, req.tpot_s, req.input_tokens) == (131072, 64, 0.05, 1024)
     assert any("capped" in note for note in req.notes)

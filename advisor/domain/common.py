@@ -1,10 +1,10 @@
 """Shared pieces of the domain records: the record base, constraints, dtypes, quantity fields.
 
-Domain objects are frozen, keyword-only standard dataclasses (`@record`), so the headless path
-creates and unpickles them without importing pydantic's model machinery. Their constraints
-live in the annotations as small markers (`Check`, `Unit`) that pydantic reads when a file is
-validated (`advisor.domain.validation`, imported only then) and that `advisor.domain.fastcheck`
-reads for values built by our own code. Constructing a record directly does not validate:
+Domain objects are frozen, keyword-only records (`@record`, see `Record`), so the headless path
+creates and unpickles them without importing `dataclasses` or pydantic's model machinery. Their
+constraints live in the annotations as small markers (`Check`, `Unit`) that pydantic reads when
+a file is validated (`advisor.domain.validation`, imported only then) and that
+`advisor.domain.fastcheck` reads for values built by our own code. Constructing a record directly does not validate:
 use `Cls.validate({...})` for untrusted data.
 
 Quantities are plain floats in SI base units (bytes, bytes/s, FLOP/s, W, s). A TOML value may
@@ -15,7 +15,6 @@ headless path. Must not import pydantic's model machinery, pint, textual, rich o
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as _dt
 import re
 from typing import Annotated, Any, Literal, TypeVar
@@ -39,32 +38,50 @@ CONFIG: dict[str, Any] = {
 }
 
 R = TypeVar("R", bound="Record")
+_RECORDS: list[type[Record]] = []  # every @record class, for `materialize`
+_MATERIALIZED: list[bool] = [False]
+
+
+class FrozenRecordError(AttributeError):
+    """A record's fields cannot be assigned after construction."""
 
 
 class Record:
-    """Base of every domain record: immutable, strict about unknown keys, no NaN/inf.
+    """Base of every domain record: immutable, keyword-only, strict about unknown keys.
 
-    Equality, hashing and repr are the dataclass ones (by type and field values), written once
-    here instead of generated for every class: a cold start builds ten fewer sets of methods.
+    On the headless path a record is a plain class: this base gives it a keyword-only
+    `__init__` (defaults, `__post_init__` checks), immutability, and the dataclass equality,
+    hash and repr, so neither `dataclasses` nor pydantic is imported to build or unpickle one.
+    Validation turns every record class into a real frozen dataclass first (`materialize`),
+    which is what pydantic validates; behaviour is the same either way.
     """
 
     __pydantic_config__ = CONFIG
-    __dataclass_fields__: dict[str, Any]
+    __record_fields__: tuple[str, ...] = ()
+    __record_defaults__: dict[str, Any] = {}
 
-    def _values(self) -> tuple[Any, ...]:
-        return tuple(getattr(self, name) for name in self.__dataclass_fields__)
+    def __init__(self, **values: Any) -> None:
+        defaults = self.__record_defaults__
+        for name in self.__record_fields__:
+            if name in values:
+                value = values.pop(name)
+            elif name in defaults:
+                value = defaults[name]
+            else:
+                raise TypeError(f"{type(self).__name__}() missing keyword argument {name!r}")
+            object.__setattr__(self, name, value)
+        if values:
+            raise TypeError(f"{type(self).__name__}() got an unexpected keyword argument "
+                            f"{next(iter(values))!r}")
+        post_init = getattr(self, "__post_init__", None)
+        if post_init is not None:
+            post_init()
 
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self._values() == other._values()  # type: ignore[attr-defined]
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise FrozenRecordError(f"cannot assign to field {name!r} of a {type(self).__name__}")
 
-    def __hash__(self) -> int:
-        return hash(self._values())
-
-    def __repr__(self) -> str:
-        fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.__dataclass_fields__)
-        return f"{type(self).__qualname__}({fields})"
+    def __delattr__(self, name: str) -> None:
+        raise FrozenRecordError(f"cannot delete field {name!r} of a {type(self).__name__}")
 
     @classmethod
     def validate(cls: type[R], data: Any = None, /, **fields: Any) -> R:
@@ -74,11 +91,54 @@ class Record:
 
         return validate(cls, fields if data is None else data)
 
+    def replace(self: R, **changes: Any) -> R:
+        """A copy with some fields changed (not validated, like `dataclasses.replace`)."""
+        return type(self)(**{**self.values(), **changes})
+
+    def values(self) -> dict[str, Any]:
+        """Field name -> value, in field order."""
+        return {name: getattr(self, name) for name in self.__record_fields__}
+
+    def _key(self) -> tuple[Any, ...]:
+        return tuple(getattr(self, name) for name in self.__record_fields__)
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self._key() == other._key()  # type: ignore[attr-defined]
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.__record_fields__)
+        return f"{type(self).__qualname__}({fields})"
+
 
 def record(cls: type[R]) -> type[R]:
-    """Make `cls` a frozen, keyword-only dataclass (fields may be declared in any order);
-    `Record` supplies equality, hashing and repr."""
-    return dataclasses.dataclass(frozen=True, kw_only=True, eq=False, repr=False)(cls)
+    """Declare a record: every annotated name of the class body is a field (keyword-only,
+    any order); a value assigned in the body is its default."""
+    annotations = cls.__dict__.get("__annotations__", {})
+    cls.__record_fields__ = tuple(annotations)
+    cls.__record_defaults__ = {name: cls.__dict__[name] for name in annotations if name in cls.__dict__}
+    _RECORDS.append(cls)
+    if _MATERIALIZED[0]:
+        _as_dataclass(cls)
+    return cls
+
+
+def materialize() -> None:
+    """Make every record class a frozen, keyword-only dataclass (once), for pydantic."""
+    if not _MATERIALIZED[0]:
+        _MATERIALIZED[0] = True
+        for cls in _RECORDS:
+            _as_dataclass(cls)
+
+
+def _as_dataclass(cls: type) -> None:
+    import dataclasses  # only for validation
+
+    dataclasses.dataclass(frozen=True, kw_only=True, eq=False, repr=False)(cls)
 
 
 class Check:
@@ -188,8 +248,8 @@ Fraction = Annotated[float, Check(gt=0, le=1)]
 def to_json(value: Any) -> Any:
     """A record (or anything inside one) as JSON-ready data: records and dicts to dicts,
     tuples to lists, dates to ISO strings; what pydantic's `mode="json"` dump gives."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: to_json(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, Record):
+        return {name: to_json(item) for name, item in value.values().items()}
     if isinstance(value, (tuple, list)):
         return [to_json(item) for item in value]
     if isinstance(value, dict):

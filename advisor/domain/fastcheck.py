@@ -11,7 +11,6 @@ httpx or pint.
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import math
 import types
@@ -68,9 +67,6 @@ def conforms(annotation: Any, value: Any) -> bool:
 @functools.cache
 def _shape(cls: type) -> tuple[dict[str, Any], frozenset[str]]:
     hints = typing.get_type_hints(cls, include_extras=True)
-    fields = dataclasses.fields(cls)  # type: ignore[arg-type]
-    required = frozenset(
-        f.name for f in fields
-        if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
-    )
-    return {f.name: hints[f.name] for f in fields}, required
+    names: tuple[str, ...] = cls.__record_fields__  # type: ignore[attr-defined]
+    required = frozenset(names) - cls.__record_defaults__.keys()  # type: ignore[attr-defined]
+    return {name: hints[name] for name in names}, required

@@ -1,19 +1,23 @@
 """Pydantic validation of domain records: imported only when untrusted data is validated.
 
-Records are standard dataclasses (`advisor.domain.common.record`); pydantic validates a dict
-into one through a cached `TypeAdapter`, honouring the `Check`/`Unit` markers, the shared
+Importing this module turns every record class into a frozen dataclass
+(`advisor.domain.common.materialize`); pydantic validates a dict into one through a cached
+`TypeAdapter`, honouring the `Check`/`Unit` markers, the shared
 config (`extra='forbid'`, no NaN/inf …) and each record's `__post_init__` checks. This module
 also gives a record class's fields with their resolved types. Must not import textual, rich, httpx or pint.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import typing
 from typing import Any, TypeVar
 
 from pydantic import TypeAdapter
+
+from advisor.domain.common import materialize
+
+materialize()
 
 R = TypeVar("R")
 
@@ -33,5 +37,5 @@ def validate(cls: type[R], data: Any) -> R:
 def field_types(cls: type) -> dict[str, Any]:
     """Field name -> resolved annotation (markers kept) of a record class, in field order."""
     hints = typing.get_type_hints(cls, include_extras=True)
-    return {f.name: hints[f.name] for f in dataclasses.fields(cls)}
+    return {name: hints[name] for name in cls.__record_fields__}  # type: ignore[attr-defined]
 
