@@ -116,14 +116,21 @@ def closed_loop(setup: Setup, users: float) -> Operating:
     if n == 0:
         return _closed_prefill_only(setup, users)
     cap = float(setup.batch_cap)
-    implied_at_cap = _closed_point(setup, cap)
-    if users >= implied_at_cap[0]:
+    at_cap = _closed_point(setup, cap)
+    if users >= at_cap[0]:
         return _closed_saturated(setup, users)
-    # users_implied(B) − users rises with B from −users at B = 0: find its root.
+    # users_implied(B) − users rises with B from −users at B = 0: find its root. Points are
+    # kept by batch, so the root's point (always the last one evaluated) is not recomputed.
     hi = min(users, cap)
-    batch = _illinois(lambda b: _closed_point(setup, b)[0] - users, 0.0, -users, hi,
-                      _closed_point(setup, hi)[0] - users)
-    _, rate, ttft, tpot, share = _closed_point(setup, batch)
+    points = {cap: at_cap}
+
+    def excess(b: float) -> float:
+        point = points[b] = _closed_point(setup, b)
+        return point[0] - users
+
+    f_hi = points[hi][0] - users if hi in points else excess(hi)
+    batch = _illinois(excess, 0.0, -users, hi, f_hi)
+    _, rate, ttft, tpot, share = points.get(batch) or _closed_point(setup, batch)
     step = setup.step.tpot(batch)
     return Operating(batch, rate, ttft, tpot, step, share, _step_bound(setup, batch, share))
 
