@@ -86,6 +86,7 @@ class Physics(NamedTuple):
     fabric_for_offering: Callable[..., Fabric]
     select_efficiency: Callable[..., EfficiencyFactors]
     memory_breakdown: Callable[..., MemoryBreakdown]
+    throughput_ceiling: Callable[..., float] | None = None  # an upper bound on estimate's tokens/s
 
 
 def core_physics() -> Physics:
@@ -93,10 +94,10 @@ def core_physics() -> Physics:
     from advisor.core.efficiency import select
     from advisor.core.fabric import fabric_for_offering
     from advisor.core.memory import memory_breakdown
-    from advisor.core.serving import estimate
+    from advisor.core.serving import estimate, throughput_ceiling
 
     return Physics(estimate=estimate, fabric_for_offering=fabric_for_offering, select_efficiency=select,
-                   memory_breakdown=memory_breakdown)
+                   memory_breakdown=memory_breakdown, throughput_ceiling=throughput_ceiling)
 
 
 def single_node(fabric: Fabric) -> Fabric:

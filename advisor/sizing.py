@@ -77,6 +77,14 @@ class Searcher:
             self.estimates[key] = found
         return found
 
+    def ceiling(self, hw: Hardware, layout: Layout, precision: Precision, load: Load) -> float:
+        """An upper bound on `estimate(...).output_tokens_per_s` (0 when nothing fits)."""
+        assert self.physics.throughput_ceiling is not None
+        return self.physics.throughput_ceiling(
+            self.model, hw.accelerator, hw.fabric, layout, precision, load, hw.efficiency,
+            tenancy_factor=hw.tenancy_factor, memory_fraction=self.memory_fraction,
+        )
+
     def memory(self, hw: Hardware, layout: Layout, precision: Precision) -> MemoryBreakdown:
         """Memory of one replica holding one sequence at full context: the cheap fit check.
 
@@ -176,10 +184,17 @@ def size_layout(
     smallest = _smallest_unit(s, hw, layout, precision, cap)
     if smallest is not None:
         return smallest
+    if best is not None and s.physics.throughput_ceiling is not None:
+        ceiling = s.ceiling(hw, layout, precision, s.load(concurrency=cap))
+        # 0 means nothing fits: the estimate below reports that with its numbers.
+        requests = ceiling / s.request.output_tokens
+        if ceiling > 0 and _cannot_win(s, hw, layout, precision, ceiling, requests, best, ties=False):
+            return None  # not even the ceiling wins: the estimate is not needed
     full = s.estimate(hw, layout, precision, s.load(concurrency=cap))
     if not full.fits:
         return memory_failure(hw.accelerator, layout, precision, full.memory, full)
-    if best is not None and _cannot_win(s, hw, layout, precision, full, best):
+    if best is not None and _cannot_win(s, hw, layout, precision, full.output_tokens_per_s,
+                                        full.requests_per_s, best):
         return None
     if s.score(full) > 1:
         single = s.estimate(hw, layout, precision, s.load(concurrency=1))
@@ -223,28 +238,31 @@ def _smallest_unit(
 
 
 def _cannot_win(
-    s: Searcher, hw: Hardware, layout: Layout, precision: Precision, full: Estimate, best: Candidate
+    s: Searcher, hw: Hardware, layout: Layout, precision: Precision, tokens_per_s: float,
+    requests_per_s: float, best: Candidate, *, ties: bool = True,
 ) -> bool:
-    """Whether even this layout's memory-limited batch cannot beat `best` under `sort_key`.
+    """Whether this layout cannot beat `best` under `sort_key` if one replica delivers at most
+    `tokens_per_s` and `requests_per_s` (its estimate at the memory-limited batch, or a
+    ceiling above that).
 
-    A replica never delivers more than `full` (its throughput at the largest batch memory
-    allows), so node-hours per output token are at least gpus_per_replica / (gpus_per_node ×
-    full tokens/s). At a fixed request rate every deployment on the hardware serves the same
-    tokens, so cost follows nodes, and the fewest nodes follow from `full`'s request rate.
-    Ties on that bound go on to the next keys of `sort_key` (precision, replica size).
+    Node-hours per output token are then at least gpus_per_replica / (gpus_per_node ×
+    tokens/s). At a fixed request rate every deployment on the hardware serves the same
+    tokens, so cost follows nodes, and the fewest nodes follow from the requests per second.
+    Ties on that bound go on to the next keys of `sort_key` (precision, replica size), unless
+    `ties` is False (a ceiling's tie says nothing about the estimate).
     """
     per_node = hw.fabric.gpus_per_node
     rate = s.request.request_rate
     if rate is None:
         best_cost = sort_key(best)[0]
-        bound = layout.gpus_per_replica / (per_node * max(full.output_tokens_per_s, 1e-30))
+        bound = layout.gpus_per_replica / (per_node * max(tokens_per_s, 1e-30))
     else:  # every deployment on this hardware serves the same rate: cost follows the nodes
-        replicas = max(1, math.ceil(rate / max(full.requests_per_s, 1e-30) - 1e-9))
+        replicas = max(1, math.ceil(rate / max(requests_per_s, 1e-30) - 1e-9))
         best_cost = float(best.nodes)
         bound = float(-(-(replicas * layout.gpus_per_replica) // per_node))
     if bound > best_cost * (1 + 1e-9):
         return True
-    if bound < best_cost * (1 - 1e-9):
+    if bound < best_cost * (1 - 1e-9) or not ties:
         return False
     mine = (weight_rank(precision.weights), layout.gpus_per_replica)
     theirs = (weight_rank(best.precision.weights), best.layout.gpus_per_replica)

@@ -13,7 +13,7 @@ from advisor.core.fabric import fabric_for_gpu
 from advisor.core.layouts import layout_reason
 from advisor.core.memory import kv_bytes_per_sequence_per_gpu, memory_breakdown
 from advisor.core.params import breakdown, shape
-from advisor.core.serving import estimate
+from advisor.core.serving import estimate, throughput_ceiling
 from advisor.core.types import Layout, Load, Precision
 
 SETTINGS = settings(max_examples=150, deadline=None, derandomize=True,
@@ -108,3 +108,15 @@ def test_more_bandwidth_never_raises_tpot(case, scale) -> None:
     assert fast.tpot_s <= slow.tpot_s * (1 + 1e-6)
     assert fast.output_tokens_per_s >= slow.output_tokens_per_s * (1 - 1e-6)
     assert math.isfinite(fast.ttft_s)
+
+
+@SETTINGS
+@given(deployments(), st.floats(0.5, 1.0))
+def test_the_throughput_ceiling_is_never_below_the_estimate(case, tenancy) -> None:
+    model, acc, layout, precision, load, eff = case
+    assume(load.concurrency is not None)  # the search bounds closed-loop estimates
+    fabric = fabric_for_gpu(acc, layout.gpus)
+    est = estimate(model, acc, fabric, layout, precision, load, eff, tenancy_factor=tenancy)
+    ceiling = throughput_ceiling(model, acc, fabric, layout, precision, load, eff, tenancy_factor=tenancy)
+    assert (ceiling == 0.0) == (not est.fits)
+    assert est.output_tokens_per_s <= ceiling * (1 + 1e-9)

@@ -15,6 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from advisor.config import load_world
 from advisor.core.types import Fabric, Layout
 from advisor.domain import Offering
 from advisor.domain.common import to_json
@@ -22,7 +23,7 @@ from advisor.errors import EXIT_BAD_INPUT, AdvisorError
 from advisor.quote import build_quote, nothing_feasible_message
 from advisor.ranking import cost_of, rank
 from advisor.request import QuoteRequest, build_request
-from advisor.search import enumerate_layouts, kv_choices, largest_within, weight_choices
+from advisor.search import core_physics, enumerate_layouts, kv_choices, largest_within, weight_choices
 from advisor.world import Settings, World
 from tests.core_fixtures import A100, B200, H100, LLAMA_70B, LLAMA_405B, MIXTRAL_8X7B, factors
 
@@ -308,3 +309,20 @@ def test_request_min_tps_and_conflicts() -> None:
         with pytest.raises(AdvisorError) as err:
             request(w, **bad)
         assert err.value.exit_code == EXIT_BAD_INPUT
+
+
+@pytest.mark.parametrize("fields", [
+    {"model": "405b", "max_context": 32768},
+    {"model": "405b", "max_context": 32768, "tpot_s": 0.05},
+    {"model": "70b", "preset": "chat"},
+    {"model": "8b", "request_rate": 8.0, "max_context": 8192},
+])
+def test_pruning_by_the_throughput_ceiling_changes_no_result(fields: dict) -> None:
+    w = load_world(discover=False)
+    request = build_request(w, **fields)
+    physics = core_physics()
+    with_ceiling = build_quote(request, w, physics=physics)
+    without = build_quote(request, w, physics=physics._replace(throughput_ceiling=None))
+    assert with_ceiling.results == without.results
+    assert with_ceiling.stats.estimates <= without.stats.estimates
+

@@ -239,6 +239,40 @@ def estimate(
     return assemble(setup, op, eff, layout, mode, tenancy_factor, comm_share_target, load)
 
 
+def throughput_ceiling(
+    model: ModelProfile,
+    acc: Accelerator,
+    fabric: Fabric,
+    layout: Layout,
+    precision: Precision,
+    load: Load,
+    eff: EfficiencyFactors,
+    *,
+    tenancy_factor: float = 1.0,
+    memory_fraction: float = 0.9,
+) -> float:
+    """An upper bound on `estimate(...)`'s output tokens/s for the same arguments, without
+    solving for the operating point; 0.0 exactly when `estimate` finds that nothing fits.
+
+    A replica's decode batch never exceeds its cap, a request's tokens take at least its decode
+    steps (prefill only adds time), and batch / step(batch) never falls as the batch grows
+    (every step term is a constant, linear, or concave in the batch), so a replica delivers at
+    most cap × osl / ((osl − 1) × step(cap)) tokens/s. The search prunes layouts with it.
+    """
+    f = plain_factors(eff)
+    users = load.concurrency / layout.replicas if load.concurrency is not None else None
+    rows = math.ceil(users) if users is not None else f.max_batch
+    setup = prepare(model, acc, fabric, layout, precision, load, f, eff.engine,
+                    memory_fraction=memory_fraction, logit_rows=max(1, rows))
+    if setup.batch_cap < 1:
+        return 0.0
+    if setup.decode_tokens == 0:
+        return math.inf
+    cap = float(setup.batch_cap)
+    per_replica = cap * setup.osl / (setup.decode_tokens * setup.step.tpot(cap))
+    return per_replica * layout.replicas * tenancy_factor
+
+
 def assemble(
     setup: Setup,
     op: Operating,
