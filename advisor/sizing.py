@@ -12,7 +12,7 @@ the most a replica delivers. Must not import rich, textual, httpx or pint.
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, NamedTuple
 
 from advisor.core.memory import fraction_of_free_memory
 from advisor.core.types import Estimate, Layout, Load, MemoryBreakdown, Precision
@@ -147,6 +147,7 @@ def evaluate_hardware(s: Searcher, hw: Hardware, *, prune: bool = True) -> Hardw
     layouts = enumerate_layouts(s.model, hw.fabric, span)
     candidates: list[Candidate] = []
     failures: list[Failure] = []
+    misses: list[MemoryMiss] = []  # described only if no layout fits (most never are)
     best: Candidate | None = None
     for precision in (Precision(w, kv) for w in weights for kv in kv_choices(acc, request.kv_dtypes)):
         fit_nodes: int | None = None
@@ -155,29 +156,42 @@ def evaluate_hardware(s: Searcher, hw: Hardware, *, prune: bool = True) -> Hardw
             if fit_nodes is not None and nodes_per_replica > NODE_SPAN_FACTOR * fit_nodes:
                 break  # layouts come smallest first; far wider replicas only add node-hours
             outcome = size_layout(s, hw, layout, precision, best if prune else None)
+            if isinstance(outcome, MemoryMiss):
+                misses.append(outcome)
+                continue
             if isinstance(outcome, Failure):
                 failures.append(outcome)
-                if outcome.kind == "memory":
-                    continue
             elif outcome is not None:  # None: pruned, but it did fit
                 candidates.append(outcome)
                 if best is None or sort_key(outcome) < sort_key(best):
                     best = outcome
             fit_nodes = nodes_per_replica if fit_nodes is None else min(fit_nodes, nodes_per_replica)
     candidates.sort(key=sort_key)
-    return HardwareOutcome(tuple(candidates), None if candidates else closest_failure(failures))
+    if candidates:
+        return HardwareOutcome(tuple(candidates), None)
+    failures += [memory_failure(acc, m.layout, m.precision, m.memory, m.estimate) for m in misses]
+    return HardwareOutcome((), closest_failure(failures))
+
+
+class MemoryMiss(NamedTuple):
+    """A layout that does not hold one sequence at full context (see `memory_failure`)."""
+
+    layout: Layout
+    precision: Precision
+    memory: MemoryBreakdown
+    estimate: Estimate | None = None
 
 
 def size_layout(
     s: Searcher, hw: Hardware, layout: Layout, precision: Precision, best: Candidate | None
-) -> Candidate | Failure | None:
+) -> Candidate | Failure | MemoryMiss | None:
     """Size one layout: fit, load at the memory-limited batch, largest load within the targets.
 
     Returns None when pruned: it cannot beat `best` (see `_cannot_win`).
     """
     memory = s.memory(hw, layout, precision)
     if not memory.fits:
-        return memory_failure(hw.accelerator, layout, precision, memory)
+        return MemoryMiss(layout, precision, memory)
     cap = max(1, min(memory.max_sequences, hw.efficiency.max_batch))
     if s.request.concurrency is not None:
         cap = min(cap, s.request.concurrency)
@@ -192,7 +206,7 @@ def size_layout(
             return None  # not even the ceiling wins: the estimate is not needed
     full = s.estimate(hw, layout, precision, s.load(concurrency=cap))
     if not full.fits:
-        return memory_failure(hw.accelerator, layout, precision, full.memory, full)
+        return MemoryMiss(layout, precision, full.memory, full)
     if best is not None and _cannot_win(s, hw, layout, precision, full.output_tokens_per_s,
                                         full.requests_per_s, best):
         return None
