@@ -15,7 +15,7 @@ import math
 from typing import Any, NamedTuple
 
 from advisor.core.memory import fraction_of_free_memory
-from advisor.core.types import Estimate, Layout, Load, MemoryBreakdown, Precision
+from advisor.core.types import Estimate, Fabric, Layout, Load, MemoryBreakdown, Precision
 from advisor.domain import ModelProfile
 from advisor.feasibility import (
     Failure,
@@ -58,6 +58,7 @@ class Searcher:
         self.outcomes: dict[tuple[Any, ...], HardwareOutcome] = {}
         self.memories: dict[tuple[Any, ...], MemoryBreakdown] = {}
         self.memo_keys: dict[tuple[Any, ...], int] = {}
+        self.layout_lists: dict[tuple[Fabric, int], list[Layout]] = {}
         self.memo: dict[Any, Any] = {}  # per-search lookups (efficiency choice …)
         self.calls = 0
 
@@ -75,6 +76,14 @@ class Searcher:
                 comm_share_target=self.comm_share_target,
             )
             self.estimates[key] = found
+        return found
+
+    def layouts(self, fabric: Fabric, span: int) -> list[Layout]:
+        """`enumerate_layouts`, memoized: offerings with the same fabric share the list."""
+        key = (fabric, span)
+        found = self.layout_lists.get(key)
+        if found is None:
+            found = self.layout_lists[key] = enumerate_layouts(self.model, fabric, span)
         return found
 
     def ceiling(self, hw: Hardware, layout: Layout, precision: Precision, load: Load) -> float:
@@ -144,7 +153,7 @@ def evaluate_hardware(s: Searcher, hw: Hardware, *, prune: bool = True) -> Hardw
     if not weights:
         return HardwareOutcome((), precision_failure(acc, request))
     span = min(MAX_NODES_PER_REPLICA, hw.span_cap, hw.node_cap) if hw.joined else 1
-    layouts = enumerate_layouts(s.model, hw.fabric, span)
+    layouts = s.layouts(hw.fabric, span)
     candidates: list[Candidate] = []
     failures: list[Failure] = []
     misses: list[MemoryMiss] = []  # described only if no layout fits (most never are)
