@@ -40,7 +40,36 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # type: ignore[override]
         command = self.prog.removeprefix("advisor").strip()
         prefix = f"{command}: " if command else ""
+        if message.startswith("argument COMMAND: invalid choice: '"):
+            wrong = message.split("'")[1]
+            from advisor.tomlsafe import suggest
+
+            hint = suggest(wrong, COMMANDS)
+            message = f"unknown command {wrong!r}" + (f" (did you mean {hint}?)" if hint else
+                                                        f"; commands: {', '.join(COMMANDS)}")
         raise AdvisorError(f"{prefix}{message}", exit_code=EXIT_BAD_INPUT)
+
+    def parse_args(self, args=None, namespace=None):  # type: ignore[no-untyped-def, override]
+        """argparse's, plus a did-you-mean for a misspelt flag (`--modle` → `--model`)."""
+        parsed, extras = self.parse_known_args(args, namespace)
+        if extras:
+            message = f"unrecognized arguments: {' '.join(extras)}"
+            flag = next((e.split("=", 1)[0] for e in extras if e.startswith("--")), None)
+            if flag is not None:
+                from advisor.tomlsafe import suggest
+
+                hint = suggest(flag, self._flags(getattr(parsed, "command", None)))
+                message += f" (did you mean {hint}?)" if hint else ""
+            self.error(message)
+        return parsed
+
+    def _flags(self, command: str | None) -> list[str]:
+        """Every long option of this parser and of the chosen subcommand's parser."""
+        flags = [f for f in self._option_string_actions if f.startswith("--")]
+        for action in self._actions:
+            if isinstance(action, argparse._SubParsersAction) and command in action.choices:
+                flags += [f for f in action.choices[command]._option_string_actions if f.startswith("--")]
+        return flags
 
 
 def _available_commands(only: str | None = None) -> list[tuple[str, object]]:

@@ -6,6 +6,9 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -153,6 +156,16 @@ def test_check_missing_path(capsys: pytest.CaptureFixture[str], tmp_path: Path) 
 def test_committed_schemas_are_current() -> None:
     assert (REPO_ROOT / "catalogs" / FILES["catalog"]).read_text() == dump(catalog_schema())
     assert (REPO_ROOT / "catalogs" / FILES["config"]).read_text() == dump(config_schema())
+
+
+def test_schema_command_in_a_fresh_process_prints_the_committed_schema(tmp_path: Path) -> None:
+    # Records become dataclasses only when something validates; `schema` must not depend on
+    # another command (or test) having done that first.
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
+    result = subprocess.run([sys.executable, "-m", "advisor", "schema", "catalog"], cwd=tmp_path,
+                            env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout == (REPO_ROOT / "catalogs" / FILES["catalog"]).read_text()
 
 
 def test_schema_command_writes_both(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -234,3 +234,19 @@ def test_help_documents_k_as_1024(capsys: pytest.CaptureFixture[str]) -> None:
         main(["quote", "--help"])
     out = capsys.readouterr().out
     assert "k = 1024" in out and "--bare-metal-only" in out and "--explain" in out
+
+
+@pytest.mark.parametrize(("argv", "expected"), [
+    (["quote", "--modle", "70b"], "advisor: unrecognized arguments: --modle 70b (did you mean --model?)"),
+    (["quote", "--model", "70b", "--cxt=8k"], "(did you mean --ctx?)"),
+    (["floors", "--concurrrency", "4"], "(did you mean --concurrency?)"),
+    (["--no-discovr", "quote"], "(did you mean --no-discover?)"),
+    (["qoute", "--model", "70b"], "advisor: unknown command 'qoute' (did you mean quote?)"),
+    (["frobnicate"], "unknown command 'frobnicate'; commands: quote, estimate"),
+])
+def test_a_misspelt_flag_or_command_gets_one_line_with_a_suggestion(
+    capsys: pytest.CaptureFixture[str], argv: list[str], expected: str
+) -> None:
+    assert main(argv) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.count("\n") == 1 and expected in err
