@@ -1,8 +1,9 @@
 """Where files live: built-in package data, the user config dir, the team config found upward.
 
 Owns path discovery only; reading and validating is `advisor.loaders`, layering is
-`advisor.config`. Built-ins are read through `importlib.resources` so they load from an
-installed wheel (even a zipped one). Must not import textual, rich, httpx or pint.
+`advisor.config`. Built-ins are the package data of `advisor.catalogs` and `advisor.profiles`,
+read from the package folders (through `importlib.resources` when the package is zipped).
+Must not import textual, rich, httpx or pint.
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ table here, documents (md, json, csv, html) through `advisor.export`, written by
 `advisor.export.write` (atomic; `--force` to replace; `-o -` is stdout). stdout is data,
 stderr is warnings and the nothing-feasible message. The issue date is today, or the UTC day
 of $SOURCE_DATE_EPOCH (reproducible documents). Exit codes: 0 at least one feasible offering,
-1 none, 2 bad input, 3 bad catalog/profile. Heavy imports (pydantic models, core, rich) happen
+1 none, 2 bad input, 3 bad catalog/profile. Heavy imports (records, core, rich) happen
 inside `run`. Must not import textual or httpx.
 """
 

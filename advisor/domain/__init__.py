@@ -1,4 +1,5 @@
-"""Domain models (pydantic, frozen, extra='forbid'): what the files describe.
+"""Domain records (frozen, keyword-only; pydantic validates files into them): what the files
+describe. See `advisor.domain.common` for how records, constraints and validation fit.
 
 Must not import pint at module level, textual, rich or httpx.
 """
