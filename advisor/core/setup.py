@@ -162,7 +162,28 @@ def prepare(
     memory_fraction: float,
     logit_rows: int,
 ) -> Setup:
-    """Check the inputs and precompute the step model, the memory and the batch cap."""
+    """Check the inputs and precompute the step model, the memory and the batch cap.
+
+    Memoised like `_plan` (the search asks for the throughput ceiling and then the estimate of
+    the same deployment and load, both of which start here).
+    """
+    key = (id(model), id(acc), fabric, layout, precision, load, f, engine, memory_fraction, logit_rows)
+    hit = _SETUPS.get(key)
+    if hit is not None and hit[0] is model and hit[1] is acc:
+        return hit[2]
+    if len(_SETUPS) > 20_000:
+        _SETUPS.clear()
+    setup = _prepare(model, acc, fabric, layout, precision, load, f, engine, memory_fraction, logit_rows)
+    _SETUPS[key] = (model, acc, setup)
+    return setup
+
+
+_SETUPS: dict[tuple, tuple[ModelProfile, Accelerator, Setup]] = {}
+
+
+def _prepare(model: ModelProfile, acc: Accelerator, fabric: Fabric, layout: Layout,
+             precision: Precision, load: Load, f: Factors, engine: str, memory_fraction: float,
+             logit_rows: int) -> Setup:
     _check(model, fabric, layout, precision, load)
     parts = _memory(model, acc, layout, precision, load.context, min(logit_rows, f.max_batch),
                     memory_fraction, fraction_of_free_memory(engine))
