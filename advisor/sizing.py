@@ -204,15 +204,18 @@ def size_layout(
     cap = max(1, min(memory.max_sequences, hw.efficiency.max_batch))
     if s.request.concurrency is not None:
         cap = min(cap, s.request.concurrency)
+    # Without a budget only the best candidate of a hardware counts, so a layout whose
+    # throughput ceiling already loses is dropped before any estimate (its smallest unit
+    # could not win either: the ceiling bounds every deployment of the layout per GPU).
+    # With a budget, cheaper-but-worse candidates matter: the ceiling waits for the unit.
+    early = s.request.max_usd_per_month is None
+    if early and _ceiling_loses(s, hw, layout, precision, cap, best):
+        return None
     smallest = _smallest_unit(s, hw, layout, precision, cap)
     if smallest is not None:
         return smallest
-    if best is not None and s.physics.throughput_ceiling is not None:
-        ceiling = s.ceiling(hw, layout, precision, s.load(concurrency=cap))
-        # 0 means nothing fits: the estimate below reports that with its numbers.
-        requests = ceiling / s.request.output_tokens
-        if ceiling > 0 and _cannot_win(s, hw, layout, precision, ceiling, requests, best, ties=False):
-            return None  # not even the ceiling wins: the estimate is not needed
+    if not early and _ceiling_loses(s, hw, layout, precision, cap, best):
+        return None
     full = s.estimate(hw, layout, precision, s.load(concurrency=cap))
     if not full.fits:
         return MemoryMiss(layout, precision, full.memory, full)
@@ -230,6 +233,27 @@ def size_layout(
     if s.request.request_rate is not None:
         return _deploy_rate(s, hw, layout, precision, full)
     return _deploy_concurrency(s, hw, layout, precision, largest_within(score, cap))
+
+
+def _ceiling_loses(
+    s: Searcher, hw: Hardware, layout: Layout, precision: Precision, cap: int, best: Candidate | None
+) -> bool:
+    """Whether even the throughput ceiling cannot beat `best` (strictly), for any deployment
+    of this layout. False when nothing fits at the memory-limited batch: the estimate says so.
+
+    No replica's batch exceeds `cap`, nor the request's concurrency when one is given, and the
+    ceiling grows with the batch, so the ceiling at the smaller of the two bounds them all.
+    """
+    if best is None or s.physics.throughput_ceiling is None:
+        return False
+    ceiling = s.ceiling(hw, layout, precision, s.load(concurrency=cap))
+    if ceiling <= 0:
+        return False
+    users = s.request.concurrency
+    if users is not None and users < cap:
+        ceiling = s.ceiling(hw, layout, precision, s.load(concurrency=users))
+    requests = ceiling / s.request.output_tokens
+    return _cannot_win(s, hw, layout, precision, ceiling, requests, best, ties=False)
 
 
 def _smallest_unit(

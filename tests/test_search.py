@@ -316,6 +316,9 @@ def test_request_min_tps_and_conflicts() -> None:
     {"model": "405b", "max_context": 32768, "tpot_s": 0.05},
     {"model": "70b", "preset": "chat"},
     {"model": "8b", "request_rate": 8.0, "max_context": 8192},
+    {"model": "8b", "concurrency": 64, "tpot_s": 0.02},
+    {"model": "70b", "concurrency": 256, "max_usd_per_month": 20000.0},
+    {"model": "mixtral-8x7b", "concurrency": 16, "max_context": 16384},
 ])
 def test_pruning_by_the_throughput_ceiling_changes_no_result(fields: dict) -> None:
     w = load_world(discover=False)

@@ -254,10 +254,11 @@ def throughput_ceiling(
     """An upper bound on `estimate(...)`'s output tokens/s for the same arguments, without
     solving for the operating point; 0.0 exactly when `estimate` finds that nothing fits.
 
-    A replica's decode batch never exceeds its cap, a request's tokens take at least its decode
-    steps (prefill only adds time), and batch / step(batch) never falls as the batch grows
-    (every step term is a constant, linear, or concave in the batch), so a replica delivers at
-    most cap × osl / ((osl − 1) × step(cap)) tokens/s. The search prunes layouts with it.
+    A replica's decode batch never exceeds its cap (nor its share of a closed-loop load's users),
+    a request's tokens take at least its decode steps (prefill only adds time), and
+    batch / step(batch) never falls as the batch grows (every step term is a constant, linear,
+    or concave in the batch), so a replica delivers at most B × osl / ((osl − 1) × step(B))
+    tokens/s with B the smaller of the two. The search prunes layouts with it.
     """
     f = plain_factors(eff)
     users = load.concurrency / layout.replicas if load.concurrency is not None else None
@@ -268,8 +269,8 @@ def throughput_ceiling(
         return 0.0
     if setup.decode_tokens == 0:
         return math.inf
-    cap = float(setup.batch_cap)
-    per_replica = cap * setup.osl / (setup.decode_tokens * setup.step.tpot(cap))
+    batch = float(setup.batch_cap) if users is None else min(users, float(setup.batch_cap))
+    per_replica = batch * setup.osl / (setup.decode_tokens * setup.step.tpot(batch))
     return per_replica * layout.replicas * tenancy_factor
 
 
