@@ -35,6 +35,14 @@ class Hardware(NamedTuple):
     span_cap: int = 1  # most nodes one replica may join (needs an inter-node fabric)
     key: tuple[Any, ...] = ()  # what the search result depends on (see `make_hardware`)
     memo_ids: tuple[int, int] = (-1, -1)  # set by the Searcher: estimate memo keys (one node, several)
+    one_node_fabric: Fabric | None = None  # set by the Searcher: the fabric as one node sees it
+
+    def fabric_for(self, layout: Layout) -> Fabric:
+        """The fabric a replica of `layout` sees: inside one node the inter-node link plays no
+        part, so offerings that differ only there share the core's memoised plans."""
+        if layout.gpus_per_replica <= self.fabric.gpus_per_node and self.one_node_fabric is not None:
+            return self.one_node_fabric
+        return self.fabric
 
     @property
     def joined(self) -> bool:

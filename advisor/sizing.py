@@ -70,7 +70,7 @@ class Searcher:
         if found is None:
             self.calls += 1
             found = self.physics.estimate(
-                self.model, hw.accelerator, hw.fabric, layout, precision, load, hw.efficiency,
+                self.model, hw.accelerator, hw.fabric_for(layout), layout, precision, load, hw.efficiency,
                 tenancy_factor=hw.tenancy_factor,
                 memory_fraction=self.memory_fraction,
                 comm_share_target=self.comm_share_target,
@@ -90,7 +90,7 @@ class Searcher:
         """An upper bound on `estimate(...).output_tokens_per_s` (0 when nothing fits)."""
         assert self.physics.throughput_ceiling is not None
         return self.physics.throughput_ceiling(
-            self.model, hw.accelerator, hw.fabric, layout, precision, load, hw.efficiency,
+            self.model, hw.accelerator, hw.fabric_for(layout), layout, precision, load, hw.efficiency,
             tenancy_factor=hw.tenancy_factor, memory_fraction=self.memory_fraction,
         )
 
@@ -137,9 +137,10 @@ class Searcher:
     def _with_memo_ids(self, hw: Hardware) -> Hardware:
         """Small integer memo keys: replicas inside one node share results across inter fabrics."""
         base = (hw.accelerator.id, hw.efficiency.id, hw.tenancy_factor)
-        ids = self.memo_keys.setdefault((*base, single_node(hw.fabric)), len(self.memo_keys))
+        one_node = single_node(hw.fabric)
+        ids = self.memo_keys.setdefault((*base, one_node), len(self.memo_keys))
         joined = self.memo_keys.setdefault((*base, hw.fabric), len(self.memo_keys))
-        return hw._replace(memo_ids=(ids, joined))
+        return hw._replace(memo_ids=(ids, joined), one_node_fabric=one_node)
 
 
 def evaluate_hardware(s: Searcher, hw: Hardware, *, prune: bool = True) -> HardwareOutcome:
