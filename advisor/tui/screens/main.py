@@ -185,9 +185,11 @@ class MainScreen(Screen):
         self.form.show_defaults(quote.request)
         level = "ok" if quote.feasible else "warning"
         self._set_status(status_text(quote) if quote.feasible else "⚠ " + nothing_feasible_message(quote), level)
-        self._show_assumptions()
+        active = self.query_one("#tabs", TabbedContent).active
+        if active == "assumptions":  # otherwise filled when its tab is opened
+            self._show_assumptions()
         self._selection_changed()
-        if self.query_one("#tabs", TabbedContent).active == "floors":
+        if active == "floors":
             self._refresh_floors()
 
     def _show_assumptions(self) -> None:
