@@ -20,8 +20,7 @@ import math
 from typing import NamedTuple
 
 from advisor.core.serving import Operating, max_throughput, open_loop
-from advisor.core.setup import Setup, prepare
-from advisor.core.timing import Factors
+from advisor.core.setup import Setup, plain_factors, prepare
 from advisor.core.types import Fabric, Layout, Load, Precision
 from advisor.domain import Accelerator, EfficiencyFactors, ModelProfile
 
@@ -46,11 +45,10 @@ def _setup(
     load: Load,
     eff: EfficiencyFactors,
     memory_fraction: float,
-) -> tuple[Setup, Factors]:
-    f = Factors.of(eff)
-    setup = prepare(model, acc, fabric, layout, precision, load, f, eff.engine,
-                    memory_fraction=memory_fraction, logit_rows=f.max_batch)
-    return setup, f
+) -> Setup:
+    f = plain_factors(eff)
+    return prepare(model, acc, fabric, layout, precision, load, f, eff.engine,
+                   memory_fraction=memory_fraction, logit_rows=f.max_batch)
 
 
 def _result(setup: Setup, replicas: int, requests: float, duration_s: float, ttft_s: float,
@@ -82,7 +80,7 @@ def burst(
     memory_fraction: float = 0.9,
 ) -> RunResult:
     """`requests` arriving at once, split evenly over the replicas."""
-    setup, _ = _setup(model, acc, fabric, layout, precision, load, eff, memory_fraction)
+    setup = _setup(model, acc, fabric, layout, precision, load, eff, memory_fraction)
     if setup.batch_cap < 1:
         return _no_fit()
     n = requests / layout.replicas
@@ -118,7 +116,7 @@ def finite_open_loop(
 ) -> RunResult:
     """`requests` arriving at `load.rate` per second (whole deployment)."""
     assert load.rate is not None
-    setup, _ = _setup(model, acc, fabric, layout, precision, load, eff, memory_fraction)
+    setup = _setup(model, acc, fabric, layout, precision, load, eff, memory_fraction)
     if setup.batch_cap < 1:
         return _no_fit()
     n = requests / layout.replicas

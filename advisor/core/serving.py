@@ -205,6 +205,20 @@ def open_loop(setup: Setup, rate: float) -> Operating:
     return Operating(batch, rate, ttft, tpot, step, share, _step_bound(setup, batch, share))
 
 
+def _replica_setup(
+    model: ModelProfile, acc: Accelerator, fabric: Fabric, layout: Layout, precision: Precision,
+    load: Load, eff: EfficiencyFactors, memory_fraction: float,
+) -> tuple[Setup, float | None]:
+    """One replica's `Setup` and its share of a closed-loop load's users (None otherwise); the
+    logits workspace is sized for those users, or for the engine's batch cap."""
+    f = plain_factors(eff)
+    users = load.concurrency / layout.replicas if load.concurrency is not None else None
+    rows = math.ceil(users) if users is not None else f.max_batch
+    setup = prepare(model, acc, fabric, layout, precision, load, f, eff.engine,
+                    memory_fraction=memory_fraction, logit_rows=max(1, rows))
+    return setup, users
+
+
 def estimate(
     model: ModelProfile,
     acc: Accelerator,
@@ -219,15 +233,11 @@ def estimate(
     comm_share_target: float = 0.10,
 ) -> Estimate:
     """What a well-run engine achieves for this deployment and load (see module docstring)."""
-    f = plain_factors(eff)
     if not 0.0 < tenancy_factor <= 1.5 or not 0.0 < memory_fraction <= 1.0:
         raise AdvisorError("tenancy_factor must be in (0, 1.5] and memory_fraction in (0, 1]",
                            exit_code=EXIT_BAD_INPUT)
     replicas = layout.replicas
-    users = load.concurrency / replicas if load.concurrency is not None else None
-    rows = math.ceil(users) if users is not None else f.max_batch
-    setup = prepare(model, acc, fabric, layout, precision, load, f, eff.engine,
-                    memory_fraction=memory_fraction, logit_rows=max(1, rows))
+    setup, users = _replica_setup(model, acc, fabric, layout, precision, load, eff, memory_fraction)
     if setup.batch_cap < 1:
         return _no_fit(setup, eff, tenancy_factor, load)
     if users is not None:
@@ -260,11 +270,7 @@ def throughput_ceiling(
     or concave in the batch), so a replica delivers at most B × osl / ((osl − 1) × step(B))
     tokens/s with B the smaller of the two. The search prunes layouts with it.
     """
-    f = plain_factors(eff)
-    users = load.concurrency / layout.replicas if load.concurrency is not None else None
-    rows = math.ceil(users) if users is not None else f.max_batch
-    setup = prepare(model, acc, fabric, layout, precision, load, f, eff.engine,
-                    memory_fraction=memory_fraction, logit_rows=max(1, rows))
+    setup, users = _replica_setup(model, acc, fabric, layout, precision, load, eff, memory_fraction)
     if setup.batch_cap < 1:
         return 0.0
     if setup.decode_tokens == 0:

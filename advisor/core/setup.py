@@ -1,15 +1,15 @@
 """Preparing one estimate: input checks, the memoised plan and memory, and the `Setup` the
 serving solvers work from (step model, memory, batch cap, prefill costs).
 
-Plans and memory figures are memoised by object identity plus the layout and precision, since
-searches ask for the same deployment under many loads. Pure; no I/O, pint, rich or textual.
+Plans, step models, memory figures and setups are memoised (`_Memo`), since searches ask for
+the same deployment under many loads. Pure; no I/O, pint, rich or textual.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from types import MappingProxyType
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from advisor.core.efficiency import as_dict
 from advisor.core.layouts import layout_reason
@@ -80,24 +80,40 @@ def _check(model: ModelProfile, fabric: Fabric, layout: Layout, precision: Preci
         raise AdvisorError(reason, exit_code=EXIT_BAD_INPUT)
 
 
-_PLANS: dict[tuple, tuple[ModelProfile, Accelerator, Plan]] = {}
+class _Memo:
+    """A bounded table of results keyed by the objects they were built from (by identity,
+    so frozen records need not hash their fields) plus plain values. An entry is used only
+    while its owners compare equal to the ones asked for, so a recycled id is never trusted;
+    holding the owners keeps their ids from being reused meanwhile."""
+
+    __slots__ = ("table", "limit")
+
+    def __init__(self, limit: int = 20_000) -> None:
+        self.table: dict[tuple, tuple[tuple, Any]] = {}
+        self.limit = limit
+
+    def get(self, owners: tuple, key: tuple, build: Callable[[], Any]) -> Any:
+        full = (*map(id, owners), *key)
+        hit = self.table.get(full)
+        if hit is not None and hit[0] == owners:  # tuple equality checks identity first
+            return hit[1]
+        if len(self.table) > self.limit:
+            self.table.clear()
+        value = build()
+        self.table[full] = (owners, value)
+        return value
+
+
+# Searches ask for the same deployment under many loads: plans, step models, memory figures
+# and whole setups are memoised.
+_PLANS, _STEPS, _MEMORY, _SETUPS, _FACTORS = _Memo(), _Memo(), _Memo(), _Memo(), _Memo(10_000)
 
 
 def _plan(model: ModelProfile, acc: Accelerator, fabric: Fabric, layout: Layout,
           precision: Precision, f: Factors) -> Plan:
-    """`build_plan`, memoised: searches call estimate with the same deployment many times."""
-    key = (id(model), id(acc), fabric, layout.tp, layout.pp, layout.ep, precision, f)
-    hit = _PLANS.get(key)
-    if hit is not None and hit[0] is model and hit[1] is acc:
-        return hit[2]
-    if len(_PLANS) > 20_000:
-        _PLANS.clear()
-    plan = build_plan(model, acc, fabric, layout, precision, f)
-    _PLANS[key] = (model, acc, plan)
-    return plan
-
-
-_FACTORS: dict[int, tuple[EfficiencyFactors, Factors, Mapping[str, float]]] = {}
+    """`build_plan`, memoised."""
+    return _PLANS.get((model, acc), (fabric, layout.tp, layout.pp, layout.ep, precision, f),
+                      lambda: build_plan(model, acc, fabric, layout, precision, f))
 
 
 def plain_factors(eff: EfficiencyFactors) -> Factors:
@@ -106,47 +122,22 @@ def plain_factors(eff: EfficiencyFactors) -> Factors:
 
 def factor_entry(eff: EfficiencyFactors) -> tuple[EfficiencyFactors, Factors, Mapping[str, float]]:
     """Plain-float factors and their (read-only, shared) report mapping, once per factor entry."""
-    hit = _FACTORS.get(id(eff))
-    if hit is None or hit[0] is not eff:
-        if len(_FACTORS) > 10_000:
-            _FACTORS.clear()
-        hit = _FACTORS[id(eff)] = (eff, Factors.of(eff), MappingProxyType(as_dict(eff)))
-    return hit
-
-
-_STEPS: dict[tuple[int, float], tuple[Plan, Step]] = {}
+    return _FACTORS.get((eff,), (), lambda: (eff, Factors.of(eff), MappingProxyType(as_dict(eff))))
 
 
 def _step(plan: Plan, context: float) -> Step:
-    """`step_model`, memoised by plan identity (plans are memoised) and mean decode context."""
-    key = (id(plan), context)
-    hit = _STEPS.get(key)
-    if hit is not None and hit[0] is plan:
-        return hit[1]
-    if len(_STEPS) > 20_000:
-        _STEPS.clear()
-    step = step_model(plan, context)
-    _STEPS[key] = (plan, step)
-    return step
-
-
-_MEMORY: dict[tuple, tuple[ModelProfile, Accelerator, MemoryParts]] = {}
+    """`step_model`, memoised by plan (plans are memoised) and mean decode context."""
+    return _STEPS.get((plan,), (context,), lambda: step_model(plan, context))
 
 
 def _memory(model: ModelProfile, acc: Accelerator, layout: Layout, precision: Precision,
             context: int, rows: int, fraction: float, of_free: bool) -> MemoryParts:
-    """`memory_parts`, memoised like `_plan`."""
-    key = (id(model), id(acc), layout.tp, layout.pp, layout.ep, precision, context, rows,
-           fraction, of_free)
-    hit = _MEMORY.get(key)
-    if hit is not None and hit[0] is model and hit[1] is acc:
-        return hit[2]
-    if len(_MEMORY) > 20_000:
-        _MEMORY.clear()
-    parts = memory_parts(shape(model), acc, layout, precision, context=context, logit_rows=rows,
-                         memory_fraction=fraction, fraction_of_free=of_free)
-    _MEMORY[key] = (model, acc, parts)
-    return parts
+    """`memory_parts`, memoised."""
+    return _MEMORY.get(
+        (model, acc), (layout.tp, layout.pp, layout.ep, precision, context, rows, fraction, of_free),
+        lambda: memory_parts(shape(model), acc, layout, precision, context=context, logit_rows=rows,
+                             memory_fraction=fraction, fraction_of_free=of_free),
+    )
 
 
 def prepare(
@@ -164,21 +155,14 @@ def prepare(
 ) -> Setup:
     """Check the inputs and precompute the step model, the memory and the batch cap.
 
-    Memoised like `_plan` (the search asks for the throughput ceiling and then the estimate of
-    the same deployment and load, both of which start here).
+    Memoised (the search asks for the throughput ceiling and then the estimate of the same
+    deployment and load, both of which start here).
     """
-    key = (id(model), id(acc), fabric, layout, precision, load, f, engine, memory_fraction, logit_rows)
-    hit = _SETUPS.get(key)
-    if hit is not None and hit[0] is model and hit[1] is acc:
-        return hit[2]
-    if len(_SETUPS) > 20_000:
-        _SETUPS.clear()
-    setup = _prepare(model, acc, fabric, layout, precision, load, f, engine, memory_fraction, logit_rows)
-    _SETUPS[key] = (model, acc, setup)
-    return setup
-
-
-_SETUPS: dict[tuple, tuple[ModelProfile, Accelerator, Setup]] = {}
+    return _SETUPS.get(
+        (model, acc), (fabric, layout, precision, load, f, engine, memory_fraction, logit_rows),
+        lambda: _prepare(model, acc, fabric, layout, precision, load, f, engine, memory_fraction,
+                         logit_rows),
+    )
 
 
 def _prepare(model: ModelProfile, acc: Accelerator, fabric: Fabric, layout: Layout,
