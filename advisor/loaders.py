@@ -278,7 +278,7 @@ def _field_annotations(model: type[Any]) -> dict[str, Any]:
     fields = getattr(model, "model_fields", None)
     if fields is not None:
         return {name: info.annotation for name, info in fields.items()}
-    from advisor.domain.validation import field_types
+    from advisor.domain.common import field_types
 
     return field_types(model)
 

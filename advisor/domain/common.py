@@ -16,7 +16,9 @@ headless path. Must not import pydantic's model machinery, pint, textual, rich o
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import re
+import typing
 from typing import Annotated, Any, Literal, TypeVar
 
 WeightDtype = Literal["bf16", "fp16", "fp8", "int8", "fp4", "int4"]
@@ -125,6 +127,13 @@ def record(cls: type[R]) -> type[R]:
     if _MATERIALIZED[0]:
         _as_dataclass(cls)
     return cls
+
+
+@functools.cache
+def field_types(cls: type) -> dict[str, Any]:
+    """Field name -> resolved annotation (markers kept) of a record class, in field order."""
+    hints = typing.get_type_hints(cls, include_extras=True)
+    return {name: hints[name] for name in cls.__record_fields__}  # type: ignore[attr-defined]
 
 
 def materialize() -> None:

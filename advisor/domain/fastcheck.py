@@ -17,7 +17,7 @@ import types
 import typing
 from typing import Annotated, Any, Literal, TypeVar, Union
 
-from advisor.domain.common import CONFIG, Check
+from advisor.domain.common import CONFIG, Check, field_types
 
 R = TypeVar("R")
 _UNIONS = (Union, types.UnionType)
@@ -66,7 +66,5 @@ def conforms(annotation: Any, value: Any) -> bool:
 
 @functools.cache
 def _shape(cls: type) -> tuple[dict[str, Any], frozenset[str]]:
-    hints = typing.get_type_hints(cls, include_extras=True)
-    names: tuple[str, ...] = cls.__record_fields__  # type: ignore[attr-defined]
-    required = frozenset(names) - cls.__record_defaults__.keys()  # type: ignore[attr-defined]
-    return {name: hints[name] for name in names}, required
+    hints = field_types(cls)
+    return hints, frozenset(hints) - cls.__record_defaults__.keys()  # type: ignore[attr-defined]
