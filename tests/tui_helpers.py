@@ -2,9 +2,52 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from rich.text import Text
 from textual.pilot import Pilot
 
+from advisor.config import load_world
+from advisor.quote import build_quote
+from advisor.request import build_request
+from advisor.tui.app import AdvisorApp
+from advisor.tui.columns import COLUMN_KEYS
 from advisor.tui.screens.main import MainScreen
+from advisor.world import World
+
+_WORLD: World | None = None
+
+
+def builtin_world() -> World:
+    """The built-in data, loaded once for all TUI tests."""
+    global _WORLD
+    if _WORLD is None:
+        _WORLD = load_world(discover=False)
+    return _WORLD
+
+
+def builtin_app() -> AdvisorApp:
+    return AdvisorApp(loader=builtin_world)
+
+
+async def type_into(pilot: Pilot, selector: str, text: str) -> None:
+    """Replace a field's text the way a user does: click it (selects all), then type."""
+    await pilot.click(selector)
+    await pilot.press("end", "ctrl+u")
+    for char in text:
+        await pilot.press(char)
+
+
+def table_ids(main: MainScreen) -> list[str]:
+    return [str(key.value) for key in main.table.rows]
+
+
+def cell(main: MainScreen, offering_id: str, column: str) -> Text:
+    return main.table.get_row(offering_id)[COLUMN_KEYS.index(column)]
+
+
+def expected_ids(world: World, **raw: Any) -> list[str]:
+    return [r.offering.id for r in build_quote(build_request(world, **raw), world).results]
 
 
 async def settle(pilot: Pilot) -> MainScreen:
