@@ -16,3 +16,9 @@ def _isolated_user_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: p
     monkeypatch.setenv("ADVISOR_CONFIG_DIR", str(home / "config"))
     monkeypatch.setenv("ADVISOR_CACHE_DIR", str(home / "cache"))
     monkeypatch.delenv("ADVISOR_CONFIG", raising=False)
+
+
+@pytest.fixture()
+def in_fixture(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run inside tests/fixtures/export/, whose paths the export tests' fixture world uses."""
+    monkeypatch.chdir(FIXTURES / "export")

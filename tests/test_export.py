@@ -1,6 +1,6 @@
 """Quote documents (issue 6): goldens per format on a fixture catalog, the quote's procurement
-parts computed by hand, spreadsheet/HTML/Markdown injection, `--from` round trips, safe writes
-and an HTML render in headless Chromium.
+parts computed by hand, spreadsheet/HTML/Markdown injection, and `--from` round trips. Safe
+writes and the HTML render in headless Chromium are in test_export_write.py.
 
 The fixture world (tests/fixtures/export/) is built from the fixture files only — no built-in
 data — so the goldens move only when the physics, the cost arithmetic or a renderer changes.
@@ -13,68 +13,24 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import re
-import shutil
-import stat
-import struct
-import subprocess
-import sys
-import tempfile
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
+from export_helpers import (
+    EVERYTHING,
+    FIXTURE,
+    GOLDEN,
+    UPDATE_GOLDEN,
+    fixture_quote,
+    fixture_world,
+    quote_cli,
+)
 
 from advisor.cli import main
-from advisor.config import Layer, config_layers, merge_layers
-from advisor.errors import EXIT_BAD_CATALOG, EXIT_BAD_INPUT
 from advisor.export import ExportOptions, Format, render
-from advisor.loaders import load_catalog_file
-from advisor.quote import Quote, build_quote
-from advisor.request import build_request
-from advisor.tomlsafe import raise_problems
-from advisor.world import World
-
-HERE = Path(__file__).parent
-FIXTURE = HERE / "fixtures" / "export"
-GOLDEN = HERE / "golden"
-REPO = HERE.parent
-ISSUED = date(2026, 8, 3)
-EVERYTHING = ExportOptions(top=None, include_infeasible=True)
-UPDATE_GOLDEN = os.environ.get("UPDATE_GOLDEN", "") not in ("", "0")
-
-
-def fixture_world(*extra_files: Path) -> World:
-    """The fixture's base folder as the bottom layer, its team config on top and `extra_files`
-    as a command-line layer above that, layered as `load_world` does; the fixture's paths are
-    relative (run inside FIXTURE) so documents do not depend on where the checkout is."""
-    base = Layer("built-in", EXIT_BAD_CATALOG)
-    for path in sorted(Path("base").glob("*.toml")):
-        base.add(load_catalog_file(path))
-    layers = [base, *config_layers(Path("team/advisor.toml"), "team", EXIT_BAD_CATALOG, [])]
-    if extra_files:
-        layers.append(Layer("cli", EXIT_BAD_INPUT))
-        for path in extra_files:
-            layers[-1].add(load_catalog_file(path))
-    for layer in layers:
-        raise_problems(layer.problems, layer.exit_code)
-    world, problems = merge_layers(layers)
-    assert not problems, problems
-    return world
-
-
-def fixture_quote(world: World | None = None, *, issued: date = ISSUED, **raw: Any) -> Quote:
-    world = world or fixture_world()
-    fields = {"model": "405b", "max_context": 32768, "concurrency": 32, **raw}
-    return build_quote(build_request(world, **fields), world, issued=issued)
-
-
-@pytest.fixture()
-def in_fixture(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.chdir(FIXTURE)
-
 
 # -- goldens ---------------------------------------------------------------------------------
 
@@ -299,12 +255,6 @@ def test_html_and_markdown_keep_markup_in_names_as_text(in_fixture: None, tmp_pa
 
 # -- `--from` round trips -----------------------------------------------------------------------
 
-def quote_cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    code = main(["quote", *args])
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
 def test_json_quote_round_trips_through_from(capsys: pytest.CaptureFixture[str], tmp_path: Path,
                                               monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
@@ -357,119 +307,3 @@ def test_source_date_epoch_sets_the_issue_date(capsys: pytest.CaptureFixture[str
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "soon")
     code, _, err = quote_cli(capsys, "--model", "70b", "--format", "json")
     assert code == 2 and "SOURCE_DATE_EPOCH" in err
-
-
-# -- safe writes -------------------------------------------------------------------------------
-
-def leftovers(folder: Path) -> list[str]:
-    return sorted(p.name for p in folder.iterdir() if p.name.endswith(".tmp"))
-
-
-def test_dash_writes_to_stdout_and_extension_picks_the_format(capsys: pytest.CaptureFixture[str],
-                                                              tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.chdir(tmp_path)
-    code, out, _ = quote_cli(capsys, "--model", "70b", "--format", "html", "-o", "-")
-    assert code == 0 and out.startswith("<!DOCTYPE html>") and list(tmp_path.iterdir()) == []
-    code, out, _ = quote_cli(capsys, "--model", "70b", "-o", "quote.html")
-    written = tmp_path / "quote.html"
-    assert code == 0 and out == "" and written.read_text().startswith("<!DOCTYPE html>")
-    mask = os.umask(0o022)
-    os.umask(mask)
-    assert stat.S_IMODE(written.stat().st_mode) == 0o666 & ~mask  # not mkstemp's 0600
-
-
-def test_failed_replace_keeps_the_old_file_and_no_temp(capsys: pytest.CaptureFixture[str], tmp_path: Path,
-                                                       monkeypatch: pytest.MonkeyPatch) -> None:
-    target = tmp_path / "q.md"
-    target.write_text("old quote")
-
-    def full_disk(src: str, dst: object) -> None:
-        raise OSError(28, "No space left on device")
-
-    monkeypatch.setattr(os, "replace", full_disk)
-    code, out, err = quote_cli(capsys, "--model", "70b", "--format", "md", "-o", str(target), "--force")
-    assert code == 2 and out == "" and "No space left on device" in err and len(err.strip().splitlines()) == 1
-    assert target.read_text() == "old quote" and leftovers(tmp_path) == []
-
-
-def test_a_file_appearing_meanwhile_is_not_overwritten(capsys: pytest.CaptureFixture[str], tmp_path: Path,
-                                                       monkeypatch: pytest.MonkeyPatch) -> None:
-    target = tmp_path / "q.csv"
-    real_link = os.link
-
-    def racing_link(src: str, dst: object) -> None:
-        Path(str(dst)).write_text("someone else's")  # created after the exists-check
-        real_link(src, dst)
-
-    monkeypatch.setattr(os, "link", racing_link)
-    code, _, err = quote_cli(capsys, "--model", "70b", "--format", "csv", "-o", str(target))
-    assert code == 2 and "already exists" in err
-    assert target.read_text() == "someone else's" and leftovers(tmp_path) == []
-
-
-def test_read_only_directory_fails_in_one_line_and_keeps_the_old_file(capsys: pytest.CaptureFixture[str]) -> None:
-    folder = Path(tempfile.mkdtemp(prefix="advisor-ro-"))
-    try:
-        os.chmod(folder, 0o755)
-        target = folder / "q.json"
-        target.write_text("old quote")
-        args = ["quote", "--model", "70b", "--format", "json", "-o", str(target), "--force"]
-        code, err = _run_without_write_permission(folder, args, capsys)
-        assert code == 2 and "cannot write" in err and "Permission denied" in err
-        assert len(err.strip().splitlines()) == 1
-        assert target.read_text() == "old quote" and leftovers(folder) == []
-    finally:
-        os.chmod(folder, 0o755)
-        shutil.rmtree(folder)
-
-
-def _run_without_write_permission(folder: Path, args: list[str],
-                                  capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
-    """The CLI with `folder` read-only to it: chmod for a normal user; root ignores modes, so
-    as root the CLI runs as `nobody` (setpriv) in a subprocess instead."""
-    if os.geteuid() != 0:
-        os.chmod(folder, 0o555)
-        code = main(["--no-discover", *args])
-        return code, capsys.readouterr().err
-    setpriv = shutil.which("setpriv")
-    if setpriv is None:
-        pytest.skip("running as root without setpriv: cannot make a directory read-only")
-    (folder / "home").mkdir(mode=0o777)
-    env = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(REPO), "HOME": str(folder / "home"),
-           "ADVISOR_CONFIG_DIR": str(folder / "home"), "ADVISOR_CACHE_DIR": str(folder / "home")}
-    os.chmod(folder / "home", 0o777)
-    result = subprocess.run(
-        [setpriv, "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable, "-m", "advisor",
-         "--no-discover", *args],
-        cwd=folder / "home", env=env, capture_output=True, text=True, timeout=300,
-    )
-    return result.returncode, result.stderr
-
-
-# -- HTML in a real browser ---------------------------------------------------------------------
-
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run")
-
-
-def screenshot(html_path: Path, png_path: Path, profile: Path) -> None:
-    """Render `html_path` in headless Chromium to a 1100×1400 PNG (docs/regenerate.sh does the same)."""
-    assert CHROMIUM is not None
-    subprocess.run([CHROMIUM, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", f"--screenshot={png_path}",
-                    "--window-size=1100,1400", html_path.resolve().as_uri()],
-                   capture_output=True, timeout=300, check=False)
-
-
-@pytest.mark.skipif(CHROMIUM is None, reason="chromium not on PATH (apt-get install -y chromium)")
-def test_html_quote_renders_in_headless_chromium(in_fixture: None, tmp_path: Path) -> None:
-    page = tmp_path / "quote.html"
-    page.write_text(render(fixture_quote(), Format.HTML, EVERYTHING), encoding="utf-8")
-    png = tmp_path / "quote.png"
-    screenshot(page, png, tmp_path / "profile")
-    data = png.read_bytes()
-    assert data[:8] == b"\x89PNG\r\n\x1a\n"
-    width, height = struct.unpack(">II", data[16:24])
-    assert (width, height) == (1100, 1400)
-    # a blank page compresses to a few kB; text, tables and rules make tens of kB
-    assert len(data) > 40_000, len(data)
