@@ -42,7 +42,7 @@ class _Parser(argparse.ArgumentParser):
         prefix = f"{command}: " if command else ""
         if message.startswith("argument COMMAND: invalid choice: '"):
             wrong = message.split("'")[1]
-            from advisor.tomlsafe import suggest
+            from advisor.catalog.toml_reader import suggest
 
             hint = suggest(wrong, COMMANDS)
             message = f"unknown command {wrong!r}" + (f" (did you mean {hint}?)" if hint else
@@ -56,7 +56,7 @@ class _Parser(argparse.ArgumentParser):
             message = f"unrecognized arguments: {' '.join(extras)}"
             flag = next((e.split("=", 1)[0] for e in extras if e.startswith("--")), None)
             if flag is not None:
-                from advisor.tomlsafe import suggest
+                from advisor.catalog.toml_reader import suggest
 
                 hint = suggest(flag, self._flags(getattr(parsed, "command", None)))
                 message += f" (did you mean {hint}?)" if hint else ""
@@ -152,7 +152,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_app(args)
         return int(args._run(args))
     except AdvisorError as err:
-        from advisor.tomlsafe import printable  # messages may quote file text: no escapes reach the terminal
+        from advisor.catalog.toml_reader import printable  # messages may quote file text: no escapes reach the terminal
 
         for line in err.lines():
             print(f"advisor: {printable(line)}", file=sys.stderr)

@@ -20,8 +20,8 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 
-from advisor.loaders import load_catalog_bytes  # noqa: E402
-from advisor.tomlsafe import MAX_FILE_BYTES  # noqa: E402
+from advisor.catalog.loaders import load_catalog_bytes  # noqa: E402
+from advisor.catalog.toml_reader import MAX_FILE_BYTES  # noqa: E402
 
 LIMIT = MAX_FILE_BYTES - 256
 WORKLOAD = ('[[workload]]\nid = "chat-x"\nname = "Chat X"\ninput_tokens = 1000\noutput_tokens = 200\n'

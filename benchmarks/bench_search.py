@@ -20,10 +20,10 @@ import sys
 import time
 from pathlib import Path
 
-from advisor.config import load_world
-from advisor.quote import build_quote
-from advisor.request import build_request
-from advisor.world import World
+from advisor.catalog.config import load_world
+from advisor.quote.build import build_quote
+from advisor.search.request import build_request
+from advisor.catalog.world import World
 
 REQUESTS = {
     "405b ctx 32k (defaults)": {"model": "405b", "max_context": 32768},
@@ -64,10 +64,10 @@ def synthetic(world: World, count: int, seed: int = 4) -> World:
 
 FIRST_SEARCH = """
 import json, sys, time
-from advisor.config import load_world
-from advisor.quote import build_quote
-from advisor.request import build_request
-from advisor.search import core_physics
+from advisor.catalog.config import load_world
+from advisor.quote.build import build_quote
+from advisor.search.request import build_request
+from advisor.search.space import core_physics
 world = load_world(discover=False)
 request = build_request(world, **json.loads(sys.argv[1]))
 core_physics()  # imports the core's modules: module loading is not search time

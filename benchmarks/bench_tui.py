@@ -21,9 +21,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from advisor.config import load_world  # noqa: E402
-from advisor.quote import build_quote  # noqa: E402
-from advisor.request import build_request  # noqa: E402
+from advisor.catalog.config import load_world  # noqa: E402
+from advisor.quote.build import build_quote  # noqa: E402
+from advisor.search.request import build_request  # noqa: E402
 from advisor.tui.app import AdvisorApp  # noqa: E402
 from advisor.tui.screens.main import DEBOUNCE_S, MainScreen  # noqa: E402
 

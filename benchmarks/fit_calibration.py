@@ -40,7 +40,7 @@ from advisor.calibration.fit import (  # noqa: E402
 )
 from advisor.calibration.fit import values_of as _values  # noqa: E402
 from advisor.calibration.output import COMMENTS, toml_str  # noqa: E402
-from advisor.config import load_world  # noqa: E402
+from advisor.catalog.config import load_world  # noqa: E402
 from advisor.core.scoring import parse_row  # noqa: E402
 from advisor.domain import EfficiencyFactors  # noqa: E402
 from advisor.errors import AdvisorError  # noqa: E402

@@ -1,4 +1,4 @@
-"""atheris target: `advisor.loaders.load_catalog_bytes` on arbitrary bytes.
+"""atheris target: `advisor.catalog.loaders.load_catalog_bytes` on arbitrary bytes.
 
 Asserts `fuzz/targets.py::check_catalog_bytes`: the loader never raises; its problems, raised
 as the CLI raises them, are one `AdvisorError` (exit 2) of printable lines naming the file.

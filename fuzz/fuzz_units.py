@@ -1,4 +1,4 @@
-"""atheris target: `advisor.units.parse_quantity` and `parse_price` on arbitrary strings.
+"""atheris target: `advisor.domain.units.parse_quantity` and `parse_price` on arbitrary strings.
 
 Asserts `fuzz/targets.py::check_unit_text`: a finite float ≥ 0 (a price also an ISO 4217 code)
 or ValueError with one printable line; any other exception, NaN/inf/negative result or

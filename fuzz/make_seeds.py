@@ -52,7 +52,7 @@ def loader_seeds() -> None:
 
 
 def units_seeds() -> None:
-    from advisor.units import SPELLINGS
+    from advisor.domain.units import SPELLINGS
 
     UNITS.mkdir(parents=True, exist_ok=True)
     kinds = sorted(SPELLINGS)

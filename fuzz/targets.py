@@ -13,9 +13,9 @@ from __future__ import annotations
 import math
 
 from advisor.errors import AdvisorError
-from advisor.loaders import LoadedFile, load_catalog_bytes
-from advisor.tomlsafe import raise_problems
-from advisor.units import CURRENCIES, SPELLINGS, parse_price, parse_quantity
+from advisor.catalog.loaders import LoadedFile, load_catalog_bytes
+from advisor.catalog.toml_reader import raise_problems
+from advisor.domain.units import CURRENCIES, SPELLINGS, parse_price, parse_quantity
 
 PATH = "fuzz.toml"
 KINDS = sorted(SPELLINGS)

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from advisor.cli import main
-from advisor.loaders import load_catalog_file
+from advisor.catalog.loaders import load_catalog_file
 
 ROOT = Path(__file__).resolve().parent.parent
 MEASURED = Path(__file__).parent / "fixtures" / "measured"

@@ -11,14 +11,14 @@ from typing import Any
 import pytest
 
 from advisor.cli import main
-from advisor.config import Layer, config_layers, merge_layers
+from advisor.catalog.config import Layer, config_layers, merge_layers
 from advisor.errors import EXIT_BAD_CATALOG, EXIT_BAD_INPUT
 from advisor.export import ExportOptions
-from advisor.loaders import load_catalog_file
-from advisor.quote import Quote, build_quote
-from advisor.request import build_request
-from advisor.tomlsafe import raise_problems
-from advisor.world import World
+from advisor.catalog.loaders import load_catalog_file
+from advisor.quote.build import Quote, build_quote
+from advisor.search.request import build_request
+from advisor.catalog.toml_reader import raise_problems
+from advisor.catalog.world import World
 
 HERE = Path(__file__).parent
 FIXTURE = HERE / "fixtures" / "export"

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from advisor import builtin_cache
-from advisor.builtin_cache import load_builtin
-from advisor.loaders import load_catalog_bytes
-from advisor.paths import builtin_files
+from advisor.catalog import builtin as builtin_cache
+from advisor.catalog.builtin import load_builtin
+from advisor.catalog.loaders import load_catalog_bytes
+from advisor.catalog.paths import builtin_files
 
 
 def shipped() -> list[tuple[str, bytes]]:

@@ -45,7 +45,7 @@ from measured_writers import (  # noqa: E402 - tests/ is on sys.path
 from advisor.calibration import team
 from advisor.calibration.formats import read_measured
 from advisor.cli import main
-from advisor.config import load_world
+from advisor.catalog.config import load_world
 from advisor.core.efficiency import select
 from advisor.core.scoring import precision_of
 from advisor.core.types import Precision

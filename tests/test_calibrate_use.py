@@ -15,7 +15,7 @@ import pytest
 from calibrate_helpers import FIXTURE_FILES, MEASURED, ROOT, TEAM_FLAGS, calibrate_json, catalog_entry
 
 from advisor.cli import main
-from advisor.config import load_world
+from advisor.catalog.config import load_world
 from advisor.core.efficiency import select
 
 

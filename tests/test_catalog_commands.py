@@ -17,7 +17,7 @@ from conftest import FIXTURES
 
 from advisor.cli import main
 from advisor.commands.schema import FILES, catalog_schema, config_schema, dump
-from advisor.config import load_world
+from advisor.catalog.config import load_world
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -206,7 +206,7 @@ def test_check_a_folder_skips_a_plain_pyproject(tmp_path: Path, capsys: pytest.C
 # -- safe text -----------------------------------------------------------------------------
 
 def test_safe_text_and_csv_cells() -> None:
-    from advisor.console import csv_cell, safe_text
+    from advisor.export.terminal import csv_cell, safe_text
 
     assert safe_text("a\x1b[31mred\x1b[0m\x07b\u202ec\nd") == "aredbc d"
     assert safe_text("\x1b]8;;http://x\x1b\\link\x1b]8;;\x1b\\") == "link"

@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 
-from advisor.config import load_world
+from advisor.catalog.config import load_world
 from advisor.domain.common import to_json
 from advisor.errors import AdvisorError
-from advisor.paths import find_team_config
+from advisor.catalog.paths import find_team_config
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -236,7 +236,7 @@ def test_remote_entries_load_from_cache_only(tmp_path: Path) -> None:
 
 
 def test_loading_the_world_stays_light(tmp_path: Path) -> None:
-    code = ("import sys; from advisor.config import load_world; load_world(discover=False);"
+    code = ("import sys; from advisor.catalog.config import load_world; load_world(discover=False);"
             "heavy = {'pint', 'rich', 'textual', 'httpx'} & set(sys.modules);"
             "assert not heavy, heavy")
     subprocess.run([sys.executable, "-c", code], check=True, cwd=tmp_path,

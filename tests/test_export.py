@@ -169,8 +169,8 @@ def test_csv_without_rows_keeps_the_columns(in_fixture: None) -> None:
 
 
 def test_views_render_keeps_its_signature_and_gains_html(in_fixture: None) -> None:
-    from advisor.views.formats import FORMATS
-    from advisor.views.formats import render as views_render
+    from advisor.export.formats import FORMATS
+    from advisor.export.formats import render as views_render
 
     quote = fixture_quote()
     assert FORMATS == ("table", "md", "json", "csv", "html")

@@ -12,7 +12,7 @@ from pydantic import ValidationError
 
 from advisor.domain.fastcheck import construct
 from advisor.errors import AdvisorError
-from advisor.request import QuoteRequest, validate_request
+from advisor.search.request import QuoteRequest, validate_request
 
 GOOD = {
     "model": "llama-3.1-70b", "max_context": 8192, "input_tokens": 2048, "output_tokens": 1024,

@@ -1,7 +1,7 @@
 """Issue 9 corpus: every file in tests/hostile/ makes `advisor check` exit 2 with one clear,
 printable line per problem naming the file, and no traceback. Each text file says what the
 message must contain in a first-line `# expect:` comment; binary ones are listed here.
-tests/hostile/strict/ holds files that validate but look wrong (advisor.sanity): a warning by
+tests/hostile/strict/ holds files that validate but look wrong (advisor.catalog.sanity): a warning by
 default, exit 2 under --strict. Timings are measured by benchmarks/bench_hostile.py.
 
 Also here: regressions found by fuzzing (fuzz/README.md) and the display of file text (markup,
@@ -111,7 +111,7 @@ def test_a_fifo_or_device_is_refused_without_reading_it(tmp_path: Path, capsys: 
 def test_lines_are_counted_like_tomllib_counts_them() -> None:
     # str.splitlines() also breaks at \u2028, \x85 and \u2029, which a TOML string may hold
     # raw: the duplicate key was looked up on the wrong line (found reading tomlsafe, issue 9).
-    from advisor.loaders import load_catalog_bytes
+    from advisor.catalog.loaders import load_catalog_bytes
 
     text = 'a = "x\u2028y\x85z\u2029"\nb = 1\nb = 2\n'
     (problem,) = load_catalog_bytes(text.encode(), "d.toml").problems
@@ -121,7 +121,7 @@ def test_lines_are_counted_like_tomllib_counts_them() -> None:
 
 def test_long_lines_full_of_dots_that_are_not_keys_still_parse() -> None:
     # The pre-parse scan for 200-part dotted keys must not reject floats, versions or notes.
-    from advisor.tomlsafe import read_toml
+    from advisor.catalog.toml_reader import read_toml
 
     floats = ", ".join(["1.5"] * 400)
     notes = ".".join(["v1"] * 300)
@@ -136,7 +136,7 @@ def test_tomllib_is_never_given_a_quadratic_key(monkeypatch: pytest.MonkeyPatch)
     # (found while timing hostile inputs). The key must be refused before tomllib sees it.
     import tomllib
 
-    from advisor import tomlsafe
+    from advisor.catalog import toml_reader as tomlsafe
 
     def refuse(text: str) -> dict:
         raise AssertionError("tomllib was called")

@@ -25,19 +25,19 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from test_core_properties import deployments  # the core's own generator of valid deployments
 
-from advisor.config import load_world
+from advisor.catalog.config import load_world
 from advisor.core.fabric import fabric_for_gpu
 from advisor.core.params import breakdown, shape
 from advisor.core.serving import estimate
 from advisor.domain.common import to_json
 from advisor.errors import AdvisorError
-from advisor.loaders import KINDS, load_catalog_bytes
-from advisor.quote import build_quote
-from advisor.ranking import rank_key
-from advisor.request import build_request
-from advisor.tomlsafe import raise_problems
-from advisor.units import CURRENCIES, SPELLINGS, parse_price, parse_quantity
-from advisor.world import World
+from advisor.catalog.loaders import KINDS, load_catalog_bytes
+from advisor.quote.build import build_quote
+from advisor.search.ranking import rank_key
+from advisor.search.request import build_request
+from advisor.catalog.toml_reader import raise_problems
+from advisor.domain.units import CURRENCIES, SPELLINGS, parse_price, parse_quantity
+from advisor.catalog.world import World
 
 SETTINGS = settings(max_examples=60, deadline=None, derandomize=True,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])

@@ -1,4 +1,4 @@
-"""advisor.loaders / tomlsafe / tomlpos: every kind of problem names file, line and key, and all
+"""advisor.catalog.loaders / tomlsafe / tomlpos: every kind of problem names file, line and key, and all
 problems of a file are reported at once."""
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ import pytest
 from conftest import FIXTURES
 
 from advisor.errors import Problem
-from advisor.loaders import load_catalog_bytes, load_catalog_file
-from advisor.tomlpos import KeyLines, header_lines
+from advisor.catalog.loaders import load_catalog_bytes, load_catalog_file
+from advisor.catalog.toml_positions import KeyLines, header_lines
 
 WORKLOAD = """\
 [[workload]]

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from advisor.cli import main
-from advisor.config import load_world
+from advisor.catalog.config import load_world
 from advisor.domain.common import to_json
 
 
@@ -71,8 +71,8 @@ def test_json_is_complete_and_sorted_by_cost_per_output_token(capsys: pytest.Cap
 
 
 def test_json_request_rebuilds_the_same_ranking(capsys: pytest.CaptureFixture[str]) -> None:
-    from advisor.quote import build_quote
-    from advisor.request import QuoteRequest
+    from advisor.quote.build import build_quote
+    from advisor.search.request import QuoteRequest
 
     _, doc = quote_json(capsys, "--model", "405b", "--ctx", "32k", "--concurrency", "40", "--tpot", "60ms")
     request = QuoteRequest.validate(doc["request"])

@@ -15,11 +15,11 @@ from pathlib import Path
 import pytest
 from remote_server import CATALOG, CATALOG_V2, Reply, ScriptedServer
 
-from advisor import remote_cache
+from advisor.catalog.remote import cache as remote_cache
 from advisor.errors import AdvisorError
-from advisor.remote import FetchPolicy, fetch
-from advisor.remote_cache import RemoteError, sha256_hex
-from advisor.remote_sync import RemoteSpec, sync
+from advisor.catalog.remote.fetch import FetchPolicy, fetch
+from advisor.catalog.remote.cache import RemoteError, sha256_hex
+from advisor.catalog.remote.sync import RemoteSpec, sync
 
 FAST = FetchPolicy(
     connect_timeout_s=1.0, read_timeout_s=0.3, deadline_s=5.0, attempts=3,

@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 from remote_server import CATALOG, CATALOG_V2, Reply, ScriptedServer
 
-from advisor import remote_cache
+from advisor.catalog.remote import cache as remote_cache
 from advisor.cli import main
-from advisor.remote_cache import sha256_hex
+from advisor.catalog.remote.cache import sha256_hex
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -213,7 +213,7 @@ def test_offerings_include_the_remote_catalog_with_url_and_hash(
     record = offering_records(out)["acme/h100x8"]
     assert record["layer"] == "remote" and record["file"] == server.url()
     assert record["price_per_node_hour"] == 19.5
-    from advisor.config import load_world
+    from advisor.catalog.config import load_world
 
     origin = load_world().origin("offering", "acme/h100x8")  # from the cache, no request
     assert origin is not None and origin.sha256 == sha256_hex(CATALOG)
@@ -268,7 +268,7 @@ def test_headless_path_imports_httpx_only_when_a_fetch_is_due(
 ) -> None:
     probe = (
         "import sys; from advisor.cli import main; code = main(sys.argv[1:]); "
-        "print('\\nMODULES', 'httpx' in sys.modules, 'advisor.remote' in sys.modules, code)"
+        "print('\\nMODULES', 'httpx' in sys.modules, 'advisor.catalog.remote.fetch' in sys.modules, code)"
     )
     env = {**os.environ, "PYTHONPATH": str(REPO)}
 

@@ -8,11 +8,11 @@ import io
 import pytest
 from remote_server import CATALOG
 
-from advisor import remote
+from advisor.catalog.remote import fetch as remote
 from advisor.errors import AdvisorError
-from advisor.remote import RichProgress, check_url
-from advisor.remote_cache import RemoteError, format_age, parse_interval_s
-from advisor.remote_sync import looks_like_html
+from advisor.catalog.remote.fetch import RichProgress, check_url
+from advisor.catalog.remote.cache import RemoteError, format_age, parse_interval_s
+from advisor.catalog.remote.sync import looks_like_html
 
 
 def test_rich_progress_appears_only_after_the_delay() -> None:

@@ -1,4 +1,4 @@
-"""advisor.sanity: entries that validate but look wrong are warnings at file:line (errors under
+"""advisor.catalog.sanity: entries that validate but look wrong are warnings at file:line (errors under
 --strict), and the built-in data passes every check."""
 
 from __future__ import annotations
@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 
 from advisor.cli import main
-from advisor.config import Layer, builtin_layer, load_world, merge_layers
+from advisor.catalog.config import Layer, builtin_layer, load_world, merge_layers
 from advisor.errors import Problem
-from advisor.loaders import load_catalog_bytes
-from advisor.sanity import sanity_problems
-from advisor.world import World
+from advisor.catalog.loaders import load_catalog_bytes
+from advisor.catalog.sanity import sanity_problems
+from advisor.catalog.world import World
 
 ACCELERATOR = """\
 [[accelerator]]

@@ -15,16 +15,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from advisor.config import load_world
+from advisor.catalog.config import load_world
 from advisor.core.types import Fabric, Layout
 from advisor.domain import Offering
 from advisor.domain.common import to_json
 from advisor.errors import EXIT_BAD_INPUT, AdvisorError
-from advisor.quote import build_quote, nothing_feasible_message
-from advisor.ranking import cost_of, rank
-from advisor.request import QuoteRequest, build_request
-from advisor.search import core_physics, enumerate_layouts, kv_choices, largest_within, weight_choices
-from advisor.world import Settings, World
+from advisor.quote.build import build_quote, nothing_feasible_message
+from advisor.search.ranking import cost_of, rank
+from advisor.search.request import QuoteRequest, build_request
+from advisor.search.space import core_physics, enumerate_layouts, kv_choices, largest_within, weight_choices
+from advisor.catalog.world import Settings, World
 from tests.core_fixtures import A100, B200, H100, LLAMA_70B, LLAMA_405B, MIXTRAL_8X7B, factors
 
 TODAY = dt.date(2026, 1, 1)
@@ -131,8 +131,8 @@ def test_replica_count_follows_the_largest_load_within_targets() -> None:
     assert cand.nodes == math.ceil(cand.layout.gpus / 8)
     assert cand.estimate.tpot_s <= 0.05 and cand.estimate.memory.fits
     # the limit is the largest: one more sequence per replica breaks a target or memory
-    from advisor.search import core_physics
-    from advisor.sizing import Searcher
+    from advisor.search.space import core_physics
+    from advisor.search.sizing import Searcher
 
     hw = best.hardware
     s = Searcher(quote.request, LLAMA_70B, core_physics())

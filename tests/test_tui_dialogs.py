@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from advisor.config import load_world
+from advisor.catalog.config import load_world
 from advisor.errors import AdvisorError
 
 pytest.importorskip("textual")

@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 from remote_server import CATALOG, Reply, ScriptedServer
 
-from advisor import remote_cache
+from advisor.catalog.remote import cache as remote_cache
 from advisor.cli import build_parser
-from advisor.config import load_world
+from advisor.catalog.config import load_world
 
 pytest.importorskip("textual")
 

@@ -16,7 +16,7 @@ pytest.importorskip("pytest_textual_snapshot")
 from textual.pilot import Pilot  # noqa: E402
 from tui_helpers import settle  # noqa: E402
 
-from advisor.config import load_world  # noqa: E402
+from advisor.catalog.config import load_world  # noqa: E402
 from advisor.tui.app import AdvisorApp  # noqa: E402
 from advisor.tui.form import FormValues  # noqa: E402
 

@@ -1,4 +1,4 @@
-"""advisor.units: good strings convert to SI floats, hostile strings give one clear ValueError,
+"""advisor.domain.units: good strings convert to SI floats, hostile strings give one clear ValueError,
 and pint never sees the user's text."""
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ import sys
 
 import pytest
 
-from advisor import units
-from advisor.units import SPELLINGS, TARGETS, parse_price, parse_quantity
+from advisor.domain import units
+from advisor.domain.units import SPELLINGS, TARGETS, parse_price, parse_quantity
 
 
 @pytest.mark.parametrize(
@@ -106,9 +106,9 @@ def test_pint_never_sees_user_text(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_pint_is_not_imported_until_a_string_is_parsed() -> None:
     code = (
-        "import sys; from advisor.config import load_world; load_world(discover=False);"
+        "import sys; from advisor.catalog.config import load_world; load_world(discover=False);"
         "assert 'pint' not in sys.modules, 'pint loaded by built-ins';"
-        "from advisor.units import parse_quantity; parse_quantity('1 GB', 'bytes');"
+        "from advisor.domain.units import parse_quantity; parse_quantity('1 GB', 'bytes');"
         "assert 'pint' in sys.modules"
     )
     subprocess.run([sys.executable, "-c", code], check=True)

@@ -15,8 +15,8 @@ import pytest
 REPO_ROOT = Path(__file__).resolve().parent.parent
 PROBE = """
 import json, advisor
-from advisor.config import load_world
-from advisor.paths import builtin_files
+from advisor.catalog.config import load_world
+from advisor.catalog.paths import builtin_files
 world = load_world(discover=False)
 print(json.dumps({
     "module": advisor.__file__,

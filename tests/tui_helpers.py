@@ -7,13 +7,13 @@ from typing import Any
 from rich.text import Text
 from textual.pilot import Pilot
 
-from advisor.config import load_world
-from advisor.quote import build_quote
-from advisor.request import build_request
+from advisor.catalog.config import load_world
+from advisor.quote.build import build_quote
+from advisor.search.request import build_request
 from advisor.tui.app import AdvisorApp
 from advisor.tui.columns import COLUMN_KEYS
 from advisor.tui.screens.main import MainScreen
-from advisor.world import World
+from advisor.catalog.world import World
 
 _WORLD: World | None = None
 

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from advisor.calibration.formats import Measured
     from advisor.calibration.measured import Context
     from advisor.domain import Accelerator, Offering
-    from advisor.world import World
+    from advisor.catalog.world import World
 
 CONTEXT_HELP = ("what the runs were measured on, where a file does not say: a value a file "
                 "states (a model_id, vLLM --metadata tp=4, AIPerf's GPU telemetry) wins")

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from advisor.core.precision import KV_FORMATS, WEIGHT_FORMATS
 from advisor.domain import Accelerator, ModelProfile
 from advisor.errors import EXIT_BAD_INPUT, AdvisorError
-from advisor.world import World
+from advisor.catalog.world import World
 
 SCHEMA = ("id", "source", "source_version", "model", "precision", "gpu", "num_gpus", "tp", "pp",
           "ep", "engine", "isl", "osl", "concurrency", "scenario", "metric", "value", "unit",

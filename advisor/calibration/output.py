@@ -128,7 +128,7 @@ def render(fit: TeamFit, scope: Scope, files: list[Measured], *, as_of: dt.date,
 
 def check_loads(text: str, name: str) -> None:
     """The rendered file must load as a catalog file (a bug here must not reach the team)."""
-    from advisor.loaders import load_catalog_bytes
+    from advisor.catalog.loaders import load_catalog_bytes
 
     loaded = load_catalog_bytes(text.encode("utf-8"), name)
     if loaded.problems:

@@ -21,7 +21,7 @@ from advisor.core.serving import estimate
 from advisor.core.types import Estimate, Layout, Load, Precision
 from advisor.domain import Accelerator, EfficiencyFactors, ModelProfile
 from advisor.errors import EXIT_BAD_INPUT, AdvisorError
-from advisor.world import World
+from advisor.catalog.world import World
 
 MAX_GPUS = 100_000
 

@@ -15,7 +15,7 @@ from typing import Any, TextIO
 
 from advisor.commands._estimate_case import Caches, Result, _bad, _efficiency_record, evaluate
 from advisor.errors import AdvisorError
-from advisor.world import World
+from advisor.catalog.world import World
 
 MAX_CASES_BYTES = 256 * 1024 * 1024
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from advisor.console import Column, gib, print_lines, print_table
+from advisor.export.terminal import Column, gib, print_lines, print_table
 
 
 def _ms(seconds: float) -> str:

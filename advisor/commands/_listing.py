@@ -2,7 +2,7 @@
 
 A record is the entry as JSON-ready data (`to_json`) plus `layer` (built-in, user, team, cli or
 remote) and `file` (where it came from), so JSON and CSV carry provenance. Must not import
-textual or httpx; rich only through `advisor.console` when a table is printed.
+textual or httpx; rich only through `advisor.export.terminal` when a table is printed.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from advisor.domain.common import to_json
-from advisor.world import World
+from advisor.catalog.world import World
 
 
 def entry_records(world: World, kind: str, entries: Iterable[Any]) -> list[dict[str, Any]]:

@@ -69,7 +69,7 @@ def _as_of(text: str | None) -> dt.date:
 
 
 def _warn(lines: Any) -> None:
-    from advisor.console import safe_text
+    from advisor.export.terminal import safe_text
 
     for line in lines:
         print(f"advisor: warning: {safe_text(line)}", file=sys.stderr)
@@ -79,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from advisor.calibration import output, team
-    from advisor.config import world_from_args
+    from advisor.catalog.config import world_from_args
     from advisor.errors import EXIT_BAD_INPUT, AdvisorError
     from advisor.export.write import write_atomic
 
@@ -149,7 +149,7 @@ def _factors(fit: Any) -> list[dict[str, Any]]:
 
 
 def _report_json(fit: Any, scope: Any, entry: str, target: Any) -> None:
-    from advisor.console import to_json
+    from advisor.export.terminal import to_json
 
     record = {"id": entry, "file": str(target), "gpu": scope.acc.id, "engine": scope.engine,
               "offering": scope.offering.id if scope.offering is not None else None,
@@ -159,7 +159,7 @@ def _report_json(fit: Any, scope: Any, entry: str, target: Any) -> None:
 
 
 def _report_table(fit: Any, scope: Any, entry: str, target: Any) -> None:
-    from advisor.console import Column, print_lines, print_table
+    from advisor.export.terminal import Column, print_lines, print_table
 
     def pct(key: str, sign: str = "") -> Any:
         return lambda r: "—" if r[key] is None else f"{r[key]:{sign}.1f} %"

@@ -5,7 +5,7 @@
 it was. `update` revalidates every listed catalog now. `list` shows each one's cached copy:
 source, age, size, hash and status, without touching the network.
 Exit codes: 0 ok, 2 bad input (URL refused, bad flag, unwritable config), 3 a listed catalog
-has no usable copy or failed to refresh. Imports httpx (through `advisor.remote`) only when a
+has no usable copy or failed to refresh. Imports httpx (through `advisor.catalog.remote.fetch`) only when a
 fetch is due. Must not import textual.
 """
 
@@ -59,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
 
 def config_files(args: argparse.Namespace) -> list[Path]:
     """Config files whose `[[remote]]` entries apply: user, team, then `--config`."""
-    from advisor.paths import USER_CONFIG_NAME, find_team_config, user_config_dir
+    from advisor.catalog.paths import USER_CONFIG_NAME, find_team_config, user_config_dir
 
     found: list[Path] = []
     if not getattr(args, "no_discover", False):
@@ -75,10 +75,10 @@ def config_files(args: argparse.Namespace) -> list[Path]:
 def listed_specs(args: argparse.Namespace) -> list[Any]:
     """A RemoteSpec for every `[[remote]]` entry of the applicable configs (first URL wins)."""
     from advisor.errors import EXIT_BAD_CATALOG
-    from advisor.remote_cache import normalize_sha256, parse_interval_s
-    from advisor.remote_sync import RemoteSpec
-    from advisor.teamconfig import read_config
-    from advisor.tomlsafe import raise_problems
+    from advisor.catalog.remote.cache import normalize_sha256, parse_interval_s
+    from advisor.catalog.remote.sync import RemoteSpec
+    from advisor.catalog.team_config import read_config
+    from advisor.catalog.toml_reader import raise_problems
 
     specs: dict[str, RemoteSpec] = {}
     for path in config_files(args):
@@ -116,9 +116,10 @@ def _add(args: argparse.Namespace) -> int:
 
 def _fetch_new(url: str, pin: str) -> tuple[Any, int]:
     """Download and check the catalog, and cache it so the next run needs no request."""
-    from advisor import remote, remote_cache
+    from advisor.catalog.remote import cache as remote_cache
+    from advisor.catalog.remote import fetch as remote
     from advisor.errors import EXIT_BAD_INPUT, AdvisorError
-    from advisor.remote_sync import validate_body
+    from advisor.catalog.remote.sync import validate_body
 
     try:
         fetched = remote.fetch(url)
@@ -136,7 +137,7 @@ def _fetch_new(url: str, pin: str) -> tuple[Any, int]:
 
 
 def _target(args: argparse.Namespace) -> Target:
-    from advisor.paths import find_team_config
+    from advisor.catalog.paths import find_team_config
 
     explicit = args.target_config or getattr(args, "config", None)
     if explicit:
@@ -153,8 +154,8 @@ def _entry_fields(args: argparse.Namespace) -> dict[str, str]:
     from pydantic import ValidationError
 
     from advisor.errors import EXIT_BAD_INPUT, AdvisorError
-    from advisor.remote_cache import normalize_sha256, parse_interval_s
-    from advisor.teamconfig import RemoteCatalog
+    from advisor.catalog.remote.cache import normalize_sha256, parse_interval_s
+    from advisor.catalog.team_config import RemoteCatalog
 
     fields = {"url": args.url.strip()}
     if args.sha256:
@@ -173,7 +174,7 @@ def _entry_fields(args: argparse.Namespace) -> dict[str, str]:
 
 def _refuse_if_listed(target: Target, text: str, url: str) -> None:
     from advisor.errors import EXIT_BAD_INPUT, AdvisorError
-    from advisor.teamconfig import read_config
+    from advisor.catalog.team_config import read_config
 
     if not target.exists:
         return
@@ -219,7 +220,7 @@ def _appended(before: str, header: str, entry: dict[str, str]) -> str:
 def _check_config_text(target: Target, text: str, url: str) -> None:
     """Parse the new text as the config loader will; refuse to write anything it would reject."""
     from advisor.errors import EXIT_BAD_INPUT, AdvisorError
-    from advisor.teamconfig import read_config
+    from advisor.catalog.team_config import read_config
 
     with tempfile.TemporaryDirectory() as scratch:
         probe = Path(scratch) / target.path.name
@@ -258,9 +259,9 @@ def _replace_text(path: Path, before: str, after: str, *, existed: bool) -> None
 # -- update --------------------------------------------------------------------------------
 
 def _update(args: argparse.Namespace) -> int:
-    from advisor.console import safe_text
+    from advisor.export.terminal import safe_text
     from advisor.errors import EXIT_BAD_CATALOG, AdvisorError
-    from advisor.remote_sync import NOT_MODIFIED, OFFLINE, UPDATED, sync
+    from advisor.catalog.remote.sync import NOT_MODIFIED, OFFLINE, UPDATED, sync
 
     specs = listed_specs(args)
     if not specs:
@@ -289,7 +290,7 @@ def _update(args: argparse.Namespace) -> int:
 # -- list ----------------------------------------------------------------------------------
 
 def _list(args: argparse.Namespace) -> int:
-    from advisor.console import Column, render
+    from advisor.export.terminal import Column, render
 
     records = [status_record(spec) for spec in listed_specs(args)]
     columns = [
@@ -306,8 +307,8 @@ def _list(args: argparse.Namespace) -> int:
 
 def status_record(spec: Any) -> dict[str, Any]:
     """What the cache holds for one listed catalog; never touches the network."""
-    from advisor.remote_cache import CacheCorrupt, RemoteError, format_age, read
-    from advisor.remote_sync import validate_body
+    from advisor.catalog.remote.cache import CacheCorrupt, RemoteError, format_age, read
+    from advisor.catalog.remote.sync import validate_body
 
     record: dict[str, Any] = {
         "url": spec.url, "configured_in": spec.configured_in, "pin": spec.sha256,

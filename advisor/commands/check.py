@@ -2,7 +2,7 @@
 
 Prints one line per problem on stderr (`file:line: key: message (did you mean …)`) and exits 2,
 or a short summary on stdout and exits 0. Entries that validate but look wrong (prices, memory,
-bandwidths, parameter counts, names: `advisor.sanity`) are warnings on stderr
+bandwidths, parameter counts, names: `advisor.catalog.sanity`) are warnings on stderr
 (`advisor: warning: file:line: key: message`); `--strict` makes them problems (exit 2).
 Must not import textual or httpx.
 """
@@ -29,11 +29,11 @@ def run(args: argparse.Namespace) -> int:
     import sys
     from pathlib import Path
 
-    from advisor.config import check_paths
-    from advisor.console import safe_text
+    from advisor.catalog.config import check_paths
+    from advisor.export.terminal import safe_text
     from advisor.errors import EXIT_BAD_INPUT
-    from advisor.sanity import BUILTIN, sanity_problems
-    from advisor.tomlsafe import printable, raise_problems
+    from advisor.catalog.sanity import BUILTIN, sanity_problems
+    from advisor.catalog.toml_reader import printable, raise_problems
 
     strict = bool(args.check_strict or getattr(args, "strict", False))
     report = check_paths([Path(p) for p in args.paths])

@@ -22,8 +22,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from advisor.config import world_from_args
-    from advisor.console import print_lines, to_json
+    from advisor.catalog.config import world_from_args
+    from advisor.export.terminal import print_lines, to_json
 
     world = world_from_args(args)
     summary = summarize(world)

@@ -64,7 +64,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from advisor.commands import _estimate_case as cases
     from advisor.commands import _estimate_lines as lines
-    from advisor.config import world_from_args
+    from advisor.catalog.config import world_from_args
     from advisor.errors import EXIT_BAD_INPUT, AdvisorError
 
     if args.cases:
@@ -87,7 +87,7 @@ def run(args: argparse.Namespace) -> int:
     fields: dict[str, Any] = {k: getattr(args, k, None) for k in CASE_FIELDS[1:]}
     result = cases.evaluate(world, cases.Caches(), fields)
     if args.format == "json":
-        from advisor.console import to_json
+        from advisor.export.terminal import to_json
 
         sys.stdout.write(to_json(result.record) + "\n")
     else:

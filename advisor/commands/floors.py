@@ -36,9 +36,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from advisor.commands._floors_table import floor_records
-    from advisor.config import world_from_args
-    from advisor.console import Column, gib, print_lines, render
+    from advisor.search.floors import floor_records
+    from advisor.catalog.config import world_from_args
+    from advisor.export.terminal import Column, gib, print_lines, render
     from advisor.shorthands import parse_tokens
 
     context = parse_tokens(args.ctx, "--ctx")

@@ -8,7 +8,7 @@ HELP = "list accelerators (GPUs) with memory, bandwidth and compute"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from advisor.console import add_format_argument
+    from advisor.export.terminal import add_format_argument
 
     parser.add_argument("--vendor", help="only this vendor (NVIDIA, AMD, Intel)")
     add_format_argument(parser)
@@ -16,8 +16,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from advisor.commands._listing import entry_records
-    from advisor.config import world_from_args
-    from advisor.console import Column, gb_per_s, gib, render, tb_per_s, tflops
+    from advisor.catalog.config import world_from_args
+    from advisor.export.terminal import Column, gb_per_s, gib, render, tb_per_s, tflops
 
     world = world_from_args(args)
     chosen = [a for a in world.accelerators.values()

@@ -8,7 +8,7 @@ HELP = "list model profiles with size, shape, context and aliases"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from advisor.console import add_format_argument
+    from advisor.export.terminal import add_format_argument
 
     parser.add_argument("--family", help="only this model family (llama, qwen, deepseek …)")
     add_format_argument(parser)
@@ -16,8 +16,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from advisor.commands._listing import entry_records
-    from advisor.config import world_from_args
-    from advisor.console import Column, billions, render
+    from advisor.catalog.config import world_from_args
+    from advisor.export.terminal import Column, billions, render
 
     world = world_from_args(args)
     chosen = [m for m in world.models.values()

@@ -9,7 +9,7 @@ TENANCIES = ("bare-metal", "vm", "vgpu", "container")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from advisor.console import add_format_argument
+    from advisor.export.terminal import add_format_argument
 
     parser.add_argument("--provider", help="only this provider (case-insensitive)")
     parser.add_argument("--gpu", help="only this accelerator (id or any alias, e.g. H100)")
@@ -20,8 +20,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from advisor.commands._listing import entry_records
-    from advisor.config import world_from_args
-    from advisor.console import Column, gb_per_s, per_hour, render
+    from advisor.catalog.config import world_from_args
+    from advisor.export.terminal import Column, gb_per_s, per_hour, render
     from advisor.domain import normalize_name
 
     world = world_from_args(args)

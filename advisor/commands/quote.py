@@ -131,12 +131,12 @@ def request_fields(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from advisor.config import world_from_args
-    from advisor.console import safe_text
+    from advisor.catalog.config import world_from_args
+    from advisor.export.terminal import safe_text
     from advisor.errors import EXIT_BAD_INPUT, EXIT_NOTHING_FEASIBLE, EXIT_OK, AdvisorError
     from advisor.export.write import write_document
-    from advisor.quote import build_quote, nothing_feasible_message
-    from advisor.request import build_request
+    from advisor.quote.build import build_quote, nothing_feasible_message
+    from advisor.search.request import build_request
 
     if args.top is not None and args.top < 1:
         raise AdvisorError("--top must be at least 1", exit_code=EXIT_BAD_INPUT)
@@ -188,7 +188,7 @@ def _read_from(args: argparse.Namespace, fields: dict[str, Any]) -> Any:
 
 def _compare(loaded: Any, quote: Any) -> None:
     """Say on stderr when the data or the tool changed since the quote in the file was made."""
-    from advisor.console import safe_text
+    from advisor.export.terminal import safe_text
 
     if not loaded.quote_number or loaded.quote_number == quote.number:
         return
@@ -227,11 +227,11 @@ def selection(args: argparse.Namespace, loaded: Any) -> tuple[int | None, bool]:
 
 
 def _render(quote: Any, args: argparse.Namespace, loaded: Any) -> str:
-    from advisor.views.data import selected
+    from advisor.export.data import selected
 
     if args.explain:
-        from advisor.console import safe_text
-        from advisor.views.explain import explain_lines
+        from advisor.export.terminal import safe_text
+        from advisor.export.explain import explain_lines
 
         lines = explain_lines(quote, quote.result_for(args.explain))
         return "".join(safe_text(line) + "\n" for line in lines)
@@ -244,7 +244,7 @@ def _render(quote: Any, args: argparse.Namespace, loaded: Any) -> str:
     rows = selected(quote, top=top, include_infeasible=include)
     if not rows:
         return ""
-    from advisor.views.formats import render as render_table
+    from advisor.export.formats import render as render_table
 
     import shutil
 

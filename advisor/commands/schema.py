@@ -2,7 +2,7 @@
 
 Editors (taplo, Even Better TOML) validate a TOML file against the schema named in its
 `#:schema` comment. Quantity fields accept a number (SI units) or a unit string whose unit is
-one of the whitelisted spellings of `advisor.units`; a price may be "3.99 USD/h". The committed
+one of the whitelisted spellings of `advisor.domain.units`; a price may be "3.99 USD/h". The committed
 `catalogs/catalog.schema.json` must equal `catalog_schema()` (a test checks it). Must not
 import textual, rich, httpx or pint.
 """
@@ -54,7 +54,7 @@ def catalog_schema() -> dict[str, Any]:
     from pydantic import ConfigDict, Field, create_model
 
     from advisor.domain.common import materialize
-    from advisor.loaders import KINDS
+    from advisor.catalog.loaders import KINDS
 
     materialize()  # pydantic reads records as dataclasses
 
@@ -77,7 +77,7 @@ def catalog_schema() -> dict[str, Any]:
 
 def config_schema() -> dict[str, Any]:
     """Schema of `advisor.toml` / `.advisor.toml` / `[tool.advisor]`."""
-    from advisor.teamconfig import TeamConfig
+    from advisor.catalog.team_config import TeamConfig
 
     schema = TeamConfig.model_json_schema()
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
@@ -91,7 +91,7 @@ def _allow_price_strings(schema: dict[str, Any]) -> None:
     if not offering:
         return
     price = offering["properties"]["price_per_node_hour"]
-    from advisor.units import SCHEMA_NUMBER
+    from advisor.domain.units import SCHEMA_NUMBER
 
     text = {"type": "string", "pattern": f"{SCHEMA_NUMBER}[A-Z]{{3}}\\s*/\\s*(h|hr|hour)\\s*$"}
     offering["properties"]["price_per_node_hour"] = {

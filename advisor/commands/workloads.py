@@ -8,7 +8,7 @@ HELP = "list workload presets (token shapes, load, latency targets)"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from advisor.console import add_format_argument
+    from advisor.export.terminal import add_format_argument
 
     add_format_argument(parser)
 
@@ -19,8 +19,8 @@ def _ms(seconds: float | None) -> str:
 
 def run(args: argparse.Namespace) -> int:
     from advisor.commands._listing import entry_records
-    from advisor.config import world_from_args
-    from advisor.console import Column, render
+    from advisor.catalog.config import world_from_args
+    from advisor.export.terminal import Column, render
 
     world = world_from_args(args)
     records = entry_records(world, "workload", world.workloads.values())

@@ -20,7 +20,7 @@ import math
 from typing import NamedTuple
 
 from advisor.core.serving import Operating, max_throughput, open_loop
-from advisor.core.setup import Setup, plain_factors, prepare
+from advisor.core.deployment import Setup, plain_factors, prepare
 from advisor.core.types import Fabric, Layout, Load, Precision
 from advisor.domain import Accelerator, EfficiencyFactors, ModelProfile
 

@@ -22,7 +22,7 @@ from typing import NamedTuple
 
 from advisor.core.comms import interconnect
 from advisor.core.efficiency import as_dict
-from advisor.core.setup import Setup, factor_entry, plain_factors, prepare
+from advisor.core.deployment import Setup, factor_entry, plain_factors, prepare
 from advisor.core.types import Estimate, Fabric, Layout, Load, Precision
 from advisor.domain import Accelerator, EfficiencyFactors, ModelProfile
 from advisor.errors import EXIT_BAD_INPUT, AdvisorError

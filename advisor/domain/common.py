@@ -9,7 +9,7 @@ use `Cls.validate({...})` for untrusted data.
 
 Quantities are plain floats in SI base units (bytes, bytes/s, FLOP/s, W, s). A TOML value may
 be a number in that unit or a string with a unit ("80 GB", "4.8 TB/s"); strings go through
-`advisor.units`, imported only when a string actually arrives, so pint stays out of the
+`advisor.domain.units`, imported only when a string actually arrives, so pint stays out of the
 headless path. Must not import pydantic's model machinery, pint, textual, rich or httpx.
 """
 
@@ -212,7 +212,7 @@ class Unit:
     def convert(self, value: Any) -> Any:
         """A unit string as an SI float; numbers pass through; booleans are refused."""
         if isinstance(value, str):
-            from advisor.units import parse_quantity  # lazy: pint only when a string arrives
+            from advisor.domain.units import parse_quantity  # lazy: pint only when a string arrives
 
             return parse_quantity(value, self.kind)
         if isinstance(value, bool):
@@ -225,7 +225,7 @@ class Unit:
         return core_schema.no_info_before_validator_function(self.convert, handler(source))
 
     def __get_pydantic_json_schema__(self, core_schema: Any, handler: Any) -> Any:
-        from advisor.units import unit_pattern
+        from advisor.domain.units import unit_pattern
 
         number = handler(core_schema)
         return {"anyOf": [number, {"type": "string", "pattern": unit_pattern(self.kind)}]}

@@ -13,8 +13,8 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 if TYPE_CHECKING:
-    from advisor.quote import Quote
-    from advisor.ranking import Result
+    from advisor.quote.build import Quote
+    from advisor.search.ranking import Result
 
 DEFAULT_TOP = 10
 

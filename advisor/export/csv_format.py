@@ -15,12 +15,12 @@ import csv
 import io
 from typing import Any
 
-from advisor.console import csv_cell
+from advisor.export.terminal import csv_cell
 from advisor.export.base import ExportOptions
-from advisor.quote import Quote
-from advisor.quote_parts import Pricing, line_item
-from advisor.ranking import Result
-from advisor.views.data import flat_row
+from advisor.quote.build import Quote
+from advisor.quote.parts import Pricing, line_item
+from advisor.search.ranking import Result
+from advisor.export.data import flat_row
 
 EXTENSION = "csv"
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")

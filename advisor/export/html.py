@@ -13,7 +13,7 @@ import re
 
 from advisor.export.base import ExportOptions
 from advisor.export.document import Document, Section, Table, build_document
-from advisor.quote import Quote
+from advisor.quote.build import Quote
 
 EXTENSION = "html"
 

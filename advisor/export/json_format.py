@@ -17,13 +17,13 @@ import json
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from advisor.console import json_safe, safe_text
+from advisor.export.terminal import json_safe, safe_text
 from advisor.errors import EXIT_BAD_INPUT, AdvisorError
 from advisor.export.base import ExportOptions
-from advisor.quote import Quote
-from advisor.quote_parts import Alternative, LineItem, Money, Recommendation
-from advisor.request import QuoteRequest, validate_request
-from advisor.views.data import finite, quote_document
+from advisor.quote.build import Quote
+from advisor.quote.parts import Alternative, LineItem, Money, Recommendation
+from advisor.search.request import QuoteRequest, validate_request
+from advisor.export.data import finite, quote_document
 
 EXTENSION = "json"
 SCHEMA = "advisor.quote/1"

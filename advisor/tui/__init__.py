@@ -1,7 +1,7 @@
 """The interactive app (`advisor` with no command). The only package that imports textual.
 
 `run_app(args)` builds the app (`build_app`) around a loader that reads the World like every
-command does (`advisor.config.world_from_args`: --config, --no-discover, --strict) but takes
+command does (`advisor.catalog.config.world_from_args`: --config, --no-discover, --strict) but takes
 remote catalogs from the cache only, so opening the app never waits on the network; a
 `RemoteSource` for the `[[remote]]` entries of the same configs lets a background worker
 revalidate them (not under --offline) and reload. It runs the app and returns the exit code:
@@ -16,13 +16,13 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from advisor.tui.app import AdvisorApp
-    from advisor.world import World
+    from advisor.catalog.world import World
 
 
 def build_app(args: argparse.Namespace) -> AdvisorApp:
     """The app for these command-line arguments (what `run_app` runs; tests drive it)."""
     from advisor.commands.catalog import listed_specs
-    from advisor.config import world_from_args
+    from advisor.catalog.config import world_from_args
     from advisor.tui.app import AdvisorApp
     from advisor.tui.remotes import RemoteSource
 

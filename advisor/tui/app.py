@@ -21,13 +21,13 @@ from textual.command import SimpleCommand
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from advisor.errors import EXIT_OK, AdvisorError
-from advisor.tui.commands import AdvisorCommands
+from advisor.tui.palette import AdvisorCommands
 from advisor.tui.form import FormValues
 from advisor.tui.messages import RemotesRefreshed
-from advisor.world import World
+from advisor.catalog.world import World
 
 if TYPE_CHECKING:
-    from advisor.remote_sync import RemoteResult
+    from advisor.catalog.remote.sync import RemoteResult
     from advisor.tui.remotes import RemoteSource
     from advisor.tui.screens.main import MainScreen
 

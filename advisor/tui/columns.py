@@ -1,6 +1,6 @@
 """The results table's columns: which cells of the CLI table the TUI shows, and how each sorts.
 
-Cell text comes from `advisor.views.table.cells` (the same strings `advisor quote` prints),
+Cell text comes from `advisor.export.table.cells` (the same strings `advisor quote` prints),
 picked by header name; this module adds only short labels, widths and sort keys. Sorting
 keeps feasible rows above infeasible ones (those are the answer; the rest explain why not),
 and missing values last in either direction. Pure: must not import textual.
@@ -12,10 +12,10 @@ import math
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from advisor.quote import Quote
-from advisor.ranking import Result
-from advisor.views.data import memory_used_bytes_per_gpu
-from advisor.views.table import cells, headers
+from advisor.quote.build import Quote
+from advisor.search.ranking import Result
+from advisor.export.data import memory_used_bytes_per_gpu
+from advisor.export.table import cells, headers
 
 _BITS = {"int4": 4, "fp4": 4, "fp8": 8, "int8": 8, "fp16": 16, "bf16": 16}
 
@@ -57,7 +57,7 @@ class Column:
     """One table column: the CLI header it shows, its TUI label, width and sort key."""
 
     key: str
-    header: str  # header in advisor.views.table.headers (currency-independent part)
+    header: str  # header in advisor.export.table.headers (currency-independent part)
     label: str
     sort: Callable[[Result], Any]
     width: int  # fixed, so columns do not jump while the numbers change under typing

@@ -1,7 +1,7 @@
 """The workload form as plain data: what the user typed, parsed into `build_request` fields.
 
 Owns the mapping from form fields (text the user types, choices they pick) to the keyword
-arguments of `advisor.request.build_request`, with one error line per field for inline
+arguments of `advisor.search.request.build_request`, with one error line per field for inline
 validation. The parsers are the CLI's own (`advisor.shorthands`), so `32k`, `50ms`, `60%`
 mean the same in both faces. Pure: must not import textual (the widgets call this).
 """

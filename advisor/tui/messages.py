@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from textual.message import Message
 
-from advisor.quote import Quote
-from advisor.sweep import Floor, Sweep
+from advisor.quote.build import Quote
+from advisor.search.sweep import Floor, Sweep
 from advisor.tui.form import FormValues
 from advisor.tui.remotes import Refreshed
 

@@ -2,7 +2,7 @@
 
 `RemoteSource` is injected into `AdvisorApp` like the World loader (`run_app` builds it from the
 command line; tests point it at a loopback server). `refresh` is the body of the app's background
-worker: it revalidates every listed catalog (`advisor.remote_sync.sync`; the network only when
+worker: it revalidates every listed catalog (`advisor.catalog.remote.sync.sync`; the network only when
 not offline, and httpx is imported there, lazily, so never on the UI thread) and, when a catalog
 changed, reloads the World from the fresh cache. `remote_text` and `summary` render the results.
 Must not import textual or httpx.
@@ -16,12 +16,12 @@ from typing import TYPE_CHECKING
 
 from rich.text import Text
 
-from advisor.console import safe_text
+from advisor.export.terminal import safe_text
 from advisor.errors import AdvisorError
-from advisor.world import World
+from advisor.catalog.world import World
 
 if TYPE_CHECKING:
-    from advisor.remote_sync import RemoteResult, RemoteSpec
+    from advisor.catalog.remote.sync import RemoteResult, RemoteSpec
 
 FAILED = "failed"  # not a remote_sync status: no cached copy and the refresh failed
 _QUIET = {"fresh", "updated", "not-modified", "offline"}  # statuses that need no warning
@@ -47,7 +47,7 @@ class Refreshed:
 
 def refresh(source: RemoteSource) -> Refreshed:
     """Revalidate every listed catalog (blocking: network I/O), then reload if one changed."""
-    from advisor import remote_sync
+    from advisor.catalog.remote import sync as remote_sync
 
     try:
         specs = source.specs()
@@ -64,7 +64,7 @@ def refresh(source: RemoteSource) -> Refreshed:
 
 def _sync_one(spec: RemoteSpec, offline: bool) -> RemoteResult:
     # One catalog at a time (sync_all would stop at the first one with no copy to fall back on).
-    from advisor.remote_sync import RemoteResult, sync
+    from advisor.catalog.remote.sync import RemoteResult, sync
 
     try:
         return sync(spec, offline=offline)
@@ -74,7 +74,7 @@ def _sync_one(spec: RemoteSpec, offline: bool) -> RemoteResult:
 
 def age_text(result: RemoteResult) -> str:
     """'confirmed 3 h ago', or 'no copy' when nothing is cached."""
-    from advisor.remote_cache import format_age
+    from advisor.catalog.remote.cache import format_age
 
     if result.meta is None:
         return "no copy"

@@ -20,7 +20,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 
 from advisor.errors import AdvisorError
-from advisor.quote import Quote
+from advisor.quote.build import Quote
 from advisor.tui.dialogs.confirm import ConfirmDialog
 
 

@@ -18,11 +18,11 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
-from advisor.console import safe_text
-from advisor.world import World
+from advisor.export.terminal import safe_text
+from advisor.catalog.world import World
 
 if TYPE_CHECKING:
-    from advisor.remote_sync import RemoteResult
+    from advisor.catalog.remote.sync import RemoteResult
 
 
 def _counts(world: World) -> dict[str, dict[str, int]]:
@@ -35,7 +35,7 @@ def _counts(world: World) -> dict[str, dict[str, int]]:
 
 
 def _where_to_look(cwd: Path) -> Text:
-    from advisor.paths import user_config_dir
+    from advisor.catalog.paths import user_config_dir
 
     text = Text("No team or user config was found.\n\n", style="bold")
     text.append(f"advisor walks up from {cwd} looking for advisor.toml, .advisor.toml, or a\n"

@@ -13,7 +13,7 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
-from advisor.console import safe_text
+from advisor.export.terminal import safe_text
 from advisor.errors import AdvisorError
 
 

@@ -7,8 +7,8 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from advisor.console import safe_text
-from advisor.quote import Quote
+from advisor.export.terminal import safe_text
+from advisor.quote.build import Quote
 
 
 def assumption_text(quote: Quote) -> Text:

@@ -1,7 +1,7 @@
 """Charts tab: USD per million output tokens and TPOT against concurrency.
 
 Shows the selected offering and the next two rows, each rented as one unit of its chosen
-deployment (`advisor.sweep`), so the trade is visible: more users per unit lowers the cost
+deployment (`advisor.search.sweep`), so the trade is visible: more users per unit lowers the cost
 per token and raises the time per token. The TPOT target is the dashed line.
 """
 
@@ -12,9 +12,9 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Static
 
-from advisor.console import safe_text
+from advisor.export.terminal import safe_text
 from advisor.shorthands import format_duration
-from advisor.sweep import Sweep
+from advisor.search.sweep import Sweep
 from advisor.tui.widgets.chart import ChartData, ColumnChart
 
 SERIES_COLORS = ("dodger_blue2", "dark_orange", "orchid")

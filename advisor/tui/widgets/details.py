@@ -16,11 +16,11 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Static
 
-from advisor.console import safe_text
+from advisor.export.terminal import safe_text
 from advisor.core.types import Estimate
-from advisor.feasibility import layout_label
-from advisor.quote import Quote
-from advisor.ranking import Result
+from advisor.search.feasibility import layout_label
+from advisor.quote.build import Quote
+from advisor.search.ranking import Result
 from advisor.shorthands import format_duration, format_tokens
 
 GIB = 1024.0**3

@@ -2,7 +2,7 @@
 
 One row per model (smallest first, team models marked), one column per accelerator, each cell
 "bf16 · fp8 · int4" GPU counts (– where the chip has no native format). The current model's
-row is highlighted. Numbers come from `advisor.sweep.vram_floors` (the core's memory model).
+row is highlighted. Numbers come from `advisor.search.sweep.vram_floors` (the core's memory model).
 """
 
 from __future__ import annotations
@@ -12,11 +12,11 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 
-from advisor.console import safe_text
+from advisor.export.terminal import safe_text
 from advisor.shorthands import format_tokens
-from advisor.sweep import Floor, models_by_size
+from advisor.search.sweep import Floor, models_by_size
 from advisor.tui.pickers import mark
-from advisor.world import World
+from advisor.catalog.world import World
 
 COMMON_ACCELERATORS = ("l40s", "a100-80gb-sxm", "h100-sxm", "h200-sxm", "b200", "mi300x", "mi355x")
 FLOOR_WEIGHTS = ("bf16", "fp8", "int4")

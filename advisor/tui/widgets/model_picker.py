@@ -16,7 +16,7 @@ from textual.widgets import Input, OptionList
 from textual.widgets.option_list import Option
 
 from advisor.tui.pickers import model_label, model_matches, model_suggestions
-from advisor.world import World
+from advisor.catalog.world import World
 
 MAX_MATCHES = 8
 

@@ -11,8 +11,8 @@ from rich.text import Text
 from textual.binding import Binding
 from textual.widgets import DataTable
 
-from advisor.quote import Quote
-from advisor.ranking import Result
+from advisor.quote.build import Quote
+from advisor.search.ranking import Result
 from advisor.tui.columns import COLUMN_KEYS, COLUMNS, cell_indexes, label, row_cells, sorted_results
 
 

@@ -14,13 +14,13 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.widget import Widget
 from textual.widgets import Checkbox, Input, Label, Select, Static
 
-from advisor.request import QuoteRequest
+from advisor.search.request import QuoteRequest
 from advisor.shorthands import format_duration, format_tokens
 from advisor.tui.form import ENGINES, KV_CHOICES, TENANCIES, TERMS, TEXT_FIELDS, WEIGHT_CHOICES, FormValues
 from advisor.tui.messages import FormChanged
 from advisor.tui.pickers import preset_options, provider_options
 from advisor.tui.widgets.model_picker import ModelPicker
-from advisor.world import World
+from advisor.catalog.world import World
 
 SELECTS = ("preset", "tenancy", "provider", "term", "engine")
 

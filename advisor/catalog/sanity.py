@@ -39,8 +39,8 @@ from typing import NamedTuple
 
 from advisor.domain import Accelerator, ModelProfile, Offering, normalize_name
 from advisor.errors import EXIT_BAD_CATALOG, EXIT_BAD_INPUT, Problem
-from advisor.tomlsafe import dotted
-from advisor.world import Origin, World
+from advisor.catalog.toml_reader import dotted
+from advisor.catalog.world import Origin, World
 
 PRICE_BAND = (0.2, 5.0)  # × the reference median per GPU-hour
 ABSOLUTE_USD_PER_GPU_HOUR = (0.05, 50.0)  # when no built-in price of the GPU or family exists
@@ -107,7 +107,7 @@ def reference_for(world: World, load_builtins: Callable[[], World] | None = None
 
 
 def _builtin_world() -> World:
-    from advisor.config import builtin_layer, merge_layers  # lazy: config imports this module
+    from advisor.catalog.config import builtin_layer, merge_layers  # lazy: config imports this module
 
     return merge_layers([builtin_layer()])[0]
 
@@ -283,7 +283,7 @@ def to_problems(findings: Iterable[Finding], world: World) -> list[Problem]:
 
 def pinpoint(problems: list[Problem], findings: list[Finding], world: World) -> list[Problem]:
     """Move each problem to the line of its key when the file is on disk (best effort)."""
-    from advisor.tomlpos import KeyLines, header_lines
+    from advisor.catalog.toml_positions import KeyLines, header_lines
 
     texts: dict[str, str | None] = {}
     result = []
@@ -326,7 +326,7 @@ def report(world: World, *, strict: bool) -> None:
     Built-in entries are not checked here (a test holds them to --strict). Under `strict`
     the exit code is 3 when a discovered file is at fault, else 2 (files given with --config).
     """
-    from advisor.tomlsafe import printable, raise_problems
+    from advisor.catalog.toml_reader import printable, raise_problems
 
     layers = {o.layer for o in world.origins.values()} - {BUILTIN}
     problems = sanity_problems(world, layers=layers)

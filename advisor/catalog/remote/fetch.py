@@ -2,8 +2,8 @@
 
 The only module that imports httpx. Nothing on the headless path imports it unless a team
 config lists `[[remote]]` catalogs or a `catalog` subcommand needs the network. Checking what
-came back and deciding between network and cache is `advisor.remote_sync`; storage is
-`advisor.remote_cache`. Must not import textual.
+came back and deciding between network and cache is `advisor.catalog.remote.sync`; storage is
+`advisor.catalog.remote.cache`. Must not import textual.
 
 Policy, applied to the first URL and to every redirect hop before anything is sent:
 https only, plain http only to loopback (127.0.0.0/8, ::1, localhost) for tests and local
@@ -22,8 +22,8 @@ from typing import Protocol
 import httpx
 
 from advisor import __version__
-from advisor.remote_cache import RemoteError
-from advisor.tomlsafe import MAX_FILE_BYTES
+from advisor.catalog.remote.cache import RemoteError
+from advisor.catalog.toml_reader import MAX_FILE_BYTES
 
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _HTML_TYPES = ("text/html", "application/xhtml+xml")

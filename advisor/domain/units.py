@@ -210,7 +210,7 @@ def _pint_cache_dir() -> Any:
 
     if os.environ.get("ADVISOR_NO_CACHE") == "1":
         return None
-    from advisor.paths import user_cache_dir
+    from advisor.catalog.paths import user_cache_dir
 
     return user_cache_dir() / "pint"
 

@@ -1,7 +1,7 @@
 """`World`: everything loaded and layered — accelerators, offerings, models, workloads,
 efficiency and tenancy factors, settings — with name resolution and provenance.
 
-Built by `advisor.config.load_world`; read by every command, the search and the TUI.
+Built by `advisor.catalog.config.load_world`; read by every command, the search and the TUI.
 Must not import textual, rich, httpx or pint.
 """
 
@@ -51,7 +51,7 @@ class Settings(NamedTuple):
 class World(NamedTuple):
     """The layered catalog. Dicts are keyed by id; later layers already replaced earlier ones.
 
-    Immutable by convention: nothing writes to its dicts after `advisor.config` built them
+    Immutable by convention: nothing writes to its dicts after `advisor.catalog.config` built them
     (a changed world is a new one, `world._replace(offerings=…)`)."""
 
     accelerators: dict[str, Accelerator]

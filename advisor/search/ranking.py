@@ -24,11 +24,11 @@ from typing import Any, NamedTuple
 from advisor.core.types import Estimate
 from advisor.domain import Accelerator, EfficiencyFactors, Offering
 from advisor.errors import AdvisorError
-from advisor.feasibility import PROGRESS, Failure, layout_label
-from advisor.request import QuoteRequest
-from advisor.search import Candidate, Hardware, make_hardware
-from advisor.sizing import Searcher
-from advisor.world import World
+from advisor.search.feasibility import PROGRESS, Failure, layout_label
+from advisor.search.request import QuoteRequest
+from advisor.search.space import Candidate, Hardware, make_hardware
+from advisor.search.sizing import Searcher
+from advisor.catalog.world import World
 
 SECONDS_PER_HOUR = 3600.0
 UNLIMITED_NODES = 1_000_000  # no cap: independent rentals scale out

@@ -1,7 +1,7 @@
 """Where files live: built-in package data, the user config dir, the team config found upward.
 
-Owns path discovery only; reading and validating is `advisor.loaders`, layering is
-`advisor.config`. Built-ins are the package data of `advisor.catalogs` and `advisor.profiles`,
+Owns path discovery only; reading and validating is `advisor.catalog.loaders`, layering is
+`advisor.catalog.config`. Built-ins are the package data of `advisor.catalogs` and `advisor.profiles`,
 read from the package folders (through `importlib.resources` when the package is zipped).
 Must not import textual, rich, httpx or pint.
 """

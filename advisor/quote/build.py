@@ -3,8 +3,8 @@
 Owns the `Quote` object (request, ranked results, excluded offerings, assumptions, sources,
 warnings, display currency; quote number, issue and valid-until dates, the itemized
 recommendation and the next best alternatives) and the message that says what to relax when
-nothing is feasible. The search lives in `advisor.search`, per-offering cost and order in
-`advisor.ranking`, the procurement parts in `advisor.quote_parts`; the rendering in
+nothing is feasible. The search lives in `advisor.search.space`, per-offering cost and order in
+`advisor.search.ranking`, the procurement parts in `advisor.quote.parts`; the rendering in
 `advisor.views` and `advisor.export`. To extend a quote add fields with defaults to `Quote` and
 fill them in `assemble_quote`.
 
@@ -24,7 +24,7 @@ from typing import Iterable, NamedTuple
 from advisor import __version__
 from advisor.domain import EfficiencyFactors, ModelProfile
 from advisor.errors import EXIT_BAD_INPUT, AdvisorError
-from advisor.quote_parts import (
+from advisor.quote.parts import (
     ESTIMATE_NOTE,
     Alternative,
     Pricing,
@@ -35,12 +35,12 @@ from advisor.quote_parts import (
     recommendation,
     valid_until,
 )
-from advisor.ranking import Result, evaluate_offering, excluded_reason, rank, usd_per_unit
-from advisor.request import QuoteRequest
-from advisor.search import Physics, core_physics
+from advisor.search.ranking import Result, evaluate_offering, excluded_reason, rank, usd_per_unit
+from advisor.search.request import QuoteRequest
+from advisor.search.space import Physics, core_physics
 from advisor.shorthands import format_tokens
-from advisor.sizing import Searcher
-from advisor.world import Origin, World
+from advisor.search.sizing import Searcher
+from advisor.catalog.world import Origin, World
 
 
 class Assumption(NamedTuple):
@@ -86,7 +86,7 @@ class Quote(NamedTuple):
     hours_per_month: float
     stats: SearchStats
     tool_version: str = __version__
-    number: str = ""  # deterministic: see advisor.quote_parts.quote_number
+    number: str = ""  # deterministic: see advisor.quote.parts.quote_number
     issued: date | None = None
     valid_until: date | None = None  # None when nothing is priced
     validity_days: int = 30
@@ -307,7 +307,7 @@ def _shown_path(origin: Origin) -> str:
 
 @functools.cache
 def _builtin_roots() -> tuple[tuple[str, PurePath], ...]:
-    from advisor.paths import BUILTIN_PACKAGES, package_root
+    from advisor.catalog.paths import BUILTIN_PACKAGES, package_root
 
     return tuple((package, PurePath(str(package_root(package)))) for package in BUILTIN_PACKAGES)
 

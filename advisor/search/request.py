@@ -41,7 +41,7 @@ from advisor.domain.common import (
 from advisor.domain.offering import Tenancy, Term
 from advisor.errors import EXIT_BAD_INPUT, AdvisorError
 from advisor.shorthands import format_tokens, looks_like_model_size, parse_model_size
-from advisor.world import World
+from advisor.catalog.world import World
 
 DEFAULT_CONTEXT_TOKENS = 8192
 DEFAULT_TTFT_S = 10.0

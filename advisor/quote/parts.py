@@ -3,7 +3,7 @@
 
 Everything here is derived from the ranked results, the request and the world; nothing is
 recomputed from physics. Amounts are `Money` in the quote's currency (converted from USD with
-the rate the quote states). Must not import rich, textual, httpx or pint, nor `advisor.quote`.
+the rate the quote states). Must not import rich, textual, httpx or pint, nor `advisor.quote.build`.
 """
 
 from __future__ import annotations
@@ -14,11 +14,11 @@ from datetime import date, timedelta
 from typing import Iterable, NamedTuple
 
 from advisor.domain.common import to_json
-from advisor.feasibility import layout_label
-from advisor.ranking import SECONDS_PER_HOUR, Result
-from advisor.request import QuoteRequest
-from advisor.search import Candidate
-from advisor.world import Origin
+from advisor.search.feasibility import layout_label
+from advisor.search.ranking import SECONDS_PER_HOUR, Result
+from advisor.search.request import QuoteRequest
+from advisor.search.space import Candidate
+from advisor.catalog.world import Origin
 
 ESTIMATE_NOTE = (
     "This is an estimate from a performance model and published list prices, not an offer: "

@@ -1,7 +1,7 @@
 """The team/user config file (`advisor.toml`, `.advisor.toml`, `[tool.advisor]`): its schema
 and reading it into a validated `TeamConfig` with `file:line` problems.
 
-Layering and discovery are `advisor.config`; this module only knows one config file.
+Layering and discovery are `advisor.catalog.config`; this module only knows one config file.
 Must not import textual, rich, httpx or pint.
 """
 
@@ -16,9 +16,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from advisor.domain.common import Currency, Engine
 from advisor.domain.offering import Term
 from advisor.errors import Problem
-from advisor.tomlpos import KeyPath
-from advisor.tomlsafe import ParsedToml, read_file_bytes, read_toml, suggest
-from advisor.world import Settings
+from advisor.catalog.toml_positions import KeyPath
+from advisor.catalog.toml_reader import ParsedToml, read_file_bytes, read_toml, suggest
+from advisor.catalog.world import Settings
 
 UsdRate = Annotated[float, Field(gt=0, le=1e6)]
 
@@ -125,7 +125,7 @@ def read_config(path: Path) -> ConfigFile:
         table = table.get(key) if isinstance(table, dict) else None
     if not isinstance(table, dict):
         return ConfigFile(path, None, (parsed.problem(base, "missing [tool.advisor] table"),), parsed, base)
-    from advisor.loaders import pydantic_problems
+    from advisor.catalog.loaders import pydantic_problems
 
     try:
         config = TeamConfig.model_validate(table)
@@ -151,7 +151,7 @@ def _valid_part(table: dict[str, Any]) -> TeamConfig:
 
 def _hint_catalog_keys(problems: list[Problem]) -> list[Problem]:
     """A config holding `[[offering]]` tables is a common mix-up: say where those go."""
-    from advisor.loaders import KINDS
+    from advisor.catalog.loaders import KINDS
 
     fixed = []
     for p in problems:

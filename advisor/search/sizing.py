@@ -17,7 +17,7 @@ from typing import Any, NamedTuple
 from advisor.core.memory import fraction_of_free_memory
 from advisor.core.types import Estimate, Fabric, Layout, Load, MemoryBreakdown, Precision
 from advisor.domain import ModelProfile
-from advisor.feasibility import (
+from advisor.search.feasibility import (
     Failure,
     closest_failure,
     latency_failure,
@@ -25,8 +25,8 @@ from advisor.feasibility import (
     nodes_failure,
     precision_failure,
 )
-from advisor.request import QuoteRequest
-from advisor.search import (
+from advisor.search.request import QuoteRequest
+from advisor.search.space import (
     MAX_NODES_PER_REPLICA,
     NODE_SPAN_FACTOR,
     RATE_STEPS,

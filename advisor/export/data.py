@@ -14,9 +14,9 @@ import math
 from typing import Any
 
 from advisor.domain.common import to_json
-from advisor.feasibility import layout_label
-from advisor.quote import Quote
-from advisor.ranking import Result
+from advisor.search.feasibility import layout_label
+from advisor.quote.build import Quote
+from advisor.search.ranking import Result
 
 GIB = 1024.0**3
 

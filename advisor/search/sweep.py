@@ -9,7 +9,7 @@ core's `estimate`/`memory_breakdown` and the ranking's `cost_of`):
   tokens it gives at concurrency 1, 2, 4, …; the knee of that curve is what a buyer trades.
 - `vram_floors`: the fewest GPUs whose memory holds a model's weights, workspace and one
   sequence of KV at a context, per model × accelerator × weight format — the search of
-  `advisor floors` (`advisor.commands._floors_table.smallest_layout`), so both agree.
+  `advisor floors` (`advisor.search.floors.smallest_layout`), so both agree.
 
 Must not import rich, textual, httpx or pint.
 """
@@ -19,11 +19,11 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from advisor.core.types import Layout, Load, Precision
-from advisor.feasibility import Failure
-from advisor.quote import Quote
-from advisor.ranking import Result, cost_of, node_price_usd
-from advisor.search import Physics, core_physics
-from advisor.world import World
+from advisor.search.feasibility import Failure
+from advisor.quote.build import Quote
+from advisor.search.ranking import Result, cost_of, node_price_usd
+from advisor.search.space import Physics, core_physics
+from advisor.catalog.world import World
 
 DEFAULT_CONCURRENCIES: tuple[int, ...] = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512)
 
@@ -130,7 +130,7 @@ class Floor(NamedTuple):
 def floor_for(world: World, model_id: str, accelerator_id: str, weights: str, context: int) -> Floor:
     """The smallest GPU count holding weights, workspace and one sequence: `advisor floors`'
     own search (`smallest_layout`), plus "not native" where the search never uses the format."""
-    from advisor.commands._floors_table import MAX_GPUS, smallest_layout
+    from advisor.search.floors import MAX_GPUS, smallest_layout
 
     model, acc = world.models[model_id], world.accelerators[accelerator_id]
     if weights not in acc.native_weight_dtypes:

@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from advisor import __version__
-from advisor.loaders import LoadedFile, load_catalog_bytes
+from advisor.catalog.loaders import LoadedFile, load_catalog_bytes
 
 _FORMAT = 3  # bump when LoadedFile, Entry or the records change shape
 
@@ -61,7 +61,7 @@ def _record_shapes() -> str:
 def _cache_path(key: str) -> Path | None:
     if os.environ.get("ADVISOR_NO_CACHE") == "1":
         return None
-    from advisor.paths import user_cache_dir
+    from advisor.catalog.paths import user_cache_dir
 
     return user_cache_dir() / f"builtin-{key[:24]}.pickle"
 

@@ -4,7 +4,7 @@
 dir and the team config found by walking up from the current directory, then an explicit
 config file, and merges entries by id: a later layer shadows an earlier one, recorded in
 `World.shadowed` and `World.origins`. Within one layer a duplicate id is a problem naming both
-places. Remote catalogs declared by a config load from the local cache (via `advisor.remote_sync`,
+places. Remote catalogs declared by a config load from the local cache (via `advisor.catalog.remote.sync`,
 imported lazily; the network only with `offline=False`) just below that config's own files.
 
 Exit codes: a bad built-in, user or discovered team file is 3; a bad `--config` file (or a file
@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
 from advisor.errors import EXIT_BAD_CATALOG, EXIT_BAD_INPUT, AdvisorError, Problem
-from advisor.loaders import LoadedFile, load_catalog_file
-from advisor.paths import (
+from advisor.catalog.loaders import LoadedFile, load_catalog_file
+from advisor.catalog.paths import (
     PYPROJECT,
     USER_CONFIG_NAME,
     USER_DATA_DIRS,
@@ -28,11 +28,11 @@ from advisor.paths import (
     find_team_config,
     user_config_dir,
 )
-from advisor.tomlsafe import raise_problems
-from advisor.world import Origin, Settings, World
+from advisor.catalog.toml_reader import raise_problems
+from advisor.catalog.world import Origin, Settings, World
 
 if TYPE_CHECKING:  # pydantic models: imported only when a config file is read
-    from advisor.teamconfig import Defaults, RemoteCatalog
+    from advisor.catalog.team_config import Defaults, RemoteCatalog
 
 MAX_FILES_PER_FOLDER = 500
 
@@ -86,16 +86,16 @@ def load_world(
 def world_from_args(args: argparse.Namespace) -> World:
     """The World for a command: honours `--config` (or $ADVISOR_CONFIG), `--no-discover` and
     `--offline`; prints the World's warnings (e.g. a stale remote catalog) and the sanity
-    warnings about team entries on stderr (errors under `--strict`, see `advisor.sanity`)."""
+    warnings about team entries on stderr (errors under `--strict`, see `advisor.catalog.sanity`)."""
     world = load_world(getattr(args, "config", None), discover=not getattr(args, "no_discover", False),
                        offline=bool(getattr(args, "offline", False)))
     if world.warnings:
-        from advisor.console import safe_text
+        from advisor.export.terminal import safe_text
 
         for warning in world.warnings:
             print(f"advisor: warning: {safe_text(warning)}", file=sys.stderr)
     if any(origin.layer != "built-in" for origin in world.origins.values()):
-        from advisor.sanity import report  # team entries that look wrong
+        from advisor.catalog.sanity import report  # team entries that look wrong
 
         report(world, strict=bool(getattr(args, "strict", False)))
     return world
@@ -105,7 +105,7 @@ def world_from_args(args: argparse.Namespace) -> World:
 
 def builtin_layer() -> Layer:
     """The shipped catalogs and profiles, read from package data."""
-    from advisor.builtin_cache import load_builtin
+    from advisor.catalog.builtin import load_builtin
 
     layer = Layer("built-in", EXIT_BAD_CATALOG)
     for loaded in load_builtin([(item.path, item.read_bytes()) for item in builtin_files()]):
@@ -134,7 +134,7 @@ def config_layers(
 ) -> list[Layer]:
     """A config file's layer (its listed files) preceded by its remote catalogs, if any."""
     layer = Layer(name, exit_code)
-    from advisor.teamconfig import read_config
+    from advisor.catalog.team_config import read_config
 
     read = read_config(path)
     layer.problems.extend(read.problems)
@@ -179,20 +179,20 @@ def remote_layer(
     """Cached copies of a config's remote catalogs; the network only when `offline` is False
     and a copy is due for revalidation (or missing).
 
-    Hook: `advisor.remote_sync.sync_all(specs, offline=...)` (imported only when a config has
+    Hook: `advisor.catalog.remote.sync.sync_all(specs, offline=...)` (imported only when a config has
     `[[remote]]` entries, so the headless path stays light) returns one result per spec with
     `.loaded` (a validated LoadedFile whose path is the URL, or None) and `.warning`.
     """
     if not remotes:
         return None
     try:
-        from advisor import remote_sync  # noqa: PLC0415 - lazy on purpose
+        from advisor.catalog.remote import sync as remote_sync  # noqa: PLC0415 - lazy on purpose
     except ModuleNotFoundError as exc:
-        if exc.name != "advisor.remote_sync":
+        if exc.name != "advisor.catalog.remote.sync":
             raise
         warnings.append(f"{config}: {len(remotes)} remote catalog(s) skipped: remote support missing")
         return None
-    from advisor.remote_cache import normalize_sha256, parse_interval_s
+    from advisor.catalog.remote.cache import normalize_sha256, parse_interval_s
 
     specs = [remote_sync.RemoteSpec(url=r.url, sha256=normalize_sha256(r.sha256) if r.sha256 else "",
                                     refresh_s=parse_interval_s(r.refresh), configured_in=str(config))
@@ -258,7 +258,7 @@ def merge_layers(layers: list[Layer], warnings: list[str] | None = None) -> tupl
 
 def reference_problems(world: World) -> list[tuple[str, Problem]]:
     """Entries naming an accelerator or offering that is not loaded: (layer, problem)."""
-    from advisor.tomlsafe import suggest
+    from advisor.catalog.toml_reader import suggest
 
     found = []
     checks = [("offering", o.id, "accelerator", o.accelerator, world.accelerators)
@@ -287,7 +287,7 @@ class CheckReport(NamedTuple):
     files: tuple[str, ...]
     counts: dict[str, int]
     problems: tuple[Problem, ...]
-    world: World | None = None  # built-ins + the given files, for `advisor.sanity`
+    world: World | None = None  # built-ins + the given files, for `advisor.catalog.sanity`
 
 
 def check_paths(paths: list[Path]) -> CheckReport:
@@ -333,8 +333,8 @@ def _is_builtin(problem: Problem, builtin: Layer) -> bool:
 
 def is_config_file(path: Path) -> bool:
     """A config by name (advisor.toml, .advisor.toml, pyproject.toml) or by its top-level keys."""
-    from advisor.paths import PYPROJECT, TEAM_CONFIG_NAMES
-    from advisor.tomlsafe import read_file_bytes, read_toml
+    from advisor.catalog.paths import PYPROJECT, TEAM_CONFIG_NAMES
+    from advisor.catalog.toml_reader import read_file_bytes, read_toml
 
     if path.name in TEAM_CONFIG_NAMES or path.name == PYPROJECT:
         return True
@@ -342,8 +342,8 @@ def is_config_file(path: Path) -> bool:
     parsed = read_toml(data, str(path))[0] if data is not None else None
     if parsed is None or not parsed.data:
         return False
-    from advisor.loaders import KINDS
-    from advisor.teamconfig import TeamConfig
+    from advisor.catalog.loaders import KINDS
+    from advisor.catalog.team_config import TeamConfig
 
     keys = set(parsed.data)
     return bool(keys & set(TeamConfig.model_fields)) and not keys & set(KINDS)

@@ -3,8 +3,8 @@
 Owns the file format (top-level arrays of tables named `accelerator`, `offering`, `model`,
 `workload`, `efficiency`, `tenancy`), pydantic validation of each entry, mapping each pydantic
 error back to `file:line: key: message (did you mean …)`, and duplicate ids within one file.
-Safe reading (size, encoding, depth) is `advisor.tomlsafe`; layering is `advisor.config`.
-Must not import textual, rich or httpx; pint arrives only through `advisor.units` when a unit
+Safe reading (size, encoding, depth) is `advisor.catalog.toml_reader`; layering is `advisor.catalog.config`.
+Must not import textual, rich or httpx; pint arrives only through `advisor.domain.units` when a unit
 string is validated.
 """
 
@@ -23,8 +23,8 @@ from advisor.domain import (
     WorkloadProfile,
 )
 from advisor.errors import Problem
-from advisor.tomlpos import KeyPath, header_lines
-from advisor.tomlsafe import ParsedToml, dotted, read_file_bytes, read_toml, suggest
+from advisor.catalog.toml_positions import KeyPath, header_lines
+from advisor.catalog.toml_reader import ParsedToml, dotted, read_file_bytes, read_toml, suggest
 
 if TYPE_CHECKING:
     from pydantic import ValidationError
@@ -159,7 +159,7 @@ def _pre_split_price(
     raw = item.get("price_per_node_hour")
     if kind != "offering" or not isinstance(raw, str):
         return item, []
-    from advisor.units import parse_price  # lazy: only team files write prices as strings
+    from advisor.domain.units import parse_price  # lazy: only team files write prices as strings
 
     line = parsed.line_of((*base, "price_per_node_hour"))
     key = f"{kind}.price_per_node_hour"

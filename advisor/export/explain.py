@@ -12,9 +12,9 @@ from __future__ import annotations
 import math
 
 from advisor.core.types import Estimate
-from advisor.feasibility import layout_label
-from advisor.quote import Quote
-from advisor.ranking import Result
+from advisor.search.feasibility import layout_label
+from advisor.quote.build import Quote
+from advisor.search.ranking import Result
 from advisor.shorthands import format_duration, format_tokens
 
 GIB = 1024.0**3

@@ -3,7 +3,7 @@
 Owns byte-level limits (size, encoding, BOM, NUL), parsing with tomllib and everything it can
 raise besides parse errors (RecursionError, ValueError on huge integers), structural bounds
 (nesting depth, key and string lengths, item counts), and `ParsedToml`, which maps key paths to
-lines for `file:line` problems. Used by `advisor.loaders` (catalogs) and `advisor.config` (team
+lines for `file:line` problems. Used by `advisor.catalog.loaders` (catalogs) and `advisor.catalog.config` (team
 config). Must not import pydantic, textual, rich, httpx or pint.
 """
 
@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from advisor.errors import EXIT_BAD_INPUT, AdvisorError, Problem
-from advisor.tomlpos import KeyLines, KeyPath
+from advisor.catalog.toml_positions import KeyLines, KeyPath
 
 MAX_FILE_BYTES = 2 * 1024 * 1024
 MAX_DEPTH = 10

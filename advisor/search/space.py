@@ -4,7 +4,7 @@ Owns `Hardware` (accelerator × fabric × efficiency × tenancy × node caps: ev
 performance depends on besides the request — prices never enter), which layouts are tried
 (replica sizes that tile nodes; TP × PP × EP validated by the core's `layout_reason`), which
 weight/KV precisions an accelerator may use, the monotone search for the largest feasible
-load, and the order of candidates on one hardware. Sizing each layout is `advisor.sizing`.
+load, and the order of candidates on one hardware. Sizing each layout is `advisor.search.sizing`.
 Must not import rich, textual, httpx or pint.
 """
 
@@ -15,7 +15,7 @@ from typing import Any, Callable, NamedTuple
 
 from advisor.core.types import Estimate, Fabric, Layout, Load, MemoryBreakdown, Precision
 from advisor.domain import Accelerator, EfficiencyFactors, ModelProfile
-from advisor.feasibility import Failure
+from advisor.search.feasibility import Failure
 
 MAX_NODES_PER_REPLICA = 8  # one model copy spread wider than 8 nodes is not a serving layout
 NODE_SPAN_FACTOR = 2  # try replicas up to 2× the fewest nodes that hold the model

@@ -27,7 +27,7 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from advisor.errors import EXIT_BAD_INPUT, AdvisorError
-from advisor.paths import user_cache_dir
+from advisor.catalog.paths import user_cache_dir
 
 META_NAME = "meta.json"
 LOCK_NAME = "lock"

@@ -1,11 +1,11 @@
 """Remote catalogs as the rest of the tool sees them: refresh when due, validate, fall back.
 
 For each configured `[[remote]]` entry this decides between the cached copy and the network,
-checks what came back exactly as a local catalog file is checked (`advisor.loaders`), honours
+checks what came back exactly as a local catalog file is checked (`advisor.catalog.loaders`), honours
 the sha256 pin, and, when the network or the content fails, keeps using the last good copy with
-a warning saying how old it is. `advisor.remote` (httpx) is imported only when a fetch is
+a warning saying how old it is. `advisor.catalog.remote.fetch` (httpx) is imported only when a fetch is
 actually due, so a run with a fresh cache never loads httpx.
-Must not import httpx (except through `advisor.remote`, lazily), textual or rich.
+Must not import httpx (except through `advisor.catalog.remote.fetch`, lazily), textual or rich.
 """
 
 from __future__ import annotations
@@ -15,13 +15,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from advisor import remote_cache as cache
+from advisor.catalog.remote import cache as cache
 from advisor.errors import EXIT_BAD_CATALOG, AdvisorError
-from advisor.loaders import LoadedFile, load_catalog_bytes
-from advisor.remote_cache import CachedCopy, CacheMeta, RemoteError
+from advisor.catalog.loaders import LoadedFile, load_catalog_bytes
+from advisor.catalog.remote.cache import CachedCopy, CacheMeta, RemoteError
 
 if TYPE_CHECKING:
-    from advisor.remote import DownloadProgress, Fetched, FetchPolicy
+    from advisor.catalog.remote.fetch import DownloadProgress, Fetched, FetchPolicy
 
 # What a result's `status` means:
 FRESH = "fresh"  # cached copy younger than the refresh interval; no request made
@@ -143,7 +143,7 @@ def _refresh(
     spec: RemoteSpec, copy: CachedCopy | None, loaded: LoadedFile | None,
     policy: FetchPolicy | None, progress: DownloadProgress | None, now: dt.datetime | None,
 ) -> RemoteResult:
-    from advisor import remote  # httpx: only now that a request is due
+    from advisor.catalog.remote import fetch as remote  # httpx: only now that a request is due
 
     etag = copy.meta.etag if copy else ""
     last_modified = copy.meta.last_modified if copy else ""

@@ -1,7 +1,7 @@
 """Render a quote to text in one format: the terminal table here, documents via `advisor.export`.
 
 `render(quote, rows, fmt, reasons=..., width=...)` is the entry `advisor quote` and the TUI
-export dialog call: `table` is the Rich table of `advisor.views.table`; `md`, `json`, `csv` and
+export dialog call: `table` is the Rich table of `advisor.export.table`; `md`, `json`, `csv` and
 `html` are the documents of `advisor.export` (one module per format) listing `rows`. Each
 renderer returns the whole text, so a file is opened only after rendering succeeded.
 Must not import textual, httpx or pint (rich only inside the table renderer).
@@ -13,8 +13,8 @@ import io
 
 from advisor.export.base import ExportOptions, Format
 from advisor.export.base import render as render_document
-from advisor.quote import Quote
-from advisor.ranking import Result
+from advisor.quote.build import Quote
+from advisor.search.ranking import Result
 
 TABLE = "table"
 FORMATS: tuple[str, ...] = (TABLE, *(f.value for f in Format))
@@ -24,7 +24,7 @@ def render(quote: Quote, rows: list[Result], fmt: str, *, reasons: bool, width: 
     """The quote's `rows` in `fmt` as one string (documents also carry the recommendation)."""
     if fmt != TABLE:
         return render_document(quote, Format(fmt), ExportOptions(rows=tuple(rows), reasons=reasons))
-    from advisor.views.table import print_quote_table  # rich only for the table
+    from advisor.export.table import print_quote_table  # rich only for the table
 
     buffer = io.StringIO()
     print_quote_table(quote, rows, buffer, reasons=reasons, width=width or 200)

@@ -13,7 +13,7 @@ from typing import NamedTuple
 
 from advisor.core.types import Estimate, Layout, MemoryBreakdown, Precision
 from advisor.domain import Accelerator
-from advisor.request import QuoteRequest
+from advisor.search.request import QuoteRequest
 
 GIB = 1024.0**3
 

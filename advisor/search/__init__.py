@@ -1,0 +1,7 @@
+"""Search: from a `QuoteRequest` to ranked results.
+
+`request` normalizes the question, `space` lists the layouts tried per piece of hardware,
+`sizing` finds the replicas that meet the latency targets, `feasibility` says why a layout
+fails, `ranking` prices and orders the results, `sweep` and `floors` feed the charts and
+the VRAM-floor table.
+"""
