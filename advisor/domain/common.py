@@ -150,6 +150,25 @@ def _as_dataclass(cls: type) -> None:
     dataclasses.dataclass(frozen=True, kw_only=True, eq=False, repr=False)(cls)
 
 
+class FrozenMap(dict):  # type: ignore[type-arg]
+    """A read-only dict that hashes by its items, so a record holding one is hashable (and can be
+    a cache key). Mutation raises; equality, iteration and JSON output are a dict's."""
+
+    __slots__ = ()
+
+    def __hash__(self) -> int:  # type: ignore[override]
+        return hash(frozenset(self.items()))
+
+    def _read_only(self, *args: Any, **kwargs: Any) -> Any:
+        raise TypeError("a FrozenMap is read-only")
+
+    __setitem__ = __delitem__ = clear = pop = popitem = setdefault = update = _read_only  # type: ignore[assignment]
+    __ior__ = _read_only  # type: ignore[assignment]
+
+    def __reduce__(self) -> Any:
+        return (FrozenMap, (dict(self),))
+
+
 class Check:
     """Constraint marker: numeric bounds, lengths and a regex, enforced by pydantic and by
     `advisor.domain.fastcheck` alike (one source of truth for both)."""

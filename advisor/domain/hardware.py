@@ -9,6 +9,7 @@ from advisor.domain.common import (
     Bytes,
     BytesPerS,
     Check,
+    FrozenMap,
     ComputeDtype,
     Date,
     Family,
@@ -72,6 +73,10 @@ class Accelerator(Record):
     """Date the source carried or was read."""
     notes: Text = ""
     """Anything a reader should know about these figures."""
+
+    def __post_init__(self) -> None:
+        if type(self.dense_flops_per_s) is not FrozenMap:
+            object.__setattr__(self, "dense_flops_per_s", FrozenMap(self.dense_flops_per_s))
 
     def peak_flops(self, dtype: str) -> float:
         """Dense FLOP/s for a compute dtype, falling back to bf16/fp16 when the chip lacks it."""
