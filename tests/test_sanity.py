@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from advisor.cli import main
-from advisor.catalog.config import Layer, builtin_layer, load_world, merge_layers
+from advisor.catalog.config import Layer, builtin_layer, builtin_world, load_world, merge_layers
 from advisor.errors import Problem
 from advisor.catalog.loaders import load_catalog_bytes
 from advisor.catalog.sanity import sanity_problems
@@ -73,7 +73,8 @@ def team_world(builtins: Layer, text: str, rates: tuple[tuple[str, float], ...] 
 
 
 def warnings_of(builtins: Layer, text: str, **kw: object) -> list[Problem]:
-    return sanity_problems(team_world(builtins, text, **kw), layers={"team"})  # type: ignore[arg-type]
+    return sanity_problems(team_world(builtins, text, **kw), layers={"team"},  # type: ignore[arg-type]
+                           load_builtins=builtin_world)
 
 
 def gpu(**changes: object) -> str:
@@ -88,7 +89,7 @@ def offer(**changes: object) -> str:
 
 def test_builtin_data_passes_every_check() -> None:
     world = load_world(discover=False)
-    assert [p.render() for p in sanity_problems(world)] == []
+    assert [p.render() for p in sanity_problems(world, load_builtins=builtin_world)] == []
 
 
 def test_a_clean_team_file_has_no_warnings(builtins: Layer) -> None:

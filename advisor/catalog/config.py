@@ -14,7 +14,6 @@ it lists) is 2. Must not import textual, rich, httpx or pint.
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -28,8 +27,8 @@ from advisor.catalog.paths import (
     find_team_config,
     user_config_dir,
 )
-from advisor.catalog.toml_reader import raise_problems
-from advisor.catalog.world import Origin, Settings, World
+from advisor.catalog.toml_reader import printable, raise_problems
+from advisor.catalog.world import BUILTIN, Origin, Settings, World
 
 if TYPE_CHECKING:  # pydantic models: imported only when a config file is read
     from advisor.catalog.team_config import Defaults, RemoteCatalog
@@ -85,20 +84,29 @@ def load_world(
 
 def world_from_args(args: argparse.Namespace) -> World:
     """The World for a command: honours `--config` (or $ADVISOR_CONFIG), `--no-discover` and
-    `--offline`; prints the World's warnings (e.g. a stale remote catalog) and the sanity
-    warnings about team entries on stderr (errors under `--strict`, see `advisor.catalog.sanity`)."""
+    `--offline`. The sanity problems of team entries join the World's warnings (e.g. a stale
+    remote catalog); under `--strict` they are raised instead (exit 3 when a discovered file is
+    at fault, else 2). Printing the warnings is the caller's job."""
     world = load_world(getattr(args, "config", None), discover=not getattr(args, "no_discover", False),
                        offline=bool(getattr(args, "offline", False)))
-    if world.warnings:
-        from advisor.export.terminal import safe_text
+    if all(origin.layer == BUILTIN for origin in world.origins.values()):
+        return world
+    from advisor.catalog.sanity import sanity_problems  # only when team entries are loaded
 
-        for warning in world.warnings:
-            print(f"advisor: warning: {safe_text(warning)}", file=sys.stderr)
-    if any(origin.layer != "built-in" for origin in world.origins.values()):
-        from advisor.catalog.sanity import report  # team entries that look wrong
+    layers = {o.layer for o in world.origins.values()} - {BUILTIN}
+    problems = sanity_problems(world, layers=layers, load_builtins=builtin_world)
+    if getattr(args, "strict", False):
+        cli_files = {o.path for o in world.origins.values() if o.layer == "cli"}
+        code = EXIT_BAD_INPUT if all(p.file in cli_files for p in problems) else EXIT_BAD_CATALOG
+        raise_problems(problems, code)
+    if not problems:
+        return world
+    return world._replace(warnings=(*world.warnings, *(printable(p.render()) for p in problems)))
 
-        report(world, strict=bool(getattr(args, "strict", False)))
-    return world
+
+def builtin_world() -> World:
+    """The World of the shipped catalogs and profiles alone."""
+    return merge_layers([builtin_layer()])[0]
 
 
 # -- layers --------------------------------------------------------------------------------
@@ -107,7 +115,7 @@ def builtin_layer() -> Layer:
     """The shipped catalogs and profiles, read from package data."""
     from advisor.catalog.builtin import load_builtin
 
-    layer = Layer("built-in", EXIT_BAD_CATALOG)
+    layer = Layer(BUILTIN, EXIT_BAD_CATALOG)
     for loaded in load_builtin([(item.path, item.read_bytes()) for item in builtin_files()]):
         layer.add(loaded)
     return layer
@@ -271,7 +279,7 @@ def reference_problems(world: World) -> list[tuple[str, Problem]]:
     for kind, entry_id, key, ref, table in checks:
         if ref in table:
             continue
-        origin = world.origins.get((kind, entry_id)) or Origin("?", "built-in")
+        origin = world.origins.get((kind, entry_id)) or Origin("?", BUILTIN)
         what = "accelerator" if table is world.accelerators else "offering"
         found.append((origin.layer, Problem(origin.path, origin.line, f"{kind}.{key}",
                                             f"unknown {what} {ref!r}", suggest(ref, table))))
@@ -311,7 +319,7 @@ def check_paths(paths: list[Path]) -> CheckReport:
     world, merged = merge_layers(layers, warnings)
     problems = [p for layer in layers[1:] for p in layer.problems]
     problems.extend(p for _, p in merged if not _is_builtin(p, layers[0]))
-    files = tuple(o.path for o in world.files if o.layer != "built-in")
+    files = tuple(o.path for o in world.files if o.layer != BUILTIN)
     counts: dict[str, int] = {}
     for layer in layers[1:]:
         for loaded in layer.files:

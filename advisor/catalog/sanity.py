@@ -5,9 +5,10 @@ A file can pass every schema rule and still mislead: a per-GPU price typed as th
 meant, a model whose `total_params` does not match its own shape, a team alias that another
 entry already answers to. Each check is a pure function over a `World` (and a `Reference`
 built from the built-in data) returning `Problem`s placed at `file:line` from `World.origins`;
-`pinpoint` then moves each to the line of its key when the file can be read. `report` prints
-them on stderr as `advisor: warning: file:line: key: message`, or, under `--strict`, raises
-them as errors (exit 2 for files given on the command line, 3 for discovered files).
+`pinpoint` then moves each to the line of its key when the file can be read. The caller
+decides what a problem is: `advisor.catalog.config` turns them into the World's warnings, or,
+under `--strict`, raises them as errors (exit 2 for files given on the command line, 3 for
+discovered files). Nothing here loads files or prints.
 
 Bands and limits (documented in docs/hostile-inputs.md):
 - price per GPU-hour (USD, node price / GPUs, commitments too) within 0.2×–5× the median of
@@ -31,16 +32,15 @@ Must not import textual, rich, httpx or pint.
 
 from __future__ import annotations
 
-import sys
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from advisor.domain import Accelerator, ModelProfile, Offering, normalize_name
-from advisor.errors import EXIT_BAD_CATALOG, EXIT_BAD_INPUT, Problem
+from advisor.errors import Problem
 from advisor.catalog.toml_reader import dotted
-from advisor.catalog.world import Origin, World
+from advisor.catalog.world import BUILTIN, Origin, World
 
 PRICE_BAND = (0.2, 5.0)  # × the reference median per GPU-hour
 ABSOLUTE_USD_PER_GPU_HOUR = (0.05, 50.0)  # when no built-in price of the GPU or family exists
@@ -58,7 +58,6 @@ LINK_KIND_MAX_BYTES_PER_S = {
 }
 PCIE_X16_BYTES_PER_S = {3: 15.75e9, 4: 31.5e9, 5: 63e9, 6: 121e9, 7: 242e9}  # per direction
 PCIE_BAND = (0.45, 1.1)
-BUILTIN = "built-in"
 
 
 @dataclass(frozen=True)
@@ -92,24 +91,18 @@ class Reference:
                    {k: median(v) for k, v in per_family.items()}, dict(names))
 
 
-def reference_for(world: World, load_builtins: Callable[[], World] | None = None) -> Reference:
+def reference_for(world: World, load_builtins: Callable[[], World]) -> Reference:
     """The built-in reference: the world's built-in entries, or (when a team entry shadows a
     built-in accelerator or offering) the built-ins loaded again by `load_builtins`."""
     shadowed = any(old.layer == BUILTIN and kind in ("accelerator", "offering")
                    for kind, _, old, _ in world.shadowed)
     source = world
     if shadowed:
-        source = load_builtins() if load_builtins is not None else _builtin_world()
+        source = load_builtins()
     rates = dict(world.settings.currency_rates)
     accs = [a for a in source.accelerators.values() if source.layer_of("accelerator", a.id) == BUILTIN]
     offers = [o for o in source.offerings.values() if source.layer_of("offering", o.id) == BUILTIN]
     return Reference.build(accs, offers, rates)
-
-
-def _builtin_world() -> World:
-    from advisor.catalog.config import builtin_layer, merge_layers  # lazy: config imports this module
-
-    return merge_layers([builtin_layer()])[0]
 
 
 # -- the checks ----------------------------------------------------------------------------
@@ -310,32 +303,16 @@ def _read(path: str, cache: dict[str, str | None]) -> str | None:
     return cache[path]
 
 
-def sanity_problems(world: World, *, layers: Collection[str] | None = None,
+def sanity_problems(world: World, *, load_builtins: Callable[[], World],
+                    layers: Collection[str] | None = None,
                     reference: Reference | None = None) -> list[Problem]:
-    """Every sanity problem of the chosen layers' entries, at the line of its key."""
+    """Every sanity problem of the chosen layers' entries, at the line of its key
+    (`load_builtins` gives the built-in reference when a team entry shadows a built-in)."""
     if layers is not None and not any(o.layer in layers for o in world.origins.values()):
         return []
-    findings = check_world(world, reference or reference_for(world), layers=layers)
+    findings = check_world(world, reference or reference_for(world, load_builtins), layers=layers)
     problems = pinpoint(to_problems(findings, world), findings, world)
     return sorted(problems, key=lambda p: (p.file, p.line or 0))
-
-
-def report(world: World, *, strict: bool) -> None:
-    """Warn on stderr about suspicious team entries, or raise them under `strict`.
-
-    Built-in entries are not checked here (a test holds them to --strict). Under `strict`
-    the exit code is 3 when a discovered file is at fault, else 2 (files given with --config).
-    """
-    from advisor.catalog.toml_reader import printable, raise_problems
-
-    layers = {o.layer for o in world.origins.values()} - {BUILTIN}
-    problems = sanity_problems(world, layers=layers)
-    if strict:
-        cli_files = {o.path for o in world.origins.values() if o.layer == "cli"}
-        code = EXIT_BAD_INPUT if all(p.file in cli_files for p in problems) else EXIT_BAD_CATALOG
-        raise_problems(problems, code)
-    for problem in problems:
-        print(f"advisor: warning: {printable(problem.render())}", file=sys.stderr)
 
 
 # -- small helpers -----------------------------------------------------------------------

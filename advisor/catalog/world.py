@@ -22,6 +22,8 @@ from advisor.errors import EXIT_BAD_INPUT, AdvisorError
 
 T = TypeVar("T", Accelerator, ModelProfile, Offering, WorkloadProfile)
 
+BUILTIN = "built-in"  # the layer of the shipped catalogs and profiles
+
 
 class Origin(NamedTuple):
     """Where one entry (or one file) came from."""

@@ -79,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from advisor.calibration import output, team
-    from advisor.catalog.config import world_from_args
+    from advisor.commands._world import world_from_args
     from advisor.errors import EXIT_BAD_INPUT, AdvisorError
     from advisor.export.write import write_atomic
 

@@ -29,17 +29,18 @@ def run(args: argparse.Namespace) -> int:
     import sys
     from pathlib import Path
 
-    from advisor.catalog.config import check_paths
+    from advisor.catalog.config import builtin_world, check_paths
     from advisor.export.terminal import safe_text
     from advisor.errors import EXIT_BAD_INPUT
-    from advisor.catalog.sanity import BUILTIN, sanity_problems
+    from advisor.catalog.sanity import sanity_problems
+    from advisor.catalog.world import BUILTIN
     from advisor.catalog.toml_reader import printable, raise_problems
 
     strict = bool(args.check_strict or getattr(args, "strict", False))
     report = check_paths([Path(p) for p in args.paths])
     world = report.world
     layers = {o.layer for o in world.origins.values()} - {BUILTIN} if world is not None else set()
-    warnings = sanity_problems(world, layers=layers) if world is not None else []
+    warnings = sanity_problems(world, layers=layers, load_builtins=builtin_world) if world is not None else []
     if strict:
         raise_problems([*report.problems, *warnings], EXIT_BAD_INPUT)
     for warning in warnings:

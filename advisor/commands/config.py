@@ -22,7 +22,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from advisor.catalog.config import world_from_args
+    from advisor.commands._world import world_from_args
     from advisor.export.terminal import print_lines, to_json
 
     world = world_from_args(args)

@@ -64,7 +64,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from advisor.commands import _estimate_case as cases
     from advisor.commands import _estimate_lines as lines
-    from advisor.catalog.config import world_from_args
+    from advisor.commands._world import world_from_args
     from advisor.errors import EXIT_BAD_INPUT, AdvisorError
 
     if args.cases:

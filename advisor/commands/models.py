@@ -16,7 +16,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from advisor.commands._listing import entry_records
-    from advisor.catalog.config import world_from_args
+    from advisor.commands._world import world_from_args
     from advisor.export.terminal import Column, billions, render
 
     world = world_from_args(args)

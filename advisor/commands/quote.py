@@ -131,7 +131,7 @@ def request_fields(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from advisor.catalog.config import world_from_args
+    from advisor.commands._world import world_from_args
     from advisor.export.terminal import safe_text
     from advisor.errors import EXIT_BAD_INPUT, EXIT_NOTHING_FEASIBLE, EXIT_OK, AdvisorError
     from advisor.export.write import write_document

@@ -63,7 +63,7 @@ def _measured(args: argparse.Namespace, world: Any) -> tuple[str, str, list[str]
 def run(args: argparse.Namespace) -> int:
     from advisor.calibration.inputs import is_measured
     from advisor.commands._validate_score import score_rows
-    from advisor.catalog.config import world_from_args
+    from advisor.commands._world import world_from_args
     from advisor.export.terminal import Column, print_lines, print_table, safe_text, to_json
 
     if is_measured(args.data):  # JSON results or several files: read as `advisor calibrate` does

@@ -19,7 +19,7 @@ def _ms(seconds: float | None) -> str:
 
 def run(args: argparse.Namespace) -> int:
     from advisor.commands._listing import entry_records
-    from advisor.catalog.config import world_from_args
+    from advisor.commands._world import world_from_args
     from advisor.export.terminal import Column, render
 
     world = world_from_args(args)

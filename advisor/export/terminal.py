@@ -134,6 +134,12 @@ def print_table(records: Iterable[dict[str, Any]], columns: Sequence[Column], *,
     console.print(table)
 
 
+def print_warnings(warnings: Iterable[str]) -> None:
+    """Each warning on stderr as `advisor: warning: …`, escape sequences removed."""
+    for warning in warnings:
+        print(f"advisor: warning: {safe_text(warning)}", file=sys.stderr)
+
+
 def print_lines(lines: Iterable[str], *, out: TextIO | None = None) -> None:
     """Plain lines of text (already built by the caller), each made safe."""
     stream = out if out is not None else sys.stdout

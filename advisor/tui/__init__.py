@@ -1,7 +1,8 @@
 """The interactive app (`advisor` with no command). The only package that imports textual.
 
 `run_app(args)` builds the app (`build_app`) around a loader that reads the World like every
-command does (`advisor.catalog.config.world_from_args`: --config, --no-discover, --strict) but takes
+command does (`advisor.catalog.config.world_from_args`: --config, --no-discover, --strict; its warnings
+on stderr) but takes
 remote catalogs from the cache only, so opening the app never waits on the network; a
 `RemoteSource` for the `[[remote]]` entries of the same configs lets a background worker
 revalidate them (not under --offline) and reload. It runs the app and returns the exit code:
@@ -23,13 +24,16 @@ def build_app(args: argparse.Namespace) -> AdvisorApp:
     """The app for these command-line arguments (what `run_app` runs; tests drive it)."""
     from advisor.commands.catalog import listed_specs
     from advisor.catalog.config import world_from_args
+    from advisor.export.terminal import print_warnings
     from advisor.tui.app import AdvisorApp
     from advisor.tui.remotes import RemoteSource
 
     cached = argparse.Namespace(**{**vars(args), "offline": True})  # the worker asks the network
 
     def load() -> World:
-        return world_from_args(cached)
+        world = world_from_args(cached)
+        print_warnings(world.warnings)
+        return world
 
     remotes = RemoteSource(specs=lambda: listed_specs(args), reload=load,
                            offline=bool(getattr(args, "offline", False)))
