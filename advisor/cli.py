@@ -142,10 +142,19 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     return parser
 
 
+def _show_download_progress() -> None:
+    """Slow remote-catalog downloads draw a progress bar on the terminal's stderr."""
+    from advisor.catalog import remote
+    from advisor.export.terminal import download_progress
+
+    remote.progress_factory = download_progress
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     try:
         arguments = list(sys.argv[1:] if argv is None else argv)
         args = build_parser(arguments).parse_args(arguments)
+        _show_download_progress()
         if args.command is None:
             from advisor.tui import run_app  # textual only on this branch
 

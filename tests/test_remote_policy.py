@@ -10,7 +10,8 @@ from remote_server import CATALOG
 
 from advisor.catalog.remote import fetch as remote
 from advisor.errors import AdvisorError
-from advisor.catalog.remote.fetch import RichProgress, check_url
+from advisor.catalog.remote.fetch import check_url
+from advisor.export.terminal import RichProgress, download_progress
 from advisor.catalog.remote.cache import RemoteError, format_age, parse_interval_s
 from advisor.catalog.remote.sync import looks_like_html
 
@@ -32,7 +33,20 @@ def test_progress_is_silent_when_stderr_is_not_a_terminal(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr("sys.stderr", io.StringIO())
-    assert not isinstance(remote.auto_progress("https://x.test/a", 0.5), RichProgress)
+    assert download_progress("https://x.test/a", 0.5) is None
+
+
+def test_the_fetch_layer_draws_nothing_unless_a_front_end_asks(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from advisor.catalog import remote as package
+
+    monkeypatch.setattr(package, "progress_factory", None)
+    assert not isinstance(remote._default_progress("https://x.test/a", 0.5), RichProgress)
+    made: list[str] = []
+    monkeypatch.setattr(package, "progress_factory", lambda url, after_s: made.append(url))
+    remote._default_progress("https://x.test/b", 0.5)
+    assert made == ["https://x.test/b"]
 
 
 @pytest.mark.parametrize(

@@ -37,7 +37,7 @@ def test_model_search_matches_names_aliases_and_sizes() -> None:
 
 
 def test_sweep_at_the_chosen_load_reproduces_the_ranked_row() -> None:
-    from advisor.search.sweep import sweep_result, unit_layout
+    from advisor.quote.sweep import sweep_result, unit_layout
 
     world = builtin_world()
     quote = build_quote(build_request(world, model="llama-3.1-8b", concurrency=32), world)
@@ -56,7 +56,7 @@ def test_sweep_at_the_chosen_load_reproduces_the_ranked_row() -> None:
 
 
 def test_vram_floors_match_hand_arithmetic() -> None:
-    from advisor.search.sweep import floor_for
+    from advisor.quote.sweep import floor_for
 
     world = builtin_world()
     # 405.9e9 params in bf16 ≈ 756 GiB against 79.6 GiB × 0.9 = 71.7 GiB usable per H100: at

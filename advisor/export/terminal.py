@@ -179,3 +179,47 @@ def billions(count: float | None) -> str:
 
 def per_hour(amount: float | None, currency: str) -> str:
     return "—" if amount is None else f"{amount:,.2f} {currency}/h"
+
+
+def download_progress(url: str, after_s: float) -> RichProgress | None:
+    """A Rich bar on stderr for a slow remote-catalog download, only when stderr is a terminal
+    (the CLI installs this as `advisor.catalog.remote.progress_factory`)."""
+    isatty = getattr(sys.stderr, "isatty", None)  # stderr is None under pythonw
+    if isatty is None or not isatty():
+        return None
+    return RichProgress(url, after_s)
+
+
+class RichProgress:
+    """A transient Rich progress bar that appears once a download has run `after_s`."""
+
+    def __init__(self, url: str, after_s: float, console: object | None = None) -> None:
+        self.url = url
+        self.after_s = after_s
+        self.console = console
+        self._progress: object | None = None
+        self._task: object | None = None
+
+    def update(self, done_bytes: int, total_bytes: int | None, elapsed_s: float) -> None:
+        if self._progress is None:
+            if elapsed_s < self.after_s:
+                return
+            self._start(total_bytes)
+        self._progress.update(self._task, completed=done_bytes)  # type: ignore[attr-defined]
+
+    def _start(self, total_bytes: int | None) -> None:
+        from rich.console import Console  # only once a download is slow
+        from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn
+
+        console = self.console or Console(stderr=True)
+        self._progress = Progress(
+            TextColumn("fetching {task.description}"), BarColumn(), DownloadColumn(),
+            console=console, transient=True,  # type: ignore[arg-type]
+        )
+        self._progress.start()  # type: ignore[attr-defined]
+        self._task = self._progress.add_task(self.url, total=total_bytes)  # type: ignore[attr-defined]
+
+    def close(self) -> None:
+        if self._progress is not None:
+            self._progress.stop()  # type: ignore[attr-defined]
+            self._progress = None

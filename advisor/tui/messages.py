@@ -9,7 +9,7 @@ from __future__ import annotations
 from textual.message import Message
 
 from advisor.quote.build import Quote
-from advisor.search.sweep import Floor, Sweep
+from advisor.quote.sweep import Floor, Sweep
 from advisor.tui.form import FormValues
 from advisor.tui.remotes import Refreshed
 

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Callable
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
-from advisor.search.sweep import models_by_size
+from advisor.quote.sweep import models_by_size
 from advisor.tui.pickers import mark, preset_options
 
 if TYPE_CHECKING:

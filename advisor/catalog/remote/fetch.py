@@ -125,7 +125,7 @@ def fetch(
         headers["If-None-Match"] = etag
     if last_modified:
         headers["If-Modified-Since"] = last_modified
-    sink = progress if progress is not None else auto_progress(url, policy.progress_after_s)
+    sink = progress if progress is not None else _default_progress(url, policy.progress_after_s)
     try:
         return _with_retries(url, headers, deadline, policy, sink)
     finally:
@@ -275,44 +275,10 @@ class _Silent:
         pass
 
 
-def auto_progress(url: str, after_s: float) -> DownloadProgress:
-    """A Rich bar on stderr for slow downloads, only when stderr is a terminal."""
-    isatty = getattr(sys.stderr, "isatty", None)  # stderr is None under pythonw
-    if isatty is None or not isatty():
-        return _Silent()
-    return RichProgress(url, after_s)
+def _default_progress(url: str, after_s: float) -> DownloadProgress:
+    """The front end's progress display (`advisor.catalog.remote.progress_factory`), else none."""
+    from advisor.catalog import remote as package
 
-
-class RichProgress:
-    """A transient Rich progress bar that appears once a download has run `after_s`."""
-
-    def __init__(self, url: str, after_s: float, console: object | None = None) -> None:
-        self.url = url
-        self.after_s = after_s
-        self.console = console
-        self._progress: object | None = None
-        self._task: object | None = None
-
-    def update(self, done_bytes: int, total_bytes: int | None, elapsed_s: float) -> None:
-        if self._progress is None:
-            if elapsed_s < self.after_s:
-                return
-            self._start(total_bytes)
-        self._progress.update(self._task, completed=done_bytes)  # type: ignore[attr-defined]
-
-    def _start(self, total_bytes: int | None) -> None:
-        from rich.console import Console  # only once a download is slow
-        from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn
-
-        console = self.console or Console(stderr=True)
-        self._progress = Progress(
-            TextColumn("fetching {task.description}"), BarColumn(), DownloadColumn(),
-            console=console, transient=True,  # type: ignore[arg-type]
-        )
-        self._progress.start()  # type: ignore[attr-defined]
-        self._task = self._progress.add_task(self.url, total=total_bytes)  # type: ignore[attr-defined]
-
-    def close(self) -> None:
-        if self._progress is not None:
-            self._progress.stop()  # type: ignore[attr-defined]
-            self._progress = None
+    factory = package.progress_factory
+    sink = factory(url, after_s) if factory is not None else None
+    return sink if sink is not None else _Silent()

@@ -27,7 +27,7 @@ from textual.worker import get_current_worker
 from advisor.errors import AdvisorError
 from advisor.quote.build import Quote, build_quote, nothing_feasible_message
 from advisor.search.request import QuoteRequest, build_request
-from advisor.search.sweep import Floor
+from advisor.quote.sweep import Floor
 from advisor.tui.form import FormValues, parse_form
 from advisor.tui.messages import FloorsReady, FormChanged, QuoteFailed, QuoteReady, SweepReady
 from advisor.tui.status import model_hint, status_text, title_text
@@ -244,7 +244,7 @@ class MainScreen(Screen):
 
     @work(thread=True, exclusive=True, group="sweep")
     def compute_sweep(self, quote: Quote, key: tuple[int, tuple[str, ...]]) -> None:
-        from advisor.search.sweep import sweep_quote
+        from advisor.quote.sweep import sweep_quote
 
         sweeps = sweep_quote(quote, self.world, list(key[1]))
         if not get_current_worker().is_cancelled:
@@ -268,7 +268,7 @@ class MainScreen(Screen):
 
     @work(thread=True, exclusive=True, group="floors")
     def compute_floors(self, context: int) -> None:
-        from advisor.search.sweep import models_by_size, vram_floors
+        from advisor.quote.sweep import models_by_size, vram_floors
 
         floors = vram_floors(self.world, models_by_size(self.world), floor_accelerators(self.world),
                              FLOOR_WEIGHTS, context)

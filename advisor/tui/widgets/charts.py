@@ -1,7 +1,7 @@
 """Charts tab: USD per million output tokens and TPOT against concurrency.
 
 Shows the selected offering and the next two rows, each rented as one unit of its chosen
-deployment (`advisor.search.sweep`), so the trade is visible: more users per unit lowers the cost
+deployment (`advisor.quote.sweep`), so the trade is visible: more users per unit lowers the cost
 per token and raises the time per token. The TPOT target is the dashed line.
 """
 
@@ -14,7 +14,7 @@ from textual.widgets import Static
 
 from advisor.export.terminal import safe_text
 from advisor.shorthands import format_duration
-from advisor.search.sweep import Sweep
+from advisor.quote.sweep import Sweep
 from advisor.tui.widgets.chart import ChartData, ColumnChart
 
 SERIES_COLORS = ("dodger_blue2", "dark_orange", "orchid")

@@ -2,7 +2,7 @@
 
 One row per model (smallest first, team models marked), one column per accelerator, each cell
 "bf16 · fp8 · int4" GPU counts (– where the chip has no native format). The current model's
-row is highlighted. Numbers come from `advisor.search.sweep.vram_floors` (the core's memory model).
+row is highlighted. Numbers come from `advisor.quote.sweep.vram_floors` (the core's memory model).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from textual.widgets import DataTable, Static
 
 from advisor.export.terminal import safe_text
 from advisor.shorthands import format_tokens
-from advisor.search.sweep import Floor, models_by_size
+from advisor.quote.sweep import Floor, models_by_size
 from advisor.tui.pickers import mark
 from advisor.catalog.world import World
 
