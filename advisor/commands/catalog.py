@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import math
-import os
 import sys
 import tempfile
 from dataclasses import dataclass
@@ -236,22 +235,15 @@ def _check_config_text(target: Target, text: str, url: str) -> None:
 def _replace_text(path: Path, before: str, after: str, *, existed: bool) -> None:
     """Write `after` atomically, unless someone changed the file since it was read."""
     from advisor.errors import EXIT_BAD_INPUT, AdvisorError
+    from advisor.files import write_atomic
 
     current = _read_text(path) if path.is_file() else ""
     if current != before or path.is_file() != existed:
         raise AdvisorError(f"{path} changed while adding; run the command again",
                            exit_code=EXIT_BAD_INPUT)
-    handle, temp = tempfile.mkstemp(prefix=".advisor-", suffix=".tmp", dir=path.parent)
     try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:
-            out.write(after)
-            out.flush()
-            os.fsync(out.fileno())
-        if existed:
-            os.chmod(temp, path.stat().st_mode & 0o7777)
-        os.replace(temp, path)
+        write_atomic(path, after.encode("utf-8"), overwrite=existed)
     except OSError as exc:
-        Path(temp).unlink(missing_ok=True)
         raise AdvisorError(f"cannot write {path}: {exc.strerror or exc}",
                            exit_code=EXIT_BAD_INPUT) from None
 
