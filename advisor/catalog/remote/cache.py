@@ -67,10 +67,6 @@ class CacheMeta:
         """Seconds since the server last confirmed this copy."""
         return _age_s(self.checked_at, now)
 
-    def fetched_age_s(self, now: dt.datetime | None = None) -> float:
-        """Seconds since this body was downloaded."""
-        return _age_s(self.fetched_at, now)
-
 
 @dataclass(frozen=True, slots=True)
 class CachedCopy:
