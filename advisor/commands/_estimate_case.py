@@ -248,7 +248,7 @@ def _efficiency_record(caches: Caches, eff: EfficiencyFactors) -> dict[str, Any]
 
 
 def to_record(result: Result) -> dict[str, Any]:
-    """The JSON object the issue's contract names (plus engine, mode, bound and notes)."""
+    """The JSON object of one case, keys as documented for `advisor estimate` (plus engine, mode, bound and notes)."""
     model, acc, layout, precision = result.model, result.acc, result.layout, result.precision
     engine, eff, est = result.engine, result.eff, result.est
     mem, ic = est.memory, est.interconnect
