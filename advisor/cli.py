@@ -15,7 +15,7 @@ import sys
 from collections.abc import Sequence
 
 from advisor import __version__
-from advisor.errors import EXIT_BAD_INPUT, AdvisorError
+from advisor.errors import EXIT_BAD_INPUT, AdvisorError, closest
 
 COMMANDS = (
     "quote",
@@ -42,9 +42,7 @@ class _Parser(argparse.ArgumentParser):
         prefix = f"{command}: " if command else ""
         if message.startswith("argument COMMAND: invalid choice: '"):
             wrong = message.split("'")[1]
-            from advisor.catalog.toml_reader import suggest
-
-            hint = suggest(wrong, COMMANDS)
+            hint = closest(wrong, COMMANDS)
             message = f"unknown command {wrong!r}" + (f" (did you mean {hint}?)" if hint else
                                                         f"; commands: {', '.join(COMMANDS)}")
         raise AdvisorError(f"{prefix}{message}", exit_code=EXIT_BAD_INPUT)
@@ -56,9 +54,7 @@ class _Parser(argparse.ArgumentParser):
             message = f"unrecognized arguments: {' '.join(extras)}"
             flag = next((e.split("=", 1)[0] for e in extras if e.startswith("--")), None)
             if flag is not None:
-                from advisor.catalog.toml_reader import suggest
-
-                hint = suggest(flag, self._flags(getattr(parsed, "command", None)))
+                hint = closest(flag, self._flags(getattr(parsed, "command", None)))
                 message += f" (did you mean {hint}?)" if hint else ""
             self.error(message)
         return parsed

@@ -7,12 +7,35 @@ Exit codes are part of the public API:
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import NamedTuple
 
 EXIT_OK = 0
 EXIT_NOTHING_FEASIBLE = 1
 EXIT_BAD_INPUT = 2
 EXIT_BAD_CATALOG = 3
+
+# difflib's own default: loose enough for one or two slipped letters, strict enough that an
+# unrelated word gets no suggestion.
+SUGGEST_CUTOFF = 0.6
+
+
+def closest(word: str, choices: Iterable[str]) -> str | None:
+    """The choice most like a misspelt `word`, if one is close enough; else None."""
+    import difflib  # only when a name is wrong
+
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=SUGGEST_CUTOFF)
+    return close[0] if close else None
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str:
+    """` (did you mean 'x'?)` for the closest choice, else an empty string."""
+    return hint_text(closest(word, choices))
+
+
+def hint_text(suggestion: str | None) -> str:
+    """` (did you mean 'x'?)`, or an empty string without a suggestion."""
+    return f" (did you mean {suggestion!r}?)" if suggestion else ""
 
 
 class Problem(NamedTuple):
@@ -28,8 +51,7 @@ class Problem(NamedTuple):
         """`file:line: key: message (did you mean …)` on one line."""
         where = f"{self.file}:{self.line}" if self.line else self.file
         key = f" {self.key}:" if self.key else ""
-        hint = f" (did you mean {self.suggestion!r}?)" if self.suggestion else ""
-        text = f"{where}:{key} {self.message}{hint}"
+        text = f"{where}:{key} {self.message}{hint_text(self.suggestion)}"
         return " ".join(text.split())
 
 

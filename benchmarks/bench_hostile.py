@@ -1,7 +1,8 @@
 """Time hostile inputs: every file of tests/hostile/ and large synthetic files at the loader's
 limits (2 MiB, 60,000 tokens, 10,000 items, 10,000-character strings, deep keys).
 
-Target (issue 9): each gives its one clear error in under a second. Two measures per input:
+Target: each gives its one clear error in under a second (a hostile file must not stall a
+command or the TUI). Two measures per input:
 `load_catalog_bytes` in this process (the loader's own time), and for the corpus the wall time
 of a whole `python -m advisor --no-discover check FILE` (interpreter start included).
 Usage: python benchmarks/bench_hostile.py [--no-subprocess]

@@ -1,6 +1,6 @@
 """In-process search speed: the built-in catalog for a few requests, and 10,000 synthetic offerings.
 
-Targets (issue 4): one request over the whole built-in catalog under 50 ms; 10,000 offerings
+Targets (the TUI re-quotes on every edit): one request over the whole built-in catalog under 50 ms; 10,000 offerings
 under 2 s. The per-request lines are repeated searches in one process (the core's memo tables
 already hold the model's plans, as in the TUI after its first quote); the "first search" line
 is the one search of a fresh interpreter (as in `advisor quote`; its modules already imported),

@@ -1,4 +1,4 @@
-"""Quote documents (issue 6): goldens per format on a fixture catalog, the quote's procurement
+"""Quote documents (md, json, csv, html): goldens per format on a fixture catalog, the quote's procurement
 parts computed by hand, spreadsheet/HTML/Markdown injection, and `--from` round trips. Safe
 writes and the HTML render in headless Chromium are in test_export_write.py.
 

@@ -1,6 +1,7 @@
 """Quote documents on disk: `-o -` and the extension picking the format, atomic replace
 (a failed replace keeps the old file and leaves no temp file; a file appearing meanwhile is
-not overwritten; a read-only folder fails in one line), and the HTML quote rendered in
+not overwritten; a read-only folder fails in one line; a planted symlink or a pipe at the
+target is refused), and the HTML quote rendered in
 headless Chromium."""
 
 from __future__ import annotations
@@ -66,6 +67,42 @@ def test_a_file_appearing_meanwhile_is_not_overwritten(capsys: pytest.CaptureFix
     code, _, err = quote_cli(capsys, "--model", "70b", "--format", "csv", "-o", str(target))
     assert code == 2 and "already exists" in err
     assert target.read_text() == "someone else's" and leftovers(tmp_path) == []
+
+
+def test_a_planted_symlink_or_pipe_at_the_target_is_refused_even_with_force(
+        capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep me")
+    link = tmp_path / "q.md"
+    link.symlink_to(victim)
+    code, out, err = quote_cli(capsys, "--model", "70b", "-o", str(link), "--force")
+    assert code == 2 and out == "" and "is not a regular file (a symlink)" in err
+    assert link.is_symlink() and victim.read_text() == "keep me" and leftovers(tmp_path) == []
+    fifo = tmp_path / "q.csv"
+    os.mkfifo(fifo)
+    code, _, err = quote_cli(capsys, "--model", "70b", "-o", str(fifo), "--force")
+    assert code == 2 and "is not a regular file" in err and leftovers(tmp_path) == []
+
+
+def test_the_one_atomic_writer_keeps_a_mode_and_refuses_what_it_must(tmp_path: Path) -> None:
+    from advisor.files import NotRegularFileError, write_atomic
+
+    target = tmp_path / "meta.json"
+    write_atomic(target, b"one", overwrite=True, mode=0o600)
+    assert target.read_bytes() == b"one" and stat.S_IMODE(target.stat().st_mode) == 0o600
+    write_atomic(target, b"two", overwrite=True)  # mode None keeps the existing file's
+    assert target.read_bytes() == b"two" and stat.S_IMODE(target.stat().st_mode) == 0o600
+    with pytest.raises(FileExistsError):
+        write_atomic(target, b"three", overwrite=False)
+    with pytest.raises(IsADirectoryError):
+        write_atomic(tmp_path, b"x", overwrite=True)
+    (tmp_path / "dangling").symlink_to(tmp_path / "nowhere")
+    with pytest.raises(NotRegularFileError):
+        write_atomic(tmp_path / "dangling", b"x", overwrite=True)
+    assert not (tmp_path / "nowhere").exists()
+    with pytest.raises(FileNotFoundError):
+        write_atomic(tmp_path / "no" / "such", b"x", overwrite=True)
+    assert leftovers(tmp_path) == [] and target.read_bytes() == b"two"
 
 
 def test_read_only_directory_fails_in_one_line_and_keeps_the_old_file(capsys: pytest.CaptureFixture[str]) -> None:

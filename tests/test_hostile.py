@@ -1,4 +1,4 @@
-"""Issue 9 corpus: every file in tests/hostile/ makes `advisor check` exit 2 with one clear,
+"""The hostile-input corpus: every file in tests/hostile/ makes `advisor check` exit 2 with one clear,
 printable line per problem naming the file, and no traceback. Each text file says what the
 message must contain in a first-line `# expect:` comment; binary ones are listed here.
 tests/hostile/strict/ holds files that validate but look wrong (advisor.catalog.sanity): a warning by
@@ -99,7 +99,7 @@ def test_suspicious_file_warns_by_default_and_fails_under_strict(path: Path, cap
 # -- found by fuzzing and by timing hostile inputs (fuzz/README.md, benchmarks/bench_hostile.py) --
 
 def test_a_fifo_or_device_is_refused_without_reading_it(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    # Reading a FIFO blocks until a writer comes; /dev/zero never ends. Found by hand (issue 9).
+    # Reading a FIFO blocks until a writer comes; /dev/zero never ends: neither may hang a check.
     fifo = tmp_path / "pipe.toml"
     os.mkfifo(fifo)
     assert main(["--no-discover", "check", str(fifo), str(tmp_path), "/dev/zero"]) == 2
@@ -110,7 +110,7 @@ def test_a_fifo_or_device_is_refused_without_reading_it(tmp_path: Path, capsys: 
 
 def test_lines_are_counted_like_tomllib_counts_them() -> None:
     # str.splitlines() also breaks at \u2028, \x85 and \u2029, which a TOML string may hold
-    # raw: the duplicate key was looked up on the wrong line (found reading tomlsafe, issue 9).
+    # raw: the duplicate key was looked up on the wrong line (found reading tomlsafe).
     from advisor.catalog.loaders import load_catalog_bytes
 
     text = 'a = "x\u2028y\x85z\u2029"\nb = 1\nb = 2\n'
@@ -311,7 +311,7 @@ def test_fuzz_unit_seeds_pass_the_fuzz_checks() -> None:
 
 def test_tui_shows_markup_in_a_message_as_text() -> None:
     # Static.update(str) parses markup: "[/]" raised MarkupError inside the app and "[@click=…]"
-    # would have made an action link (found auditing the TUI for issue 9).
+    # would have made an action link (found auditing where file text reaches a TUI widget).
     pytest.importorskip("textual")
     import asyncio
 

@@ -1,4 +1,4 @@
-"""`advisor quote` end to end on the built-in data: the issue's done-when checks, formats,
+"""`advisor quote` end to end on the built-in data: the promised behaviour (ranking, targets, floors), formats,
 --explain, safe writes and exit codes."""
 
 from __future__ import annotations
@@ -197,7 +197,7 @@ def test_csv_and_markdown(capsys: pytest.CaptureFixture[str]) -> None:
     assert code == 0 and [r["rank"] for r in rows] == ["1", "2", "3"]
     assert float(rows[0]["usd_per_million_output_tokens"]) <= float(rows[2]["usd_per_million_output_tokens"])
     code, out, _ = quote(capsys, "--model", "405b", "--ctx", "32k", "--format", "md", "--top", "2")
-    # the Markdown quote (issue 6) has several tables; its ranking lists the --top rows
+    # the Markdown quote has several tables; its ranking lists the --top rows
     ranking = out.split("### Ranking", 1)[1].split("###", 1)[0]
     table = [line for line in ranking.splitlines() if line.startswith("|")]
     assert len(table) == 4 and "### Assumptions" in out and "not an offer" in out

@@ -1,6 +1,6 @@
-"""`advisor validate` and the calibration: the shipped factors meet the issue's accuracy targets
-on the calibration set, published figures are reproduced, other files are scored or refused,
-and the fit's optimizer is deterministic."""
+"""`advisor validate` and the calibration: the shipped factors meet the accuracy targets
+(the median errors asserted below) on the calibration set, published figures are reproduced,
+other files are scored or refused, and the fit's optimizer is deterministic."""
 
 from __future__ import annotations
 

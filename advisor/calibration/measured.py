@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 from advisor.core.precision import KV_FORMATS, WEIGHT_FORMATS
 from advisor.domain import Accelerator, ModelProfile
+from advisor.domain.choices import ENGINES
 from advisor.errors import EXIT_BAD_INPUT, AdvisorError
 from advisor.catalog.world import World
 
@@ -28,7 +29,6 @@ UNITS = {
     "ttft_mean_ms": "ms",
     "itl_mean_ms": "ms (mean time per output token)",
 }
-ENGINES = ("trtllm", "vllm", "sglang")
 FLAGS = {"model": "--model", "gpu": "--gpu", "gpus": "--gpus", "tp": "--tp", "pp": "--pp",
          "ep": "--ep", "engine": "--engine", "weights": "--weights", "kv_dtype": "--kv-dtype"}
 

@@ -17,7 +17,7 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
-from advisor.errors import EXIT_BAD_CATALOG, EXIT_BAD_INPUT, AdvisorError, Problem
+from advisor.errors import EXIT_BAD_CATALOG, EXIT_BAD_INPUT, AdvisorError, Problem, closest
 from advisor.catalog.loaders import LoadedFile, load_catalog_file
 from advisor.catalog.paths import (
     PYPROJECT,
@@ -266,8 +266,6 @@ def merge_layers(layers: list[Layer], warnings: list[str] | None = None) -> tupl
 
 def reference_problems(world: World) -> list[tuple[str, Problem]]:
     """Entries naming an accelerator or offering that is not loaded: (layer, problem)."""
-    from advisor.catalog.toml_reader import suggest
-
     found = []
     checks = [("offering", o.id, "accelerator", o.accelerator, world.accelerators)
               for o in world.offerings.values()]
@@ -282,7 +280,7 @@ def reference_problems(world: World) -> list[tuple[str, Problem]]:
         origin = world.origins.get((kind, entry_id)) or Origin("?", BUILTIN)
         what = "accelerator" if table is world.accelerators else "offering"
         found.append((origin.layer, Problem(origin.path, origin.line, f"{kind}.{key}",
-                                            f"unknown {what} {ref!r}", suggest(ref, table))))
+                                            f"unknown {what} {ref!r}", closest(ref, table))))
     return found
 
 

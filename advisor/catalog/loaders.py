@@ -22,9 +22,9 @@ from advisor.domain import (
     TenancyFactor,
     WorkloadProfile,
 )
-from advisor.errors import Problem
+from advisor.errors import Problem, closest
 from advisor.catalog.toml_positions import KeyPath, header_lines
-from advisor.catalog.toml_reader import ParsedToml, dotted, read_file_bytes, read_toml, suggest
+from advisor.catalog.toml_reader import ParsedToml, dotted, read_file_bytes, read_toml
 
 if TYPE_CHECKING:
     from pydantic import ValidationError
@@ -115,7 +115,7 @@ def _top_level_problems(parsed: ParsedToml) -> list[Problem]:
     problems = []
     for key, value in parsed.data.items():
         if key not in KINDS:
-            hint = suggest(key, KINDS) or suggest(key.rstrip("s"), KINDS)
+            hint = closest(key, KINDS) or closest(key.rstrip("s"), KINDS)
             problems.append(parsed.problem((key,), "unknown top-level table", hint))
         elif not isinstance(value, list):
             problems.append(parsed.problem((key,), f"must be an array of tables: write [[{key}]]"))
@@ -245,13 +245,10 @@ def pydantic_problems(
 def _key_hint(model: type[Any], loc: tuple[Any, ...], missing: set[tuple[Any, ...]]) -> str | None:
     """A close field name; else the one required field missing beside the unknown key."""
     fields = _model_at(model, loc[:-1])
-    hint = suggest(loc[-1], _field_names(fields)) if fields else None
+    hint = closest(loc[-1], _field_names(fields)) if fields else None
     if hint is None:
         siblings = [m[-1] for m in missing if m[:-1] == loc[:-1] and isinstance(m[-1], str)]
-        import difflib
-
-        close = difflib.get_close_matches(loc[-1], siblings, n=1, cutoff=0.3)
-        hint = close[0] if close else (siblings[0] if len(siblings) == 1 else None)
+        hint = closest(loc[-1], siblings) or (siblings[0] if len(siblings) == 1 else None)
     return hint
 
 

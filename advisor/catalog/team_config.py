@@ -15,9 +15,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from advisor.domain.common import Currency, Engine
 from advisor.domain.offering import Term
-from advisor.errors import Problem
+from advisor.errors import Problem, closest
 from advisor.catalog.toml_positions import KeyPath
-from advisor.catalog.toml_reader import ParsedToml, read_file_bytes, read_toml, suggest
+from advisor.catalog.toml_reader import ParsedToml, read_file_bytes, read_toml
 from advisor.catalog.world import Settings
 
 UsdRate = Annotated[float, Field(gt=0, le=1e6)]
@@ -160,6 +160,6 @@ def _hint_catalog_keys(problems: list[Problem]) -> list[Problem]:
             p = Problem(p.file, p.line, p.key, f"[[{top}]] tables belong in a catalog file "
                         "listed under `catalogs` or `profiles`, not in the config")
         elif p.message == "unknown key" and p.suggestion is None:
-            p = Problem(p.file, p.line, p.key, p.message, suggest(top, TeamConfig.model_fields))
+            p = Problem(p.file, p.line, p.key, p.message, closest(top, TeamConfig.model_fields))
         fixed.append(p)
     return fixed

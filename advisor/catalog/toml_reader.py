@@ -65,14 +65,6 @@ def dotted(key_path: KeyPath) -> str:
     return text
 
 
-def suggest(word: str, options: Iterable[str]) -> str | None:
-    """The closest option to a misspelt word, if any is close enough."""
-    import difflib  # only when a name is wrong
-
-    close = difflib.get_close_matches(word, list(options), n=1, cutoff=0.6)
-    return close[0] if close else None
-
-
 # -- bytes and text ------------------------------------------------------------------------
 
 def read_file_bytes(path: Path) -> tuple[bytes | None, Problem | None]:

@@ -18,7 +18,7 @@ from advisor.domain import (
     WorkloadProfile,
     normalize_name,
 )
-from advisor.errors import EXIT_BAD_INPUT, AdvisorError
+from advisor.errors import EXIT_BAD_INPUT, AdvisorError, closest, hint_text
 
 T = TypeVar("T", Accelerator, ModelProfile, Offering, WorkloadProfile)
 
@@ -128,10 +128,6 @@ def _resolve(name: str, table: dict[str, T], what: str) -> T:
     index = _alias_index(table)
     if key in index:
         return index[key]
-    import difflib  # only when a name is not found
-
-    close = difflib.get_close_matches(key, list(index), n=1, cutoff=0.6)
-    hint = ""
-    if close:
-        hint = f" (did you mean {index[close[0]].id!r}?)"  # type: ignore[attr-defined]
+    close = closest(key, index)
+    hint = hint_text(index[close].id if close else None)  # type: ignore[attr-defined]
     raise AdvisorError(f"unknown {what} {name!r}{hint}", exit_code=EXIT_BAD_INPUT)

@@ -20,6 +20,7 @@ from advisor.core.precision import KV_FORMATS, WEIGHT_FORMATS
 from advisor.core.serving import estimate
 from advisor.core.types import Estimate, Layout, Load, Precision
 from advisor.domain import Accelerator, EfficiencyFactors, ModelProfile
+from advisor.domain.choices import ENGINES
 from advisor.errors import EXIT_BAD_INPUT, AdvisorError
 from advisor.catalog.world import World
 
@@ -207,7 +208,7 @@ def evaluate(world: World, caches: Caches, fields: dict[str, Any]) -> Result:
         weights=_choice(fields.get("weights"), "weights", WEIGHT_FORMATS, default_weights),
         kv=_choice(fields.get("kv_dtype"), "kv_dtype", KV_FORMATS, "bf16"),
     )
-    engine = _choice(fields.get("engine"), "engine", ("trtllm", "vllm", "sglang"),
+    engine = _choice(fields.get("engine"), "engine", ENGINES,
                      world.settings.engine)
     isl, osl = _tokens(fields.get("isl"), "isl"), _tokens(fields.get("osl"), "osl")
     concurrency = _int(fields.get("concurrency"), "concurrency", None, high=10_000_000)
@@ -247,7 +248,7 @@ def _efficiency_record(caches: Caches, eff: EfficiencyFactors) -> dict[str, Any]
 
 
 def to_record(result: Result) -> dict[str, Any]:
-    """The JSON object the issue's contract names (plus engine, mode, bound and notes)."""
+    """The JSON object of one case, keys as documented for `advisor estimate` (plus engine, mode, bound and notes)."""
     model, acc, layout, precision = result.model, result.acc, result.layout, result.precision
     engine, eff, est = result.engine, result.eff, result.est
     mem, ic = est.memory, est.interconnect

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import math
-import os
 import sys
 import tempfile
 from dataclasses import dataclass
@@ -53,46 +52,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     action = {"add": _add, "update": _update, "list": _list}[args.catalog_action]
     return action(args)
-
-
-# -- which catalogs are listed -------------------------------------------------------------
-
-def config_files(args: argparse.Namespace) -> list[Path]:
-    """Config files whose `[[remote]]` entries apply: user, team, then `--config`."""
-    from advisor.catalog.paths import USER_CONFIG_NAME, find_team_config, user_config_dir
-
-    found: list[Path] = []
-    if not getattr(args, "no_discover", False):
-        user = user_config_dir() / USER_CONFIG_NAME
-        found.extend([user] if user.is_file() else [])
-        team = find_team_config(Path.cwd())
-        found.extend([team] if team is not None else [])
-    if getattr(args, "config", None):
-        found.append(Path(args.config).expanduser())
-    return found
-
-
-def listed_specs(args: argparse.Namespace) -> list[Any]:
-    """A RemoteSpec for every `[[remote]]` entry of the applicable configs (first URL wins)."""
-    from advisor.errors import EXIT_BAD_CATALOG
-    from advisor.catalog.remote.cache import normalize_sha256, parse_interval_s
-    from advisor.catalog.remote.sync import RemoteSpec
-    from advisor.catalog.team_config import read_config
-    from advisor.catalog.toml_reader import raise_problems
-
-    specs: dict[str, RemoteSpec] = {}
-    for path in config_files(args):
-        read = read_config(path)
-        raise_problems(read.problems, EXIT_BAD_CATALOG)
-        for index, entry in enumerate(read.config.remote if read.config else ()):
-            line = read.parsed.line_of((*read.base, "remote", index)) if read.parsed else None
-            specs.setdefault(entry.url, RemoteSpec(
-                url=entry.url,
-                sha256=normalize_sha256(entry.sha256) if entry.sha256 else "",
-                refresh_s=parse_interval_s(entry.refresh),
-                configured_in=f"{path}:{line}" if line else str(path),
-            ))
-    return list(specs.values())
 
 
 # -- add -----------------------------------------------------------------------------------
@@ -236,22 +195,15 @@ def _check_config_text(target: Target, text: str, url: str) -> None:
 def _replace_text(path: Path, before: str, after: str, *, existed: bool) -> None:
     """Write `after` atomically, unless someone changed the file since it was read."""
     from advisor.errors import EXIT_BAD_INPUT, AdvisorError
+    from advisor.files import write_atomic
 
     current = _read_text(path) if path.is_file() else ""
     if current != before or path.is_file() != existed:
         raise AdvisorError(f"{path} changed while adding; run the command again",
                            exit_code=EXIT_BAD_INPUT)
-    handle, temp = tempfile.mkstemp(prefix=".advisor-", suffix=".tmp", dir=path.parent)
     try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:
-            out.write(after)
-            out.flush()
-            os.fsync(out.fileno())
-        if existed:
-            os.chmod(temp, path.stat().st_mode & 0o7777)
-        os.replace(temp, path)
+        write_atomic(path, after.encode("utf-8"), overwrite=existed)
     except OSError as exc:
-        Path(temp).unlink(missing_ok=True)
         raise AdvisorError(f"cannot write {path}: {exc.strerror or exc}",
                            exit_code=EXIT_BAD_INPUT) from None
 
@@ -261,6 +213,7 @@ def _replace_text(path: Path, before: str, after: str, *, existed: bool) -> None
 def _update(args: argparse.Namespace) -> int:
     from advisor.export.terminal import safe_text
     from advisor.errors import EXIT_BAD_CATALOG, AdvisorError
+    from advisor.catalog.remote.listed import listed_specs
     from advisor.catalog.remote.sync import NOT_MODIFIED, OFFLINE, UPDATED, sync
 
     specs = listed_specs(args)
@@ -290,6 +243,7 @@ def _update(args: argparse.Namespace) -> int:
 # -- list ----------------------------------------------------------------------------------
 
 def _list(args: argparse.Namespace) -> int:
+    from advisor.catalog.remote.listed import listed_specs
     from advisor.export.terminal import Column, render
 
     records = [status_record(spec) for spec in listed_specs(args)]

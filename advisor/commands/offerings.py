@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 
 HELP = "list offerings (provider, GPUs, fabric, tenancy, price) with filters"
-TENANCIES = ("bare-metal", "vm", "vgpu", "container")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from advisor.domain.choices import TENANCIES
     from advisor.export.terminal import add_format_argument
 
     parser.add_argument("--provider", help="only this provider (case-insensitive)")

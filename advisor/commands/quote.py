@@ -51,6 +51,8 @@ REQUEST_FLAGS = {
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from advisor.domain.choices import ENGINES, TENANCIES
+
     parser.epilog = EPILOG
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
     w = parser.add_argument_group("workload")
@@ -67,13 +69,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     c = parser.add_argument_group("choices")
     c.add_argument("--weights", metavar="LIST", help="weight formats allowed, e.g. bf16,fp8,fp4")
     c.add_argument("--kv-dtype", metavar="LIST", help="KV-cache dtypes allowed, e.g. bf16,fp8")
-    c.add_argument("--engine", choices=("vllm", "trtllm", "sglang"), help="serving engine")
+    c.add_argument("--engine", choices=ENGINES, help="serving engine")
     c.add_argument("--utilization", metavar="FRACTION", help="busy share of rented hours, e.g. 0.6 or 60%%")
     c.add_argument("--term", help="price term: on-demand, spot, 1-month … 3-year")
     c.add_argument("--currency", metavar="CODE", help="currency to show amounts in (ISO code)")
     f = parser.add_argument_group("filters")
     f.add_argument("--bare-metal-only", action="store_true", help="only bare-metal offerings")
-    f.add_argument("--tenancy", metavar="LIST", help="tenancies allowed: bare-metal,vm,vgpu,container")
+    f.add_argument("--tenancy", metavar="LIST", help=f"tenancies allowed: {','.join(TENANCIES)}")
     f.add_argument("--provider", metavar="LIST", help="providers allowed")
     f.add_argument("--region", metavar="LIST", help="regions allowed (substring match)")
     f.add_argument("--max-usd-per-month", metavar="USD", help="budget for the deployment per month")

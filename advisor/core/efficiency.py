@@ -12,7 +12,7 @@ from collections.abc import Iterable
 
 from advisor.domain import Accelerator, EfficiencyFactors
 
-ENGINES = ("trtllm", "vllm", "sglang")
+from advisor.domain.choices import ENGINES
 
 # Used only when no profile entry matches: roughly the lower end of the fitted Hopper/Ampere
 # factors, so an unknown chip is not predicted faster than the calibrated ones.

@@ -89,8 +89,3 @@ def valid_ep(model: ModelProfile, tp: int, max_ep: int) -> list[int]:
         if ep_reason(s, Layout(tp=tp, ep=ep, replicas=replicas)) is None:
             found.append(ep)
     return found
-
-
-def valid_pp(model: ModelProfile, max_pp: int) -> list[int]:
-    """PP degrees from 1 to `max_pp` (bounded by the layer count)."""
-    return list(range(1, min(max_pp, shape(model).layers) + 1))

@@ -218,20 +218,3 @@ def memory_breakdown(
         fraction_of_free=fraction_of_free,
     )
     return parts.breakdown(sequences)
-
-
-def min_memory_bytes_per_gpu(
-    model: ModelProfile,
-    acc: Accelerator,
-    layout: Layout,
-    precision: Precision,
-    *,
-    context: int,
-    sequences: int,
-) -> float:
-    """Weights + workspace + KV for the load on the most loaded GPU (the floor, before the
-    engine's memory fraction)."""
-    s = shape(model)
-    weights = weights_bytes_per_gpu(model, acc, layout, precision)
-    seq = kv_bytes_per_sequence_per_gpu(s, layout, precision.kv, context)
-    return weights + workspace_bytes_per_gpu(s, layout, sequences) + seq * sequences

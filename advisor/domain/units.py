@@ -16,11 +16,12 @@ or httpx.
 
 from __future__ import annotations
 
-import difflib
 import math
 import re
 from functools import lru_cache
 from typing import Any
+
+from advisor.errors import closest, did_you_mean, hint_text
 
 MAX_CHARS = 40
 
@@ -161,8 +162,8 @@ def _unit_error(unit: str, kind: str) -> str:
             return f"expected {LABELS[kind]}, but {unit!r} is {article}"
     options = list(SPELLINGS[kind])
     folded = [s for s in options if s.lower() == unit.lower()]
-    close = folded or difflib.get_close_matches(unit, options, n=1, cutoff=0.5)
-    hint = f" (did you mean {close[0]!r}?)" if close else f" (use one of: {', '.join(options)})"
+    close = folded[0] if folded else closest(unit, options)
+    hint = hint_text(close) or f" (use one of: {', '.join(options)})"
     return f"unknown unit {_short(unit)} for {LABELS[kind].split(' (')[0]}{hint}"
 
 
@@ -184,8 +185,7 @@ def _price_shape_error(text: str) -> str:
 def _currency_error(code: str) -> str:
     if code.upper() in CURRENCIES:
         return f"currency codes are upper case (did you mean {code.upper()!r}?)"
-    close = difflib.get_close_matches(code.upper(), sorted(CURRENCIES), n=1, cutoff=0.6)
-    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    hint = did_you_mean(code.upper(), sorted(CURRENCIES))
     return f"unknown currency {_short(code)}: expected an ISO 4217 code such as 'USD'{hint}"
 
 

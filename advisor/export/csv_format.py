@@ -73,7 +73,7 @@ def _amount(quote: Quote, usd: float | None) -> float | None:
 
 
 def _usd(result: Result) -> dict[str, Any]:
-    """The USD amounts under issue 4's names (the same whatever the display currency)."""
+    """The USD amounts under the JSON document's public `usd_*` names (the same whatever the display currency)."""
     cost = result.cost
     keys = ("usd_per_hour", "usd_per_month", "usd_per_million_output_tokens", "usd_per_million_input_tokens")
     if cost is None:

@@ -1,6 +1,6 @@
 """A `Quote` as plain data: the JSON document and flat rows for CSV, Markdown and the table.
 
-JSON keys are a public API (issue 4): `request`, `results` (each with `offering`, `provider`,
+JSON keys are a public API (scripts read them; renaming one breaks them): `request`, `results` (each with `offering`, `provider`,
 `layout`, `nodes`, `gpus`, `usd_per_hour`, `usd_per_million_output_tokens`,
 `usd_per_million_input_tokens`, `usd_per_month`, `output_tokens_per_s`, `ttft_s`, `tpot_s`,
 `memory`, `interconnect`, `feasible`, `reasons`), `assumptions`, `sources`. Amounts named

@@ -1,6 +1,6 @@
 """The quote as JSON, schema "advisor.quote/1", and reading one back for `advisor quote --from`.
 
-The document keeps every key of issue 4 (`request`, `results[...]` with `offering`, `provider`,
+The document keeps every key of the first JSON output, which scripts already read (`request`, `results[...]` with `offering`, `provider`,
 `layout`, `nodes`, `gpus`, `usd_per_hour`, `usd_per_million_output_tokens`,
 `usd_per_million_input_tokens`, `usd_per_month`, `output_tokens_per_s`, `ttft_s`, `tpot_s`,
 `memory`, `interconnect`, `feasible`, `reasons`; `assumptions`; `sources`) and adds `schema`,
@@ -195,7 +195,7 @@ def _reject_constant(name: str) -> None:
 
 
 def _check_schema(path: str, schema: object) -> None:
-    """Version 1 and documents from before the schema key (issue 4's output) are read."""
+    """Version 1 and documents from before the schema key (the first JSON output, still on disk) are read."""
     if schema is None or schema == SCHEMA:
         return
     if isinstance(schema, str) and schema.startswith(SCHEMA_FAMILY):

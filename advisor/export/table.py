@@ -132,8 +132,3 @@ def _footer(quote: Quote, rows: list[Result]) -> str:
         parts.append(f"{len(quote.excluded)} filtered out")
     parts.append("--explain OFFERING shows the derivation")
     return "; ".join(parts)
-
-
-def records_for_markdown(quote: Quote, rows: list[Result], *, reasons: bool) -> tuple[list[str], list[list[str]]]:
-    """Header and rows as text for the Markdown renderer."""
-    return headers(quote, reasons=reasons), [cells(quote, r, reasons=reasons) for r in rows]

@@ -23,7 +23,7 @@ from typing import Iterable, NamedTuple
 
 from advisor import __version__
 from advisor.domain import EfficiencyFactors, ModelProfile
-from advisor.errors import EXIT_BAD_INPUT, AdvisorError
+from advisor.errors import EXIT_BAD_INPUT, AdvisorError, did_you_mean
 from advisor.quote.parts import (
     ESTIMATE_NOTE,
     Alternative,
@@ -118,8 +118,6 @@ class Quote(NamedTuple):
 
     def result_for(self, name: str) -> Result:
         """The result of one offering by id or SKU (for --explain); unknown names exit 2."""
-        import difflib
-
         for result in self.results:
             if name in (result.offering.id, result.offering.sku):
                 return result
@@ -127,9 +125,7 @@ class Quote(NamedTuple):
             if name == offering_id:
                 raise AdvisorError(f"offering {name!r} was filtered out: {why}", exit_code=EXIT_BAD_INPUT)
         ids = [r.offering.id for r in self.results] + [o for o, _ in self.excluded]
-        close = difflib.get_close_matches(name, ids, n=1, cutoff=0.5)
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
-        raise AdvisorError(f"unknown offering {name!r}{hint}", exit_code=EXIT_BAD_INPUT)
+        raise AdvisorError(f"unknown offering {name!r}{did_you_mean(name, ids)}", exit_code=EXIT_BAD_INPUT)
 
 
 def build_quote(

@@ -24,7 +24,7 @@ from typing import Any, NamedTuple
 from advisor.core.types import Estimate
 from advisor.domain import Accelerator, EfficiencyFactors, Offering
 from advisor.errors import AdvisorError
-from advisor.search.feasibility import PROGRESS, Failure, layout_label
+from advisor.search.feasibility import PROGRESS, Failure
 from advisor.search.request import QuoteRequest
 from advisor.search.space import Candidate, Hardware, make_hardware
 from advisor.search.sizing import Searcher
@@ -263,11 +263,3 @@ def rank(results: list[Result]) -> tuple[Result, ...]:
 
 def _with_rank(result: Result, position: int) -> Result:
     return result._replace(rank=position)
-
-
-def describe(result: Result) -> str:
-    """One line: offering, layout, precision — for messages."""
-    if result.candidate is None:
-        return result.offering.id
-    c = result.candidate
-    return f"{result.offering.id} ({c.layout.replicas}× {layout_label(c.layout)}, {c.precision.weights})"

@@ -75,10 +75,6 @@ class Candidate(NamedTuple):
     # None when the smallest unit already served the whole load (no limit was searched)
     per_replica_limit_kind: str  # "concurrency" | "rate"
 
-    @property
-    def output_tokens_per_s_per_node(self) -> float:
-        return self.estimate.output_tokens_per_s / self.nodes
-
 
 class HardwareOutcome(NamedTuple):
     """Candidates for one `Hardware`, best first, or the failure closest to feasible."""

@@ -22,8 +22,8 @@ if TYPE_CHECKING:
 
 def build_app(args: argparse.Namespace) -> AdvisorApp:
     """The app for these command-line arguments (what `run_app` runs; tests drive it)."""
-    from advisor.commands.catalog import listed_specs
     from advisor.catalog.config import world_from_args
+    from advisor.catalog.remote.listed import listed_specs
     from advisor.export.terminal import print_warnings
     from advisor.tui.app import AdvisorApp
     from advisor.tui.remotes import RemoteSource

@@ -16,9 +16,6 @@ from advisor.errors import AdvisorError
 
 WEIGHT_CHOICES: tuple[str, ...] = ("bf16", "fp16", "fp8", "int8", "fp4", "int4")
 KV_CHOICES: tuple[str, ...] = ("bf16", "fp16", "fp8")
-TENANCIES: tuple[str, ...] = ("bare-metal", "vm", "vgpu", "container")
-TERMS: tuple[str, ...] = ("spot", "on-demand", "1-month", "3-month", "6-month", "1-year", "2-year", "3-year")
-ENGINES: tuple[str, ...] = ("vllm", "trtllm", "sglang")
 
 
 @dataclass(frozen=True, slots=True)

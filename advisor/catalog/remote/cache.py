@@ -19,14 +19,13 @@ import datetime as dt
 import hashlib
 import json
 import math
-import os
 import re
-import tempfile
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from advisor.errors import EXIT_BAD_INPUT, AdvisorError
+from advisor.files import write_atomic
 from advisor.catalog.paths import user_cache_dir
 
 META_NAME = "meta.json"
@@ -67,10 +66,6 @@ class CacheMeta:
     def checked_age_s(self, now: dt.datetime | None = None) -> float:
         """Seconds since the server last confirmed this copy."""
         return _age_s(self.checked_at, now)
-
-    def fetched_age_s(self, now: dt.datetime | None = None) -> float:
-        """Seconds since this body was downloaded."""
-        return _age_s(self.fetched_at, now)
 
 
 @dataclass(frozen=True, slots=True)
@@ -231,28 +226,7 @@ def _write_meta(folder: Path, meta: CacheMeta) -> None:
 
 
 def _write_atomic(target: Path, data: bytes) -> None:
-    handle, temp_name = tempfile.mkstemp(prefix=TMP_PREFIX, dir=target.parent)
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temp_name, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temp_name)
-        raise
-    _fsync_dir(target.parent)
-
-
-def _fsync_dir(folder: Path) -> None:
-    # Makes the rename durable on POSIX; directories cannot be opened this way on Windows.
-    with contextlib.suppress(OSError, AttributeError):
-        fd = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+    write_atomic(target, data, overwrite=True, mode=0o600, temp_prefix=TMP_PREFIX)  # a private cache
 
 
 def _remove_unreferenced(folder: Path, *, keep: str) -> None:

@@ -1,0 +1,49 @@
+"""Which remote catalogs the applicable configs list: user, team, then `--config`.
+
+Shared by `advisor catalog update|list` and the TUI's background refresh, which must not import
+the CLI commands. Reads the configs only; no network, no cache writes.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from advisor.catalog.remote.sync import RemoteSpec
+
+
+def config_files(args: argparse.Namespace) -> list[Path]:
+    """Config files whose `[[remote]]` entries apply: user, team, then `--config`."""
+    from advisor.catalog.paths import USER_CONFIG_NAME, find_team_config, user_config_dir
+
+    found: list[Path] = []
+    if not getattr(args, "no_discover", False):
+        user = user_config_dir() / USER_CONFIG_NAME
+        found.extend([user] if user.is_file() else [])
+        team = find_team_config(Path.cwd())
+        found.extend([team] if team is not None else [])
+    if getattr(args, "config", None):
+        found.append(Path(args.config).expanduser())
+    return found
+
+
+def listed_specs(args: argparse.Namespace) -> list[RemoteSpec]:
+    """A RemoteSpec for every `[[remote]]` entry of the applicable configs (first URL wins)."""
+    from advisor.errors import EXIT_BAD_CATALOG
+    from advisor.catalog.remote.cache import normalize_sha256, parse_interval_s
+    from advisor.catalog.team_config import read_config
+    from advisor.catalog.toml_reader import raise_problems
+
+    specs: dict[str, RemoteSpec] = {}
+    for path in config_files(args):
+        read = read_config(path)
+        raise_problems(read.problems, EXIT_BAD_CATALOG)
+        for index, entry in enumerate(read.config.remote if read.config else ()):
+            line = read.parsed.line_of((*read.base, "remote", index)) if read.parsed else None
+            specs.setdefault(entry.url, RemoteSpec(
+                url=entry.url,
+                sha256=normalize_sha256(entry.sha256) if entry.sha256 else "",
+                refresh_s=parse_interval_s(entry.refresh),
+                configured_in=f"{path}:{line}" if line else str(path),
+            ))
+    return list(specs.values())
