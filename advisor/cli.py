@@ -116,26 +116,24 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
         action="store_true",
         help="ignore user and team config files; built-in data only",
     )
-    parser.add_argument(
-        "--offline",
-        action="store_true",
-        default=os.environ.get("ADVISOR_OFFLINE", "") not in ("", "0"),
-        help="never use the network: remote catalogs come from the cache or are skipped "
-        "(default: $ADVISOR_OFFLINE)",
-    )
-    parser.add_argument(
-        "--strict",
-        action="store_true",
-        default=os.environ.get("ADVISOR_STRICT", "") not in ("", "0"),
-        help="treat sanity warnings about team files (implausible prices, memory, bandwidths, "
-        "parameter counts, clashing names) as errors (default: $ADVISOR_STRICT)",
-    )
+    _switch(parser, "--offline", "ADVISOR_OFFLINE",
+            "never use the network: remote catalogs come from the cache or are skipped")
+    _switch(parser, "--strict", "ADVISOR_STRICT",
+            "treat sanity warnings about team files (implausible prices, memory, bandwidths, "
+            "parameter counts, clashing names) as errors")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name, module in _available_commands(_named_command(argv) if argv is not None else None):
         child = sub.add_parser(name, help=module.HELP, description=module.HELP)  # type: ignore[attr-defined]
         module.add_arguments(child)  # type: ignore[attr-defined]
         child.set_defaults(_run=module.run)  # type: ignore[attr-defined]
     return parser
+
+
+def _switch(parser: argparse.ArgumentParser, flag: str, variable: str, help_text: str) -> None:
+    """An on/off flag whose default is on when the environment variable is set (not to 0)."""
+    parser.add_argument(flag, action="store_true",
+                        default=os.environ.get(variable, "") not in ("", "0"),
+                        help=f"{help_text} (default: ${variable})")
 
 
 def _show_download_progress() -> None:

@@ -85,27 +85,22 @@ def _metrics(f: Fields, output_key: str) -> dict[str, float]:
 
 def vllm_run(obj: dict[str, Any], label: str, **where: Any) -> Run:
     """One `vllm bench serve` result object."""
-    f = Fields(obj, label, VLLM)
-    completed, isl, osl = _lengths(f)
-    stated = stated_metadata(obj)
-    model = obj.get("model_id")
-    if isinstance(model, str) and model.strip() and "model" not in stated:
-        stated["model"] = model.strip()
-    return Run(fmt=VLLM, isl=isl, osl=osl, load=_load(f, completed), requests=completed,
-               metrics=_metrics(f, "output_throughput"), stated=stated,
-               engine_hint=engine_from_backend(obj.get("backend")),
-               date=iso_date(obj.get("date")), **where)
+    return _serving_run(obj, label, VLLM, obj.get("model_id"), **where)
 
 
 def sglang_run(obj: dict[str, Any], label: str, **where: Any) -> Run:
     """One line of `sglang.bench_serving --output-file`."""
-    f = Fields(obj, label, SGLANG)
+    return _serving_run(obj, label, SGLANG, obj.get("model_id") or obj.get("model"), **where)
+
+
+def _serving_run(obj: dict[str, Any], label: str, fmt: str, model: Any, **where: Any) -> Run:
+    """The fields vLLM's and SGLang's serving benchmarks share (SGLang's grew out of vLLM's)."""
+    f = Fields(obj, label, fmt)
     completed, isl, osl = _lengths(f)
     stated = stated_metadata(obj)
-    model = obj.get("model_id") or obj.get("model")
     if isinstance(model, str) and model.strip() and "model" not in stated:
         stated["model"] = model.strip()
-    return Run(fmt=SGLANG, isl=isl, osl=osl, load=_load(f, completed), requests=completed,
+    return Run(fmt=fmt, isl=isl, osl=osl, load=_load(f, completed), requests=completed,
                metrics=_metrics(f, "output_throughput"), stated=stated,
                engine_hint=engine_from_backend(obj.get("backend")),
                date=iso_date(obj.get("date")), **where)

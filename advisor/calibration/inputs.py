@@ -1,7 +1,7 @@
 """From measured-result files and command-line flags to calibration-schema rows and fit cases.
 
 Shared by `advisor calibrate` and `advisor validate --data`: the flags that fill what a file
-does not state (`add_context_arguments`), reading every file (`read_all`), the rows as CSV text
+does not state (from the flags of `advisor.commands._deployment_flags`), reading every file (`read_all`), the rows as CSV text
 for the validator, and the `Case`s of one accelerator and engine for the fit. Argparse only at
 import time (the CLI builds every parser at start); the rest is imported lazily by callers.
 Must not import textual, rich or httpx.
@@ -19,26 +19,6 @@ if TYPE_CHECKING:
     from advisor.calibration.measured import Context
     from advisor.domain import Accelerator, Offering
     from advisor.catalog.world import World
-
-CONTEXT_HELP = ("what the runs were measured on, where a file does not say: a value a file "
-                "states (a model_id, vLLM --metadata tp=4, AIPerf's GPU telemetry) wins")
-
-
-def add_context_arguments(parser: argparse.ArgumentParser) -> None:
-    """--model --gpu --gpus --tp --pp --ep --engine --weights --kv-dtype."""
-    group = parser.add_argument_group("measured on", CONTEXT_HELP)
-    group.add_argument("--model", metavar="NAME", help="model id or alias")
-    group.add_argument("--gpu", metavar="NAME", help="accelerator id or alias")
-    group.add_argument("--gpus", metavar="N", help="GPUs in total (default tp·pp)")
-    group.add_argument("--tp", metavar="T", help="tensor-parallel degree")
-    group.add_argument("--pp", metavar="P", help="pipeline-parallel degree (default 1)")
-    group.add_argument("--ep", metavar="E", help="expert-parallel degree (default 1)")
-    group.add_argument("--engine", metavar="ENGINE", help="trtllm, vllm or sglang")
-    group.add_argument("--weights", metavar="FORMAT",
-                       help="weight format: bf16, fp16, fp8, int8, fp4, int4 (default: the model's)")
-    group.add_argument("--kv-dtype", dest="kv_dtype", metavar="DTYPE",
-                       help="KV-cache dtype: bf16, fp16, fp8 (default bf16)")
-
 
 def _count(value: str | None, flag: str) -> int | None:
     from advisor.errors import EXIT_BAD_INPUT, AdvisorError

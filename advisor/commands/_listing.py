@@ -7,11 +7,27 @@ textual or httpx; rich only through `advisor.export.terminal` when a table is pr
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Any
+import argparse
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any
 
-from advisor.domain.common import to_json
 from advisor.catalog.world import World
+from advisor.domain.common import to_json
+
+if TYPE_CHECKING:
+    from advisor.export.terminal import Column
+
+
+def show_entries(args: argparse.Namespace, kind: str, select: Callable[[World], Iterable[Any]],
+                 columns: Sequence[Column], noun: str) -> int:
+    """Load the World, list the entries `select` picks as a table, JSON or CSV; exit code 0."""
+    from advisor.commands._world import world_from_args
+    from advisor.export.terminal import render
+
+    world = world_from_args(args)
+    records = entry_records(world, kind, select(world))
+    render(records, columns, args.format, title=f"{len(records)} {noun}")
+    return 0
 
 
 def entry_records(world: World, kind: str, entries: Iterable[Any]) -> list[dict[str, Any]]:

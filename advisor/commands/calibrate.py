@@ -33,12 +33,12 @@ Load the result through the team config:  calibrations = ["calibration.toml"]"""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from advisor.calibration.inputs import add_context_arguments
+    from advisor.commands._deployment_flags import add_measured_on_flags
 
     parser.epilog = EPILOG
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.add_argument("files", nargs="+", metavar="FILE", help="measured results")
-    add_context_arguments(parser)
+    add_measured_on_flags(parser)
     parser.add_argument("--offering", metavar="ID",
                         help="scope the calibration to one offering (its fabric and tenancy)")
     parser.add_argument("-o", "--output", required=True, metavar="TOML",

@@ -37,25 +37,16 @@ SXM/OAM up to 8 per node, PCIe for PCIe cards) and tenancy is bare metal (factor
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from advisor.commands._deployment_flags import add_deployment_flags
+
     parser.epilog = EPILOG
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
-    parser.add_argument("--model", metavar="NAME", help="model id or alias")
-    parser.add_argument("--gpu", metavar="NAME", help="accelerator id or alias")
-    parser.add_argument("--gpus", metavar="N", help="GPUs in total (default tp·pp)")
-    parser.add_argument("--tp", metavar="T",
-                        help="tensor-parallel degree (default: fill --gpus, else the smallest that fits)")
-    parser.add_argument("--pp", metavar="P", help="pipeline-parallel degree (default 1)")
-    parser.add_argument("--ep", metavar="E", help="expert-parallel degree (default 1)")
-    parser.add_argument("--weights", metavar="FORMAT",
-                        help="weight format: bf16, fp16, fp8, fp4, int4 (default: the model's)")
-    parser.add_argument("--kv-dtype", dest="kv_dtype", metavar="DTYPE",
-                        help="KV-cache dtype: bf16, fp16, fp8 (default bf16)")
+    add_deployment_flags(parser, tp_help="tensor-parallel degree (default: fill --gpus, else the smallest that fits)")
     parser.add_argument("--isl", metavar="TOKENS", help="prompt tokens per request")
     parser.add_argument("--osl", metavar="TOKENS", help="output tokens per request")
     load = parser.add_mutually_exclusive_group()
     load.add_argument("--concurrency", metavar="C", help="concurrent requests (closed loop)")
     load.add_argument("--rate", metavar="R", help="requests per second (open loop)")
-    parser.add_argument("--engine", metavar="ENGINE", help="trtllm, vllm or sglang")
     parser.add_argument("--cases", metavar="FILE", help="JSONL or CSV file of cases")
     parser.add_argument("--format", choices=("table", "json", "jsonl"), default=None,
                         help="output format (default table; jsonl with --cases)")

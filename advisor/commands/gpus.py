@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from advisor.catalog.world import World
+    from advisor.domain import Accelerator
 
 HELP = "list accelerators (GPUs) with memory, bandwidth and compute"
 
@@ -15,14 +20,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from advisor.commands._listing import entry_records
-    from advisor.commands._world import world_from_args
-    from advisor.export.terminal import Column, gb_per_s, gib, render, tb_per_s, tflops
+    from advisor.commands._listing import show_entries
+    from advisor.export.terminal import Column, gb_per_s, gib, tb_per_s, tflops
 
-    world = world_from_args(args)
-    chosen = [a for a in world.accelerators.values()
-              if not args.vendor or a.vendor.lower() == args.vendor.lower()]
-    records = entry_records(world, "accelerator", chosen)
+    def chosen(world: World) -> list[Accelerator]:
+        return [a for a in world.accelerators.values()
+                if not args.vendor or a.vendor.lower() == args.vendor.lower()]
 
     def flops(dtype: str):
         return lambda r: tflops(r["dense_flops_per_s"].get(dtype))
@@ -36,5 +39,4 @@ def run(args: argparse.Namespace) -> int:
         Column("TDP", lambda r: f"{r['tdp_watts']:.0f} W", "right"),
         Column("layer", "layer"),
     ]
-    render(records, columns, args.format, title=f"{len(records)} accelerators")
-    return 0
+    return show_entries(args, "accelerator", chosen, columns, "accelerators")

@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from advisor.catalog.world import World
+    from advisor.domain import ModelProfile
 
 HELP = "list model profiles with size, shape, context and aliases"
 
@@ -15,14 +20,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from advisor.commands._listing import entry_records
-    from advisor.commands._world import world_from_args
-    from advisor.export.terminal import Column, billions, render
+    from advisor.commands._listing import show_entries
+    from advisor.export.terminal import Column, billions
 
-    world = world_from_args(args)
-    chosen = [m for m in world.models.values()
-              if not args.family or m.family == args.family.lower()]
-    records = entry_records(world, "model", chosen)
+    def chosen(world: World) -> list[ModelProfile]:
+        return [m for m in world.models.values() if not args.family or m.family == args.family.lower()]
+
     columns = [
         Column("id", "id"), Column("name", "name"),
         Column("params", lambda r: billions(r["total_params"]), "right"),
@@ -34,5 +37,4 @@ def run(args: argparse.Namespace) -> int:
         Column("aliases", lambda r: ", ".join(r["aliases"][:3]) + (" …" if len(r["aliases"]) > 3 else "")),
         Column("layer", "layer"),
     ]
-    render(records, columns, args.format, title=f"{len(records)} models")
-    return 0
+    return show_entries(args, "model", chosen, columns, "models")

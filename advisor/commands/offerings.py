@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from advisor.catalog.world import World
+    from advisor.domain import Offering
 
 HELP = "list offerings (provider, GPUs, fabric, tenancy, price) with filters"
 
@@ -19,23 +24,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from advisor.commands._listing import entry_records
-    from advisor.commands._world import world_from_args
-    from advisor.export.terminal import Column, gb_per_s, per_hour, render
+    from advisor.commands._listing import show_entries
     from advisor.domain import normalize_name
+    from advisor.export.terminal import Column, gb_per_s, per_hour
 
-    world = world_from_args(args)
-    gpu_id = world.accelerator(args.gpu).id if args.gpu else None
     provider = normalize_name(args.provider) if args.provider else None
     region = args.region.lower() if args.region else None
-    chosen = [
-        o for o in world.offerings.values()
-        if (provider is None or normalize_name(o.provider) == provider)
-        and (gpu_id is None or o.accelerator == gpu_id)
-        and (args.tenancy is None or o.tenancy == args.tenancy)
-        and (region is None or any(region in r.lower() for r in o.regions))
-    ]
-    records = entry_records(world, "offering", chosen)
+
+    def chosen(world: World) -> list[Offering]:
+        gpu_id = world.accelerator(args.gpu).id if args.gpu else None
+        return [
+            o for o in world.offerings.values()
+            if (provider is None or normalize_name(o.provider) == provider)
+            and (gpu_id is None or o.accelerator == gpu_id)
+            and (args.tenancy is None or o.tenancy == args.tenancy)
+            and (region is None or any(region in r.lower() for r in o.regions))
+        ]
+
     columns = [
         Column("id", "id"), Column("provider", "provider"), Column("gpu", "accelerator"),
         Column("GPUs", "gpus_per_node", "right"),
@@ -46,5 +51,4 @@ def run(args: argparse.Namespace) -> int:
         Column("price", lambda r: per_hour(r["price_per_node_hour"], r["currency"]), "right"),
         Column("as of", "as_of"), Column("layer", "layer"),
     ]
-    render(records, columns, args.format, title=f"{len(records)} offerings")
-    return 0
+    return show_entries(args, "offering", chosen, columns, "offerings")

@@ -19,7 +19,7 @@ MAX_BYTES = 64 * 1024 * 1024
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from advisor.calibration.inputs import add_context_arguments
+    from advisor.commands._deployment_flags import add_measured_on_flags
 
     parser.add_argument("--data", metavar="FILE", action="append",
                         help="measurements in the calibration schema (default: the shipped set), "
@@ -27,7 +27,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         "genai-perf, AIPerf); repeat for several files")
     parser.add_argument("--format", choices=("table", "json"), default="table",
                         help="output format (default: table)")
-    add_context_arguments(parser)
+    add_measured_on_flags(parser)
 
 
 def _read(path: str | None) -> tuple[str, str]:

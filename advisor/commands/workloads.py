@@ -18,12 +18,9 @@ def _ms(seconds: float | None) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from advisor.commands._listing import entry_records
-    from advisor.commands._world import world_from_args
-    from advisor.export.terminal import Column, render
+    from advisor.commands._listing import show_entries
+    from advisor.export.terminal import Column
 
-    world = world_from_args(args)
-    records = entry_records(world, "workload", world.workloads.values())
     columns = [
         Column("id", "id"), Column("name", "name"),
         Column("input", lambda r: f"{r['input_tokens']:,}", "right"),
@@ -35,5 +32,4 @@ def run(args: argparse.Namespace) -> int:
         Column("pct", "percentile"), Column("util", "utilization", "right"),
         Column("layer", "layer"),
     ]
-    render(records, columns, args.format, title=f"{len(records)} workload presets")
-    return 0
+    return show_entries(args, "workload", lambda world: world.workloads.values(), columns, "workload presets")

@@ -11,11 +11,9 @@ provider name such as `=HYPERLINK(...)` opens as text. Must not import rich, tex
 
 from __future__ import annotations
 
-import csv
-import io
 from typing import Any
 
-from advisor.export.terminal import csv_cell
+from advisor.export.terminal import csv_cell, csv_text
 from advisor.export.base import ExportOptions
 from advisor.quote.build import Quote
 from advisor.quote.parts import Pricing, line_item
@@ -34,12 +32,7 @@ def render(quote: Quote, options: ExportOptions | None = None) -> str:
     rows = (options or ExportOptions()).rows_of(quote)
     records = [record(quote, r) for r in rows]
     header = list(records[0]) if records else _empty_header(quote)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(header)
-    for rec in records:
-        writer.writerow([cell(rec.get(key)) for key in header])
-    return buffer.getvalue()
+    return csv_text(header, ([cell(rec.get(key)) for key in header] for rec in records))
 
 
 def record(quote: Quote, result: Result) -> dict[str, Any]:

@@ -102,13 +102,17 @@ def to_csv(records: Sequence[dict[str, Any]]) -> str:
     headers: list[str] = []
     for record in records:
         headers.extend(k for k in record if k not in headers)
-    buffer = io.StringIO()
+    return csv_text(headers, ([_csv_value(record.get(h)) for h in headers] for record in records))
+
+
+def csv_text(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
+    """A header line and the rows as CSV text (cells already neutralized by the caller)."""
     import csv
 
+    buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(headers)
-    for record in records:
-        writer.writerow([_csv_value(record.get(h)) for h in headers])
+    writer.writerow(header)
+    writer.writerows(rows)
     return buffer.getvalue()
 
 
