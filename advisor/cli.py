@@ -13,6 +13,7 @@ import importlib
 import os
 import sys
 from collections.abc import Sequence
+from types import ModuleType
 
 from advisor import __version__
 from advisor.errors import EXIT_BAD_INPUT, AdvisorError, closest
@@ -47,7 +48,7 @@ class _Parser(argparse.ArgumentParser):
                                                         f"; commands: {', '.join(COMMANDS)}")
         raise AdvisorError(f"{prefix}{message}", exit_code=EXIT_BAD_INPUT)
 
-    def parse_args(self, args=None, namespace=None):  # type: ignore[no-untyped-def, override]
+    def parse_args(self, args=None, namespace=None):
         """argparse's, plus a did-you-mean for a misspelt flag (`--modle` → `--model`)."""
         parsed, extras = self.parse_known_args(args, namespace)
         if extras:
@@ -68,7 +69,7 @@ class _Parser(argparse.ArgumentParser):
         return flags
 
 
-def _available_commands(only: str | None = None) -> list[tuple[str, object]]:
+def _available_commands(only: str | None = None) -> list[tuple[str, ModuleType]]:
     found = []
     for name in (only,) if only else COMMANDS:
         try:
@@ -123,9 +124,9 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
             "parameter counts, clashing names) as errors")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name, module in _available_commands(_named_command(argv) if argv is not None else None):
-        child = sub.add_parser(name, help=module.HELP, description=module.HELP)  # type: ignore[attr-defined]
-        module.add_arguments(child)  # type: ignore[attr-defined]
-        child.set_defaults(_run=module.run)  # type: ignore[attr-defined]
+        child = sub.add_parser(name, help=module.HELP, description=module.HELP)
+        module.add_arguments(child)
+        child.set_defaults(_run=module.run)
     return parser
 
 

@@ -73,7 +73,7 @@ def factors_of(family: str, engine: str, vals: dict[str, float], max_batch: int)
     """Factors under trial (labelled as such; never written out)."""
     return EfficiencyFactors(
         id=f"{family}-{engine}", family=family, engine=engine, source="fit in progress",
-        as_of=FIT_AS_OF, max_batch=max_batch, **vals,  # type: ignore[arg-type]
+        as_of=FIT_AS_OF, max_batch=max_batch, **vals,
     )
 
 

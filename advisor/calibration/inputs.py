@@ -90,7 +90,10 @@ def read_all(paths: list[str], ctx: Context, world: World) -> Inputs:
     from advisor.calibration.formats import read_measured
     from advisor.calibration.measured import fill_record, records
 
-    files, rows, warnings, summaries = [], [], [], []
+    files: list[Measured] = []
+    rows: list[dict[str, str]] = []
+    warnings: list[str] = []
+    summaries: list[str] = []
     for path in paths:
         measured = read_measured(path)
         files.append(measured)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, NamedTuple
 
 from advisor.errors import EXIT_BAD_CATALOG, EXIT_BAD_INPUT, AdvisorError, Problem, closest
@@ -267,8 +268,8 @@ def merge_layers(layers: list[Layer], warnings: list[str] | None = None) -> tupl
 def reference_problems(world: World) -> list[tuple[str, Problem]]:
     """Entries naming an accelerator or offering that is not loaded: (layer, problem)."""
     found = []
-    checks = [("offering", o.id, "accelerator", o.accelerator, world.accelerators)
-              for o in world.offerings.values()]
+    checks: list[tuple[str, str, str, str, Mapping[str, object]]] = [
+        ("offering", o.id, "accelerator", o.accelerator, world.accelerators) for o in world.offerings.values()]
     for e in world.efficiency.values():
         if e.gpu is not None:
             checks.append(("efficiency", e.id, "gpu", e.gpu, world.accelerators))

@@ -202,7 +202,7 @@ def _price_findings(o: Offering, acc: Accelerator | None, reference: Reference,
     if band is None:
         return []
     low, high, what = band
-    prices = [(("price_per_node_hour",), o.price_per_node_hour)]
+    prices: list[tuple[tuple[str | int, ...], float]] = [(("price_per_node_hour",), o.price_per_node_hour)]
     prices += [(("commitments", i, "price_per_node_hour"), c.price_per_node_hour) for i, c in enumerate(o.commitments)]
     found = []
     for path, price in prices:
@@ -284,7 +284,7 @@ def pinpoint(problems: list[Problem], findings: list[Finding], world: World) -> 
         origin = world.origin(f.kind, f.entry_id)
         text = _read(origin.path, texts) if origin and origin.line else None
         line = problem.line
-        if text is not None:
+        if text is not None and origin is not None:
             headers = header_lines(text, [f.kind])[f.kind]
             if origin.line in headers:
                 line = KeyLines(text).line_of((f.kind, headers.index(origin.line), *f.key_path)) or line

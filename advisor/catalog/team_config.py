@@ -93,7 +93,7 @@ class TeamConfig(_Strict):
 
     def data_paths(self) -> list[tuple[str, int, str]]:
         """(section, index, path text) of every listed data path, in load order."""
-        found = []
+        found: list[tuple[str, int, str]] = []
         for section in ("catalogs", "profiles", "calibrations"):
             found.extend((section, i, text) for i, text in enumerate(getattr(self, section)))
         return found

@@ -129,5 +129,5 @@ def _resolve(name: str, table: dict[str, T], what: str) -> T:
     if key in index:
         return index[key]
     close = closest(key, index)
-    hint = hint_text(index[close].id if close else None)  # type: ignore[attr-defined]
+    hint = hint_text(index[close].id if close else None)
     raise AdvisorError(f"unknown {what} {name!r}{hint}", exit_code=EXIT_BAD_INPUT)

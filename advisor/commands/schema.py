@@ -62,7 +62,7 @@ def catalog_schema() -> dict[str, Any]:
         kind: (list[model], Field(default_factory=list, description=f"[[{kind}]] tables"))  # type: ignore[valid-type]
         for kind, model in KINDS.items()
     }
-    model = create_model(  # type: ignore[call-overload]
+    model = create_model(
         "CatalogFile", __config__=ConfigDict(extra="forbid", title="advisor catalog/profile file"),
         **fields,
     )

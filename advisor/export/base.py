@@ -69,7 +69,8 @@ class Renderer(Protocol):
 def renderer(fmt: Format | str) -> Renderer:
     """The `render` function of a format (ValueError for an unknown format)."""
     module = importlib.import_module(_MODULES[Format(fmt)])
-    return module.render  # type: ignore[no-any-return]
+    render: Renderer = module.render
+    return render
 
 
 def extension(fmt: Format | str) -> str:

@@ -164,7 +164,7 @@ def read_quote_file(path: str, stdin_text: str | None = None) -> QuoteFile:
         request = validate_request(data["request"])
     except AdvisorError as err:
         raise AdvisorError(f"{path}: {err.message}", exit_code=EXIT_BAD_INPUT) from None
-    selection = data.get("selection") if isinstance(data.get("selection"), dict) else {}
+    selection: dict[str, Any] = data["selection"] if isinstance(data.get("selection"), dict) else {}
     top = selection.get("top")
     return QuoteFile(
         path=path, request=request,

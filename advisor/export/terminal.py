@@ -197,19 +197,19 @@ def download_progress(url: str, after_s: float) -> RichProgress | None:
 class RichProgress:
     """A transient Rich progress bar that appears once a download has run `after_s`."""
 
-    def __init__(self, url: str, after_s: float, console: object | None = None) -> None:
+    def __init__(self, url: str, after_s: float, console: Any = None) -> None:
         self.url = url
         self.after_s = after_s
         self.console = console
-        self._progress: object | None = None
-        self._task: object | None = None
+        self._progress: Any = None  # a rich.progress.Progress once shown
+        self._task: Any = None
 
     def update(self, done_bytes: int, total_bytes: int | None, elapsed_s: float) -> None:
         if self._progress is None:
             if elapsed_s < self.after_s:
                 return
             self._start(total_bytes)
-        self._progress.update(self._task, completed=done_bytes)  # type: ignore[attr-defined]
+        self._progress.update(self._task, completed=done_bytes)
 
     def _start(self, total_bytes: int | None) -> None:
         from rich.console import Console  # only once a download is slow
@@ -218,12 +218,12 @@ class RichProgress:
         console = self.console or Console(stderr=True)
         self._progress = Progress(
             TextColumn("fetching {task.description}"), BarColumn(), DownloadColumn(),
-            console=console, transient=True,  # type: ignore[arg-type]
+            console=console, transient=True,
         )
-        self._progress.start()  # type: ignore[attr-defined]
-        self._task = self._progress.add_task(self.url, total=total_bytes)  # type: ignore[attr-defined]
+        self._progress.start()
+        self._task = self._progress.add_task(self.url, total=total_bytes)
 
     def close(self) -> None:
         if self._progress is not None:
-            self._progress.stop()  # type: ignore[attr-defined]
+            self._progress.stop()
             self._progress = None

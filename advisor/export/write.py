@@ -37,7 +37,7 @@ def write_atomic(target: Path, text: str, *, force: bool) -> None:
     except FileExistsError:
         raise _error(target, "already exists (use --force to overwrite)") from None
     except (IsADirectoryError, NotRegularFileError) as exc:
-        raise _error(target, exc.strerror) from None
+        raise _error(target, exc.strerror or str(exc)) from None
     except OSError as exc:
         raise _error(target, f"cannot write: {exc.strerror or exc}") from None
 
