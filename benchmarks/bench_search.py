@@ -11,6 +11,8 @@ Usage: python benchmarks/bench_search.py [RUNS]. Prints numbers; asserts nothing
 
 from __future__ import annotations
 
+import dataclasses
+
 import json
 import os
 import random
@@ -51,7 +53,8 @@ def synthetic(world: World, count: int, seed: int = 4) -> World:
     offerings = {}
     for i in range(count):
         o = rng.choice(base)
-        clone = o.replace(
+        clone = dataclasses.replace(
+            o,
             id=f"synthetic-{i % 97}/{i:05d}",
             provider=f"Synthetic {i % 97}",
             price_per_node_hour=round(o.price_per_node_hour * rng.uniform(0.5, 1.5), 2),

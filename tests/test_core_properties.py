@@ -3,6 +3,8 @@ more context never needs less memory, more bandwidth never slows a token down.""
 
 from __future__ import annotations
 
+import dataclasses
+
 import math
 
 from core_fixtures import GPUS, IDEAL, MODELS, factors
@@ -98,7 +100,7 @@ def test_more_context_never_needs_less_memory(case, c1, c2) -> None:
 @given(deployments(), st.floats(1.01, 4.0))
 def test_more_bandwidth_never_raises_tpot(case, scale) -> None:
     model, acc, layout, precision, load, eff = case
-    faster = acc.replace(hbm_bytes_per_s=acc.hbm_bytes_per_s * scale)
+    faster = dataclasses.replace(acc, hbm_bytes_per_s=acc.hbm_bytes_per_s * scale)
     slow, fast = _run(*case), _run(model, faster, layout, precision, load, eff)
     assume(slow.fits)
     if slow.saturated:

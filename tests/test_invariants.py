@@ -13,6 +13,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import datetime as dt
 import math
 import re
@@ -38,6 +40,7 @@ from advisor.search.request import build_request
 from advisor.catalog.toml_reader import raise_problems
 from advisor.domain.units import CURRENCIES, SPELLINGS, parse_price, parse_quantity
 from advisor.catalog.world import World
+from advisor.domain.validation import validate
 
 SETTINGS = settings(max_examples=60, deadline=None, derandomize=True,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
@@ -148,7 +151,7 @@ def test_loader_gives_valid_entries_or_one_error_type(text: str) -> None:
     for entry in loaded.entries:
         model = KINDS[entry.kind]
         assert isinstance(entry.value, model)
-        assert model.validate(to_json(entry.value)) == entry.value  # a valid object
+        assert validate(model, to_json(entry.value)) == entry.value  # a valid object
     line_count = text.count("\n") + 1
     try:
         raise_problems(loaded.problems)
@@ -234,7 +237,7 @@ def test_a_higher_price_never_lowers_cost_per_token(world: World, data: st.DataO
     offering_id = data.draw(st.sampled_from(sorted(world.offerings)))
     base = small_world(world, [offering_id])
     offering = base.offerings[offering_id]
-    dearer = base._replace(offerings={offering_id: offering.replace(
+    dearer = base._replace(offerings={offering_id: dataclasses.replace(offering,
         price_per_node_hour=offering.price_per_node_hour * scale)})
     request = build_request(base, **REQUESTS[request_index])
     cheap, costly = build_quote(request, base), build_quote(request, dearer)

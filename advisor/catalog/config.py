@@ -105,11 +105,11 @@ def world_from_args(args: argparse.Namespace) -> World:
 
 def builtin_layer() -> Layer:
     """The shipped catalogs and profiles, read from package data."""
-    from advisor.catalog.builtin import load_builtin
+    from advisor.catalog.loaders import load_catalog_bytes
 
     layer = Layer("built-in", EXIT_BAD_CATALOG)
-    for loaded in load_builtin([(item.path, item.read_bytes()) for item in builtin_files()]):
-        layer.add(loaded)
+    for item in builtin_files():
+        layer.add(load_catalog_bytes(item.read_bytes(), item.path))
     return layer
 
 
