@@ -17,6 +17,7 @@ from advisor.core.memory import kv_bytes_per_sequence_per_gpu, memory_breakdown
 from advisor.core.params import breakdown, shape
 from advisor.core.serving import estimate, throughput_ceiling
 from advisor.core.types import Layout, Load, Precision
+from advisor.core.deployment import Deployment
 
 SETTINGS = settings(max_examples=150, deadline=None, derandomize=True,
                     suppress_health_check=[HealthCheck.filter_too_much, HealthCheck.too_slow])
@@ -48,7 +49,8 @@ def deployments(draw):
 
 
 def _run(model, acc, layout, precision, load, eff):
-    return estimate(model, acc, fabric_for_gpu(acc, layout.gpus), layout, precision, load, eff)
+    return estimate(Deployment(model=model, accelerator=acc, fabric=fabric_for_gpu(acc, layout.gpus),
+                               layout=layout, precision=precision, load=load, factors=eff))
 
 
 @SETTINGS
@@ -118,7 +120,9 @@ def test_the_throughput_ceiling_is_never_below_the_estimate(case, tenancy) -> No
     model, acc, layout, precision, load, eff = case
     assume(load.concurrency is not None)  # the search bounds closed-loop estimates
     fabric = fabric_for_gpu(acc, layout.gpus)
-    est = estimate(model, acc, fabric, layout, precision, load, eff, tenancy_factor=tenancy)
-    ceiling = throughput_ceiling(model, acc, fabric, layout, precision, load, eff, tenancy_factor=tenancy)
+    d = Deployment(model=model, accelerator=acc, fabric=fabric, layout=layout, precision=precision,
+                   load=load, factors=eff)
+    est = estimate(d, tenancy_factor=tenancy)
+    ceiling = throughput_ceiling(d, tenancy_factor=tenancy)
     assert (ceiling == 0.0) == (not est.fits)
     assert est.output_tokens_per_s <= ceiling * (1 + 1e-9)

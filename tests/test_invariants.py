@@ -41,6 +41,7 @@ from advisor.catalog.toml_reader import raise_problems
 from advisor.domain.units import CURRENCIES, SPELLINGS, parse_price, parse_quantity
 from advisor.catalog.world import World
 from advisor.domain.validation import validate
+from advisor.core.deployment import Deployment
 
 SETTINGS = settings(max_examples=60, deadline=None, derandomize=True,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
@@ -310,8 +311,10 @@ def test_more_link_bandwidth_never_raises_tpot(data: st.DataObject, scale: float
     fabric = fabric_for_gpu(acc, layout.gpus)
     faster = fabric._replace(intra_bytes_per_s=fabric.intra_bytes_per_s * scale,
                              pcie_bytes_per_s=fabric.pcie_bytes_per_s * scale)
-    slow = estimate(model, acc, fabric, layout, precision, load, eff)
-    fast = estimate(model, acc, faster, layout, precision, load, eff)
+    slow = estimate(Deployment(model=model, accelerator=acc, fabric=fabric, layout=layout,
+                               precision=precision, load=load, factors=eff))
+    fast = estimate(Deployment(model=model, accelerator=acc, fabric=faster, layout=layout,
+                               precision=precision, load=load, factors=eff))
     assume(slow.fits)
     assert fast.output_tokens_per_s >= slow.output_tokens_per_s * (1 - 1e-6)
     if not slow.saturated:

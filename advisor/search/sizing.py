@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 from typing import Any, NamedTuple
 
+from advisor.core.deployment import Deployment
 from advisor.core.memory import fraction_of_free_memory
 from advisor.core.types import Estimate, Fabric, Layout, Load, MemoryBreakdown, Precision
 from advisor.domain import ModelProfile
@@ -70,13 +71,18 @@ class Searcher:
         if found is None:
             self.calls += 1
             found = self.physics.estimate(
-                self.model, hw.accelerator, hw.fabric_for(layout), layout, precision, load, hw.efficiency,
+                self.deployment(hw, layout, precision, load),
                 tenancy_factor=hw.tenancy_factor,
                 memory_fraction=self.memory_fraction,
                 comm_share_target=self.comm_share_target,
             )
             self.estimates[key] = found
         return found
+
+    def deployment(self, hw: Hardware, layout: Layout, precision: Precision, load: Load) -> Deployment:
+        """What the core is asked about: this model on `hw`, split and loaded so."""
+        return Deployment(model=self.model, accelerator=hw.accelerator, fabric=hw.fabric_for(layout),
+                          layout=layout, precision=precision, load=load, factors=hw.efficiency)
 
     def layouts(self, fabric: Fabric, span: int) -> list[Layout]:
         """`enumerate_layouts`, memoized: offerings with the same fabric share the list."""
@@ -90,7 +96,7 @@ class Searcher:
         """An upper bound on `estimate(...).output_tokens_per_s` (0 when nothing fits)."""
         assert self.physics.throughput_ceiling is not None
         return self.physics.throughput_ceiling(
-            self.model, hw.accelerator, hw.fabric_for(layout), layout, precision, load, hw.efficiency,
+            self.deployment(hw, layout, precision, load),
             tenancy_factor=hw.tenancy_factor, memory_fraction=self.memory_fraction,
         )
 

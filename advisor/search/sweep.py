@@ -24,6 +24,7 @@ from advisor.quote.build import Quote
 from advisor.search.ranking import Result, cost_of, node_price_usd
 from advisor.search.space import Physics, core_physics
 from advisor.catalog.world import World
+from advisor.core.deployment import Deployment
 
 DEFAULT_CONCURRENCIES: tuple[int, ...] = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512)
 
@@ -83,7 +84,8 @@ def sweep_result(
     points = []
     for users in concurrencies:
         load = Load(r.input_tokens, r.output_tokens, concurrency=users, max_context=r.max_context)
-        est = estimate(quote.model, hw.accelerator, hw.fabric, layout, precision, load, hw.efficiency,
+        est = estimate(Deployment(model=quote.model, accelerator=hw.accelerator, fabric=hw.fabric,
+                                  layout=layout, precision=precision, load=load, factors=hw.efficiency),
                        tenancy_factor=hw.tenancy_factor, memory_fraction=settings.engine_memory_fraction,
                        comm_share_target=settings.comm_share_target)
         if not est.memory.fits:
