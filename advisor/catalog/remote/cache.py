@@ -202,7 +202,7 @@ def store(url: str, body: bytes, *, final_url: str, etag: str, last_modified: st
     folder = url_dir(url)
     folder.mkdir(parents=True, exist_ok=True)
     with _locked(folder):
-        _write_atomic(folder / meta.body_name, body)
+        write_atomic(folder / meta.body_name, body)
         _write_meta(folder, meta)
         _remove_unreferenced(folder, keep=meta.body_name)
     return meta
@@ -227,10 +227,10 @@ def touch(meta: CacheMeta, *, etag: str = "", last_modified: str = "",
 
 def _write_meta(folder: Path, meta: CacheMeta) -> None:
     text = json.dumps(asdict(meta), indent=2, sort_keys=True) + "\n"
-    _write_atomic(folder / META_NAME, text.encode("utf-8"))
+    write_atomic(folder / META_NAME, text.encode("utf-8"))
 
 
-def _write_atomic(target: Path, data: bytes) -> None:
+def write_atomic(target: Path, data: bytes) -> None:
     handle, temp_name = tempfile.mkstemp(prefix=TMP_PREFIX, dir=target.parent)
     try:
         with os.fdopen(handle, "wb") as out:
