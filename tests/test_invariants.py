@@ -309,7 +309,7 @@ def test_more_link_bandwidth_never_raises_tpot(data: st.DataObject, scale: float
     model, acc, layout, precision, load, eff = data.draw(deployments())
     assume(layout.tp > 1)
     fabric = fabric_for_gpu(acc, layout.gpus)
-    faster = fabric._replace(intra_bytes_per_s=fabric.intra_bytes_per_s * scale,
+    faster = dataclasses.replace(fabric, intra_bytes_per_s=fabric.intra_bytes_per_s * scale,
                              pcie_bytes_per_s=fabric.pcie_bytes_per_s * scale)
     slow = estimate(Deployment(model=model, accelerator=acc, fabric=fabric, layout=layout,
                                precision=precision, load=load, factors=eff))

@@ -11,6 +11,8 @@ the most a replica delivers. Must not import rich, textual, httpx or pint.
 
 from __future__ import annotations
 
+import dataclasses
+
 import math
 from typing import Any, NamedTuple
 
@@ -283,7 +285,7 @@ def _smallest_unit(
         if -(-r.concurrency // replicas) > cap:
             return None
     load = s.load(concurrency=r.concurrency, rate=r.request_rate)
-    deployed = layout._replace(replicas=replicas)
+    deployed = dataclasses.replace(layout, replicas=replicas)
     est = s.estimate(hw, deployed, precision, load)
     if nodes > hw.node_cap or not s.meets_targets(est):
         return None
@@ -370,12 +372,12 @@ def _finish(
     s: Searcher, hw: Hardware, layout: Layout, precision: Precision, replicas: int, nodes: int,
     load: Load, per_replica: float, kind: str,
 ) -> Candidate | Failure:
-    deployed = layout._replace(replicas=replicas)
+    deployed = dataclasses.replace(layout, replicas=replicas)
     if nodes > hw.node_cap:
         return nodes_failure(s.request, hw.node_cap, deployed, precision, nodes, per_replica, kind)
     est = s.estimate(hw, deployed, precision, load)
     if not s.meets_targets(est):  # an uneven split of the load; one more replica settles it
-        deployed = layout._replace(replicas=replicas + 1)
+        deployed = dataclasses.replace(layout, replicas=replicas + 1)
         nodes = -(-deployed.gpus // hw.fabric.gpus_per_node)
         if nodes > hw.node_cap:
             return nodes_failure(s.request, hw.node_cap, deployed, precision, nodes, per_replica, kind)

@@ -16,6 +16,8 @@ Must not import rich, textual, httpx or pint.
 
 from __future__ import annotations
 
+import dataclasses
+
 from typing import NamedTuple
 
 from advisor.core.types import Layout, Load, Precision
@@ -54,7 +56,7 @@ def unit_layout(layout: Layout, gpus_per_node: int) -> tuple[Layout, int]:
     per_replica = layout.gpus_per_replica
     nodes = -(-per_replica // gpus_per_node)
     replicas = max(1, nodes * gpus_per_node // per_replica)
-    return layout._replace(replicas=replicas), nodes
+    return dataclasses.replace(layout, replicas=replicas), nodes
 
 
 def _shape(result: Result) -> tuple[Layout, Precision] | None:
