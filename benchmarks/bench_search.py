@@ -1,8 +1,8 @@
 """In-process search speed: the built-in catalog for a few requests, and 10,000 synthetic offerings.
 
-Targets (the TUI re-quotes on every edit): one request over the whole built-in catalog under 50 ms; 10,000 offerings
-under 2 s. The per-request lines are repeated searches in one process (the core's memo tables
-already hold the model's plans, as in the TUI after its first quote); the "first search" line
+Targets: one request over the whole built-in catalog under 50 ms; 10,000 offerings
+under 2 s. The per-request lines are repeated searches in one process (the core's setup cache
+already holds the model's setups, as in the TUI after its first quote); the "first search" line
 is the one search of a fresh interpreter (as in `advisor quote`; its modules already imported),
 where every plan is built. The synthetic offerings copy the built-in ones with new ids, providers, prices,
 tenancies and regions (seeded), because search cost depends on distinct hardware, not price.
@@ -10,6 +10,8 @@ Usage: python benchmarks/bench_search.py [RUNS]. Prints numbers; asserts nothing
 """
 
 from __future__ import annotations
+
+import dataclasses
 
 import json
 import os
@@ -51,7 +53,8 @@ def synthetic(world: World, count: int, seed: int = 4) -> World:
     offerings = {}
     for i in range(count):
         o = rng.choice(base)
-        clone = o.replace(
+        clone = dataclasses.replace(
+            o,
             id=f"synthetic-{i % 97}/{i:05d}",
             provider=f"Synthetic {i % 97}",
             price_per_node_hour=round(o.price_per_node_hour * rng.uniform(0.5, 1.5), 2),
@@ -78,7 +81,7 @@ print(time.perf_counter() - started)
 
 
 def first_search(fields: dict[str, object], runs: int) -> tuple[float, float]:
-    """The first search of a fresh interpreter (built-ins from the cache), median and min."""
+    """The first search of a fresh interpreter, median and min."""
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
     times = [float(subprocess.run([sys.executable, "-c", FIRST_SEARCH, json.dumps(fields)], env=env,
                                   check=True, capture_output=True, text=True).stdout)

@@ -7,6 +7,7 @@ import datetime as dt
 
 from advisor.core.efficiency import fallback
 from advisor.domain import Accelerator, EfficiencyFactors, ModelProfile
+from advisor.domain.validation import validate
 
 MIB = 1024.0**2
 GIB = 1024.0**3
@@ -17,7 +18,7 @@ SRC = "shared/facts (test fixture)"
 def gqa(name: str, **kw: object) -> ModelProfile:
     layers = kw["layers"]
     attention = kw.pop("attention", ({"kind": "full", "layers": layers},))
-    return ModelProfile.validate(
+    return validate(ModelProfile,
         id=name.lower(),
         name=name,
         family=kw.pop("family", "llama"),
@@ -76,7 +77,7 @@ MODELS = [LLAMA_8B, LLAMA_70B, LLAMA_405B, MISTRAL_7B, MIXTRAL_8X7B, MIXTRAL_8X2
 
 
 def accel(aid: str, **kw: object) -> Accelerator:
-    return Accelerator.validate(id=aid, name=aid.upper(), source=SRC, as_of=TODAY, **kw)
+    return validate(Accelerator, id=aid, name=aid.upper(), source=SRC, as_of=TODAY, **kw)
 
 
 H100 = accel("h100-sxm", aliases=("H100-SXM-80GB",), vendor="NVIDIA", family="hopper",
@@ -130,7 +131,7 @@ def factors(engine: str = "trtllm", family: str = "hopper", **kw: float) -> Effi
     base = dict(eta_mem=0.75, eta_compute=0.6, eta_prefill=0.55, alpha_s=1e-6, t_fixed_s=1e-3,
                 max_batch=2048)
     base.update(kw)
-    return EfficiencyFactors.validate(id=f"test-{family}-{engine}", family=family, engine=engine,
+    return validate(EfficiencyFactors, id=f"test-{family}-{engine}", family=family, engine=engine,
                              source="test", as_of=TODAY, **base)
 
 

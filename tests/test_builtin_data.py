@@ -29,6 +29,7 @@ from advisor.domain import (
     WorkloadProfile,
     normalize_name,
 )
+from advisor.domain.validation import validate
 
 KIND_MODELS: dict[str, Any] = {
     "accelerator": Accelerator,
@@ -69,7 +70,7 @@ def _load() -> dict[str, list[Any]]:
     out: dict[str, list[Any]] = {kind: [] for kind in KIND_MODELS}
     for _name, data in _builtin_files():
         for kind, rows in data.items():
-            out[kind].extend(KIND_MODELS[kind].validate(row) for row in rows)
+            out[kind].extend(validate(KIND_MODELS[kind], row) for row in rows)
     return out
 
 

@@ -3,6 +3,8 @@ more context never needs less memory, more bandwidth never slows a token down.""
 
 from __future__ import annotations
 
+import dataclasses
+
 import math
 
 from core_fixtures import GPUS, IDEAL, MODELS, factors
@@ -15,6 +17,7 @@ from advisor.core.memory import kv_bytes_per_sequence_per_gpu, memory_breakdown
 from advisor.core.params import breakdown, shape
 from advisor.core.serving import estimate, throughput_ceiling
 from advisor.core.types import Layout, Load, Precision
+from advisor.core.deployment import Deployment
 
 SETTINGS = settings(max_examples=150, deadline=None, derandomize=True,
                     suppress_health_check=[HealthCheck.filter_too_much, HealthCheck.too_slow])
@@ -46,7 +49,8 @@ def deployments(draw):
 
 
 def _run(model, acc, layout, precision, load, eff):
-    return estimate(model, acc, fabric_for_gpu(acc, layout.gpus), layout, precision, load, eff)
+    return estimate(Deployment(model=model, accelerator=acc, fabric=fabric_for_gpu(acc, layout.gpus),
+                               layout=layout, precision=precision, load=load, factors=eff))
 
 
 @SETTINGS
@@ -98,7 +102,7 @@ def test_more_context_never_needs_less_memory(case, c1, c2) -> None:
 @given(deployments(), st.floats(1.01, 4.0))
 def test_more_bandwidth_never_raises_tpot(case, scale) -> None:
     model, acc, layout, precision, load, eff = case
-    faster = acc.replace(hbm_bytes_per_s=acc.hbm_bytes_per_s * scale)
+    faster = dataclasses.replace(acc, hbm_bytes_per_s=acc.hbm_bytes_per_s * scale)
     slow, fast = _run(*case), _run(model, faster, layout, precision, load, eff)
     assume(slow.fits)
     if slow.saturated:
@@ -116,7 +120,9 @@ def test_the_throughput_ceiling_is_never_below_the_estimate(case, tenancy) -> No
     model, acc, layout, precision, load, eff = case
     assume(load.concurrency is not None)  # the search bounds closed-loop estimates
     fabric = fabric_for_gpu(acc, layout.gpus)
-    est = estimate(model, acc, fabric, layout, precision, load, eff, tenancy_factor=tenancy)
-    ceiling = throughput_ceiling(model, acc, fabric, layout, precision, load, eff, tenancy_factor=tenancy)
+    d = Deployment(model=model, accelerator=acc, fabric=fabric, layout=layout, precision=precision,
+                   load=load, factors=eff)
+    est = estimate(d, tenancy_factor=tenancy)
+    ceiling = throughput_ceiling(d, tenancy_factor=tenancy)
     assert (ceiling == 0.0) == (not est.fits)
     assert est.output_tokens_per_s <= ceiling * (1 + 1e-9)

@@ -35,6 +35,7 @@ from advisor.core.timing import (
 )
 from advisor.core.types import Layout, Load, Precision
 from advisor.errors import AdvisorError
+from advisor.core.deployment import Deployment
 
 BF16 = Precision("bf16", "bf16")
 
@@ -132,7 +133,8 @@ def test_latency_bound_allreduce_cannot_be_fixed_by_bandwidth() -> None:
 
 def _est(load: Load, model=LLAMA_8B, acc=H100, layout=Layout(), precision=BF16, **kw):
     eff = kw.pop("eff", factors())
-    return estimate(model, acc, fabric_for_gpu(acc, layout.gpus), layout, precision, load, eff, **kw)
+    return estimate(Deployment(model=model, accelerator=acc, fabric=fabric_for_gpu(acc, layout.gpus),
+                               layout=layout, precision=precision, load=load, factors=eff), **kw)
 
 
 def test_max_throughput_batch_is_the_kv_or_engine_cap() -> None:

@@ -13,6 +13,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import datetime as dt
 import math
 import re
@@ -38,6 +40,8 @@ from advisor.search.request import build_request
 from advisor.catalog.toml_reader import raise_problems
 from advisor.domain.units import CURRENCIES, SPELLINGS, parse_price, parse_quantity
 from advisor.catalog.world import World
+from advisor.domain.validation import validate
+from advisor.core.deployment import Deployment
 
 SETTINGS = settings(max_examples=60, deadline=None, derandomize=True,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
@@ -148,7 +152,7 @@ def test_loader_gives_valid_entries_or_one_error_type(text: str) -> None:
     for entry in loaded.entries:
         model = KINDS[entry.kind]
         assert isinstance(entry.value, model)
-        assert model.validate(to_json(entry.value)) == entry.value  # a valid object
+        assert validate(model, to_json(entry.value)) == entry.value  # a valid object
     line_count = text.count("\n") + 1
     try:
         raise_problems(loaded.problems)
@@ -234,7 +238,7 @@ def test_a_higher_price_never_lowers_cost_per_token(world: World, data: st.DataO
     offering_id = data.draw(st.sampled_from(sorted(world.offerings)))
     base = small_world(world, [offering_id])
     offering = base.offerings[offering_id]
-    dearer = base._replace(offerings={offering_id: offering.replace(
+    dearer = base._replace(offerings={offering_id: dataclasses.replace(offering,
         price_per_node_hour=offering.price_per_node_hour * scale)})
     request = build_request(base, **REQUESTS[request_index])
     cheap, costly = build_quote(request, base), build_quote(request, dearer)
@@ -305,10 +309,12 @@ def test_more_link_bandwidth_never_raises_tpot(data: st.DataObject, scale: float
     model, acc, layout, precision, load, eff = data.draw(deployments())
     assume(layout.tp > 1)
     fabric = fabric_for_gpu(acc, layout.gpus)
-    faster = fabric._replace(intra_bytes_per_s=fabric.intra_bytes_per_s * scale,
+    faster = dataclasses.replace(fabric, intra_bytes_per_s=fabric.intra_bytes_per_s * scale,
                              pcie_bytes_per_s=fabric.pcie_bytes_per_s * scale)
-    slow = estimate(model, acc, fabric, layout, precision, load, eff)
-    fast = estimate(model, acc, faster, layout, precision, load, eff)
+    slow = estimate(Deployment(model=model, accelerator=acc, fabric=fabric, layout=layout,
+                               precision=precision, load=load, factors=eff))
+    fast = estimate(Deployment(model=model, accelerator=acc, fabric=faster, layout=layout,
+                               precision=precision, load=load, factors=eff))
     assume(slow.fits)
     assert fast.output_tokens_per_s >= slow.output_tokens_per_s * (1 - 1e-6)
     if not slow.saturated:

@@ -14,6 +14,7 @@ import pytest
 from advisor.cli import main
 from advisor.catalog.config import load_world
 from advisor.domain.common import to_json
+from advisor.domain.validation import validate
 
 
 @pytest.fixture(autouse=True)
@@ -75,7 +76,7 @@ def test_json_request_rebuilds_the_same_ranking(capsys: pytest.CaptureFixture[st
     from advisor.search.request import QuoteRequest
 
     _, doc = quote_json(capsys, "--model", "405b", "--ctx", "32k", "--concurrency", "40", "--tpot", "60ms")
-    request = QuoteRequest.validate(doc["request"])
+    request = validate(QuoteRequest, doc["request"])
     assert (request.concurrency, request.tpot_s) == (40, 0.06)
     again = build_quote(request, load_world(discover=False))
     assert [r.offering.id for r in again.feasible[:10]] == [r["offering"] for r in doc["results"]]

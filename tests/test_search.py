@@ -6,6 +6,8 @@ here so each test controls fabric, tenancy, price and currency.
 
 from __future__ import annotations
 
+import dataclasses
+
 import datetime as dt
 import json
 import math
@@ -25,6 +27,7 @@ from advisor.search.ranking import cost_of, rank
 from advisor.search.request import QuoteRequest, build_request
 from advisor.search.space import core_physics, enumerate_layouts, kv_choices, largest_within, weight_choices
 from advisor.catalog.world import Settings, World
+from advisor.domain.validation import validate
 from tests.core_fixtures import A100, B200, H100, LLAMA_70B, LLAMA_405B, MIXTRAL_8X7B, factors
 
 TODAY = dt.date(2026, 1, 1)
@@ -37,7 +40,7 @@ def offering(oid: str, acc_id: str = "h100-sxm", *, gpus: int = 8, intra: str = 
     extra: dict[str, object] = {}
     if inter != "none":
         extra["inter_bytes_per_s"] = 400e9
-    return Offering.validate(id=oid, provider=provider, sku=oid.split("/")[-1], accelerator=acc_id,
+    return validate(Offering, id=oid, provider=provider, sku=oid.split("/")[-1], accelerator=acc_id,
                     gpus_per_node=gpus, intra_fabric=intra, intra_bytes_per_s=intra_bps,
                     inter_fabric=inter, tenancy=tenancy, price_per_node_hour=price,
                     currency=currency, regions=regions, max_nodes=max_nodes, as_of=TODAY,
@@ -137,7 +140,7 @@ def test_replica_count_follows_the_largest_load_within_targets() -> None:
     hw = best.hardware
     s = Searcher(quote.request, LLAMA_70B, core_physics())
     hw = s._with_memo_ids(hw)
-    one = cand.layout._replace(replicas=1)
+    one = dataclasses.replace(cand.layout, replicas=1)
     assert s.meets_targets(s.estimate(hw, one, cand.precision, s.load(concurrency=limit)))
     cap = min(s.memory(hw, one, cand.precision).max_sequences, hw.efficiency.max_batch)
     if limit < cap:
@@ -282,14 +285,14 @@ def test_request_defaults_and_json_round_trip() -> None:
     assert (req.input_tokens, req.output_tokens) == (8192, 1024)
     assert req.weights == ("bf16", "fp16", "fp8") and req.kv_dtypes == ("bf16",)
     assert req.tpot_s == 0.1 and req.ttft_s == 10.0
-    again = QuoteRequest.validate(json.loads(json.dumps(to_json(req))))
+    again = validate(QuoteRequest, json.loads(json.dumps(to_json(req))))
     assert again == req
 
 
 def test_preset_context_is_capped_at_the_model_but_an_explicit_one_is_not() -> None:
     from advisor.domain import WorkloadProfile
 
-    chat = WorkloadProfile.validate(id="chat", name="Chat", input_tokens=1024, output_tokens=256,
+    chat = validate(WorkloadProfile, id="chat", name="Chat", input_tokens=1024, output_tokens=256,
                            max_context=262144, concurrency=64, ttft_s=1.0, tpot_s=0.05)
     w = world()._replace(workloads={"chat": chat})
     req = request(w, max_context=None, preset="chat")

@@ -126,7 +126,7 @@ def _validate(
     parsed: ParsedToml, kind: str, index: int, item: Any, model: type[Any],
     line: int | None, problems: list[Problem],
 ) -> Entry | None:
-    from pydantic import ValidationError  # validation only: cached built-ins never get here
+    from pydantic import ValidationError
 
     from advisor.domain.validation import validate
 
@@ -284,8 +284,10 @@ def _nested(annotation: Any) -> type[Any] | None:
     """The record or pydantic model class an annotation holds, if any."""
     from typing import get_args
 
+    import dataclasses
+
     if isinstance(annotation, type) and (
-        hasattr(annotation, "model_fields") or hasattr(annotation, "__record_fields__")
+        hasattr(annotation, "model_fields") or dataclasses.is_dataclass(annotation)
     ):
         return annotation
     for arg in get_args(annotation):

@@ -11,6 +11,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from advisor.core.deployment import Deployment
 from advisor.core.efficiency import as_dict, engine_reason, select
 from advisor.core.fabric import fabric_for_gpu
 from advisor.core.layouts import layout_reason
@@ -227,7 +228,9 @@ def evaluate(world: World, caches: Caches, fields: dict[str, Any]) -> Result:
     layout, chosen = _layout(model, acc, fields, precision, load.context, fabric_of)
     eff = _efficiency(caches, world, acc, engine)
     fraction = world.settings.engine_memory_fraction
-    est = estimate(model, acc, fabric_of(layout.gpus), layout, precision, load, eff,
+    deployment = Deployment(model=model, accelerator=acc, fabric=fabric_of(layout.gpus), layout=layout,
+                            precision=precision, load=load, factors=eff)
+    est = estimate(deployment,
                    memory_fraction=fraction, comm_share_target=world.settings.comm_share_target)
     return Result(model, acc, layout, precision, load, eff, est, engine, chosen, caches)
 

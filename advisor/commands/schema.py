@@ -53,10 +53,7 @@ def catalog_schema() -> dict[str, Any]:
     """Schema of a catalog/profile file: optional arrays of each kind of table."""
     from pydantic import ConfigDict, Field, create_model
 
-    from advisor.domain.common import materialize
     from advisor.catalog.loaders import KINDS
-
-    materialize()  # pydantic reads records as dataclasses
 
     fields: dict[str, Any] = {
         kind: (list[model], Field(default_factory=list, description=f"[[{kind}]] tables"))  # type: ignore[valid-type]

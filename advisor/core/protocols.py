@@ -20,9 +20,7 @@ import math
 from typing import NamedTuple
 
 from advisor.core.serving import Operating, max_throughput, open_loop
-from advisor.core.deployment import Setup, plain_factors, prepare
-from advisor.core.types import Fabric, Layout, Load, Precision
-from advisor.domain import Accelerator, EfficiencyFactors, ModelProfile
+from advisor.core.deployment import Deployment, Setup, prepare
 
 
 class RunResult(NamedTuple):
@@ -34,21 +32,6 @@ class RunResult(NamedTuple):
     ttft_s: float
     itl_s: float
     fits: bool = True
-
-
-def _setup(
-    model: ModelProfile,
-    acc: Accelerator,
-    fabric: Fabric,
-    layout: Layout,
-    precision: Precision,
-    load: Load,
-    eff: EfficiencyFactors,
-    memory_fraction: float,
-) -> Setup:
-    f = plain_factors(eff)
-    return prepare(model, acc, fabric, layout, precision, load, f, eff.engine,
-                   memory_fraction=memory_fraction, logit_rows=f.max_batch)
 
 
 def _result(setup: Setup, replicas: int, requests: float, duration_s: float, ttft_s: float,
@@ -68,19 +51,14 @@ def _no_fit() -> RunResult:
 
 
 def burst(
-    model: ModelProfile,
-    acc: Accelerator,
-    fabric: Fabric,
-    layout: Layout,
-    precision: Precision,
-    load: Load,
-    eff: EfficiencyFactors,
+    d: Deployment,
     *,
     requests: int,
     memory_fraction: float = 0.9,
 ) -> RunResult:
     """`requests` arriving at once, split evenly over the replicas."""
-    setup = _setup(model, acc, fabric, layout, precision, load, eff, memory_fraction)
+    setup = prepare(d, memory_fraction=memory_fraction)
+    layout = d.layout
     if setup.batch_cap < 1:
         return _no_fit()
     n = requests / layout.replicas
@@ -103,20 +81,16 @@ def burst(
 
 
 def finite_open_loop(
-    model: ModelProfile,
-    acc: Accelerator,
-    fabric: Fabric,
-    layout: Layout,
-    precision: Precision,
-    load: Load,
-    eff: EfficiencyFactors,
+    d: Deployment,
     *,
     requests: int,
     memory_fraction: float = 0.9,
 ) -> RunResult:
-    """`requests` arriving at `load.rate` per second (whole deployment)."""
+    """`requests` arriving at `d.load.rate` per second (whole deployment)."""
+    load = d.load
     assert load.rate is not None
-    setup = _setup(model, acc, fabric, layout, precision, load, eff, memory_fraction)
+    setup = prepare(d, memory_fraction=memory_fraction)
+    layout = d.layout
     if setup.batch_cap < 1:
         return _no_fit()
     n = requests / layout.replicas

@@ -19,6 +19,7 @@ from advisor.core.protocols import RunResult, burst, finite_open_loop
 from advisor.core.serving import estimate
 from advisor.core.types import Fabric, Layout, Load, Precision
 from advisor.domain import Accelerator, EfficiencyFactors, ModelProfile
+from advisor.core.deployment import Deployment
 
 METRICS = {
     "output_tokens_per_s_total": "output_tokens_per_s",
@@ -167,13 +168,16 @@ def run_for(
     rate = _rate(row)
     if rate is not None:
         load = Load(isl=row.isl, osl=row.osl, rate=None if math.isinf(rate) else rate)
-        args = (model, acc, fabric, layout, precision, load, eff)
+        d = Deployment(model=model, accelerator=acc, fabric=fabric, layout=layout,
+                       precision=precision, load=load, factors=eff)
         if math.isinf(rate):
-            return burst(*args, requests=_requests(row), memory_fraction=memory_fraction)
-        return finite_open_loop(*args, requests=_requests(row), memory_fraction=memory_fraction)
+            return burst(d, requests=_requests(row), memory_fraction=memory_fraction)
+        return finite_open_loop(d, requests=_requests(row), memory_fraction=memory_fraction)
     users = _closed_users(row)
     load = Load(isl=row.isl, osl=row.osl, concurrency=users)
-    e = estimate(model, acc, fabric, layout, precision, load, eff, memory_fraction=memory_fraction)
+    e = estimate(Deployment(model=model, accelerator=acc, fabric=fabric, layout=layout,
+                            precision=precision, load=load, factors=eff),
+                 memory_fraction=memory_fraction)
     return RunResult(e.requests_per_s, e.output_tokens_per_s, e.total_tokens_per_s, e.ttft_s,
                      e.tpot_s, fits=e.memory.fits and e.output_tokens_per_s > 0)
 

@@ -18,13 +18,14 @@ Tenancy multiplies throughput and divides into latencies. Pure; no I/O, pint, ri
 from __future__ import annotations
 
 import math
+from types import MappingProxyType
 from typing import NamedTuple
 
 from advisor.core.comms import interconnect
 from advisor.core.efficiency import as_dict
-from advisor.core.deployment import Setup, factor_entry, plain_factors, prepare
-from advisor.core.types import Estimate, Fabric, Layout, Load, Precision
-from advisor.domain import Accelerator, EfficiencyFactors, ModelProfile
+from advisor.core.deployment import Deployment, Setup, prepare
+from advisor.core.types import Estimate, Layout, Load
+from advisor.domain import EfficiencyFactors
 from advisor.errors import EXIT_BAD_INPUT, AdvisorError
 
 MAX_PREFILL_SHARE = 0.98  # beyond this the open loop is treated as saturated
@@ -205,28 +206,17 @@ def open_loop(setup: Setup, rate: float) -> Operating:
     return Operating(batch, rate, ttft, tpot, step, share, _step_bound(setup, batch, share))
 
 
-def _replica_setup(
-    model: ModelProfile, acc: Accelerator, fabric: Fabric, layout: Layout, precision: Precision,
-    load: Load, eff: EfficiencyFactors, memory_fraction: float,
-) -> tuple[Setup, float | None]:
+def _replica_setup(d: Deployment, memory_fraction: float) -> tuple[Setup, float | None]:
     """One replica's `Setup` and its share of a closed-loop load's users (None otherwise); the
     logits workspace is sized for those users, or for the engine's batch cap."""
-    f = plain_factors(eff)
-    users = load.concurrency / layout.replicas if load.concurrency is not None else None
-    rows = math.ceil(users) if users is not None else f.max_batch
-    setup = prepare(model, acc, fabric, layout, precision, load, f, eff.engine,
-                    memory_fraction=memory_fraction, logit_rows=max(1, rows))
-    return setup, users
+    concurrency = d.load.concurrency
+    users = concurrency / d.layout.replicas if concurrency is not None else None
+    rows = max(1, math.ceil(users)) if users is not None else None
+    return prepare(d, memory_fraction=memory_fraction, logit_rows=rows), users
 
 
 def estimate(
-    model: ModelProfile,
-    acc: Accelerator,
-    fabric: Fabric,
-    layout: Layout,
-    precision: Precision,
-    load: Load,
-    eff: EfficiencyFactors,
+    d: Deployment,
     *,
     tenancy_factor: float = 1.0,
     memory_fraction: float = 0.9,
@@ -236,32 +226,26 @@ def estimate(
     if not 0.0 < tenancy_factor <= 1.5 or not 0.0 < memory_fraction <= 1.0:
         raise AdvisorError("tenancy_factor must be in (0, 1.5] and memory_fraction in (0, 1]",
                            exit_code=EXIT_BAD_INPUT)
-    replicas = layout.replicas
-    setup, users = _replica_setup(model, acc, fabric, layout, precision, load, eff, memory_fraction)
+    load, replicas = d.load, d.layout.replicas
+    setup, users = _replica_setup(d, memory_fraction)
     if setup.batch_cap < 1:
-        return _no_fit(setup, eff, tenancy_factor, load)
+        return _no_fit(setup, d.factors, tenancy_factor, load)
     if users is not None:
         op, mode = closed_loop(setup, users), "closed-loop"
     elif load.rate is not None:
         op, mode = open_loop(setup, load.rate / replicas), "open-loop"
     else:
         op, mode = max_throughput(setup), "max-throughput"
-    return assemble(setup, op, eff, layout, mode, tenancy_factor, comm_share_target, load)
+    return assemble(setup, op, d.factors, d.layout, mode, tenancy_factor, comm_share_target, load)
 
 
 def throughput_ceiling(
-    model: ModelProfile,
-    acc: Accelerator,
-    fabric: Fabric,
-    layout: Layout,
-    precision: Precision,
-    load: Load,
-    eff: EfficiencyFactors,
+    d: Deployment,
     *,
     tenancy_factor: float = 1.0,
     memory_fraction: float = 0.9,
 ) -> float:
-    """An upper bound on `estimate(...)`'s output tokens/s for the same arguments, without
+    """An upper bound on `estimate(d)`'s output tokens/s for the same arguments, without
     solving for the operating point; 0.0 exactly when `estimate` finds that nothing fits.
 
     A replica's decode batch never exceeds its cap (nor its share of a closed-loop load's users),
@@ -270,14 +254,14 @@ def throughput_ceiling(
     or concave in the batch), so a replica delivers at most B × osl / ((osl − 1) × step(B))
     tokens/s with B the smaller of the two. The search prunes layouts with it.
     """
-    setup, users = _replica_setup(model, acc, fabric, layout, precision, load, eff, memory_fraction)
+    setup, users = _replica_setup(d, memory_fraction)
     if setup.batch_cap < 1:
         return 0.0
     if setup.decode_tokens == 0:
         return math.inf
     batch = float(setup.batch_cap) if users is None else min(users, float(setup.batch_cap))
     per_replica = batch * setup.osl / (setup.decode_tokens * setup.step.tpot(batch))
-    return per_replica * layout.replicas * tenancy_factor
+    return per_replica * d.layout.replicas * tenancy_factor
 
 
 def assemble(
@@ -323,7 +307,7 @@ def assemble(
         decode_step_s=op.step_s / tenancy_factor,
         interconnect=link,
         bound=op.bound,
-        factors=factor_entry(eff)[2],
+        factors=MappingProxyType(as_dict(eff)),
         factor_source=f"{eff.id}: {eff.source}",
         notes=tuple(notes),
         mode=mode,

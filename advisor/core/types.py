@@ -1,4 +1,8 @@
-"""Inputs and results of the performance model: small frozen dataclasses of floats.
+"""Inputs and results of the performance model: small frozen values of floats.
+
+The inputs (`Layout`, `Precision`, `Fabric`, `Load`) are frozen slotted dataclasses: they are
+compared and hashed as values (memo keys), and a layout is not equal to a bare tuple. The
+results stay NamedTuples (see `advisor.core`).
 
 This is the contract between the core and its callers (search, estimate, TUI). Fields may be
 added; none are renamed or removed without changing every caller. No I/O, pint, rich, textual.
@@ -8,11 +12,13 @@ Units: bytes, bytes/s, FLOP/s, seconds, tokens.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from types import MappingProxyType
 from typing import NamedTuple
 
 
-class Layout(NamedTuple):
+@dataclass(frozen=True, slots=True)
+class Layout:
     """How one deployment is split: TP × PP GPUs per replica, EP for experts, DP replicas."""
 
     tp: int = 1
@@ -29,7 +35,8 @@ class Layout(NamedTuple):
         return self.tp * self.pp * self.replicas
 
 
-class Precision(NamedTuple):
+@dataclass(frozen=True, slots=True)
+class Precision:
     """Weight format and KV-cache dtype, chosen independently (KV never changes silently)."""
 
     weights: str = "bf16"
@@ -37,7 +44,8 @@ class Precision(NamedTuple):
     activations: str | None = None  # GEMM dtype; None = what engines do for `weights` on the chip
 
 
-class Fabric(NamedTuple):
+@dataclass(frozen=True, slots=True)
+class Fabric:
     """The links one replica's GPUs use.
 
     `intra_bytes_per_s` is per GPU per direction inside a fast group of `fast_group_gpus`;
@@ -57,7 +65,8 @@ class Fabric(NamedTuple):
     inter_step_latency_s: float = 0.0  # latency per ring step across nodes
 
 
-class Load(NamedTuple):
+@dataclass(frozen=True, slots=True)
+class Load:
     """The traffic: prompt and completion lengths and either concurrency or request rate.
 
     Neither given means max-throughput (offline) mode. `concurrency` and `rate` are totals for

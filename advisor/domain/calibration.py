@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Literal
 
-from advisor.domain.common import Check, Date, Engine, Family, Fraction, Id, Record, Required, Text, record
+from advisor.domain.common import CONFIG, Check, Date, Engine, Family, Fraction, Id, Required, Text
 from advisor.domain.offering import Tenancy
 
 
-@record
-class EfficiencyFactors(Record):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EfficiencyFactors:
     """How close a serving engine gets to the hardware roofline on one accelerator family.
 
     The most specific entry wins: offering > gpu > family, for the engine asked.
     """
+
+    __pydantic_config__ = CONFIG
 
     id: Id
     """Stable id, e.g. 'hopper-trtllm'; a team file with the same id replaces it."""
@@ -51,9 +54,11 @@ class EfficiencyFactors(Record):
     """Caveats."""
 
 
-@record
-class TenancyFactor(Record):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TenancyFactor:
     """Throughput multiplier for a tenancy kind relative to bare metal, with its source."""
+
+    __pydantic_config__ = CONFIG
 
     tenancy: Tenancy
     """bare-metal, vm, vgpu or container."""

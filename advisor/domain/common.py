@@ -1,11 +1,11 @@
-"""Shared pieces of the domain records: the record base, constraints, dtypes, quantity fields.
+"""Shared pieces of the domain records: the validation config, constraints, dtypes, quantity fields.
 
-Domain objects are frozen, keyword-only records (`@record`, see `Record`), so the headless path
-creates and unpickles them without importing `dataclasses` or pydantic's model machinery. Their
+Domain records are ordinary frozen, slotted, keyword-only dataclasses with hashable fields
+(tuples, `FrozenMap`), so they compare and hash by value and can key a cache. Their
 constraints live in the annotations as small markers (`Check`, `Unit`) that pydantic reads when
-a file is validated (`advisor.domain.validation`, imported only then) and that
-`advisor.domain.fastcheck` reads for values built by our own code. Constructing a record directly does not validate:
-use `Cls.validate({...})` for untrusted data.
+untrusted data (a file, a flag, a server's answer) is validated at the boundary
+(`advisor.domain.validation.validate(Cls, data)`, which imports pydantic only then).
+Constructing a record directly does not validate: code inside the tool is trusted.
 
 Quantities are plain floats in SI base units (bytes, bytes/s, FLOP/s, W, s). A TOML value may
 be a number in that unit or a string with a unit ("80 GB", "4.8 TB/s"); strings go through
@@ -15,11 +15,12 @@ headless path. Must not import pydantic's model machinery, pint, textual, rich o
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 import functools
 import re
 import typing
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Any, Literal
 
 WeightDtype = Literal["bf16", "fp16", "fp8", "int8", "fp4", "int4"]
 KvDtype = Literal["bf16", "fp16", "fp8"]
@@ -29,7 +30,7 @@ Engine = Literal["trtllm", "vllm", "sglang"]
 ID_PATTERN = r"^[a-z0-9][a-z0-9._/+-]{0,79}$"
 MAX_TEXT = 2000
 
-# Validation settings pydantic applies to every record (and fastcheck mirrors).
+# Validation settings pydantic applies to every record (each sets `__pydantic_config__ = CONFIG`).
 CONFIG: dict[str, Any] = {
     "extra": "forbid",
     "allow_inf_nan": False,
@@ -39,115 +40,11 @@ CONFIG: dict[str, Any] = {
     "use_attribute_docstrings": True,
 }
 
-R = TypeVar("R", bound="Record")
-_RECORDS: list[type[Record]] = []  # every @record class, for `materialize`
-_MATERIALIZED: list[bool] = [False]
-
-
-class FrozenRecordError(AttributeError):
-    """A record's fields cannot be assigned after construction."""
-
-
-class Record:
-    """Base of every domain record: immutable, keyword-only, strict about unknown keys.
-
-    On the headless path a record is a plain class: this base gives it a keyword-only
-    `__init__` (defaults, `__post_init__` checks), immutability, and the dataclass equality,
-    hash and repr, so neither `dataclasses` nor pydantic is imported to build or unpickle one.
-    Validation turns every record class into a real frozen dataclass first (`materialize`),
-    which is what pydantic validates; behaviour is the same either way.
-    """
-
-    __pydantic_config__ = CONFIG
-    __record_fields__: tuple[str, ...] = ()
-    __record_defaults__: dict[str, Any] = {}
-
-    def __init__(self, **values: Any) -> None:
-        defaults = self.__record_defaults__
-        for name in self.__record_fields__:
-            if name in values:
-                value = values.pop(name)
-            elif name in defaults:
-                value = defaults[name]
-            else:
-                raise TypeError(f"{type(self).__name__}() missing keyword argument {name!r}")
-            object.__setattr__(self, name, value)
-        if values:
-            raise TypeError(f"{type(self).__name__}() got an unexpected keyword argument "
-                            f"{next(iter(values))!r}")
-        post_init = getattr(self, "__post_init__", None)
-        if post_init is not None:
-            post_init()
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        raise FrozenRecordError(f"cannot assign to field {name!r} of a {type(self).__name__}")
-
-    def __delattr__(self, name: str) -> None:
-        raise FrozenRecordError(f"cannot delete field {name!r} of a {type(self).__name__}")
-
-    @classmethod
-    def validate(cls: type[R], data: Any = None, /, **fields: Any) -> R:
-        """A record from untrusted data (a dict or keyword arguments), with every check;
-        raises pydantic's ValidationError."""
-        from advisor.domain.validation import validate
-
-        return validate(cls, fields if data is None else data)
-
-    def replace(self: R, **changes: Any) -> R:
-        """A copy with some fields changed (not validated, like `dataclasses.replace`)."""
-        return type(self)(**{**self.values(), **changes})
-
-    def values(self) -> dict[str, Any]:
-        """Field name -> value, in field order."""
-        return {name: getattr(self, name) for name in self.__record_fields__}
-
-    def _key(self) -> tuple[Any, ...]:
-        return tuple(getattr(self, name) for name in self.__record_fields__)
-
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self._key() == other._key()  # type: ignore[attr-defined]
-
-    def __hash__(self) -> int:
-        return hash(self._key())
-
-    def __repr__(self) -> str:
-        fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.__record_fields__)
-        return f"{type(self).__qualname__}({fields})"
-
-
-def record(cls: type[R]) -> type[R]:
-    """Declare a record: every annotated name of the class body is a field (keyword-only,
-    any order); a value assigned in the body is its default."""
-    annotations = cls.__dict__.get("__annotations__", {})
-    cls.__record_fields__ = tuple(annotations)
-    cls.__record_defaults__ = {name: cls.__dict__[name] for name in annotations if name in cls.__dict__}
-    _RECORDS.append(cls)
-    if _MATERIALIZED[0]:
-        _as_dataclass(cls)
-    return cls
-
-
 @functools.cache
 def field_types(cls: type) -> dict[str, Any]:
     """Field name -> resolved annotation (markers kept) of a record class, in field order."""
     hints = typing.get_type_hints(cls, include_extras=True)
-    return {name: hints[name] for name in cls.__record_fields__}  # type: ignore[attr-defined]
-
-
-def materialize() -> None:
-    """Make every record class a frozen, keyword-only dataclass (once), for pydantic."""
-    if not _MATERIALIZED[0]:
-        _MATERIALIZED[0] = True
-        for cls in _RECORDS:
-            _as_dataclass(cls)
-
-
-def _as_dataclass(cls: type) -> None:
-    import dataclasses  # only for validation
-
-    dataclasses.dataclass(frozen=True, kw_only=True, eq=False, repr=False)(cls)
+    return {field.name: hints[field.name] for field in dataclasses.fields(cls)}
 
 
 class FrozenMap(dict):  # type: ignore[type-arg]
@@ -170,8 +67,7 @@ class FrozenMap(dict):  # type: ignore[type-arg]
 
 
 class Check:
-    """Constraint marker: numeric bounds, lengths and a regex, enforced by pydantic and by
-    `advisor.domain.fastcheck` alike (one source of truth for both)."""
+    """Constraint marker: numeric bounds, lengths and a regex, which pydantic enforces."""
 
     __slots__ = ("gt", "ge", "lt", "le", "min_length", "max_length", "pattern", "description")
 
@@ -190,22 +86,6 @@ class Check:
             name: value for name in ("gt", "ge", "lt", "le", "min_length", "max_length", "pattern")
             if (value := getattr(self, name)) is not None
         }
-
-    def holds(self, value: Any) -> bool:
-        """Whether a value of the right type meets every bound (the fast path's check)."""
-        if isinstance(value, (int, float)):
-            return not (
-                (self.gt is not None and not value > self.gt)
-                or (self.ge is not None and not value >= self.ge)
-                or (self.lt is not None and not value < self.lt)
-                or (self.le is not None and not value <= self.le)
-            )
-        size = len(value)
-        if (self.min_length is not None and size < self.min_length) or (
-            self.max_length is not None and size > self.max_length
-        ):
-            return False
-        return self.pattern is None or re.search(self.pattern, value) is not None
 
     def __get_pydantic_core_schema__(self, source: Any, handler: Any) -> Any:
         schema = dict(handler(source))
@@ -276,8 +156,8 @@ Fraction = Annotated[float, Check(gt=0, le=1)]
 def to_json(value: Any) -> Any:
     """A record (or anything inside one) as JSON-ready data: records and dicts to dicts,
     tuples to lists, dates to ISO strings; what pydantic's `mode="json"` dump gives."""
-    if isinstance(value, Record):
-        return {name: to_json(item) for name, item in value.values().items()}
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {field.name: to_json(getattr(value, field.name)) for field in dataclasses.fields(value)}
     if isinstance(value, (tuple, list)):
         return [to_json(item) for item in value]
     if isinstance(value, dict):

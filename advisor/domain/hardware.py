@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Literal
 
 from advisor.domain.common import (
+    CONFIG,
     Alias,
     Bytes,
     BytesPerS,
@@ -16,12 +18,10 @@ from advisor.domain.common import (
     FlopsPerS,
     Id,
     Name,
-    Record,
     Required,
     Text,
     Watts,
     WeightDtype,
-    record,
 )
 
 LinkKind = Literal[
@@ -31,9 +31,11 @@ LinkKind = Literal[
 Vendor = Literal["NVIDIA", "AMD", "Intel"]
 
 
-@record
-class Accelerator(Record):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Accelerator:
     """A GPU (or other accelerator) model: memory, bandwidth, compute, links, provenance."""
+
+    __pydantic_config__ = CONFIG
 
     id: Id
     """Stable id used by offerings, e.g. 'h100-sxm'."""

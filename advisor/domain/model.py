@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Literal
 
-from advisor.domain.common import Alias, Check, Date, Family, Id, Record, Required, Text, WeightDtype, record
+from advisor.domain.common import CONFIG, Alias, Check, Date, Family, Id, Required, Text, WeightDtype
 
 AttentionKind = Literal["full", "sliding", "chunked", "mla"]
 
 
-@record
-class AttentionLayers(Record):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AttentionLayers:
     """A group of layers sharing one attention kind (order does not matter to the model)."""
+
+    __pydantic_config__ = CONFIG
 
     kind: AttentionKind
     """full (MHA/GQA/MQA), sliding (window), chunked (local chunks, Llama-4), mla (latent KV)."""
@@ -27,9 +30,11 @@ class AttentionLayers(Record):
             raise ValueError(f"{self.kind} layers take no window")
 
 
-@record
-class Mla(Record):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Mla:
     """Multi-head latent attention (DeepSeek-V2/V3): the KV cache is one compressed latent."""
+
+    __pydantic_config__ = CONFIG
 
     kv_lora_rank: Annotated[int, Check(ge=1, le=65536)]
     """Width of the compressed KV latent cached per token per layer."""
@@ -43,9 +48,11 @@ class Mla(Record):
     """Per-head value width."""
 
 
-@record
-class Moe(Record):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Moe:
     """Mixture-of-experts shape."""
+
+    __pydantic_config__ = CONFIG
 
     experts: Annotated[int, Check(ge=2, le=4096)]
     """Routed experts per MoE layer."""
@@ -63,9 +70,11 @@ class Moe(Record):
             raise ValueError("experts_per_token exceeds experts")
 
 
-@record
-class ModelProfile(Record):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ModelProfile:
     """An LLM's architecture, size, names and provenance."""
+
+    __pydantic_config__ = CONFIG
 
     id: Id
     """Stable id, e.g. 'llama-3.1-70b'."""

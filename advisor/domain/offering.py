@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Literal
 
-from advisor.domain.common import BytesPerS, Check, Currency, Date, Id, Name, Record, Required, Text, record
+from advisor.domain.common import CONFIG, BytesPerS, Check, Currency, Date, Id, Name, Required, Text
 
 Tenancy = Literal["bare-metal", "vm", "vgpu", "container"]
 IntraFabric = Literal[
@@ -18,9 +19,11 @@ Price = Annotated[float, Check(gt=0, le=MAX_PRICE_PER_NODE_HOUR)]
 GpuCount = Annotated[int, Check(ge=1, le=72)]
 
 
-@record
-class CommitmentPrice(Record):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CommitmentPrice:
     """The node-hour price under one commitment term (same currency as the offering)."""
+
+    __pydantic_config__ = CONFIG
 
     term: Term
     """Commitment length: spot, on-demand, 1-month … 3-year."""
@@ -30,9 +33,11 @@ class CommitmentPrice(Record):
     """Where this price comes from, if not the offering's source."""
 
 
-@record
-class Offering(Record):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Offering:
     """A server type a provider rents out: GPUs, fabrics, tenancy, price, availability, provenance."""
+
+    __pydantic_config__ = CONFIG
 
     id: Id
     """Stable id, 'provider/sku' by convention; a team file with the same id shadows a built-in."""

@@ -191,28 +191,13 @@ def _currency_error(code: str) -> str:
 
 @lru_cache(maxsize=1)
 def _registry() -> Any:
-    """The pint registry, built on first use (slow: ~0.3 s), with a FLOP unit added."""
+    """The pint registry, built on first use, with a FLOP unit added. pint's own definition
+    cache is a pickle, so it is not used: data is never code."""
     import pint  # noqa: PLC0415 - lazy on purpose
 
-    try:
-        # pint's definition cache cuts the build from ~0.4 s to ~0.04 s. It is pint's own
-        # (non-atomic) cache, so any failure to use it falls back to a plain build.
-        registry = pint.UnitRegistry(cache_folder=_pint_cache_dir())
-    except Exception:  # noqa: BLE001 - a damaged third-party cache must never break parsing
-        registry = pint.UnitRegistry(cache_folder=None)
+    registry = pint.UnitRegistry(cache_folder=None)
     registry.define("flop = [computation]")
     return registry
-
-
-def _pint_cache_dir() -> Any:
-    """Folder for pint's parsed-definitions cache, or None when caching is off."""
-    import os
-
-    if os.environ.get("ADVISOR_NO_CACHE") == "1":
-        return None
-    from advisor.catalog.paths import user_cache_dir
-
-    return user_cache_dir() / "pint"
 
 
 # The number part of a unit string as JSON Schema sees it (no sign but '+', no expression).

@@ -1,10 +1,9 @@
 """Pydantic validation of domain records: imported only when untrusted data is validated.
 
-Importing this module turns every record class into a frozen dataclass
-(`advisor.domain.common.materialize`); pydantic validates a dict into one through a cached
-`TypeAdapter`, honouring the `Check`/`Unit` markers, the shared config (`extra='forbid'`, no
-NaN/inf …) and each record's `__post_init__` checks. Must not import textual, rich, httpx or
-pint.
+Records are plain frozen dataclasses; pydantic validates a dict (or a list of dicts) into them
+through a cached `TypeAdapter` per type, honouring the `Check`/`Unit` markers, the shared
+config (`extra='forbid'`, no NaN/inf …) and each record's `__post_init__` checks. Must not
+import textual, rich, httpx or pint.
 """
 
 from __future__ import annotations
@@ -14,19 +13,16 @@ from typing import Any, TypeVar
 
 from pydantic import TypeAdapter
 
-from advisor.domain.common import materialize
-
-materialize()
-
 R = TypeVar("R")
 
 
 @functools.cache
 def adapter(cls: Any) -> TypeAdapter[Any]:
-    """The (cached) pydantic adapter of a record class."""
+    """The (cached) pydantic adapter of a record class (or of a `list[...]` of one)."""
     return TypeAdapter(cls)
 
 
-def validate(cls: type[R], data: Any) -> R:
-    """A record from a dict, fully checked; raises pydantic.ValidationError."""
-    return adapter(cls).validate_python(data)  # type: ignore[no-any-return]
+def validate(cls: type[R], data: Any = None, /, **fields: Any) -> R:
+    """A record from a dict (or keyword arguments), fully checked; raises
+    pydantic.ValidationError."""
+    return adapter(cls).validate_python(fields if data is None else data)  # type: ignore[no-any-return]

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Literal
 
-from advisor.domain.common import Check, Date, Fraction, Id, Name, Record, Text, record
+from advisor.domain.common import CONFIG, Check, Date, Fraction, Id, Name, Text
 
 Percentile = Literal["mean", "p50", "p90", "p95", "p99"]
 
 
-@record
-class WorkloadProfile(Record):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WorkloadProfile:
     """A workload preset: token shapes, load, latency targets and utilization."""
+
+    __pydantic_config__ = CONFIG
 
     id: Id
     """Stable id, e.g. 'chat'."""

@@ -16,6 +16,8 @@ Must not import rich, textual, httpx or pint.
 
 from __future__ import annotations
 
+import dataclasses
+
 from typing import NamedTuple
 
 from advisor.core.types import Layout, Load, Precision
@@ -24,6 +26,7 @@ from advisor.quote.build import Quote
 from advisor.search.ranking import Result, cost_of, node_price_usd
 from advisor.search.space import Physics, core_physics
 from advisor.catalog.world import World
+from advisor.core.deployment import Deployment
 
 DEFAULT_CONCURRENCIES: tuple[int, ...] = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512)
 
@@ -53,7 +56,7 @@ def unit_layout(layout: Layout, gpus_per_node: int) -> tuple[Layout, int]:
     per_replica = layout.gpus_per_replica
     nodes = -(-per_replica // gpus_per_node)
     replicas = max(1, nodes * gpus_per_node // per_replica)
-    return layout._replace(replicas=replicas), nodes
+    return dataclasses.replace(layout, replicas=replicas), nodes
 
 
 def _shape(result: Result) -> tuple[Layout, Precision] | None:
@@ -83,7 +86,8 @@ def sweep_result(
     points = []
     for users in concurrencies:
         load = Load(r.input_tokens, r.output_tokens, concurrency=users, max_context=r.max_context)
-        est = estimate(quote.model, hw.accelerator, hw.fabric, layout, precision, load, hw.efficiency,
+        est = estimate(Deployment(model=quote.model, accelerator=hw.accelerator, fabric=hw.fabric,
+                                  layout=layout, precision=precision, load=load, factors=hw.efficiency),
                        tenancy_factor=hw.tenancy_factor, memory_fraction=settings.engine_memory_fraction,
                        comm_share_target=settings.comm_share_target)
         if not est.memory.fits:

@@ -2,7 +2,7 @@
 
 Owns the defaults (documented below and in `advisor quote --help`), model resolution by name
 or size hint, and validation of the combination. A `QuoteRequest` is frozen and carries only
-resolved, unit-free values, so `QuoteRequest.validate(json.loads(...)["request"])` rebuilds
+resolved, unit-free values, so `validate_request(json.loads(...)["request"])` rebuilds
 exactly the same request later (`--from quote.json`).
 
 Defaults, in order of precedence (flag > preset > team settings > built-in):
@@ -24,19 +24,19 @@ Must not import rich, textual, httpx or pint.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from advisor.domain.common import (
+    CONFIG,
     Check,
     Currency,
     Engine,
     Fraction,
     Id,
     KvDtype,
-    Record,
     Text,
     WeightDtype,
-    record,
 )
 from advisor.domain.offering import Tenancy, Term
 from advisor.errors import EXIT_BAD_INPUT, AdvisorError
@@ -52,9 +52,11 @@ MAX_DEFAULT_OUTPUT_TOKENS = 1024
 SIZE_HINT_TOLERANCE = 0.10  # '405b' matches a model within ±10 % of 405e9 parameters
 
 
-@record
-class QuoteRequest(Record):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class QuoteRequest:
     """A fully resolved quote request: what to serve, under which targets, from which offerings."""
+
+    __pydantic_config__ = {**CONFIG, "use_attribute_docstrings": False}  # docstrings feed no schema here; reading them costs ~10 ms of a cold quote
 
     model: Id
     """Resolved model id (see `advisor models`)."""
@@ -162,23 +164,13 @@ def build_request(world: World, **raw: Any) -> QuoteRequest:
 
 
 def validate_request(fields: dict[str, Any]) -> QuoteRequest:
-    """QuoteRequest from a dict, turning validation errors into one bad-input line.
-
-    Values our own parsers produced are checked without pydantic (`advisor.domain.fastcheck`);
-    anything else (a JSON quote's request, a coercion, a bad value) goes through pydantic.
-    """
-    from advisor.domain.fastcheck import construct
-
-    try:
-        request = construct(QuoteRequest, fields)
-    except ValueError as exc:
-        raise AdvisorError(f"request: {exc}", exit_code=EXIT_BAD_INPUT) from None
-    if request is not None:
-        return request
+    """QuoteRequest from a dict, turning validation errors into one bad-input line."""
     from pydantic import ValidationError
 
+    from advisor.domain.validation import validate
+
     try:
-        return QuoteRequest.validate(fields)
+        return validate(QuoteRequest, fields)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(part) for part in first["loc"])

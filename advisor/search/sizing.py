@@ -11,9 +11,12 @@ the most a replica delivers. Must not import rich, textual, httpx or pint.
 
 from __future__ import annotations
 
+import dataclasses
+
 import math
 from typing import Any, NamedTuple
 
+from advisor.core.deployment import Deployment
 from advisor.core.memory import fraction_of_free_memory
 from advisor.core.types import Estimate, Fabric, Layout, Load, MemoryBreakdown, Precision
 from advisor.domain import ModelProfile
@@ -70,13 +73,18 @@ class Searcher:
         if found is None:
             self.calls += 1
             found = self.physics.estimate(
-                self.model, hw.accelerator, hw.fabric_for(layout), layout, precision, load, hw.efficiency,
+                self.deployment(hw, layout, precision, load),
                 tenancy_factor=hw.tenancy_factor,
                 memory_fraction=self.memory_fraction,
                 comm_share_target=self.comm_share_target,
             )
             self.estimates[key] = found
         return found
+
+    def deployment(self, hw: Hardware, layout: Layout, precision: Precision, load: Load) -> Deployment:
+        """What the core is asked about: this model on `hw`, split and loaded so."""
+        return Deployment(model=self.model, accelerator=hw.accelerator, fabric=hw.fabric_for(layout),
+                          layout=layout, precision=precision, load=load, factors=hw.efficiency)
 
     def layouts(self, fabric: Fabric, span: int) -> list[Layout]:
         """`enumerate_layouts`, memoized: offerings with the same fabric share the list."""
@@ -90,7 +98,7 @@ class Searcher:
         """An upper bound on `estimate(...).output_tokens_per_s` (0 when nothing fits)."""
         assert self.physics.throughput_ceiling is not None
         return self.physics.throughput_ceiling(
-            self.model, hw.accelerator, hw.fabric_for(layout), layout, precision, load, hw.efficiency,
+            self.deployment(hw, layout, precision, load),
             tenancy_factor=hw.tenancy_factor, memory_fraction=self.memory_fraction,
         )
 
@@ -277,7 +285,7 @@ def _smallest_unit(
         if -(-r.concurrency // replicas) > cap:
             return None
     load = s.load(concurrency=r.concurrency, rate=r.request_rate)
-    deployed = layout._replace(replicas=replicas)
+    deployed = dataclasses.replace(layout, replicas=replicas)
     est = s.estimate(hw, deployed, precision, load)
     if nodes > hw.node_cap or not s.meets_targets(est):
         return None
@@ -364,12 +372,12 @@ def _finish(
     s: Searcher, hw: Hardware, layout: Layout, precision: Precision, replicas: int, nodes: int,
     load: Load, per_replica: float, kind: str,
 ) -> Candidate | Failure:
-    deployed = layout._replace(replicas=replicas)
+    deployed = dataclasses.replace(layout, replicas=replicas)
     if nodes > hw.node_cap:
         return nodes_failure(s.request, hw.node_cap, deployed, precision, nodes, per_replica, kind)
     est = s.estimate(hw, deployed, precision, load)
     if not s.meets_targets(est):  # an uneven split of the load; one more replica settles it
-        deployed = layout._replace(replicas=replicas + 1)
+        deployed = dataclasses.replace(layout, replicas=replicas + 1)
         nodes = -(-deployed.gpus // hw.fabric.gpus_per_node)
         if nodes > hw.node_cap:
             return nodes_failure(s.request, hw.node_cap, deployed, precision, nodes, per_replica, kind)

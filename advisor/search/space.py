@@ -10,6 +10,8 @@ Must not import rich, textual, httpx or pint.
 
 from __future__ import annotations
 
+import dataclasses
+
 import math
 from typing import Any, Callable, NamedTuple
 
@@ -106,7 +108,7 @@ def core_physics() -> Physics:
 
 def single_node(fabric: Fabric) -> Fabric:
     """The fabric as a replica inside one node sees it: the inter-node link plays no part."""
-    return fabric._replace(inter_kind="none", inter_bytes_per_s=0.0, inter_step_latency_s=0.0)
+    return dataclasses.replace(fabric, inter_kind="none", inter_bytes_per_s=0.0, inter_step_latency_s=0.0)
 
 
 def divisors(n: int) -> list[int]:
