@@ -1,8 +1,7 @@
 """Cold-start wall time of `advisor quote --model 405b --ctx 32k --format json` against the floor
 of `python -c "import pydantic, rich"`, in the same run, median of several interleaved runs.
 
-Target: the quote takes at most 2.5× the floor. The same quote with ADVISOR_NO_CACHE=1 shows
-what the JSON cache of the validated built-ins saves. Usage: python benchmarks/bench_cold_start.py [RUNS]
+Target: the quote takes at most 2.5× the floor. Usage: python benchmarks/bench_cold_start.py [RUNS]
 Prints numbers only; no assertion (timings do not belong in tests). The package is byte-compiled
 first, as `pip install` does (a checkout run with PYTHONDONTWRITEBYTECODE=1 would otherwise
 recompile every module on every run and measure the compiler).
@@ -35,16 +34,13 @@ def main(runs: int) -> None:
     env.pop("ADVISOR_CONFIG", None)
     with tempfile.TemporaryDirectory() as cwd:  # no team config found from here
         wall_s(QUOTE, cwd, env)  # warm the OS file cache and .pyc files once
-        uncached_env = {**env, "ADVISOR_NO_CACHE": "1"}
-        quote, floor, uncached = [], [], []
+        quote, floor = [], []
         for _ in range(runs):
             floor.append(wall_s(FLOOR, cwd, env))
             quote.append(wall_s(QUOTE, cwd, env))
-            uncached.append(wall_s(QUOTE, cwd, uncached_env))
-    q, f, u = statistics.median(quote), statistics.median(floor), statistics.median(uncached)
+    q, f = statistics.median(quote), statistics.median(floor)
     print(f"python -c 'import pydantic, rich': median {f * 1e3:7.1f} ms over {runs} runs")
     print(f"advisor quote 405b 32k --format json: median {q * 1e3:7.1f} ms over {runs} runs")
-    print(f"  the same, ADVISOR_NO_CACHE=1:       median {u * 1e3:7.1f} ms (cache saves {(u - q) * 1e3:.0f} ms)")
     print(f"ratio {q / f:.2f}x (target <= 2.50x)")
 
 

@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, NamedTuple
 
 from advisor.errors import EXIT_BAD_CATALOG, EXIT_BAD_INPUT, AdvisorError, Problem, closest
-from advisor.catalog.loaders import LoadedFile, load_catalog_file
+from advisor.catalog.loaders import LoadedFile, load_catalog_file, load_shipped_bytes
 from advisor.catalog.paths import (
     PYPROJECT,
     USER_CONFIG_NAME,
@@ -113,12 +113,11 @@ def builtin_world() -> World:
 # -- layers --------------------------------------------------------------------------------
 
 def builtin_layer() -> Layer:
-    """The shipped catalogs and profiles, read from package data."""
-    from advisor.catalog.builtin_cache import load_builtin  # JSON cache: cold quote 202 -> 151 ms (bench_cold_start.py)
-
+    """The shipped catalogs and profiles, read from package data (trusted like the code: the
+    test suite validates them, so a run only builds the records)."""
     layer = Layer(BUILTIN, EXIT_BAD_CATALOG)
-    for loaded in load_builtin([(item.path, item.read_bytes()) for item in builtin_files()]):
-        layer.add(loaded)
+    for item in builtin_files():
+        layer.add(load_shipped_bytes(item.read_bytes(), item.path))
     return layer
 
 

@@ -75,6 +75,30 @@ def load_catalog_bytes(data: bytes, path: str) -> LoadedFile:
     return LoadedFile(path, parsed.sha256, tuple(entries), tuple(problems[:MAX_PROBLEMS]), newest)
 
 
+def load_shipped_bytes(data: bytes, path: str) -> LoadedFile:
+    """One built-in file: parsed safely, its entries built without validation
+    (`advisor.domain.shipped`). Should it not have the records' shape after all, it is loaded
+    like any other file, which names every problem."""
+    from advisor.domain.shipped import build
+
+    parsed, problems = read_toml(data, path)
+    if parsed is None or problems or _top_level_problems(parsed):
+        return load_catalog_bytes(data, path)
+    headers = header_lines(parsed.text, KINDS)
+    entries = []
+    try:
+        for kind, model in KINDS.items():
+            items = parsed.data.get(kind, [])
+            for index, item in enumerate(items):
+                line = headers[kind][index] if len(headers[kind]) == len(items) else parsed.line_of((kind, index))
+                value = build(model, item)
+                entries.append(Entry(kind, entry_id(kind, value), value, line))
+    except (TypeError, ValueError, AttributeError, RecursionError):
+        return load_catalog_bytes(data, path)
+    newest = max((str(getattr(e.value, "as_of", "") or "") for e in entries), default="")
+    return LoadedFile(path, parsed.sha256, tuple(entries), (), newest)
+
+
 def load_catalog_file(path: Path) -> LoadedFile:
     """Read and validate one catalog/profile file from disk."""
     data, problem = read_file_bytes(path)

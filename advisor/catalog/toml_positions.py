@@ -1,10 +1,10 @@
 """Line numbers for key paths in a TOML document, so problems can say `file:line`.
 
-`tomllib` returns plain dicts without positions. `KeyLines` scans the text once (only when a
+The TOML parser returns plain dicts without positions. `KeyLines` scans the text once (only when a
 problem must be reported: the happy path uses the cheap `header_lines`) and records the line
 where each key path first appears: `("offering", 3, "price_per_node_hour")` for the fourth
 `[[offering]]` table, dotted keys, inline tables and arrays included. The text has already been
-parsed by tomllib, so the scanner can be lenient. Must not import anything beyond the stdlib.
+parsed by tomli, so the scanner can be lenient. Must not import anything beyond the stdlib.
 """
 
 from __future__ import annotations

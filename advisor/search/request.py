@@ -24,20 +24,12 @@ Must not import rich, textual, httpx or pint.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Any, get_args
 
-from advisor.domain.common import (
-    CONFIG,
-    Check,
-    Currency,
-    Engine,
-    Fraction,
-    Id,
-    KvDtype,
-    Text,
-    WeightDtype,
-)
+from advisor.domain.choices import ENGINES, TENANCIES, TERMS
+from advisor.domain.common import CONFIG, ID_PATTERN, MAX_TEXT, Engine, KvDtype, WeightDtype
 from advisor.domain.offering import Tenancy, Term
 from advisor.errors import EXIT_BAD_INPUT, AdvisorError
 from advisor.shorthands import format_tokens, looks_like_model_size, parse_model_size
@@ -52,58 +44,105 @@ MAX_DEFAULT_OUTPUT_TOKENS = 1024
 SIZE_HINT_TOLERANCE = 0.10  # '405b' matches a model within ±10 % of 405e9 parameters
 
 
+# The request's bounds, in one place: `QuoteRequest.__post_init__` enforces them whether the
+# request comes from flags, the TUI's form or a quote file (pydantic checks the types there).
+# field -> (lowest, highest, whether the lowest is allowed)
+RANGES: dict[str, tuple[float, float, bool]] = {
+    "max_context": (2, 100_000_000, True),
+    "input_tokens": (1, 100_000_000, True),
+    "output_tokens": (1, 10_000_000, True),
+    "concurrency": (1, 10_000_000, True),
+    "request_rate": (0, 1e7, False),
+    "ttft_s": (0, 3600, False),
+    "tpot_s": (0, 60, False),
+    "min_tokens_per_s": (0, 1e6, False),
+    "utilization": (0, 1, False),
+    "max_usd_per_month": (0, 1e12, False),
+    "max_nodes": (1, 10_000, True),
+}
+CHOICES: dict[str, tuple[str, ...]] = {
+    "weights": get_args(WeightDtype),
+    "kv_dtypes": get_args(KvDtype),
+    "engine": ENGINES,
+    "term": TERMS,
+    "tenancies": TENANCIES,
+}
+_ID = re.compile(ID_PATTERN)
+_CURRENCY = re.compile(r"^[A-Z]{3}$")
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class QuoteRequest:
     """A fully resolved quote request: what to serve, under which targets, from which offerings."""
 
-    __pydantic_config__ = {**CONFIG, "use_attribute_docstrings": False}  # docstrings feed no schema here; reading them costs ~10 ms of a cold quote
+    __pydantic_config__ = {**CONFIG, "use_attribute_docstrings": False}  # docstrings feed no schema here
 
-    model: Id
+    model: str
     """Resolved model id (see `advisor models`)."""
-    max_context: Annotated[int, Check(ge=2, le=100_000_000)]
+    max_context: int
     """Longest context a request may reach (input + output), tokens; sizes the KV cache."""
-    input_tokens: Annotated[int, Check(ge=1, le=100_000_000)]
+    input_tokens: int
     """Typical prompt length, tokens."""
-    output_tokens: Annotated[int, Check(ge=1, le=10_000_000)]
+    output_tokens: int
     """Typical completion length, tokens."""
-    concurrency: Annotated[int, Check(ge=1, le=10_000_000)] | None = None
+    concurrency: int | None = None
     """Peak concurrent requests for the whole deployment (closed loop)."""
-    request_rate: Annotated[float, Check(gt=0, le=1e7)] | None = None
+    request_rate: float | None = None
     """Peak requests per second for the whole deployment (open loop)."""
-    ttft_s: Annotated[float, Check(gt=0, le=3600)] | None = None
+    ttft_s: float | None = None
     """Time-to-first-token target, seconds (None: no target)."""
-    tpot_s: Annotated[float, Check(gt=0, le=60)] | None = None
+    tpot_s: float | None = None
     """Time-per-output-token target, seconds (1 / min_tokens_per_s when that was given)."""
-    min_tokens_per_s: Annotated[float, Check(gt=0, le=1e6)] | None = None
+    min_tokens_per_s: float | None = None
     """Per-user speed as asked (`--min-tps`), kept for display; tpot_s already reflects it."""
-    weights: Annotated[tuple[WeightDtype, ...], Check(min_length=1)]
+    weights: tuple[WeightDtype, ...]
     """Weight formats allowed; each accelerator uses those it runs natively."""
-    kv_dtypes: Annotated[tuple[KvDtype, ...], Check(min_length=1)]
+    kv_dtypes: tuple[KvDtype, ...]
     """KV-cache dtypes allowed."""
     engine: Engine = "vllm"
     """Serving engine whose efficiency factors apply."""
-    utilization: Fraction = 0.5
+    utilization: float = 0.5
     """Average share of rented hours the capacity is busy; $/Mtok is divided by it."""
     term: Term = "on-demand"
     """Commitment term whose price is used."""
-    currency: Currency = "USD"
-    """Currency amounts are shown in (ranking is the same in any currency)."""
+    currency: str = "USD"
+    """Currency amounts are shown in, an ISO 4217 code (ranking is the same in any currency)."""
     tenancies: tuple[Tenancy, ...] = ()
     """Tenancy kinds allowed; empty = any."""
-    providers: tuple[Text, ...] = ()
+    providers: tuple[str, ...] = ()
     """Providers allowed (case-insensitive); empty = any."""
-    regions: tuple[Text, ...] = ()
+    regions: tuple[str, ...] = ()
     """Regions allowed (case-insensitive substring of an offering region); empty = any."""
-    max_usd_per_month: Annotated[float, Check(gt=0, le=1e12)] | None = None
+    max_usd_per_month: float | None = None
     """Budget for the whole deployment per month, in USD."""
-    max_nodes: Annotated[int, Check(ge=1, le=10_000)] | None = None
+    max_nodes: int | None = None
     """Most nodes the deployment may use (the offering's own limit also applies)."""
-    preset: Id | None = None
+    preset: str | None = None
     """Workload preset the defaults came from."""
-    notes: tuple[Text, ...] = ()
+    notes: tuple[str, ...] = ()
     """How defaults and shorthands were resolved, for the quote's assumptions."""
 
     def __post_init__(self) -> None:
+        for name, (low, high, low_allowed) in RANGES.items():
+            value = getattr(self, name)
+            if value is not None and not (low <= value <= high and (low_allowed or value > low)):
+                above = "at least" if low_allowed else "above"
+                raise ValueError(f"{name} {value!r} is out of range: must be {above} {low:g} and at most {high:g}")
+        for name, allowed in CHOICES.items():
+            value = getattr(self, name)
+            for item in value if isinstance(value, tuple) else (value,):
+                if item not in allowed:
+                    raise ValueError(f"{name}: {item!r} is not one of {', '.join(allowed)}")
+        if not self.weights or not self.kv_dtypes:
+            raise ValueError("weights and kv_dtypes need at least one format each")
+        for name in ("model", "preset"):
+            value = getattr(self, name)
+            if value is not None and not _ID.match(value):
+                raise ValueError(f"{name}: {value!r} is not an id (lower case letters, digits, . _ / + -)")
+        if not _CURRENCY.match(self.currency):
+            raise ValueError(f"currency: {self.currency!r} is not an ISO 4217 code such as 'USD'")
+        if any(len(text) > MAX_TEXT for text in (*self.providers, *self.regions, *self.notes)):
+            raise ValueError(f"providers, regions and notes are at most {MAX_TEXT} characters each")
         if self.input_tokens + self.output_tokens > self.max_context:
             raise ValueError(
                 f"input {self.input_tokens} + output {self.output_tokens} tokens exceed the "
@@ -160,11 +199,12 @@ def build_request(world: World, **raw: Any) -> QuoteRequest:
     _fill_load_and_targets(fields, given, preset, notes)
     _fill_choices(fields, given, preset, world)
     fields["notes"] = tuple(notes)
-    return validate_request(fields)
+    return _request(fields)
 
 
 def validate_request(fields: dict[str, Any]) -> QuoteRequest:
-    """QuoteRequest from a dict, turning validation errors into one bad-input line."""
+    """QuoteRequest from untrusted data (a quote file's "request"): pydantic checks the types,
+    the record its bounds; any error is one bad-input line."""
     from pydantic import ValidationError
 
     from advisor.domain.validation import validate
@@ -177,6 +217,14 @@ def validate_request(fields: dict[str, Any]) -> QuoteRequest:
         message = str(first["msg"]).removeprefix("Value error, ")
         prefix = f"request: {where}: " if where else "request: "
         raise AdvisorError(prefix + message.removeprefix("request: "), exit_code=EXIT_BAD_INPUT) from None
+
+
+def _request(fields: dict[str, Any]) -> QuoteRequest:
+    """QuoteRequest from values the flag and form parsers already typed; its own checks hold."""
+    try:
+        return QuoteRequest(**fields)
+    except ValueError as exc:
+        raise AdvisorError(f"request: {exc}", exit_code=EXIT_BAD_INPUT) from None
 
 
 def _fill_tokens(
