@@ -16,6 +16,7 @@ A leaf module: imports only the standard library, so `catalog/` and `export/` ma
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import stat
@@ -118,7 +119,5 @@ def _fsync_dir(folder: Path) -> None:
 
 
 def _remove(path: str) -> None:
-    try:
+    with contextlib.suppress(OSError):  # best effort: the error that brought us here is the one to report
         os.unlink(path)
-    except OSError:
-        pass  # best effort: the error that brought us here is the one to report

@@ -51,8 +51,8 @@ def make_cases(n: int, seed: int = 7) -> list[dict]:
 
 def in_process(path: Path) -> tuple[float, float]:
     """(wall seconds, CPU seconds) of reading, evaluating and writing the batch."""
-    from advisor.commands._estimate_lines import read_cases, run_cases
     from advisor.catalog.config import load_world
+    from advisor.commands._estimate_lines import read_cases, run_cases
 
     world = load_world(discover=False)
     out = io.StringIO()

@@ -12,7 +12,6 @@ Usage: python benchmarks/bench_search.py [RUNS]. Prints numbers; asserts nothing
 from __future__ import annotations
 
 import dataclasses
-
 import json
 import os
 import random
@@ -23,9 +22,9 @@ import time
 from pathlib import Path
 
 from advisor.catalog.config import load_world
+from advisor.catalog.world import World
 from advisor.quote.build import build_quote
 from advisor.search.request import build_request
-from advisor.catalog.world import World
 
 REQUESTS = {
     "405b ctx 32k (defaults)": {"model": "405b", "max_context": 32768},

@@ -21,11 +21,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from advisor.catalog.config import load_world  # noqa: E402
-from advisor.quote.build import build_quote  # noqa: E402
-from advisor.search.request import build_request  # noqa: E402
-from advisor.tui.app import AdvisorApp  # noqa: E402
-from advisor.tui.screens.main import DEBOUNCE_S, MainScreen  # noqa: E402
+from advisor.catalog.config import load_world
+from advisor.quote.build import build_quote
+from advisor.search.request import build_request
+from advisor.tui.app import AdvisorApp
+from advisor.tui.screens.main import DEBOUNCE_S, MainScreen
 
 SIZE = (160, 45)
 POLL_S = 0.02  # only to notice completion; the time is stamped inside the table

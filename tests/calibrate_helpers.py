@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from advisor.cli import main
 from advisor.catalog.loaders import load_catalog_file
+from advisor.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
 MEASURED = Path(__file__).parent / "fixtures" / "measured"

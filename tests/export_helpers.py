@@ -10,15 +10,15 @@ from typing import Any
 
 import pytest
 
-from advisor.cli import main
 from advisor.catalog.config import Layer, config_layers, merge_layers
-from advisor.errors import EXIT_BAD_CATALOG, EXIT_BAD_INPUT
-from advisor.export import ExportOptions
 from advisor.catalog.loaders import load_catalog_file
-from advisor.quote.build import Quote, build_quote
-from advisor.search.request import build_request
 from advisor.catalog.toml_reader import raise_problems
 from advisor.catalog.world import World
+from advisor.cli import main
+from advisor.errors import EXIT_BAD_CATALOG, EXIT_BAD_INPUT
+from advisor.export import ExportOptions
+from advisor.quote.build import Quote, build_quote
+from advisor.search.request import build_request
 
 HERE = Path(__file__).parent
 FIXTURE = HERE / "fixtures" / "export"

@@ -119,11 +119,11 @@ def _handler_for(server: ScriptedServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
-        def do_GET(self) -> None:  # noqa: N802 (http.server naming)
+        def do_GET(self) -> None:
             request = Recorded("GET", self.path, {k.lower(): v for k, v in self.headers.items()})
             _send(self, server.next_reply(request))
 
-        def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        def log_message(self, format: str, *args: object) -> None:
             pass  # keep pytest output clean
 
     return Handler

@@ -92,7 +92,8 @@ def world():  # type: ignore[no-untyped-def]
 
 def test_every_file_has_schema_line_and_only_known_tables() -> None:
     for package in ("advisor.catalogs", "advisor.profiles"):
-        expected = "#:schema ./catalog.schema.json" if package.endswith("catalogs") else "#:schema ../catalogs/catalog.schema.json"
+        expected = ("#:schema ./catalog.schema.json" if package.endswith("catalogs")
+                    else "#:schema ../catalogs/catalog.schema.json")
         for entry in resources.files(package).iterdir():
             if entry.name.endswith(".toml"):
                 text = entry.read_text(encoding="utf-8")

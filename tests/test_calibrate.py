@@ -29,7 +29,7 @@ from typing import Any
 
 import pytest
 from calibrate_helpers import FIXTURE_FILES, MEASURED, ROOT, TEAM_FLAGS, calibrate_json, catalog_entry
-from measured_writers import (  # noqa: E402 - tests/ is on sys.path
+from measured_writers import (
     FITTED,
     TRUTH,
     TRUTH_BATCH,
@@ -44,8 +44,8 @@ from measured_writers import (  # noqa: E402 - tests/ is on sys.path
 
 from advisor.calibration import team
 from advisor.calibration.formats import read_measured
-from advisor.cli import main
 from advisor.catalog.config import load_world
+from advisor.cli import main
 from advisor.core.efficiency import select
 from advisor.core.scoring import precision_of
 from advisor.core.types import Precision

@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 from calibrate_helpers import FIXTURE_FILES, MEASURED, ROOT, TEAM_FLAGS, calibrate_json, catalog_entry
 
-from advisor.cli import main
 from advisor.catalog.config import load_world
+from advisor.cli import main
 from advisor.core.efficiency import select
 
 

@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 from conftest import FIXTURES
 
+from advisor.catalog.config import load_world
 from advisor.cli import main
 from advisor.commands.schema import FILES, catalog_schema, config_schema, dump
-from advisor.catalog.config import load_world
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 

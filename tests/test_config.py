@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 
 from advisor.catalog.config import load_world
+from advisor.catalog.paths import find_team_config
 from advisor.domain.common import to_json
 from advisor.errors import AdvisorError
-from advisor.catalog.paths import find_team_config
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 

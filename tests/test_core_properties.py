@@ -4,20 +4,19 @@ more context never needs less memory, more bandwidth never slows a token down.""
 from __future__ import annotations
 
 import dataclasses
-
 import math
 
 from core_fixtures import GPUS, IDEAL, MODELS, factors
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from advisor.core.deployment import Deployment
 from advisor.core.fabric import fabric_for_gpu
 from advisor.core.layouts import layout_reason
 from advisor.core.memory import kv_bytes_per_sequence_per_gpu, memory_breakdown
 from advisor.core.params import breakdown, shape
 from advisor.core.serving import estimate, throughput_ceiling
 from advisor.core.types import Layout, Load, Precision
-from advisor.core.deployment import Deployment
 
 SETTINGS = settings(max_examples=150, deadline=None, derandomize=True,
                     suppress_health_check=[HealthCheck.filter_too_much, HealthCheck.too_slow])

@@ -20,6 +20,7 @@ from core_fixtures import (
 )
 
 from advisor.core.comms import Link, allreduce_s, group_link, interconnect
+from advisor.core.deployment import Deployment
 from advisor.core.fabric import fabric_for_gpu
 from advisor.core.params import breakdown
 from advisor.core.precision import compute_dtype
@@ -35,12 +36,12 @@ from advisor.core.timing import (
 )
 from advisor.core.types import Layout, Load, Precision
 from advisor.errors import AdvisorError
-from advisor.core.deployment import Deployment
 
 BF16 = Precision("bf16", "bf16")
+ONE_GPU = Layout()
 
 
-def plan_of(model, acc=H100, layout=Layout(), precision=BF16, f: Factors = IDEAL):
+def plan_of(model, acc=H100, layout=ONE_GPU, precision=BF16, f: Factors = IDEAL):
     return build_plan(model, acc, fabric_for_gpu(acc, layout.gpus), layout, precision, f)
 
 
@@ -131,7 +132,7 @@ def test_latency_bound_allreduce_cannot_be_fixed_by_bandwidth() -> None:
     assert math.isinf(ic.required_bytes_per_s)
 
 
-def _est(load: Load, model=LLAMA_8B, acc=H100, layout=Layout(), precision=BF16, **kw):
+def _est(load: Load, model=LLAMA_8B, acc=H100, layout=ONE_GPU, precision=BF16, **kw):
     eff = kw.pop("eff", factors())
     return estimate(Deployment(model=model, accelerator=acc, fabric=fabric_for_gpu(acc, layout.gpus),
                                layout=layout, precision=precision, load=load, factors=eff), **kw)

@@ -83,7 +83,9 @@ STRICT = sorted((HOSTILE / "strict").glob("*.toml"))
 
 
 @pytest.mark.parametrize("path", STRICT, ids=[p.stem for p in STRICT])
-def test_suspicious_file_warns_by_default_and_fails_under_strict(path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_suspicious_file_warns_by_default_and_fails_under_strict(
+    path: Path, capsys: pytest.CaptureFixture[str],
+) -> None:
     assert main(["--no-discover", "check", str(path)]) == 0
     out, err = capsys.readouterr()
     assert out.startswith("ok: 1 file") and "warning" in out
@@ -282,7 +284,7 @@ def test_explain_and_error_messages_show_file_text_as_text(hostile_config: Path,
 FUZZ = REPO_ROOT / "fuzz"
 
 
-def _fuzz_targets():  # noqa: ANN202 - a module
+def _fuzz_targets():
     sys.path.insert(0, str(FUZZ))
     try:
         import targets

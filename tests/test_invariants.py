@@ -14,7 +14,6 @@
 from __future__ import annotations
 
 import dataclasses
-
 import datetime as dt
 import math
 import re
@@ -28,20 +27,20 @@ from hypothesis import strategies as st
 from test_core_properties import deployments  # the core's own generator of valid deployments
 
 from advisor.catalog.config import load_world
+from advisor.catalog.loaders import KINDS, load_catalog_bytes
+from advisor.catalog.toml_reader import raise_problems
+from advisor.catalog.world import World
+from advisor.core.deployment import Deployment
 from advisor.core.fabric import fabric_for_gpu
 from advisor.core.params import breakdown, shape
 from advisor.core.serving import estimate
 from advisor.domain.common import to_json
+from advisor.domain.units import CURRENCIES, SPELLINGS, parse_price, parse_quantity
+from advisor.domain.validation import validate
 from advisor.errors import AdvisorError
-from advisor.catalog.loaders import KINDS, load_catalog_bytes
 from advisor.quote.build import build_quote
 from advisor.search.ranking import rank_key
 from advisor.search.request import build_request
-from advisor.catalog.toml_reader import raise_problems
-from advisor.domain.units import CURRENCIES, SPELLINGS, parse_price, parse_quantity
-from advisor.catalog.world import World
-from advisor.domain.validation import validate
-from advisor.core.deployment import Deployment
 
 SETTINGS = settings(max_examples=60, deadline=None, derandomize=True,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
@@ -133,7 +132,8 @@ def mutated_documents(draw: st.DrawFn) -> str:
         elif edit == "repeat":
             lines.insert(at, lines[at])
         else:
-            lines.insert(at, draw(st.sampled_from(["[", "x = ", "= 1\n", '"\n', "[[offering]]\n", "\x00", "a.b.c = 1\n"])))
+            junk = ["[", "x = ", "= 1\n", '"\n', "[[offering]]\n", "\x00", "a.b.c = 1\n"]
+            lines.insert(at, draw(st.sampled_from(junk)))
     return "".join(lines)
 
 
@@ -266,7 +266,7 @@ def test_ranking_is_a_total_order_independent_of_load_order(world: World, data: 
     first, second = build_quote(request, one), build_quote(request, other)
     assert _ranked(first) == _ranked(second)
     keys = [rank_key(r) for r in first.results]
-    assert all(a < b for a, b in zip(keys, keys[1:]))  # strictly increasing: no ties left to chance
+    assert all(a < b for a, b in zip(keys, keys[1:], strict=False))  # strictly increasing: no ties left to chance
     assert [r.rank for r in first.feasible] == list(range(1, len(first.feasible) + 1))
 
 
@@ -279,7 +279,7 @@ def test_the_currency_shown_does_not_change_the_ranking(world: World, data: st.D
     usd = build_quote(build_request(base, **REQUESTS[0]), base)
     eur = build_quote(build_request(base, **REQUESTS[0], currency="EUR"), base)
     assert [r.offering.id for r in usd.results] == [r.offering.id for r in eur.results]
-    for a, b in zip(usd.feasible, eur.feasible):
+    for a, b in zip(usd.feasible, eur.feasible, strict=False):
         assert eur.in_currency(b.cost.usd_per_million_output_tokens) == pytest.approx(
             a.cost.usd_per_million_output_tokens / rate)
 

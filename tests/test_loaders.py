@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from conftest import FIXTURES
 
-from advisor.errors import Problem
 from advisor.catalog.loaders import load_catalog_bytes, load_catalog_file
 from advisor.catalog.toml_positions import KeyLines, header_lines
+from advisor.errors import Problem
 
 WORKLOAD = """\
 [[workload]]
@@ -229,7 +229,8 @@ def test_any_bytes_give_problems_not_exceptions(data: bytes) -> None:
        value=VALUES)
 def test_any_value_in_a_valid_file_gives_entries_or_problems(key: str, value: str) -> None:
     text = (FIXTURES / "gpu.toml").read_text()
-    text = text.replace("pcie_gen = 5", f"{key} = {value}\npcie_gen = 5" if key != "pcie_gen" else f"pcie_gen = {value}", 1)
+    changed = f"{key} = {value}\npcie_gen = 5" if key != "pcie_gen" else f"pcie_gen = {value}"
+    text = text.replace("pcie_gen = 5", changed, 1)
     loaded = load_catalog_bytes(text.encode(), "fuzz.toml")
     for problem in loaded.problems:
         assert problem.render().startswith("fuzz.toml")

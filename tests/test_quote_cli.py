@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from advisor.cli import main
 from advisor.catalog.config import load_world
+from advisor.cli import main
 from advisor.domain.common import to_json
 from advisor.domain.validation import validate
 

@@ -16,10 +16,10 @@ import pytest
 from remote_server import CATALOG, CATALOG_V2, Reply, ScriptedServer
 
 from advisor.catalog.remote import cache as remote_cache
-from advisor.errors import AdvisorError
-from advisor.catalog.remote.fetch import FetchPolicy, fetch
 from advisor.catalog.remote.cache import RemoteError, sha256_hex
+from advisor.catalog.remote.fetch import FetchPolicy, fetch
 from advisor.catalog.remote.sync import RemoteSpec, sync
+from advisor.errors import AdvisorError
 
 FAST = FetchPolicy(
     connect_timeout_s=1.0, read_timeout_s=0.3, deadline_s=5.0, attempts=3,
@@ -107,7 +107,7 @@ def test_fresh_copy_is_used_without_a_request(server: ScriptedServer) -> None:
 def test_revalidation_with_etag_304_keeps_body_and_moves_checked_at(
     server: ScriptedServer,
 ) -> None:
-    first_day = dt.datetime(2026, 7, 1, tzinfo=dt.timezone.utc)
+    first_day = dt.datetime(2026, 7, 1, tzinfo=dt.UTC)
     server.script(ok(ETag='"v1"'), Reply(304, headers={"ETag": '"v1"'}))
     sync(spec_for(server), policy=FAST, now=first_day)
     later = first_day + dt.timedelta(days=2)  # older than the 1-day default: revalidate
@@ -283,7 +283,7 @@ def test_redirect_loop_is_cut(server: ScriptedServer) -> None:
 
 
 def test_server_gone_uses_cache_with_warning_and_age(server: ScriptedServer) -> None:
-    fetched_at = dt.datetime(2026, 7, 1, 12, tzinfo=dt.timezone.utc)
+    fetched_at = dt.datetime(2026, 7, 1, 12, tzinfo=dt.UTC)
     server.script(ok())
     sync(spec_for(server), policy=FAST, now=fetched_at)
     server.stop()

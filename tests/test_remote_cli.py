@@ -16,8 +16,8 @@ import pytest
 from remote_server import CATALOG, CATALOG_V2, Reply, ScriptedServer
 
 from advisor.catalog.remote import cache as remote_cache
-from advisor.cli import main
 from advisor.catalog.remote.cache import sha256_hex
+from advisor.cli import main
 
 REPO = Path(__file__).resolve().parents[1]
 

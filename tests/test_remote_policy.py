@@ -9,11 +9,11 @@ import pytest
 from remote_server import CATALOG
 
 from advisor.catalog.remote import fetch as remote
-from advisor.errors import AdvisorError
-from advisor.catalog.remote.fetch import check_url
-from advisor.export.terminal import RichProgress, download_progress
 from advisor.catalog.remote.cache import RemoteError, format_age, parse_interval_s
+from advisor.catalog.remote.fetch import check_url
 from advisor.catalog.remote.sync import looks_like_html
+from advisor.errors import AdvisorError
+from advisor.export.terminal import RichProgress, download_progress
 
 
 def test_rich_progress_appears_only_after_the_delay() -> None:

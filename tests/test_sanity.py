@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from advisor.cli import main
 from advisor.catalog.config import Layer, builtin_layer, builtin_world, load_world, merge_layers
-from advisor.errors import Problem
 from advisor.catalog.loaders import load_catalog_bytes
 from advisor.catalog.sanity import sanity_problems
 from advisor.catalog.world import World
+from advisor.cli import main
+from advisor.errors import Problem
 
 ACCELERATOR = """\
 [[accelerator]]
@@ -233,7 +233,8 @@ def model_text(total: str, aliases: str = "") -> str:
 )
 def test_params_that_disagree_with_the_shape(builtins: Layer, total: str, message: str | None) -> None:
     found = warnings_of(builtins, model_text(total))
-    assert [(p.key, p.message) for p in found] == ([("model.total_params", f"team-llama: {message}")] if message else [])
+    expected = [("model.total_params", f"team-llama: {message}")] if message else []
+    assert [(p.key, p.message) for p in found] == expected
 
 
 def test_alias_already_taken_names_both_places(builtins: Layer) -> None:

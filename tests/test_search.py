@@ -7,7 +7,6 @@ here so each test controls fabric, tenancy, price and currency.
 from __future__ import annotations
 
 import dataclasses
-
 import datetime as dt
 import json
 import math
@@ -18,16 +17,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from advisor.catalog.config import load_world
+from advisor.catalog.world import Settings, World
 from advisor.core.types import Fabric, Layout
 from advisor.domain import Offering
 from advisor.domain.common import to_json
+from advisor.domain.validation import validate
 from advisor.errors import EXIT_BAD_INPUT, AdvisorError
 from advisor.quote.build import build_quote, nothing_feasible_message
 from advisor.search.ranking import cost_of, rank
 from advisor.search.request import QuoteRequest, build_request
 from advisor.search.space import core_physics, enumerate_layouts, kv_choices, largest_within, weight_choices
-from advisor.catalog.world import Settings, World
-from advisor.domain.validation import validate
 from tests.core_fixtures import A100, B200, H100, LLAMA_70B, LLAMA_405B, MIXTRAL_8X7B, factors
 
 TODAY = dt.date(2026, 1, 1)
@@ -134,8 +133,8 @@ def test_replica_count_follows_the_largest_load_within_targets() -> None:
     assert cand.nodes == math.ceil(cand.layout.gpus / 8)
     assert cand.estimate.tpot_s <= 0.05 and cand.estimate.memory.fits
     # the limit is the largest: one more sequence per replica breaks a target or memory
-    from advisor.search.space import core_physics
     from advisor.search.sizing import Searcher
+    from advisor.search.space import core_physics
 
     hw = best.hardware
     s = Searcher(quote.request, LLAMA_70B, core_physics())
@@ -216,7 +215,8 @@ def test_cost_arithmetic_by_hand() -> None:
     assert cost.usd_per_million_input_tokens == pytest.approx(20 * 0.25 / (4000 * 1800) * 1e6)
     assert cost.usd_per_million_tokens_blended == pytest.approx(20 / (5000 * 1800) * 1e6)
     # the split prices add up to the cost of the busy hours
-    per_hour = (cost.usd_per_million_input_tokens * 4000 + cost.usd_per_million_output_tokens_decode * 1000) * 1800 / 1e6
+    per_request = cost.usd_per_million_input_tokens * 4000 + cost.usd_per_million_output_tokens_decode * 1000
+    per_hour = per_request * 1800 / 1e6
     assert per_hour == pytest.approx(20.0)
 
 

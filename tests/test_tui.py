@@ -9,16 +9,15 @@ or a team folder written to tmp_path. Expected rankings come from the CLI's own 
 
 from __future__ import annotations
 
-
 import pytest
 
 pytest.importorskip("textual")
 
-from textual.widgets import Input, OptionList, Select, Static  # noqa: E402
-from tui_helpers import builtin_app, builtin_world, cell, expected_ids, settle, table_ids, type_into  # noqa: E402
+from textual.widgets import Input, OptionList, Select, Static
+from tui_helpers import builtin_app, builtin_world, cell, expected_ids, settle, table_ids, type_into
 
-from advisor.tui.columns import COLUMN_KEYS  # noqa: E402
-from advisor.tui.form import FormValues  # noqa: E402
+from advisor.tui.columns import COLUMN_KEYS
+from advisor.tui.form import FormValues
 
 pytestmark = pytest.mark.anyio  # async tests run on asyncio through anyio's pytest plugin
 

@@ -16,11 +16,11 @@ from advisor.errors import AdvisorError
 
 pytest.importorskip("textual")
 
-from textual.widgets import Checkbox, Input, OptionList, Select, Static  # noqa: E402
-from tui_helpers import builtin_app, settle, type_into  # noqa: E402
+from textual.widgets import Checkbox, Input, OptionList, Select, Static
+from tui_helpers import builtin_app, settle, type_into
 
-from advisor.tui.app import AdvisorApp  # noqa: E402
-from advisor.tui.screens.load_error import LoadErrorScreen  # noqa: E402
+from advisor.tui.app import AdvisorApp
+from advisor.tui.screens.load_error import LoadErrorScreen
 
 pytestmark = pytest.mark.anyio  # async tests run on asyncio through anyio's pytest plugin
 

@@ -11,9 +11,9 @@ from advisor.search.request import build_request
 
 pytest.importorskip("textual")
 
-from tui_helpers import builtin_world  # noqa: E402
+from tui_helpers import builtin_world
 
-from advisor.tui.form import FormValues, parse_form  # noqa: E402
+from advisor.tui.form import FormValues, parse_form
 
 
 def test_form_parses_shorthands_and_reports_each_bad_field() -> None:

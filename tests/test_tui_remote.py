@@ -15,19 +15,19 @@ from pathlib import Path
 import pytest
 from remote_server import CATALOG, Reply, ScriptedServer
 
+from advisor.catalog.config import load_world
 from advisor.catalog.remote import cache as remote_cache
 from advisor.cli import build_parser
-from advisor.catalog.config import load_world
 
 pytest.importorskip("textual")
 
-from textual.pilot import Pilot  # noqa: E402
-from textual.widgets import Input, Static  # noqa: E402
-from tui_helpers import settle  # noqa: E402
+from textual.pilot import Pilot
+from textual.widgets import Input, Static
+from tui_helpers import settle
 
-from advisor.tui import build_app  # noqa: E402
-from advisor.tui.app import AdvisorApp  # noqa: E402
-from advisor.tui.screens.main import MainScreen  # noqa: E402
+from advisor.tui import build_app
+from advisor.tui.app import AdvisorApp
+from advisor.tui.screens.main import MainScreen
 
 pytestmark = pytest.mark.anyio
 
@@ -123,7 +123,7 @@ async def test_server_gone_keeps_the_cached_copy_with_a_warning(
         assert result.status == "stale"
         assert "could not refresh" in result.warning and "last confirmed 3 h ago" in result.warning
         assert OFFERING in row_ids(main)  # the cached copy is in use
-        [note] = [n for n in app._notifications if n.title == "Remote catalogs"]  # noqa: SLF001
+        [note] = [n for n in app._notifications if n.title == "Remote catalogs"]
         assert note.severity == "warning" and f"stale: {url}" in note.message
         assert "last confirmed 3 h ago" in note.message
         shown = await team_config_text(pilot)
@@ -172,7 +172,7 @@ async def test_an_update_that_does_not_merge_keeps_the_world_and_says_why(
         assert [r.status for r in app.remote_results or ()] == ["updated"]
         assert app.world is before and main.world is before
         assert OFFERING not in row_ids(main) and main.quote is not None
-        notes = [n.message for n in app._notifications]  # noqa: SLF001 - no public reader
+        notes = [n.message for n in app._notifications]
         assert any("could not be loaded" in n and "h900-sxm" in n for n in notes), notes
 
 

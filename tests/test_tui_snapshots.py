@@ -13,12 +13,12 @@ import pytest
 
 pytest.importorskip("pytest_textual_snapshot")
 
-from textual.pilot import Pilot  # noqa: E402
-from tui_helpers import settle  # noqa: E402
+from textual.pilot import Pilot
+from tui_helpers import settle
 
-from advisor.catalog.config import load_world  # noqa: E402
-from advisor.tui.app import AdvisorApp  # noqa: E402
-from advisor.tui.form import FormValues  # noqa: E402
+from advisor.catalog.config import load_world
+from advisor.tui.app import AdvisorApp
+from advisor.tui.form import FormValues
 
 SIZE = (160, 45)
 

@@ -92,7 +92,7 @@ def test_pint_never_sees_user_text(monkeypatch: pytest.MonkeyPatch) -> None:
     real = units._registry()
 
     class Spy:
-        def Quantity(self, value: object, unit: object) -> object:  # noqa: N802 - pint's name
+        def Quantity(self, value: object, unit: object) -> object:
             seen.append((value, unit))
             return real.Quantity(value, unit)
 

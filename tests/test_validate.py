@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from advisor.cli import main
 from advisor.catalog.config import load_world
+from advisor.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
 HEADER = ("id,source,source_version,model,precision,gpu,num_gpus,tp,pp,ep,engine,isl,osl,"

@@ -8,12 +8,12 @@ from rich.text import Text
 from textual.pilot import Pilot
 
 from advisor.catalog.config import load_world
+from advisor.catalog.world import World
 from advisor.quote.build import build_quote
 from advisor.search.request import build_request
 from advisor.tui.app import AdvisorApp
 from advisor.tui.columns import COLUMN_KEYS
 from advisor.tui.screens.main import MainScreen
-from advisor.catalog.world import World
 
 _WORLD: World | None = None
 

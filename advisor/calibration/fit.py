@@ -54,14 +54,14 @@ class Case:
 def _to_x(values: tuple[float, ...]) -> list[float]:
     """Unconstrained coordinates: logit for shares, log for times."""
     out = []
-    for name, v in zip(NAMES, values):
+    for name, v in zip(NAMES, values, strict=False):
         out.append(math.log(v / (1 - v)) if name.startswith("eta") else math.log(v))
     return out
 
 
 def _from_x(x: list[float]) -> dict[str, float]:
     vals = {}
-    for name, xi in zip(NAMES, x):
+    for name, xi in zip(NAMES, x, strict=False):
         if name.startswith("eta"):
             vals[name] = min(1.0 / (1.0 + math.exp(-xi)), ETA_LIMIT)
         else:
@@ -113,7 +113,7 @@ def predictions(cases: list[Case], eff: EfficiencyFactors) -> list[float]:
 def loss(cases: list[Case], eff: EfficiencyFactors) -> float:
     """Mean soft-L1 loss of log(predicted/measured); a missing prediction costs the most."""
     total = 0.0
-    for c, p in zip(cases, predictions(cases, eff)):
+    for c, p in zip(cases, predictions(cases, eff), strict=False):
         ratio = math.log(p / c.row.value) if p > 0 and math.isfinite(p) else 3.0
         ratio = max(min(ratio, 3.0), -3.0)
         total += 2.0 * (math.sqrt(1.0 + (ratio / SOFT_L1_SCALE) ** 2) - 1.0)
@@ -135,11 +135,11 @@ def nelder_mead(f: Callable[[list[float]], float], x0: list[float], *, step: flo
             break
         centroid = [sum(p[j] for p in simplex[:-1]) / n for j in range(n)]
         worst = simplex[-1]
-        reflected = [c + (c - w) for c, w in zip(centroid, worst)]
+        reflected = [c + (c - w) for c, w in zip(centroid, worst, strict=False)]
         fr = f(reflected)
         evals += 1
         if fr < values[0]:
-            expanded = [c + 2.0 * (c - w) for c, w in zip(centroid, worst)]
+            expanded = [c + 2.0 * (c - w) for c, w in zip(centroid, worst, strict=False)]
             fe = f(expanded)
             evals += 1
             simplex[-1], values[-1] = (expanded, fe) if fe < fr else (reflected, fr)
@@ -147,14 +147,14 @@ def nelder_mead(f: Callable[[list[float]], float], x0: list[float], *, step: flo
         if fr < values[-2]:
             simplex[-1], values[-1] = reflected, fr
             continue
-        contracted = [c + 0.5 * (w - c) for c, w in zip(centroid, worst)]
+        contracted = [c + 0.5 * (w - c) for c, w in zip(centroid, worst, strict=False)]
         fc = f(contracted)
         evals += 1
         if fc < values[-1]:
             simplex[-1], values[-1] = contracted, fc
             continue
         best = simplex[0]
-        simplex = [best] + [[b + 0.5 * (p - b) for b, p in zip(best, q)] for q in simplex[1:]]
+        simplex = [best] + [[b + 0.5 * (p - b) for b, p in zip(best, q, strict=False)] for q in simplex[1:]]
         values = [values[0]] + [f(p) for p in simplex[1:]]
         evals += n
     i = min(range(n + 1), key=values.__getitem__)
@@ -170,7 +170,7 @@ def fit_group(family: str, engine: str, cases: list[Case], fixed: dict[str, floa
     Each grid point runs Nelder-Mead from `start` (default START) and from the best point so
     far, each followed by a finer restart: deterministic, no random restarts."""
     free = [n for n in NAMES if n not in fixed]
-    first = dict(start) if start is not None else dict(zip(NAMES, START))
+    first = dict(start) if start is not None else dict(zip(NAMES, START, strict=False))
     best: tuple[float, EfficiencyFactors] | None = None
     starts = [first]
     for max_batch in batch_grid:
@@ -180,7 +180,7 @@ def fit_group(family: str, engine: str, cases: list[Case], fixed: dict[str, floa
 
         found: tuple[float, list[float]] | None = None
         for begin in starts:  # the fixed start, then the best point so far: deterministic
-            x0 = [xi for n, xi in zip(NAMES, _to_x(tuple(begin[n] for n in NAMES))) if n in free]
+            x0 = [xi for n, xi in zip(NAMES, _to_x(tuple(begin[n] for n in NAMES)), strict=False) if n in free]
             x, value = nelder_mead(objective, x0, max_evals=max_evals)
             x, value = nelder_mead(objective, x, step=0.15, max_evals=max_evals // 2)
             if found is None or value < found[0]:
@@ -215,7 +215,7 @@ def scores(cases: list[Case], eff: EfficiencyFactors) -> dict[str, Score]:
     """Scores per kind of row: offline throughput, online throughput, TTFT, ITL."""
     preds = predictions(cases, eff)
     by: dict[str, list[tuple[float, float]]] = defaultdict(list)
-    for c, p in zip(cases, preds):
+    for c, p in zip(cases, preds, strict=False):
         if c.row.metric in THROUGHPUT_METRICS:
             kind = "online throughput" if c.row.online else "offline throughput"
         else:

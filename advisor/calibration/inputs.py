@@ -1,9 +1,9 @@
 """From measured-result files and command-line flags to calibration-schema rows and fit cases.
 
 Shared by `advisor calibrate` and `advisor validate --data`: the flags that fill what a file
-does not state (from the flags of `advisor.commands._deployment_flags`), reading every file (`read_all`), the rows as CSV text
-for the validator, and the `Case`s of one accelerator and engine for the fit. Argparse only at
-import time (the CLI builds every parser at start); the rest is imported lazily by callers.
+does not state (from the flags of `advisor.commands._deployment_flags`), reading every file
+(`read_all`), the rows as CSV text for the validator, and the `Case`s of one accelerator and
+engine for the fit. Imported lazily by the commands that need it.
 Must not import textual, rich or httpx.
 """
 
@@ -17,8 +17,8 @@ if TYPE_CHECKING:
     from advisor.calibration.fit import Case
     from advisor.calibration.formats import Measured
     from advisor.calibration.measured import Context
-    from advisor.domain import Accelerator, Offering
     from advisor.catalog.world import World
+    from advisor.domain import Accelerator, Offering
 
 def _count(value: str | None, flag: str) -> int | None:
     from advisor.errors import EXIT_BAD_INPUT, AdvisorError

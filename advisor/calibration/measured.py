@@ -15,11 +15,11 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+from advisor.catalog.world import World
 from advisor.core.precision import KV_FORMATS, WEIGHT_FORMATS
 from advisor.domain import Accelerator, ModelProfile
 from advisor.domain.choices import ENGINES
 from advisor.errors import EXIT_BAD_INPUT, AdvisorError
-from advisor.catalog.world import World
 
 SCHEMA = ("id", "source", "source_version", "model", "precision", "gpu", "num_gpus", "tp", "pp",
           "ep", "engine", "isl", "osl", "concurrency", "scenario", "metric", "value", "unit",

@@ -85,7 +85,7 @@ def kind_of(metric: str) -> str:
 def metric_scores(cases: list[Case], eff: EfficiencyFactors) -> dict[str, Score]:
     """Median abs % error etc. per kind of metric, and over all rows ("all")."""
     by: dict[str, list[tuple[float, float]]] = defaultdict(list)
-    for c, p in zip(cases, predictions(cases, eff)):
+    for c, p in zip(cases, predictions(cases, eff), strict=False):
         by[kind_of(c.row.metric)].append((p, c.row.value))
         by["all"].append((p, c.row.value))
     return {k: summarize(v) for k, v in by.items()}
@@ -113,13 +113,13 @@ def _bounds(cases: list[Case], prior: EfficiencyFactors) -> list[float]:
     caps = sorted({1, *BATCH_GRID, prior.max_batch})
     runs = [predictions(cases, _roofline(prior, cap)) for cap in caps]
     return [max(values) if c.row.metric in THROUGHPUT_METRICS else min(values)
-            for c, *values in zip(cases, *runs)]
+            for c, *values in zip(cases, *runs, strict=False)]
 
 
 def roofline_problems(cases: list[Case], prior: EfficiencyFactors) -> list[str]:
     """Rows measured faster than the roofline permits, worst first."""
     found: list[tuple[float, str]] = []
-    for c, bound in zip(cases, _bounds(cases, prior)):
+    for c, bound in zip(cases, _bounds(cases, prior), strict=False):
         if _open_loop_throughput(c) or not (bound > 0 and math.isfinite(bound)):
             continue
         r = c.row
@@ -162,7 +162,7 @@ def sensitivities(cases: list[Case], prior: EfficiencyFactors) -> dict[str, list
         probe = {**base, name: base[name] / 1.1}
         p1 = _log_predictions(cases, factors_of(prior.family, prior.engine, probe, prior.max_batch))
         columns[name] = [(b - a) / -STEP if a is not None and b is not None else 0.0
-                         for a, b in zip(p0, p1)]
+                         for a, b in zip(p0, p1, strict=False)]
     return columns
 
 
@@ -173,8 +173,8 @@ def _rms(v: list[float]) -> float:
 def _remove(v: list[float], basis: list[list[float]]) -> list[float]:
     out = list(v)
     for b in basis:
-        dot = sum(x * y for x, y in zip(out, b))
-        out = [x - dot * y for x, y in zip(out, b)]
+        dot = sum(x * y for x, y in zip(out, b, strict=False))
+        out = [x - dot * y for x, y in zip(out, b, strict=False)]
     return out
 
 
@@ -231,7 +231,7 @@ def _batch_grid(cases: list[Case], prior: EfficiencyFactors) -> tuple[int, ...]:
     grid = tuple(sorted(set(BATCH_GRID) | {prior.max_batch}))
     start = _start(prior)
     by_cap = [predictions(cases, factors_of(prior.family, prior.engine, start, cap)) for cap in grid]
-    for row in zip(*by_cap):
+    for row in zip(*by_cap, strict=False):
         finite = [p for p in row if p > 0 and math.isfinite(p)]
         if len(finite) != len(row) or max(finite) > min(finite) * (1.0 + CAP_SENSITIVITY):
             return grid
@@ -253,7 +253,7 @@ def _settle_cap(cases: list[Case], found: EfficiencyFactors, grid: tuple[int, ..
 def usable(cases: list[Case], prior: EfficiencyFactors) -> tuple[list[Case], list[str]]:
     """Cases the model can predict at the prior (the rest: a warning each)."""
     kept, dropped = [], []
-    for c, p in zip(cases, predictions(cases, prior)):
+    for c, p in zip(cases, predictions(cases, prior), strict=False):
         if p > 0 and math.isfinite(p):
             kept.append(c)
         else:

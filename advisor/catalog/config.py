@@ -14,11 +14,10 @@ it lists) is 2. Must not import textual, rich, httpx or pint.
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 from collections.abc import Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
-from advisor.errors import EXIT_BAD_CATALOG, EXIT_BAD_INPUT, AdvisorError, Problem, closest
 from advisor.catalog.loaders import LoadedFile, load_catalog_file, load_shipped_bytes
 from advisor.catalog.paths import (
     PYPROJECT,
@@ -30,6 +29,7 @@ from advisor.catalog.paths import (
 )
 from advisor.catalog.toml_reader import printable, raise_problems
 from advisor.catalog.world import BUILTIN, Origin, Settings, World
+from advisor.errors import EXIT_BAD_CATALOG, EXIT_BAD_INPUT, AdvisorError, Problem, closest
 
 if TYPE_CHECKING:  # pydantic models: imported only when a config file is read
     from advisor.catalog.team_config import Defaults, RemoteCatalog
@@ -194,7 +194,7 @@ def remote_layer(
     if not remotes:
         return None
     try:
-        from advisor.catalog.remote import sync as remote_sync  # noqa: PLC0415 - lazy on purpose
+        from advisor.catalog.remote import sync as remote_sync
     except ModuleNotFoundError as exc:
         if exc.name != "advisor.catalog.remote.sync":
             raise

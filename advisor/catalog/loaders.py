@@ -14,6 +14,8 @@ import hashlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from advisor.catalog.toml_positions import KeyPath, header_lines
+from advisor.catalog.toml_reader import ParsedToml, dotted, read_file_bytes, read_toml
 from advisor.domain import (
     Accelerator,
     EfficiencyFactors,
@@ -23,8 +25,6 @@ from advisor.domain import (
     WorkloadProfile,
 )
 from advisor.errors import Problem, closest
-from advisor.catalog.toml_positions import KeyPath, header_lines
-from advisor.catalog.toml_reader import ParsedToml, dotted, read_file_bytes, read_toml
 
 if TYPE_CHECKING:
     from pydantic import ValidationError
@@ -306,9 +306,8 @@ def _field_annotations(model: type[Any]) -> dict[str, Any]:
 
 def _nested(annotation: Any) -> type[Any] | None:
     """The record or pydantic model class an annotation holds, if any."""
-    from typing import get_args
-
     import dataclasses
+    from typing import get_args
 
     if isinstance(annotation, type) and (
         hasattr(annotation, "model_fields") or dataclasses.is_dataclass(annotation)

@@ -37,10 +37,10 @@ from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from advisor.domain import Accelerator, ModelProfile, Offering, normalize_name
-from advisor.errors import Problem
 from advisor.catalog.toml_reader import dotted
 from advisor.catalog.world import BUILTIN, Origin, World
+from advisor.domain import Accelerator, ModelProfile, Offering, normalize_name
+from advisor.errors import Problem
 
 PRICE_BAND = (0.2, 5.0)  # × the reference median per GPU-hour
 ABSOLUTE_USD_PER_GPU_HOUR = (0.05, 50.0)  # when no built-in price of the GPU or family exists
@@ -318,13 +318,13 @@ def sanity_problems(world: World, *, load_builtins: Callable[[], World],
 # -- small helpers -----------------------------------------------------------------------
 
 def _names(entry: object) -> list[str]:
-    names = [getattr(entry, "id")]
+    names = [entry.id]
     names += [n for n in (getattr(entry, "name", None),) if n]
     return names + list(getattr(entry, "aliases", ()))
 
 
 def _name_field(entry: object, name: str) -> tuple[str | int, ...]:
-    if name == getattr(entry, "id"):
+    if name == entry.id:
         return ("id",)
     aliases = list(getattr(entry, "aliases", ()))
     return ("aliases", aliases.index(name)) if name in aliases else ("name",)

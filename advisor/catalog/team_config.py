@@ -13,12 +13,12 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from advisor.domain.common import Currency, Engine
-from advisor.domain.offering import Term
-from advisor.errors import Problem, closest
 from advisor.catalog.toml_positions import KeyPath
 from advisor.catalog.toml_reader import ParsedToml, read_file_bytes, read_toml
 from advisor.catalog.world import Settings
+from advisor.domain.common import Currency, Engine
+from advisor.domain.offering import Term
+from advisor.errors import Problem, closest
 
 UsdRate = Annotated[float, Field(gt=0, le=1e6)]
 

@@ -15,8 +15,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from advisor.errors import EXIT_BAD_INPUT, AdvisorError, Problem
 from advisor.catalog.toml_positions import KeyLines, KeyPath
+from advisor.errors import EXIT_BAD_INPUT, AdvisorError, Problem
 
 MAX_FILE_BYTES = 2 * 1024 * 1024
 MAX_DEPTH = 10
@@ -98,7 +98,8 @@ def decode_text(data: bytes, path: str) -> tuple[str | None, Problem | None]:
     nul = data.find(b"\x00")
     if nul >= 0:
         line = data.count(b"\n", 0, nul) + 1
-        return None, Problem(path, line, "", "file contains NUL bytes (binary, UTF-16 or UTF-32?); TOML must be UTF-8 text")
+        return None, Problem(path, line, "",
+                             "file contains NUL bytes (binary, UTF-16 or UTF-32?); TOML must be UTF-8 text")
     try:
         return data.decode("utf-8"), None
     except UnicodeDecodeError as exc:
@@ -196,7 +197,8 @@ def _deep_line(text: str) -> int | None:
 
 _KEY_START = re.compile(r"[{,\[]")
 _KEY_RUN = re.compile(  # MANY_KEY_PARTS dotted key parts (bare, "basic" or 'literal')
-    r"""[ \t]*+(?:(?:[A-Za-z0-9_-]++|"(?:[^"\\\n]|\\.)*+"|'[^'\n]*+')[ \t]*+\.[ \t]*+){%d}""" % MANY_KEY_PARTS)
+    r"""[ \t]*+(?:(?:[A-Za-z0-9_-]++|"(?:[^"\\\n]|\\.)*+"|'[^'\n]*+')[ \t]*+\.[ \t]*+)"""
+    + f"{{{MANY_KEY_PARTS}}}")
 
 
 def _token_count(text: str) -> int:

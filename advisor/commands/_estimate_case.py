@@ -11,6 +11,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from advisor.catalog.world import World
 from advisor.core.deployment import Deployment
 from advisor.core.efficiency import as_dict, engine_reason, select
 from advisor.core.fabric import fabric_for_gpu
@@ -23,7 +24,6 @@ from advisor.core.types import Estimate, Layout, Load, Precision
 from advisor.domain import Accelerator, EfficiencyFactors, ModelProfile
 from advisor.domain.choices import ENGINES
 from advisor.errors import EXIT_BAD_INPUT, AdvisorError
-from advisor.catalog.world import World
 
 MAX_GPUS = 100_000
 

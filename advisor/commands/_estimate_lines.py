@@ -13,9 +13,9 @@ import math
 from pathlib import Path
 from typing import Any, TextIO
 
+from advisor.catalog.world import World
 from advisor.commands._estimate_case import Caches, Result, _bad, _efficiency_record, evaluate
 from advisor.errors import AdvisorError
-from advisor.catalog.world import World
 
 MAX_CASES_BYTES = 256 * 1024 * 1024
 
@@ -34,7 +34,7 @@ _LINE = (
 
 
 def _g(value: float) -> str:
-    return "%.7g" % value if math.isfinite(value) else "null"
+    return f"{value:.7g}" if math.isfinite(value) else "null"
 
 
 def to_line(caches: Caches, case_id: Any, result: Result, dumps) -> str:

@@ -51,7 +51,8 @@ def report(result: Any) -> None:
         ("requests/s", _rate(est.requests_per_s, "req/s")),
         ("decode batch per replica", str(est.batch)),
         ("TTFT", _ms(est.ttft_s)),
-        ("TPOT", _ms(est.tpot_s) + (f"  ({1 / est.tpot_s:,.1f} tok/s per user)" if 0 < est.tpot_s < float("inf") else "")),
+        ("TPOT", _ms(est.tpot_s)
+         + (f"  ({1 / est.tpot_s:,.1f} tok/s per user)" if 0 < est.tpot_s < float("inf") else "")),
         ("bound by", est.bound),
         ("tenancy factor", f"{est.tenancy_factor:g} (bare metal; no offering given)"),
     ])

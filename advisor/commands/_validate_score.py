@@ -13,11 +13,11 @@ import math
 from collections import defaultdict
 from typing import Any
 
+from advisor.catalog.world import World
 from advisor.core.efficiency import engine_reason, select
 from advisor.core.protocols import RunResult
 from advisor.core.scoring import BenchRow, parse_row, run_for, summarize, value_for
 from advisor.errors import AdvisorError
-from advisor.catalog.world import World
 
 REQUIRED = ("model", "precision", "gpu", "engine", "isl", "osl", "metric", "value")
 

@@ -77,8 +77,8 @@ def _fetch_new(url: str, pin: str) -> tuple[Any, int]:
     """Download and check the catalog, and cache it so the next run needs no request."""
     from advisor.catalog.remote import cache as remote_cache
     from advisor.catalog.remote import fetch as remote
-    from advisor.errors import EXIT_BAD_INPUT, AdvisorError
     from advisor.catalog.remote.sync import validate_body
+    from advisor.errors import EXIT_BAD_INPUT, AdvisorError
 
     try:
         fetched = remote.fetch(url)
@@ -112,9 +112,9 @@ def _entry_fields(args: argparse.Namespace) -> dict[str, str]:
     """The new entry's fields, each checked by the config schema before anything is fetched."""
     from pydantic import ValidationError
 
-    from advisor.errors import EXIT_BAD_INPUT, AdvisorError
     from advisor.catalog.remote.cache import normalize_sha256, parse_interval_s
     from advisor.catalog.team_config import RemoteCatalog
+    from advisor.errors import EXIT_BAD_INPUT, AdvisorError
 
     fields = {"url": args.url.strip()}
     if args.sha256:
@@ -132,8 +132,8 @@ def _entry_fields(args: argparse.Namespace) -> dict[str, str]:
 
 
 def _refuse_if_listed(target: Target, text: str, url: str) -> None:
-    from advisor.errors import EXIT_BAD_INPUT, AdvisorError
     from advisor.catalog.team_config import read_config
+    from advisor.errors import EXIT_BAD_INPUT, AdvisorError
 
     if not target.exists:
         return
@@ -178,8 +178,8 @@ def _appended(before: str, header: str, entry: dict[str, str]) -> str:
 
 def _check_config_text(target: Target, text: str, url: str) -> None:
     """Parse the new text as the config loader will; refuse to write anything it would reject."""
-    from advisor.errors import EXIT_BAD_INPUT, AdvisorError
     from advisor.catalog.team_config import read_config
+    from advisor.errors import EXIT_BAD_INPUT, AdvisorError
 
     with tempfile.TemporaryDirectory() as scratch:
         probe = Path(scratch) / target.path.name
@@ -211,10 +211,10 @@ def _replace_text(path: Path, before: str, after: str, *, existed: bool) -> None
 # -- update --------------------------------------------------------------------------------
 
 def _update(args: argparse.Namespace) -> int:
-    from advisor.export.terminal import safe_text
-    from advisor.errors import EXIT_BAD_CATALOG, AdvisorError
     from advisor.catalog.remote.listed import listed_specs
     from advisor.catalog.remote.sync import NOT_MODIFIED, OFFLINE, UPDATED, sync
+    from advisor.errors import EXIT_BAD_CATALOG, AdvisorError
+    from advisor.export.terminal import safe_text
 
     specs = listed_specs(args)
     if not specs:
@@ -266,7 +266,8 @@ def status_record(spec: Any) -> dict[str, Any]:
 
     record: dict[str, Any] = {
         "url": spec.url, "configured_in": spec.configured_in, "pin": spec.sha256,
-        "refresh_s": None if math.isinf(spec.refresh_s) else spec.refresh_s, "age": "—", "age_s": None, "size_bytes": None,
+        "refresh_s": None if math.isinf(spec.refresh_s) else spec.refresh_s,
+        "age": "—", "age_s": None, "size_bytes": None,
         "sha256": "", "fetched_at": None, "checked_at": None, "final_url": None,
     }
     try:

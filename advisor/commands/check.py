@@ -30,11 +30,11 @@ def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from advisor.catalog.config import builtin_world, check_paths
-    from advisor.export.terminal import safe_text
-    from advisor.errors import EXIT_BAD_INPUT
     from advisor.catalog.sanity import sanity_problems
-    from advisor.catalog.world import BUILTIN
     from advisor.catalog.toml_reader import printable, raise_problems
+    from advisor.catalog.world import BUILTIN
+    from advisor.errors import EXIT_BAD_INPUT
+    from advisor.export.terminal import safe_text
 
     strict = bool(args.check_strict or getattr(args, "strict", False))
     report = check_paths([Path(p) for p in args.paths])

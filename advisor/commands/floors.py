@@ -36,9 +36,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from advisor.search.floors import floor_records
     from advisor.commands._world import world_from_args
     from advisor.export.terminal import Column, gib, print_lines, render
+    from advisor.search.floors import floor_records
     from advisor.shorthands import parse_tokens
 
     context = parse_tokens(args.ctx, "--ctx")

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from datetime import UTC
 from typing import Any
 
 HELP = "rank offerings by cost per million tokens for a model and workload"
@@ -134,8 +135,8 @@ def request_fields(args: argparse.Namespace) -> dict[str, Any]:
 
 def run(args: argparse.Namespace) -> int:
     from advisor.commands._world import world_from_args
-    from advisor.export.terminal import safe_text
     from advisor.errors import EXIT_BAD_INPUT, EXIT_NOTHING_FEASIBLE, EXIT_OK, AdvisorError
+    from advisor.export.terminal import safe_text
     from advisor.export.write import write_document
     from advisor.quote.build import build_quote, nothing_feasible_message
     from advisor.search.request import build_request
@@ -164,13 +165,13 @@ def run(args: argparse.Namespace) -> int:
 def issue_date() -> Any:
     """Today, or the UTC day of $SOURCE_DATE_EPOCH (the reproducible-builds convention)."""
     import os
-    from datetime import date, datetime, timezone
+    from datetime import date, datetime
 
     raw = os.environ.get("SOURCE_DATE_EPOCH")
     if not raw:
         return date.today()
     try:
-        return datetime.fromtimestamp(int(raw), tz=timezone.utc).date()
+        return datetime.fromtimestamp(int(raw), tz=UTC).date()
     except (ValueError, OverflowError, OSError):
         from advisor.errors import AdvisorError
 
@@ -232,8 +233,8 @@ def _render(quote: Any, args: argparse.Namespace, loaded: Any) -> str:
     from advisor.export.data import selected
 
     if args.explain:
-        from advisor.export.terminal import safe_text
         from advisor.export.explain import explain_lines
+        from advisor.export.terminal import safe_text
 
         lines = explain_lines(quote, quote.result_for(args.explain))
         return "".join(safe_text(line) + "\n" for line in lines)
@@ -246,9 +247,9 @@ def _render(quote: Any, args: argparse.Namespace, loaded: Any) -> str:
     rows = selected(quote, top=top, include_infeasible=include)
     if not rows:
         return ""
-    from advisor.export.formats import render as render_table
-
     import shutil
+
+    from advisor.export.formats import render as render_table
 
     to_terminal = args.output in (None, "-") and sys.stdout.isatty()
     width = shutil.get_terminal_size().columns if to_terminal else 220

@@ -3,7 +3,8 @@ checks, the plan and memory, and the `Setup` the serving solvers work from (step
 memory, batch cap, prefill costs).
 
 Setups are memoised by value (`functools.lru_cache` keyed on the hashable deployment), since a
-search asks for the throughput ceiling and then the estimate of the same deployment. Pure; no I/O, pint, rich or textual.
+search asks for the throughput ceiling and then the estimate of the same deployment. Pure; no
+I/O, pint, rich or textual.
 """
 
 from __future__ import annotations

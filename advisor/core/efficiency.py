@@ -11,7 +11,6 @@ import datetime as _dt
 from collections.abc import Iterable
 
 from advisor.domain import Accelerator, EfficiencyFactors
-
 from advisor.domain.choices import ENGINES
 
 # Used only when no profile entry matches: roughly the lower end of the fitted Hopper/Ampere

@@ -19,8 +19,8 @@ from __future__ import annotations
 import math
 from typing import NamedTuple
 
-from advisor.core.serving import Operating, max_throughput, open_loop
 from advisor.core.deployment import Deployment, Setup, prepare
+from advisor.core.serving import Operating, max_throughput, open_loop
 
 
 class RunResult(NamedTuple):

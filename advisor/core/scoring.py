@@ -13,13 +13,13 @@ import re
 import statistics
 from typing import NamedTuple
 
+from advisor.core.deployment import Deployment
 from advisor.core.fabric import fabric_for_gpu
 from advisor.core.precision import check_formats
 from advisor.core.protocols import RunResult, burst, finite_open_loop
 from advisor.core.serving import estimate
 from advisor.core.types import Fabric, Layout, Load, Precision
 from advisor.domain import Accelerator, EfficiencyFactors, ModelProfile
-from advisor.core.deployment import Deployment
 
 METRICS = {
     "output_tokens_per_s_total": "output_tokens_per_s",

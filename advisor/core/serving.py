@@ -22,8 +22,8 @@ from types import MappingProxyType
 from typing import NamedTuple
 
 from advisor.core.comms import interconnect
-from advisor.core.efficiency import as_dict
 from advisor.core.deployment import Deployment, Setup, prepare
+from advisor.core.efficiency import as_dict
 from advisor.core.types import Estimate, Layout, Load
 from advisor.domain import EfficiencyFactors
 from advisor.errors import EXIT_BAD_INPUT, AdvisorError

@@ -43,7 +43,7 @@ class Factors(NamedTuple):
     t_request_s: float = 0.0
 
     @classmethod
-    def of(cls, eff: EfficiencyFactors) -> "Factors":
+    def of(cls, eff: EfficiencyFactors) -> Factors:
         return cls(
             eff.eta_mem,
             eff.eta_compute,

@@ -11,11 +11,11 @@ from advisor.domain.common import (
     Bytes,
     BytesPerS,
     Check,
-    FrozenMap,
     ComputeDtype,
     Date,
     Family,
     FlopsPerS,
+    FrozenMap,
     Id,
     Name,
     Required,
@@ -46,7 +46,7 @@ class Accelerator:
     vendor: Vendor
     """Maker of the chip."""
     family: Family
-    """Architecture family, the key for efficiency factors: ampere, ada, hopper, blackwell, cdna2, cdna3, cdna4, gaudi2, gaudi3."""
+    """Architecture family, the key for efficiency factors: ampere, ada, hopper, blackwell, cdna2, cdna3, cdna4, gaudi2, gaudi3."""  # noqa: E501 - the schema shows it as one line
     memory_bytes: Bytes
     """Device memory usable by software (what the driver reports), in bytes; below the marketed figure."""
     memory_marketed_bytes: Bytes | None = None

@@ -66,8 +66,9 @@ LABELS = {
 }
 # Active ISO 4217 codes a GPU price is plausibly quoted in.
 CURRENCIES = frozenset(
-    "USD EUR GBP JPY CNY CHF CAD AUD NZD SEK NOK DKK PLN CZK HUF RON BGN INR KRW SGD HKD TWD "
-    "THB MYR IDR PHP VND AED SAR ILS TRY ZAR BRL MXN CLP COP ARS RUB UAH KZT".split()
+    ["USD", "EUR", "GBP", "JPY", "CNY", "CHF", "CAD", "AUD", "NZD", "SEK", "NOK", "DKK", "PLN", "CZK",
+     "HUF", "RON", "BGN", "INR", "KRW", "SGD", "HKD", "TWD", "THB", "MYR", "IDR", "PHP", "VND", "AED",
+     "SAR", "ILS", "TRY", "ZAR", "BRL", "MXN", "CLP", "COP", "ARS", "RUB", "UAH", "KZT"]
 )
 PER_HOUR = frozenset({"h", "hr", "hour"})
 
@@ -193,7 +194,7 @@ def _currency_error(code: str) -> str:
 def _registry() -> Any:
     """The pint registry, built on first use, with a FLOP unit added. pint's own definition
     cache is a pickle, so it is not used: data is never code."""
-    import pint  # noqa: PLC0415 - lazy on purpose
+    import pint
 
     registry = pint.UnitRegistry(cache_folder=None)
     registry.define("flop = [computation]")

@@ -13,12 +13,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from advisor.export.terminal import csv_cell, csv_text
 from advisor.export.base import ExportOptions
+from advisor.export.data import flat_row
+from advisor.export.terminal import csv_cell, csv_text
 from advisor.quote.build import Quote
 from advisor.quote.parts import Pricing, line_item
 from advisor.search.ranking import Result
-from advisor.export.data import flat_row
 
 EXTENSION = "csv"
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")

@@ -1,7 +1,7 @@
 """A `Quote` as plain data: the JSON document and flat rows for CSV, Markdown and the table.
 
-JSON keys are a public API (scripts read them; renaming one breaks them): `request`, `results` (each with `offering`, `provider`,
-`layout`, `nodes`, `gpus`, `usd_per_hour`, `usd_per_million_output_tokens`,
+JSON keys are a public API (scripts read them; renaming one breaks them): `request`,
+`results` (each with `offering`, `provider`, `layout`, `nodes`, `gpus`, `usd_per_hour`, `usd_per_million_output_tokens`,
 `usd_per_million_input_tokens`, `usd_per_month`, `output_tokens_per_s`, `ttft_s`, `tpot_s`,
 `memory`, `interconnect`, `feasible`, `reasons`), `assumptions`, `sources`. Amounts named
 `usd_*` are always USD; `price` repeats them in the request's currency.
@@ -14,8 +14,8 @@ import math
 from typing import Any
 
 from advisor.domain.common import to_json
-from advisor.search.feasibility import layout_label
 from advisor.quote.build import Quote
+from advisor.search.feasibility import layout_label
 from advisor.search.ranking import Result
 
 GIB = 1024.0**3

@@ -14,12 +14,12 @@ import math
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from advisor.export.terminal import safe_text
 from advisor.export.base import ExportOptions
+from advisor.export.table import cells, headers, title
+from advisor.export.terminal import safe_text
 from advisor.quote.build import Quote, nothing_feasible_message
 from advisor.quote.parts import FABRIC_NAMES, InterconnectAnalysis, Recommendation
 from advisor.shorthands import format_duration, format_tokens
-from advisor.export.table import cells, headers, title
 
 GIB = 1024.0**3
 RIGHT_HEADERS = {"#", "Qty", "Hours/month", "Unit price", "Per month", "GiB per GPU", "Share of usable",

@@ -12,8 +12,8 @@ from __future__ import annotations
 import math
 
 from advisor.core.types import Estimate
-from advisor.search.feasibility import layout_label
 from advisor.quote.build import Quote
+from advisor.search.feasibility import layout_label
 from advisor.search.ranking import Result
 from advisor.shorthands import format_duration, format_tokens
 

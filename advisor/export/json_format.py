@@ -1,7 +1,7 @@
 """The quote as JSON, schema "advisor.quote/1", and reading one back for `advisor quote --from`.
 
-The document keeps every key of the first JSON output, which scripts already read (`request`, `results[...]` with `offering`, `provider`,
-`layout`, `nodes`, `gpus`, `usd_per_hour`, `usd_per_million_output_tokens`,
+The document keeps every key of the first JSON output, which scripts already read (`request`,
+`results[...]` with `offering`, `provider`, `layout`, `nodes`, `gpus`, `usd_per_hour`, `usd_per_million_output_tokens`,
 `usd_per_million_input_tokens`, `usd_per_month`, `output_tokens_per_s`, `ttft_s`, `tpot_s`,
 `memory`, `interconnect`, `feasible`, `reasons`; `assumptions`; `sources`) and adds `schema`,
 `quote_number`, `issued`, `valid_until`, `recommendation` (line items, totals, VRAM,
@@ -17,13 +17,13 @@ import json
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from advisor.export.terminal import json_safe, safe_text
 from advisor.errors import EXIT_BAD_INPUT, AdvisorError
 from advisor.export.base import ExportOptions
+from advisor.export.data import finite, quote_document
+from advisor.export.terminal import json_safe, safe_text
 from advisor.quote.build import Quote
 from advisor.quote.parts import Alternative, LineItem, Money, Recommendation
 from advisor.search.request import QuoteRequest, validate_request
-from advisor.export.data import finite, quote_document
 
 EXTENSION = "json"
 SCHEMA = "advisor.quote/1"

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import re
 
-from advisor.export.terminal import safe_text
 from advisor.export.base import ExportOptions
 from advisor.export.document import Document, Section, Table, build_document
+from advisor.export.terminal import safe_text
 from advisor.quote.build import Quote
 
 EXTENSION = "md"

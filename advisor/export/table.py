@@ -10,12 +10,12 @@ from __future__ import annotations
 import math
 from typing import TextIO
 
+from advisor.export.data import memory_used_bytes_per_gpu
 from advisor.export.terminal import safe_text
-from advisor.search.feasibility import layout_label
 from advisor.quote.build import Quote
+from advisor.search.feasibility import layout_label
 from advisor.search.ranking import Result
 from advisor.shorthands import format_duration, format_tokens
-from advisor.export.data import memory_used_bytes_per_gpu
 
 GIB = 1024.0**3
 RIGHT = {"#", "Out tok/s", "TTFT", "TPOT"}

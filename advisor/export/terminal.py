@@ -125,7 +125,7 @@ def _csv_value(value: object) -> object:
 def print_table(records: Iterable[dict[str, Any]], columns: Sequence[Column], *,
                 title: str | None = None, out: TextIO | None = None) -> None:
     """A Rich table of the columns; every cell is plain text (no markup is interpreted)."""
-    from rich.console import Console  # noqa: PLC0415 - rich only when a table is printed
+    from rich.console import Console
     from rich.table import Table
     from rich.text import Text
 

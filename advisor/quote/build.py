@@ -17,11 +17,13 @@ from __future__ import annotations
 
 import functools
 import time
+from collections.abc import Iterable
 from datetime import date
 from pathlib import PurePath
-from typing import Iterable, NamedTuple
+from typing import NamedTuple
 
 from advisor import __version__
+from advisor.catalog.world import Origin, World
 from advisor.domain import EfficiencyFactors, ModelProfile
 from advisor.errors import EXIT_BAD_INPUT, AdvisorError, did_you_mean
 from advisor.quote.parts import (
@@ -37,10 +39,9 @@ from advisor.quote.parts import (
 )
 from advisor.search.ranking import Result, evaluate_offering, excluded_reason, rank, usd_per_unit
 from advisor.search.request import QuoteRequest
+from advisor.search.sizing import Searcher
 from advisor.search.space import Physics, core_physics
 from advisor.shorthands import format_tokens
-from advisor.search.sizing import Searcher
-from advisor.catalog.world import Origin, World
 
 
 class Assumption(NamedTuple):

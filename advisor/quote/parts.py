@@ -10,15 +10,16 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 from datetime import date, timedelta
-from typing import Iterable, NamedTuple
+from typing import NamedTuple
 
+from advisor.catalog.world import Origin
 from advisor.domain.common import to_json
 from advisor.search.feasibility import layout_label
 from advisor.search.ranking import SECONDS_PER_HOUR, Result
 from advisor.search.request import QuoteRequest
 from advisor.search.space import Candidate
-from advisor.catalog.world import Origin
 
 ESTIMATE_NOTE = (
     "This is an estimate from a performance model and published list prices, not an offer: "

@@ -17,16 +17,15 @@ Must not import rich, textual, httpx or pint.
 from __future__ import annotations
 
 import dataclasses
-
 from typing import NamedTuple
 
-from advisor.core.types import Layout, Load, Precision
-from advisor.search.feasibility import Failure
-from advisor.quote.build import Quote
-from advisor.search.ranking import Result, cost_of, node_price_usd
-from advisor.search.space import Physics, core_physics
 from advisor.catalog.world import World
 from advisor.core.deployment import Deployment
+from advisor.core.types import Layout, Load, Precision
+from advisor.quote.build import Quote
+from advisor.search.feasibility import Failure
+from advisor.search.ranking import Result, cost_of, node_price_usd
+from advisor.search.space import Physics, core_physics
 
 DEFAULT_CONCURRENCIES: tuple[int, ...] = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512)
 

@@ -99,7 +99,8 @@ def latency_failure(request: QuoteRequest, layout: Layout, precision: Precision,
             message = f"{where}: TPOT {_ms(est.tpot_s)} > {target} target ({est.bound}-bound)"
         relax = f"--tpot {_ms(est.tpot_s * 1.05).replace(' ', '')}"
         return Failure("tpot", message, tpot_ratio, relax, layout, precision, est)
-    message = f"{where}: TTFT {est.ttft_s:.2f} s > {request.ttft_s:g} s target for a {request.input_tokens}-token prompt"
+    message = (f"{where}: TTFT {est.ttft_s:.2f} s > {request.ttft_s:g} s target "
+               f"for a {request.input_tokens}-token prompt")
     relax = f"--ttft {math.ceil(est.ttft_s * 10.5) / 10:g}s"
     return Failure("ttft", message, ttft_ratio, relax, layout, precision, est)
 

@@ -21,14 +21,14 @@ from __future__ import annotations
 import math
 from typing import Any, NamedTuple
 
+from advisor.catalog.world import World
 from advisor.core.types import Estimate
 from advisor.domain import Accelerator, EfficiencyFactors, Offering
 from advisor.errors import AdvisorError
 from advisor.search.feasibility import PROGRESS, Failure
 from advisor.search.request import QuoteRequest
-from advisor.search.space import Candidate, Hardware, make_hardware
 from advisor.search.sizing import Searcher
-from advisor.catalog.world import World
+from advisor.search.space import Candidate, Hardware, make_hardware
 
 SECONDS_PER_HOUR = 3600.0
 UNLIMITED_NODES = 1_000_000  # no cap: independent rentals scale out

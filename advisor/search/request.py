@@ -28,12 +28,12 @@ import re
 from dataclasses import dataclass
 from typing import Any, get_args
 
+from advisor.catalog.world import World
 from advisor.domain.choices import ENGINES, TENANCIES, TERMS
 from advisor.domain.common import CONFIG, ID_PATTERN, MAX_TEXT, Engine, KvDtype, WeightDtype
 from advisor.domain.offering import Tenancy, Term
 from advisor.errors import EXIT_BAD_INPUT, AdvisorError
 from advisor.shorthands import format_tokens, looks_like_model_size, parse_model_size
-from advisor.catalog.world import World
 
 DEFAULT_CONTEXT_TOKENS = 8192
 DEFAULT_TTFT_S = 10.0

@@ -12,7 +12,6 @@ the most a replica delivers. Must not import rich, textual, httpx or pint.
 from __future__ import annotations
 
 import dataclasses
-
 import math
 from typing import Any, NamedTuple
 

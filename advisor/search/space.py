@@ -11,9 +11,9 @@ Must not import rich, textual, httpx or pint.
 from __future__ import annotations
 
 import dataclasses
-
 import math
-from typing import Any, Callable, NamedTuple
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 from advisor.core.types import Estimate, Fabric, Layout, Load, MemoryBreakdown, Precision
 from advisor.domain import Accelerator, EfficiencyFactors, ModelProfile

@@ -16,8 +16,8 @@ import argparse
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from advisor.tui.app import AdvisorApp
     from advisor.catalog.world import World
+    from advisor.tui.app import AdvisorApp
 
 
 def build_app(args: argparse.Namespace) -> AdvisorApp:

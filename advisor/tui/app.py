@@ -12,7 +12,8 @@ loader's code (3 for a bad discovered file, 2 for a bad --config) after the erro
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from textual import on, work
 from textual.app import App
@@ -20,11 +21,11 @@ from textual.binding import Binding
 from textual.command import SimpleCommand
 from textual.worker import Worker, WorkerState, get_current_worker
 
+from advisor.catalog.world import World
 from advisor.errors import EXIT_OK, AdvisorError
-from advisor.tui.palette import AdvisorCommands
 from advisor.tui.form import FormValues
 from advisor.tui.messages import RemotesRefreshed
-from advisor.catalog.world import World
+from advisor.tui.palette import AdvisorCommands
 
 if TYPE_CHECKING:
     from advisor.catalog.remote.sync import RemoteResult

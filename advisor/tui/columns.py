@@ -9,13 +9,14 @@ and missing values last in either direction. Pure: must not import textual.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
-from advisor.quote.build import Quote
-from advisor.search.ranking import Result
 from advisor.export.data import memory_used_bytes_per_gpu
 from advisor.export.table import cells, headers
+from advisor.quote.build import Quote
+from advisor.search.ranking import Result
 
 _BITS = {"int4": 4, "fp4": 4, "fp8": 8, "int8": 8, "fp16": 16, "bf16": 16}
 

@@ -8,8 +8,9 @@ mean the same in both faces. Pure: must not import textual (the widgets call thi
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from advisor import shorthands as sh
 from advisor.errors import AdvisorError

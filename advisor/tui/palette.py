@@ -6,8 +6,9 @@ usual re-rank follows. Commands that need a quote are offered only once the main
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
@@ -24,7 +25,7 @@ class AdvisorCommands(Provider):
     """The app's own commands, then one per model and preset."""
 
     @property
-    def advisor(self) -> "AdvisorApp":
+    def advisor(self) -> AdvisorApp:
         return self.app  # type: ignore[return-value]
 
     def top_commands(self) -> list[Command]:

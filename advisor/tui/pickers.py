@@ -8,10 +8,10 @@ text against ids, names and aliases (case and punctuation ignored) and size hint
 
 from __future__ import annotations
 
-from advisor.export.terminal import safe_text
-from advisor.domain import ModelProfile, normalize_name
-from advisor.shorthands import looks_like_model_size, parse_model_size
 from advisor.catalog.world import World
+from advisor.domain import ModelProfile, normalize_name
+from advisor.export.terminal import safe_text
+from advisor.shorthands import looks_like_model_size, parse_model_size
 
 MARKS = {"team": "★ team", "user": "☆ user", "cli": "★ config", "remote": "★ remote"}
 SIZE_MATCH_TOLERANCE = 0.15

@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING
 
 from rich.text import Text
 
-from advisor.export.terminal import safe_text
-from advisor.errors import AdvisorError
 from advisor.catalog.world import World
+from advisor.errors import AdvisorError
+from advisor.export.terminal import safe_text
 
 if TYPE_CHECKING:
     from advisor.catalog.remote.sync import RemoteResult, RemoteSpec

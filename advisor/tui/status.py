@@ -7,14 +7,14 @@ from __future__ import annotations
 
 from rich.text import Text
 
-from advisor.export.terminal import safe_text
+from advisor.catalog.world import World
 from advisor.errors import AdvisorError
+from advisor.export.table import title
+from advisor.export.terminal import safe_text
 from advisor.quote.build import Quote
 from advisor.search.request import resolve_model
 from advisor.shorthands import format_tokens
 from advisor.tui.pickers import mark
-from advisor.export.table import title
-from advisor.catalog.world import World
 
 
 def title_text(quote: Quote) -> Text:

@@ -24,9 +24,9 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
+from advisor.catalog.paths import user_cache_dir
 from advisor.errors import EXIT_BAD_INPUT, AdvisorError
 from advisor.files import write_atomic
-from advisor.catalog.paths import user_cache_dir
 
 META_NAME = "meta.json"
 LOCK_NAME = "lock"
@@ -77,11 +77,11 @@ class CachedCopy:
 
 
 def utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 def iso(moment: dt.datetime) -> str:
-    return moment.astimezone(dt.timezone.utc).isoformat(timespec="seconds")
+    return moment.astimezone(dt.UTC).isoformat(timespec="seconds")
 
 
 def _age_s(stamp: str, now: dt.datetime | None) -> float:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import email.utils
 import ipaddress
-import sys
 import time
 from dataclasses import dataclass
 from typing import Protocol
@@ -189,9 +188,9 @@ def _get_once(
 ) -> Fetched | str:
     """One request: a Fetched, or the absolute URL a redirect points at."""
     try:
-        with _client(parsed, deadline, policy) as client:
-            with client.stream("GET", parsed, headers=headers) as response:
-                return _handle(response, deadline, policy, sink)
+        with _client(parsed, deadline, policy) as client, \
+                client.stream("GET", parsed, headers=headers) as response:
+            return _handle(response, deadline, policy, sink)
     except httpx.TimeoutException:
         raise _Retry(f"timed out talking to {parsed.host}") from None
     except httpx.TransportError as exc:

@@ -29,10 +29,10 @@ def config_files(args: argparse.Namespace) -> list[Path]:
 
 def listed_specs(args: argparse.Namespace) -> list[RemoteSpec]:
     """A RemoteSpec for every `[[remote]]` entry of the applicable configs (first URL wins)."""
-    from advisor.errors import EXIT_BAD_CATALOG
     from advisor.catalog.remote.cache import normalize_sha256, parse_interval_s
     from advisor.catalog.team_config import read_config
     from advisor.catalog.toml_reader import raise_problems
+    from advisor.errors import EXIT_BAD_CATALOG
 
     specs: dict[str, RemoteSpec] = {}
     for path in config_files(args):

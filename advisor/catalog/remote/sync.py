@@ -15,10 +15,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from advisor.catalog.remote import cache as cache
-from advisor.errors import EXIT_BAD_CATALOG, AdvisorError
 from advisor.catalog.loaders import LoadedFile, load_catalog_bytes
+from advisor.catalog.remote import cache as cache
 from advisor.catalog.remote.cache import CachedCopy, CacheMeta, RemoteError
+from advisor.errors import EXIT_BAD_CATALOG, AdvisorError
 
 if TYPE_CHECKING:
     from advisor.catalog.remote.fetch import DownloadProgress, Fetched, FetchPolicy

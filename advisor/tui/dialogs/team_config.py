@@ -18,8 +18,8 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
-from advisor.export.terminal import safe_text
 from advisor.catalog.world import World
+from advisor.export.terminal import safe_text
 
 if TYPE_CHECKING:
     from advisor.catalog.remote.sync import RemoteResult

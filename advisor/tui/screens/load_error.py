@@ -13,8 +13,8 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
-from advisor.export.terminal import safe_text
 from advisor.errors import AdvisorError
+from advisor.export.terminal import safe_text
 
 
 def error_text(err: AdvisorError) -> Text:

@@ -24,10 +24,11 @@ from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Static, TabbedContent, TabPane
 from textual.worker import get_current_worker
 
+from advisor.catalog.world import World
 from advisor.errors import AdvisorError
 from advisor.quote.build import Quote, build_quote, nothing_feasible_message
-from advisor.search.request import QuoteRequest, build_request
 from advisor.quote.sweep import Floor
+from advisor.search.request import QuoteRequest, build_request
 from advisor.tui.form import FormValues, parse_form
 from advisor.tui.messages import FloorsReady, FormChanged, QuoteFailed, QuoteReady, SweepReady
 from advisor.tui.status import model_hint, status_text, title_text
@@ -37,7 +38,6 @@ from advisor.tui.widgets.details import DetailsPane
 from advisor.tui.widgets.floors import FLOOR_WEIGHTS, FloorsPane, floor_accelerators
 from advisor.tui.widgets.results import ResultsTable
 from advisor.tui.widgets.workload_form import WorkloadForm
-from advisor.catalog.world import World
 
 DEBOUNCE_S = 0.03  # coalesces a paste or key repeat; human keystrokes are further apart
 CACHE_SIZE = 64

@@ -10,8 +10,8 @@ no numbers are computed here beyond scaling.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from rich.text import Text
 from textual.widget import Widget

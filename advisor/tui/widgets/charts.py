@@ -13,8 +13,8 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Static
 
 from advisor.export.terminal import safe_text
-from advisor.shorthands import format_duration
 from advisor.quote.sweep import Sweep
+from advisor.shorthands import format_duration
 from advisor.tui.widgets.chart import ChartData, ColumnChart
 
 SERIES_COLORS = ("dodger_blue2", "dark_orange", "orchid")

@@ -16,10 +16,10 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Static
 
-from advisor.export.terminal import safe_text
 from advisor.core.types import Estimate
-from advisor.search.feasibility import layout_label
+from advisor.export.terminal import safe_text
 from advisor.quote.build import Quote
+from advisor.search.feasibility import layout_label
 from advisor.search.ranking import Result
 from advisor.shorthands import format_duration, format_tokens
 

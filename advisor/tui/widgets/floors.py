@@ -12,11 +12,11 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 
-from advisor.export.terminal import safe_text
-from advisor.shorthands import format_tokens
-from advisor.quote.sweep import Floor, models_by_size
-from advisor.tui.pickers import mark
 from advisor.catalog.world import World
+from advisor.export.terminal import safe_text
+from advisor.quote.sweep import Floor, models_by_size
+from advisor.shorthands import format_tokens
+from advisor.tui.pickers import mark
 
 COMMON_ACCELERATORS = ("l40s", "a100-80gb-sxm", "h100-sxm", "h200-sxm", "b200", "mi300x", "mi355x")
 FLOOR_WEIGHTS = ("bf16", "fp8", "int4")

@@ -15,8 +15,8 @@ from textual.suggester import SuggestFromList
 from textual.widgets import Input, OptionList
 from textual.widgets.option_list import Option
 
-from advisor.tui.pickers import model_label, model_matches, model_suggestions
 from advisor.catalog.world import World
+from advisor.tui.pickers import model_label, model_matches, model_suggestions
 
 MAX_MATCHES = 8
 

@@ -47,7 +47,7 @@ class ResultsTable(DataTable):
             return
         self._shown_labels = labels
         self.clear(columns=True)
-        for col, text in zip(COLUMNS, labels):
+        for col, text in zip(COLUMNS, labels, strict=False):
             self.add_column(Text(text, justify="right" if col.right else "left"), key=col.key, width=col.width)
 
     def show(self, quote: Quote) -> None:
@@ -61,7 +61,7 @@ class ResultsTable(DataTable):
             style = "" if result.feasible else "dim"
             cells = [Text(text, style=style, justify="right" if col.right else "left", no_wrap=True,
                           overflow="ellipsis")
-                     for col, text in zip(COLUMNS, row_cells(quote, result, indexes))]
+                     for col, text in zip(COLUMNS, row_cells(quote, result, indexes), strict=False)]
             self.add_row(*cells, key=result.offering.id)
         self._restore_cursor(keep)
 

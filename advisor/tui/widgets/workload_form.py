@@ -14,14 +14,14 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.widget import Widget
 from textual.widgets import Checkbox, Input, Label, Select, Static
 
+from advisor.catalog.world import World
+from advisor.domain.choices import ENGINES, TENANCIES, TERMS
 from advisor.search.request import QuoteRequest
 from advisor.shorthands import format_duration, format_tokens
-from advisor.domain.choices import ENGINES, TENANCIES, TERMS
 from advisor.tui.form import KV_CHOICES, TEXT_FIELDS, WEIGHT_CHOICES, FormValues
 from advisor.tui.messages import FormChanged
 from advisor.tui.pickers import preset_options, provider_options
 from advisor.tui.widgets.model_picker import ModelPicker
-from advisor.catalog.world import World
 
 SELECTS = ("preset", "tenancy", "provider", "term", "engine")
 
