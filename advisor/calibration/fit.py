@@ -18,11 +18,13 @@ import math
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from advisor.core.protocols import RunResult
 from advisor.core.scoring import THROUGHPUT_METRICS, BenchRow, Score, run_for, summarize, value_for
 from advisor.core.types import Fabric
 from advisor.domain import Accelerator, EfficiencyFactors, ModelProfile
+from advisor.domain.common import Engine
 
 BATCH_GRID = (256, 512, 1024, 2048, 4096)
 SOFT_L1_SCALE = 0.2  # log-ratio scale where the loss turns from quadratic to linear
@@ -69,11 +71,12 @@ def _from_x(x: list[float]) -> dict[str, float]:
     return vals
 
 
-def factors_of(family: str, engine: str, vals: dict[str, float], max_batch: int) -> EfficiencyFactors:
+def factors_of(family: str, engine: Engine, vals: dict[str, float], max_batch: int) -> EfficiencyFactors:
     """Factors under trial (labelled as such; never written out)."""
+    fitted: dict[str, Any] = vals
     return EfficiencyFactors(
         id=f"{family}-{engine}", family=family, engine=engine, source="fit in progress",
-        as_of=FIT_AS_OF, max_batch=max_batch, **vals,
+        as_of=FIT_AS_OF, max_batch=max_batch, **fitted,
     )
 
 
@@ -161,7 +164,7 @@ def nelder_mead(f: Callable[[list[float]], float], x0: list[float], *, step: flo
     return simplex[i], values[i]
 
 
-def fit_group(family: str, engine: str, cases: list[Case], fixed: dict[str, float],
+def fit_group(family: str, engine: Engine, cases: list[Case], fixed: dict[str, float],
               max_evals: int, *, batch_grid: tuple[int, ...] = BATCH_GRID,
               start: dict[str, float] | None = None,
               log: Log | None = None) -> tuple[EfficiencyFactors, float]:

@@ -294,7 +294,7 @@ def _field_names(model: type[Any]) -> list[str]:
     return list(_field_annotations(model))
 
 
-def _field_annotations(model: type[Any]) -> dict[str, Any]:
+def _field_annotations(model: Any) -> dict[str, Any]:
     """Field name -> annotation of a domain record or a pydantic model (the team config)."""
     fields = getattr(model, "model_fields", None)
     if fields is not None:

@@ -39,7 +39,7 @@ from typing import NamedTuple
 
 from advisor.catalog.toml_reader import dotted
 from advisor.catalog.world import BUILTIN, Origin, World
-from advisor.domain import Accelerator, ModelProfile, Offering, normalize_name
+from advisor.domain import Accelerator, ModelProfile, Offering, WorkloadProfile, normalize_name
 from advisor.errors import Problem
 
 PRICE_BAND = (0.2, 5.0)  # × the reference median per GPU-hour
@@ -317,13 +317,13 @@ def sanity_problems(world: World, *, load_builtins: Callable[[], World],
 
 # -- small helpers -----------------------------------------------------------------------
 
-def _names(entry: object) -> list[str]:
+def _names(entry: Accelerator | ModelProfile | WorkloadProfile) -> list[str]:
     names = [entry.id]
     names += [n for n in (getattr(entry, "name", None),) if n]
     return names + list(getattr(entry, "aliases", ()))
 
 
-def _name_field(entry: object, name: str) -> tuple[str | int, ...]:
+def _name_field(entry: Accelerator | ModelProfile | WorkloadProfile, name: str) -> tuple[str | int, ...]:
     if name == entry.id:
         return ("id",)
     aliases = list(getattr(entry, "aliases", ()))

@@ -155,8 +155,8 @@ def _efficiency(caches: Caches, world: World, acc: Accelerator, engine: str) -> 
 def _layout(model: ModelProfile, acc: Accelerator, fields: dict[str, Any], precision: Precision,
             context: int, fabric_of) -> tuple[Layout, bool]:
     """The layout the fields ask for; without tp, the smallest valid one holding a sequence."""
-    pp = _int(fields.get("pp"), "pp", 1, high=1000)
-    ep = _int(fields.get("ep"), "ep", 1, high=4096)
+    pp = _int(fields.get("pp"), "pp", 1, high=1000) or 1
+    ep = _int(fields.get("ep"), "ep", 1, high=4096) or 1
     gpus = _int(fields.get("gpus"), "gpus", None)
     tp = _int(fields.get("tp"), "tp", None, high=4096)
     chosen = tp is None

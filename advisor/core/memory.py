@@ -70,7 +70,7 @@ def kv_bytes_per_sequence_per_gpu(s: ModelShape, layout: Layout, kv: str, contex
     return total * stage_layers(s, layout.pp) / s.layers
 
 
-_SPLITS: dict[tuple, tuple[ModelShape, float, float]] = {}
+_SPLITS: dict[tuple[object, ...], tuple[ModelShape, float, float]] = {}
 
 
 def weight_split(s: ModelShape, acc: Accelerator, layout: Layout, weights: str) -> tuple[float, float]:

@@ -18,6 +18,7 @@ Tenancy multiplies throughput and divides into latencies. Pure; no I/O, pint, ri
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from types import MappingProxyType
 from typing import NamedTuple
 
@@ -136,7 +137,7 @@ def closed_loop(setup: Setup, users: float) -> Operating:
     return Operating(batch, rate, ttft, tpot, step, share, _step_bound(setup, batch, share))
 
 
-def _illinois(f, lo: float, f_lo: float, hi: float, f_hi: float) -> float:
+def _illinois(f: Callable[[float], float], lo: float, f_lo: float, hi: float, f_hi: float) -> float:
     """Root of an increasing f on [lo, hi] (f_lo ≤ 0 ≤ f_hi) by the Illinois false position."""
     if f_hi <= 0.0:
         return hi
@@ -188,7 +189,9 @@ def _solve_open_batch(setup: Setup, rate: float, share: float) -> float | None:
     if c * tpot(cap) > cap:
         return None
     # g(B) = B − c·tpot(B) is negative at 0 and non-negative at the cap.
-    g = lambda b: b - c * tpot(b)  # noqa: E731
+    def g(batch: float) -> float:
+        return batch - c * tpot(batch)
+
     return _illinois(g, 0.0, g(0.0), cap, cap - c * tpot(cap))
 
 

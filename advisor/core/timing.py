@@ -99,11 +99,14 @@ def _kv_groups(s: ModelShape, layout: Layout, kv: str) -> tuple[tuple[float, int
     )
 
 
-def _attention_flops(s: ModelShape, layout: Layout) -> tuple[tuple, tuple]:
+def _attention_flops(
+    s: ModelShape, layout: Layout,
+) -> tuple[tuple[tuple[float, int], ...], tuple[tuple[float, int], ...]]:
     """Decode FLOPs per token per context token, and prefill FLOPs per query-key pair."""
     share = stage_layers(s, layout.pp) / s.layers
     heads = s.heads / layout.tp
-    decode, prefill = [], []
+    decode: list[tuple[float, int]] = []
+    prefill: list[tuple[float, int]] = []
     for g in s.groups:
         layers = g.layers * share
         if g.kind == "mla":
@@ -178,7 +181,8 @@ def experts_touched_fraction(plan: Plan, tokens: float) -> float:
     """Share of experts a batch of `tokens` routes to: 1 − (1 − k/E)^tokens per layer."""
     if plan.expert_prob <= 0.0 or tokens <= 0.0:
         return 0.0
-    return 1.0 - (1.0 - plan.expert_prob) ** (tokens * plan.moe_token_factor)
+    touched: float = 1.0 - (1.0 - plan.expert_prob) ** (tokens * plan.moe_token_factor)
+    return touched
 
 
 def _per_context(groups: tuple[tuple[float, int], ...], context: float) -> float:

@@ -59,8 +59,8 @@ class FrozenMap(dict):  # type: ignore[type-arg]
     def _read_only(self, *args: Any, **kwargs: Any) -> Any:
         raise TypeError("a FrozenMap is read-only")
 
-    __setitem__ = __delitem__ = clear = pop = popitem = setdefault = update = _read_only  # type: ignore[assignment]
-    __ior__ = _read_only  # type: ignore[assignment]
+    __setitem__ = __delitem__ = clear = pop = popitem = setdefault = update = _read_only
+    __ior__ = _read_only
 
     def __reduce__(self) -> Any:
         return (FrozenMap, (dict(self),))

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from advisor.domain.common import (
     CONFIG,
@@ -82,8 +83,8 @@ class Accelerator:
 
     def peak_flops(self, dtype: str) -> float:
         """Dense FLOP/s for a compute dtype, falling back to bf16/fp16 when the chip lacks it."""
-        table = self.dense_flops_per_s
+        table: Mapping[Any, float] = self.dense_flops_per_s
         for key in (dtype, "bf16", "fp16"):
             if key in table:
-                return table[key]  # type: ignore[index]
+                return table[key]
         return max(table.values())

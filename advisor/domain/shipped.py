@@ -27,7 +27,8 @@ _UNIONS = (Union, types.UnionType)
 def build(cls: type[R], data: dict[str, Any]) -> R:
     """The record `cls` from shipped data (a TOML table); TypeError or ValueError when the data
     does not have the record's shape."""
-    converted: R = _converter(cls)(data)
+    annotation: Any = cls  # a class is hashable, whatever the stubs say of type[R]
+    converted: R = _converter(annotation)(data)
     return converted
 
 

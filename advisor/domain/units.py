@@ -196,7 +196,7 @@ def _registry() -> Any:
     cache is a pickle, so it is not used: data is never code."""
     import pint
 
-    registry = pint.UnitRegistry(cache_folder=None)
+    registry: Any = pint.UnitRegistry(cache_folder=None)
     registry.define("flop = [computation]")
     return registry
 

@@ -25,4 +25,6 @@ def adapter(cls: Any) -> TypeAdapter[Any]:
 def validate(cls: type[R], data: Any = None, /, **fields: Any) -> R:
     """A record from a dict (or keyword arguments), fully checked; raises
     pydantic.ValidationError."""
-    return adapter(cls).validate_python(fields if data is None else data)  # type: ignore[no-any-return]
+    annotation: Any = cls  # a class is hashable, whatever the stubs say of type[R]
+    record: R = adapter(annotation).validate_python(fields if data is None else data)
+    return record

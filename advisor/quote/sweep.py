@@ -151,7 +151,7 @@ def vram_floors(
     context: int,
 ) -> list[Floor]:
     """Floors for every model × accelerator × weight format (models as given, then GPUs)."""
-    found = []
+    found: list[Floor] = []
     for model_id in model_ids:
         ctx = min(context, world.models[model_id].max_context)
         for accelerator_id in accelerator_ids:
