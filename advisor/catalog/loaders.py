@@ -14,28 +14,22 @@ import hashlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from advisor import domain
 from advisor.catalog.toml_positions import KeyPath, header_lines
 from advisor.catalog.toml_reader import ParsedToml, dotted, read_file_bytes, read_toml
-from advisor.domain import (
-    Accelerator,
-    EfficiencyFactors,
-    ModelProfile,
-    Offering,
-    TenancyFactor,
-    WorkloadProfile,
-)
 from advisor.errors import Problem, closest
 
 if TYPE_CHECKING:
     from pydantic import ValidationError
 
+# The top-level tables of a catalog or profile file and the record each entry becomes.
 KINDS: dict[str, type[Any]] = {
-    "accelerator": Accelerator,
-    "offering": Offering,
-    "model": ModelProfile,
-    "workload": WorkloadProfile,
-    "efficiency": EfficiencyFactors,
-    "tenancy": TenancyFactor,
+    "accelerator": domain.Accelerator,
+    "offering": domain.Offering,
+    "model": domain.ModelProfile,
+    "workload": domain.WorkloadProfile,
+    "efficiency": domain.EfficiencyFactors,
+    "tenancy": domain.TenancyFactor,
 }
 ID_FIELD = {"tenancy": "tenancy"}  # every other kind is keyed by `id`
 MAX_PROBLEMS = 200  # per file: enough to fix a file, bounded for hostile input
