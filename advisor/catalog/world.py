@@ -102,22 +102,12 @@ def _names(entry: object) -> list[str]:
     return names
 
 
-# Alias index per table, built on first lookup. Keyed by the dict's id and kept alive with it
-# (tables are never mutated after the World is built), so lookups stay O(1).
-_INDEX_CACHE: dict[int, tuple[dict, dict]] = {}
-
-
 def _alias_index(table: dict[str, T]) -> dict[str, T]:
-    cached = _INDEX_CACHE.get(id(table))
-    if cached is not None and cached[0] is table:
-        return cached[1]
+    """Every normalized name and alias of a table's entries -> the first entry that has it."""
     index: dict[str, T] = {}
     for entry in table.values():
         for alias in _names(entry):
             index.setdefault(normalize_name(alias), entry)
-    if len(_INDEX_CACHE) > 64:  # many short-lived Worlds (tests): keep the cache bounded
-        _INDEX_CACHE.clear()
-    _INDEX_CACHE[id(table)] = (table, index)
     return index
 
 

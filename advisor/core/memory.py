@@ -70,15 +70,8 @@ def kv_bytes_per_sequence_per_gpu(s: ModelShape, layout: Layout, kv: str, contex
     return total * stage_layers(s, layout.pp) / s.layers
 
 
-_SPLITS: dict[tuple[object, ...], tuple[ModelShape, float, float]] = {}
-
-
 def weight_split(s: ModelShape, acc: Accelerator, layout: Layout, weights: str) -> tuple[float, float]:
     """(non-expert bytes, routed-expert bytes) on the most loaded GPU of one replica."""
-    key = (id(s), acc.vendor, layout.tp, layout.pp, layout.ep, weights)
-    hit = _SPLITS.get(key)
-    if hit is not None and hit[0] is s:
-        return hit[1], hit[2]
     p = s.params
     wb = weight_bytes_per_param(weights, acc)
     stage_share = stage_layers(s, layout.pp) / s.layers
@@ -87,9 +80,6 @@ def weight_split(s: ModelShape, acc: Accelerator, layout: Layout, weights: str) 
     edges = (p.embedding + p.lm_head) if layout.pp == 1 else max(p.embedding, p.lm_head or p.embedding)
     dense += edges * edge_bytes_per_param(weights) / tp
     experts = p.routed_experts * wb * stage_share / max(tp, layout.ep)
-    if len(_SPLITS) > 50_000:
-        _SPLITS.clear()
-    _SPLITS[key] = (s, dense, experts)  # holding s keeps its id from being reused
     return dense, experts
 
 
