@@ -92,8 +92,8 @@ class World(NamedTuple):
         return origin.layer if origin else "built-in"
 
 
-def _names(entry: object) -> list[str]:
-    names = [entry.id]  # type: ignore[attr-defined]
+def _names(entry: Accelerator | ModelProfile | Offering | WorkloadProfile) -> list[str]:
+    names = [entry.id]
     for attr in ("name", "sku"):
         value = getattr(entry, attr, None)
         if value:
