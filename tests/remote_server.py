@@ -3,7 +3,8 @@
 Each test queues `Reply` objects (or callables taking the request and returning one); each GET
 consumes the next reply, and `requests` records what the client sent. Replies can delay their
 headers (read timeouts), claim a Content-Length longer than the body (truncation), trickle the
-body slowly (progress), redirect, or send any status and headers. No traffic leaves loopback.
+body slowly (progress), trickle the status line and headers a byte at a time (the overall
+deadline), redirect, or send any status and headers. No traffic leaves loopback.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ class Reply:
     chunk_bytes: int = 0  # send the body in pieces of this size …
     chunk_delay_s: float = 0.0  # … sleeping this long before each
     send_length: bool = True  # False: no Content-Length, the body ends when the socket closes
+    head_byte_delay_s: float = 0.0  # > 0: send the status line and headers one byte at a time
 
 
 Script = Reply | Callable[[Recorded], Reply]
@@ -132,6 +134,9 @@ def _handler_for(server: ScriptedServer) -> type[BaseHTTPRequestHandler]:
 def _send(handler: BaseHTTPRequestHandler, reply: Reply) -> None:
     if reply.delay_s:
         time.sleep(reply.delay_s)
+    if reply.head_byte_delay_s:
+        _trickle_head(handler, reply)
+        return
     try:
         handler.send_response(reply.status)
         length = reply.declared_length if reply.declared_length is not None else len(reply.body)
@@ -155,3 +160,18 @@ def _send_body(handler: BaseHTTPRequestHandler, reply: Reply) -> None:
             time.sleep(reply.chunk_delay_s)
         handler.wfile.write(reply.body[start : start + step])
         handler.wfile.flush()
+
+
+def _trickle_head(handler: BaseHTTPRequestHandler, reply: Reply) -> None:
+    """A byte of the head per delay, until the client hangs up (bounded by the head's length)."""
+    head = f"HTTP/1.1 {reply.status} OK\r\nContent-Length: {len(reply.body)}\r\n"
+    head += "".join(f"X-Pad-{n}: {'p' * 40}\r\n" for n in range(20)) + "\r\n"
+    try:
+        for byte in head.encode("ascii"):
+            time.sleep(reply.head_byte_delay_s)
+            handler.wfile.write(bytes([byte]))
+            handler.wfile.flush()
+        handler.wfile.write(reply.body)
+    except OSError:
+        pass  # the client gave up: what the test wants
+    handler.close_connection = True

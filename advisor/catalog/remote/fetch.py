@@ -8,12 +8,18 @@ came back and deciding between network and cache is `advisor.catalog.remote.sync
 Policy, applied to the first URL and to every redirect hop before anything is sent:
 https only, plain http only to loopback (127.0.0.0/8, ::1, localhost) for tests and local
 mirrors; no credentials in URLs; never from https down to http.
+
+Bounds, whatever the server does: one deadline for the whole fetch (connect, TLS, headers,
+body, retries), enforced by `advisor.catalog.remote.guards.Watchdog`; at most one content coding,
+and the size cap counted on decoded bytes as they stream (`guards.BodyDecoder`); `Retry-After`
+read only as ASCII digits or an HTTP date, anything else ignored.
 """
 
 from __future__ import annotations
 
 import email.utils
 import ipaddress
+import re
 import time
 from dataclasses import dataclass
 from typing import Protocol
@@ -22,10 +28,13 @@ import httpx
 
 from advisor import __version__
 from advisor.catalog.remote.cache import RemoteError
+from advisor.catalog.remote.guards import ACCEPT_ENCODING, BodyDecoder, Watchdog
 from advisor.catalog.toml_reader import MAX_FILE_BYTES
 
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _HTML_TYPES = ("text/html", "application/xhtml+xml")
+_ASCII_DIGITS = re.compile(r"[0-9]{1,12}")  # str.isdigit() also says yes to '²' and '١'
+_MAX_RETRY_AFTER_CHARS = 64
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,7 +43,7 @@ class FetchPolicy:
 
     connect_timeout_s: float = 5.0
     read_timeout_s: float = 15.0  # longest silence between two reads
-    deadline_s: float = 60.0  # the whole fetch, retries and waits included
+    deadline_s: float = 60.0  # the whole fetch: connect, headers, body, retries and waits
     attempts: int = 3
     backoff_s: float = 0.5  # first retry waits this long, then doubles
     backoff_max_s: float = 8.0
@@ -118,6 +127,7 @@ def fetch(
     deadline = time.monotonic() + policy.deadline_s
     headers = {
         "Accept": "application/toml, text/plain;q=0.9, */*;q=0.1",
+        "Accept-Encoding": ACCEPT_ENCODING,
         "User-Agent": f"advisor/{__version__}",
     }
     if etag:
@@ -187,14 +197,24 @@ def _get_once(
     sink: DownloadProgress,
 ) -> Fetched | str:
     """One request: a Fetched, or the absolute URL a redirect points at."""
-    try:
-        with _client(parsed, deadline, policy) as client, \
-                client.stream("GET", parsed, headers=headers) as response:
-            return _handle(response, deadline, policy, sink)
-    except httpx.TimeoutException:
-        raise _Retry(f"timed out talking to {parsed.host}") from None
-    except httpx.TransportError as exc:
-        raise _Retry(f"network error: {_describe(exc)}") from None
+    if time.monotonic() >= deadline:
+        raise _past_deadline(policy)
+    with Watchdog(deadline) as watchdog:
+        try:
+            with _client(parsed, deadline, policy) as client, client.stream(
+                "GET", parsed, headers=headers, extensions={"trace": watchdog.trace}
+            ) as response:
+                return _handle(response, deadline, policy, sink)
+        except httpx.TransportError as exc:
+            if watchdog.fired or time.monotonic() >= deadline:
+                raise _past_deadline(policy) from None
+            if isinstance(exc, httpx.TimeoutException):
+                raise _Retry(f"timed out talking to {parsed.host}") from None
+            raise _Retry(f"network error: {_describe(exc)}") from None
+
+
+def _past_deadline(policy: FetchPolicy) -> RemoteError:
+    return RemoteError(f"no complete answer within the deadline of {policy.deadline_s:g} s")
 
 
 def _handle(
@@ -221,21 +241,20 @@ def _read_capped(
     response: httpx.Response, deadline: float, policy: FetchPolicy, sink: DownloadProgress
 ) -> bytes:
     declared = response.headers.get("content-length", "")
-    total = int(declared) if declared.isdigit() else None
+    total = int(declared) if _ASCII_DIGITS.fullmatch(declared) else None
     if total is not None and total > policy.max_bytes:
         raise RemoteError(f"body of {total} bytes is over the {policy.max_bytes}-byte cap")
+    decoder = BodyDecoder(response.headers.get("content-encoding", ""), policy.max_bytes)
     started = time.monotonic()
     chunks: list[bytes] = []
-    done = 0
-    for chunk in response.iter_bytes():  # decoded bytes: the cap also stops gzip bombs
-        done += len(chunk)
-        if done > policy.max_bytes:
-            raise RemoteError(f"body is over the {policy.max_bytes}-byte cap")
+    # Raw bytes, decoded here: httpx would inflate a whole chunk, and every stacked coding.
+    for raw in response.iter_raw():
+        chunks.append(decoder.feed(raw))
         if time.monotonic() > deadline:
-            raise RemoteError(f"download took over {policy.deadline_s:g} s")
-        chunks.append(chunk)
+            raise _past_deadline(policy)
         # Bytes on the wire, so the bar matches Content-Length even for a gzipped body.
         sink.update(response.num_bytes_downloaded, total, time.monotonic() - started)
+    decoder.finish()
     return b"".join(chunks)
 
 
@@ -244,17 +263,21 @@ def _validators(response: httpx.Response) -> tuple[str, str]:
 
 
 def _retry_after_s(response: httpx.Response) -> float | None:
-    """Retry-After as seconds (delta or HTTP date); None when absent or unreadable."""
-    value = response.headers.get("retry-after", "").strip()
-    if not value:
+    """Retry-After as seconds (ASCII digits or an HTTP date); None when absent or anything else."""
+    return parse_retry_after(response.headers.get("retry-after", ""))
+
+
+def parse_retry_after(value: str, now_s: float | None = None) -> float | None:
+    """Seconds to wait from a Retry-After value; None unless it is a delay or an HTTP date."""
+    if not value or len(value) > _MAX_RETRY_AFTER_CHARS or not value.isascii():
         return None
-    if value.isdigit():
-        return float(value)
+    if value.isdigit():  # ASCII by now: 0-9 only
+        return float(value) if len(value) <= 12 else float("inf")  # capped by the caller
     try:
         when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError, IndexError):
         return None
-    return max(0.0, when.timestamp() - time.time())
+    return max(0.0, when.timestamp() - (time.time() if now_s is None else now_s))
 
 
 def _describe(exc: httpx.TransportError) -> str:
