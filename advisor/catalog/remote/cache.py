@@ -8,6 +8,13 @@ replaced the same way. A reader therefore sees the old pair or the new pair, nev
 crash in between leaves only an unreferenced body, removed by the next write. Writers of one
 URL serialise on a lock file (POSIX `flock`; elsewhere last writer wins, still consistent).
 
+Trusted only when safe: every folder from the user cache dir down must be a directory owned by
+the user and not writable by others (group-writable only through the user's own primary
+group, as with user-private groups); otherwise `CacheUnsafe` says why and nothing is read or
+written there. Readers open with O_NONBLOCK and O_NOFOLLOW, accept regular files only and
+read at most a size cap, so a FIFO, device, symlink or huge file at a cache path cannot hang
+or exhaust memory.
+
 Owns no network code: `catalog list` reads the cache without importing httpx.
 Must not import httpx, textual, rich or pint.
 """
@@ -19,12 +26,15 @@ import datetime as dt
 import hashlib
 import json
 import math
+import os
 import re
+import stat
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from advisor.catalog.paths import user_cache_dir
+from advisor.catalog.toml_reader import MAX_FILE_BYTES
 from advisor.errors import EXIT_BAD_INPUT, AdvisorError
 from advisor.files import write_atomic
 
@@ -45,6 +55,10 @@ class RemoteError(Exception):
 
 class CacheCorrupt(Exception):
     """The cached copy of a URL is unreadable or does not match its recorded hash."""
+
+
+class CacheUnsafe(CacheCorrupt, OSError):
+    """The cache folder is not the user's alone; the message says which folder and why."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,21 +160,94 @@ def url_dir(url: str) -> Path:
     return cache_root() / sha256_hex(url.encode("utf-8"))
 
 
+def unsafe_reason(url: str | None = None) -> str:
+    """Why the cache (down to `url`'s folder when given) must not be used; "" when it may."""
+    folders = [user_cache_dir(), cache_root()] + ([url_dir(url)] if url is not None else [])
+    for folder in folders:
+        try:
+            info = folder.stat()
+        except FileNotFoundError:
+            return ""  # nothing there yet: whatever follows is created by us, privately
+        except OSError as exc:
+            return f"{folder} cannot be inspected ({exc.strerror})"
+        reason = _unsafe_folder(info)
+        if reason:
+            return f"{folder} {reason}"
+    return ""
+
+
+def _unsafe_folder(info: os.stat_result) -> str:
+    if not stat.S_ISDIR(info.st_mode):
+        return "is not a folder"
+    if info.st_uid != os.geteuid():
+        return "is owned by another user"
+    own_group = info.st_gid == os.getegid()
+    if info.st_mode & stat.S_IWOTH or (info.st_mode & stat.S_IWGRP and not own_group):
+        return f"is writable by other users (mode {stat.S_IMODE(info.st_mode):o}; chmod 700 it)"
+    return ""
+
+
+def _require_safe(url: str) -> None:
+    reason = unsafe_reason(url)
+    if reason:
+        raise CacheUnsafe(f"cache not used: {reason}")
+
+
+def _read_bounded(path: Path, max_bytes: int) -> bytes:
+    """A regular file's bytes, at most `max_bytes`; never blocks on a FIFO or follows a link.
+
+    FileNotFoundError when absent; CacheCorrupt for anything else that is wrong with it.
+    """
+    flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+    try:
+        handle = os.open(path, flags)
+    except FileNotFoundError:
+        raise
+    except OSError as exc:
+        raise CacheCorrupt(f"{path} is not a regular file or cannot be read ({exc.strerror})") from None
+    try:
+        info = os.fstat(handle)
+        if not stat.S_ISREG(info.st_mode):
+            raise CacheCorrupt(f"{path} is not a regular file")
+        if info.st_size > max_bytes:
+            raise CacheCorrupt(f"{path} is larger than {max_bytes} bytes")
+        data = _read_up_to(handle, max_bytes + 1)
+    except OSError as exc:
+        raise CacheCorrupt(f"cannot read {path}: {exc.strerror}") from None
+    finally:
+        os.close(handle)
+    if len(data) > max_bytes:
+        raise CacheCorrupt(f"{path} is larger than {max_bytes} bytes")
+    return data
+
+
+def _read_up_to(handle: int, limit: int) -> bytes:
+    chunks: list[bytes] = []
+    left = limit
+    while left > 0:
+        chunk = os.read(handle, min(left, 1 << 20))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        left -= len(chunk)
+    return b"".join(chunks)
+
+
 def read(url: str) -> CachedCopy | None:
-    """The verified cached copy of `url`, None when there is none, CacheCorrupt when broken."""
+    """The verified cached copy of `url`, None when there is none, CacheCorrupt when broken
+    (CacheUnsafe when the folder is not the user's alone)."""
+    _require_safe(url)
     folder = url_dir(url)
     try:
-        raw = (folder / META_NAME).read_bytes()[: _MAX_META_BYTES + 1]
+        raw = _read_bounded(folder / META_NAME, _MAX_META_BYTES)
     except FileNotFoundError:
         return None
-    except OSError as exc:
-        raise CacheCorrupt(f"cannot read {folder / META_NAME}: {exc.strerror}") from exc
     meta = _parse_meta(raw, folder)
     if meta.url != url:
         raise CacheCorrupt(f"{folder / META_NAME} belongs to {meta.url!r}")
     try:
-        body = (folder / meta.body_name).read_bytes()
-    except OSError as exc:
+        body = _read_bounded(folder / meta.body_name, MAX_FILE_BYTES)
+    except FileNotFoundError as exc:
         raise CacheCorrupt(f"cached body {meta.body_name} is missing") from exc
     if sha256_hex(body) != meta.sha256:
         raise CacheCorrupt(f"cached body {folder / meta.body_name} does not match its sha256")
@@ -187,20 +274,30 @@ def _parse_meta(raw: bytes, folder: Path) -> CacheMeta:
 def store(url: str, body: bytes, *, final_url: str, etag: str, last_modified: str,
           content_type: str, now: dt.datetime | None = None) -> CacheMeta:
     """Record a newly downloaded, already validated body as the good copy of `url`."""
-    stamp = iso(now or utc_now())
-    digest = sha256_hex(body)
-    meta = CacheMeta(
-        url=url, final_url=final_url, sha256=digest, size_bytes=len(body),
-        fetched_at=stamp, checked_at=stamp, body_name=f"{digest}.toml",
-        etag=etag, last_modified=last_modified, content_type=content_type,
-    )
+    meta = describe(url, body, final_url=final_url, etag=etag, last_modified=last_modified,
+                    content_type=content_type, now=now)
+    _require_safe(url)
     folder = url_dir(url)
-    folder.mkdir(parents=True, exist_ok=True)
+    for level in (user_cache_dir(), cache_root(), folder):
+        level.mkdir(mode=0o700, parents=True, exist_ok=True)
+    _require_safe(url)  # as created, or as someone else had created it
     with _locked(folder):
         _write_atomic(folder / meta.body_name, body)
         _write_meta(folder, meta)
         _remove_unreferenced(folder, keep=meta.body_name)
     return meta
+
+
+def describe(url: str, body: bytes, *, final_url: str, etag: str, last_modified: str,
+             content_type: str, now: dt.datetime | None = None) -> CacheMeta:
+    """The metadata `store` would record for a body just downloaded."""
+    stamp = iso(now or utc_now())
+    digest = sha256_hex(body)
+    return CacheMeta(
+        url=url, final_url=final_url, sha256=digest, size_bytes=len(body),
+        fetched_at=stamp, checked_at=stamp, body_name=f"{digest}.toml",
+        etag=etag, last_modified=last_modified, content_type=content_type,
+    )
 
 
 def touch(meta: CacheMeta, *, etag: str = "", last_modified: str = "",
@@ -212,6 +309,7 @@ def touch(meta: CacheMeta, *, etag: str = "", last_modified: str = "",
         etag=etag or meta.etag,
         last_modified=last_modified or meta.last_modified,
     )
+    _require_safe(meta.url)
     folder = url_dir(meta.url)
     with _locked(folder):
         if not (folder / meta.body_name).is_file():

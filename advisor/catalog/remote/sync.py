@@ -3,8 +3,10 @@
 For each configured `[[remote]]` entry this decides between the cached copy and the network,
 checks what came back exactly as a local catalog file is checked (`advisor.catalog.loaders`), honours
 the sha256 pin, and, when the network or the content fails, keeps using the last good copy with
-a warning saying how old it is. `advisor.catalog.remote.fetch` (httpx) is imported only when a fetch is
-actually due, so a run with a fresh cache never loads httpx.
+a warning saying how old it is. A cache folder that is not the user's alone is neither read nor
+written: the catalog is fetched every time, with one warning per run saying why.
+`advisor.catalog.remote.fetch` (httpx) is imported only when a fetch is actually due, so a run
+with a fresh cache never loads httpx.
 Must not import httpx (except through `advisor.catalog.remote.fetch`, lazily), textual or rich.
 """
 
@@ -12,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from advisor.catalog.loaders import LoadedFile, load_catalog_bytes
@@ -30,6 +32,8 @@ NOT_MODIFIED = "not-modified"  # server answered 304; cached copy confirmed
 STALE = "stale"  # refresh failed; the last good copy is used (see `warning`)
 OFFLINE = "offline"  # --offline: cached copy used without asking the network
 SKIPPED = "skipped"  # --offline and no usable cached copy: catalog left out
+
+_warned_unsafe: set[str] = set()  # reasons already reported by this process: warn once
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,7 +94,11 @@ def sync(
     Raises AdvisorError (exit 3) only when there is no usable copy at all and the network
     was allowed: the message names the URL and says how to run without it.
     """
-    copy, loaded, cache_note = _usable_cache(spec)
+    unsafe = cache.unsafe_reason(spec.url)
+    if unsafe:
+        copy, loaded, cache_note = None, None, f"cache not used: {unsafe}"
+    else:
+        copy, loaded, cache_note = _usable_cache(spec)
     if offline:
         if copy is None:
             note = f" ({cache_note})" if cache_note else ""
@@ -100,9 +108,13 @@ def sync(
     if copy is not None and not force and copy.meta.checked_age_s(now) < spec.refresh_s:
         return RemoteResult(spec, FRESH, copy.meta, loaded)
     try:
-        return _refresh(spec, copy, loaded, policy, progress, now)
+        result = _refresh(spec, copy, loaded, policy, progress, now, keep=not unsafe)
     except RemoteError as exc:
         return _fall_back(spec, copy, loaded, str(exc), now)
+    if unsafe and unsafe not in _warned_unsafe:
+        _warned_unsafe.add(unsafe)
+        return replace(result, warning=f"remote catalog {cache_note}")
+    return result
 
 
 def sync_all(
@@ -142,7 +154,9 @@ def _usable_cache(spec: RemoteSpec) -> tuple[CachedCopy | None, LoadedFile | Non
 def _refresh(
     spec: RemoteSpec, copy: CachedCopy | None, loaded: LoadedFile | None,
     policy: FetchPolicy | None, progress: DownloadProgress | None, now: dt.datetime | None,
+    *, keep: bool = True,
 ) -> RemoteResult:
+    """Ask the server; `keep`: store what came back (False when the cache is unsafe)."""
     from advisor.catalog.remote import fetch as remote  # httpx: only now that a request is due
 
     etag = copy.meta.etag if copy else ""
@@ -157,7 +171,10 @@ def _refresh(
         meta = _touch(copy.meta, fetched.etag, fetched.last_modified, now)
         return RemoteResult(spec, NOT_MODIFIED, meta, loaded)
     fresh = validate_body(spec.url, fetched.body, spec.sha256)
-    meta = _store(spec.url, fetched, now)
+    meta = _store(spec.url, fetched, now) if keep else cache.describe(
+        spec.url, fetched.body, final_url=fetched.final_url, etag=fetched.etag,
+        last_modified=fetched.last_modified, content_type=fetched.content_type, now=now,
+    )
     return RemoteResult(spec, UPDATED, meta, fresh)
 
 
