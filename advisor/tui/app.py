@@ -18,14 +18,14 @@ from typing import TYPE_CHECKING
 from textual import on, work
 from textual.app import App
 from textual.binding import Binding
-from textual.command import SimpleCommand
+from textual.command import CommandPalette
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from advisor.catalog.world import World
 from advisor.errors import EXIT_OK, AdvisorError
 from advisor.tui.form import FormValues
 from advisor.tui.messages import RemotesRefreshed
-from advisor.tui.palette import AdvisorCommands
+from advisor.tui.palette import AdvisorCommands, listed_commands
 
 if TYPE_CHECKING:
     from advisor.catalog.remote.sync import RemoteResult
@@ -160,6 +160,7 @@ class AdvisorApp(App[int]):
     def _pick(self, what: str, prefix: str) -> None:
         """A second palette listing only the models (or presets), prefix dropped."""
         commands = AdvisorCommands(self.screen).item_commands()
-        items = [SimpleCommand(text.removeprefix(prefix), command, help_text)
+        items = [(text.removeprefix(prefix), command, help_text)
                  for text, command, help_text in commands if text.startswith(prefix)]
-        self.search_commands(items, placeholder=f"Search for a {what}…")
+        self.push_screen(CommandPalette(providers=[listed_commands(items)],
+                                        placeholder=f"Search for a {what}…"))
