@@ -1,10 +1,12 @@
 """Text from files is never markup in the TUI: a team whose names, aliases, notes and sources
 carry Textual/Rich markup (`[@click=app.quit]`, `[/bold]`, `[b]`) is shown literally, nothing
-it names can be clicked into an action, and nothing crashes.
+it names can be clicked into an action, and nothing crashes. An internal error exits non-zero
+with one line on stderr.
 """
 
 from __future__ import annotations
 
+import argparse
 from pathlib import Path
 from typing import Any
 
@@ -253,3 +255,32 @@ async def test_palette_lists_hostile_names_literally_and_picks_them(team: Path) 
         main = await settle(pilot)
         assert main.quote is not None and main.quote.request.preset == "evil-preset"
         assert app.is_running
+
+
+def test_a_crash_exits_non_zero_with_one_line(capsys: pytest.CaptureFixture[str],
+                                               monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    import advisor.tui as tui
+    from advisor.errors import EXIT_INTERNAL
+
+    monkeypatch.setenv("ADVISOR_CACHE_DIR", str(tmp_path / "cache"))
+
+    def broken_loader() -> Any:
+        raise RuntimeError("boom [/bold] \x1b[31mred")
+
+    def build(args: argparse.Namespace) -> AdvisorApp:
+        return AdvisorApp(loader=broken_loader)
+
+    monkeypatch.setattr(tui, "build_app", build)
+
+    run = AdvisorApp.run
+    monkeypatch.setattr(AdvisorApp, "run", lambda self, **kw: run(self, headless=True, size=SIZE))
+    code = tui.run_app(argparse.Namespace())
+    err = capsys.readouterr().err
+    assert code == EXIT_INTERNAL != 0
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith("advisor: internal error: RuntimeError: boom [/bold] red")
+    assert "\x1b" not in err
+    logs = list((tmp_path / "cache").glob("crash-*.log"))
+    assert len(logs) == 1 and f"(traceback in {logs[0]})" in lines[0]
+    assert "RuntimeError" in logs[0].read_text() and "broken_loader" in logs[0].read_text()

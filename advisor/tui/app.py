@@ -7,7 +7,8 @@ decide where data comes from. When a `RemoteSource` is injected too, a backgroun
 revalidates the listed remote catalogs after the first paint, swaps in the reloaded World when one
 changed, and reports each catalog's status (notification, and the team-config view F9).
 The app's return value is the exit code: 0 after ctrl+q, the
-loader's code (3 for a bad discovered file, 2 for a bad --config) after the error screen.
+loader's code (3 for a bad discovered file, 2 for a bad --config) after the error screen; an
+uncaught exception is kept in `crash` for `run_app` to report as one line.
 """
 
 from __future__ import annotations
@@ -68,6 +69,20 @@ class AdvisorApp(App[int]):
         self.world: World | None = None
         self.load_error: AdvisorError | None = None
         self.remote_results: tuple[RemoteResult, ...] | None = None  # None until refreshed
+        self.crash: Exception | None = None  # the first uncaught exception; run_app reports it
+
+    # Textual answers an uncaught exception by exiting with run() returning None (so exit
+    # status 0) and printing a traceback with local variables (file data) on the terminal.
+    # Recording it here lets run_app exit 70 with one line instead. Under run_test Textual
+    # still re-raises it, so tests see crashes as before.
+    def _handle_exception(self, error: Exception) -> None:
+        if self.crash is None:
+            self.crash = error
+        super()._handle_exception(error)
+
+    def _print_error_renderables(self) -> None:
+        if self.crash is None:
+            super()._print_error_renderables()
 
     def on_mount(self) -> None:
         from advisor.tui.screens.load_error import LoadErrorScreen
