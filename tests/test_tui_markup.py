@@ -217,6 +217,8 @@ async def test_details_assumptions_floors_and_team_config_are_literal(team: Path
         labels = [str(column.label) for column in table.columns.values()]
         assert any(GPU_NAME in label for label in labels), labels
         assert any(MODEL_NAME in str(table.get_row_at(i)[0]) for i in range(table.row_count))
+        for widget in main.query(Static):  # every text on the screen: no action from a file
+            assert not isinstance(widget.visual, Content) or not actions_in(widget.visual), widget
         await pilot.press("f9")
         await pilot.pause()
         assert "cat.toml" in static_plain(app.screen.query_one("#config-text", Static))
