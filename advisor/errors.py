@@ -2,7 +2,8 @@
 
 Exit codes are part of the public API:
   0 success, 1 nothing feasible (search found no offering), 2 bad input (flags, request, a
-  file given on the command line), 3 bad catalog or profile (a file the tool discovered).
+  file given on the command line), 3 bad catalog or profile (a file the tool discovered),
+  70 internal error (a bug: the interactive app crashed; sysexits' EX_SOFTWARE).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ EXIT_OK = 0
 EXIT_NOTHING_FEASIBLE = 1
 EXIT_BAD_INPUT = 2
 EXIT_BAD_CATALOG = 3
+EXIT_INTERNAL = 70
 
 # difflib's own default: loose enough for one or two slipped letters, strict enough that an
 # unrelated word gets no suggestion.

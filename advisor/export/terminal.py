@@ -216,12 +216,13 @@ class RichProgress:
         from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn
 
         console = self.console or Console(stderr=True)
+        # markup=False: the description is a URL from a config file; TextColumn would parse it.
         self._progress = Progress(
-            TextColumn("fetching {task.description}"), BarColumn(), DownloadColumn(),
+            TextColumn("fetching {task.description}", markup=False), BarColumn(), DownloadColumn(),
             console=console, transient=True,
         )
         self._progress.start()
-        self._task = self._progress.add_task(self.url, total=total_bytes)
+        self._task = self._progress.add_task(safe_text(self.url), total=total_bytes)
 
     def close(self) -> None:
         if self._progress is not None:

@@ -7,7 +7,7 @@ remote catalogs from the cache only, so opening the app never waits on the netwo
 `RemoteSource` for the `[[remote]]` entries of the same configs lets a background worker
 revalidate them (not under --offline) and reload. It runs the app and returns the exit code:
 0 after ctrl+q; after the load-error screen, the loader's code (3 for a bad discovered file,
-2 for a bad --config file).
+2 for a bad --config file); after an uncaught exception, 70 with one line on stderr.
 """
 
 from __future__ import annotations
@@ -41,6 +41,14 @@ def build_app(args: argparse.Namespace) -> AdvisorApp:
 
 
 def run_app(args: argparse.Namespace) -> int:
-    """Run the TUI until the user quits; the exit code."""
-    result = build_app(args).run()
+    """Run the TUI until the user quits; the exit code (70 and one line on stderr on a crash)."""
+    from advisor.tui.crash import report
+
+    app = build_app(args)
+    try:
+        result = app.run()
+    except Exception as error:  # a crash outside the app's message loop (driver, terminal)
+        return report(error)
+    if app.crash is not None:
+        return report(app.crash)
     return int(result or 0)

@@ -7,7 +7,8 @@ decide where data comes from. When a `RemoteSource` is injected too, a backgroun
 revalidates the listed remote catalogs after the first paint, swaps in the reloaded World when one
 changed, and reports each catalog's status (notification, and the team-config view F9).
 The app's return value is the exit code: 0 after ctrl+q, the
-loader's code (3 for a bad discovered file, 2 for a bad --config) after the error screen.
+loader's code (3 for a bad discovered file, 2 for a bad --config) after the error screen; an
+uncaught exception is kept in `crash` for `run_app` to report as one line.
 """
 
 from __future__ import annotations
@@ -18,14 +19,14 @@ from typing import TYPE_CHECKING
 from textual import on, work
 from textual.app import App
 from textual.binding import Binding
-from textual.command import SimpleCommand
+from textual.command import CommandPalette
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from advisor.catalog.world import World
 from advisor.errors import EXIT_OK, AdvisorError
 from advisor.tui.form import FormValues
 from advisor.tui.messages import RemotesRefreshed
-from advisor.tui.palette import AdvisorCommands
+from advisor.tui.palette import AdvisorCommands, listed_commands
 
 if TYPE_CHECKING:
     from advisor.catalog.remote.sync import RemoteResult
@@ -68,6 +69,20 @@ class AdvisorApp(App[int]):
         self.world: World | None = None
         self.load_error: AdvisorError | None = None
         self.remote_results: tuple[RemoteResult, ...] | None = None  # None until refreshed
+        self.crash: Exception | None = None  # the first uncaught exception; run_app reports it
+
+    # Textual answers an uncaught exception by exiting with run() returning None (so exit
+    # status 0) and printing a traceback with local variables (file data) on the terminal.
+    # Recording it here lets run_app exit 70 with one line instead. Under run_test Textual
+    # still re-raises it, so tests see crashes as before.
+    def _handle_exception(self, error: Exception) -> None:
+        if self.crash is None:
+            self.crash = error
+        super()._handle_exception(error)
+
+    def _print_error_renderables(self) -> None:
+        if self.crash is None:
+            super()._print_error_renderables()
 
     def on_mount(self) -> None:
         from advisor.tui.screens.load_error import LoadErrorScreen
@@ -160,6 +175,7 @@ class AdvisorApp(App[int]):
     def _pick(self, what: str, prefix: str) -> None:
         """A second palette listing only the models (or presets), prefix dropped."""
         commands = AdvisorCommands(self.screen).item_commands()
-        items = [SimpleCommand(text.removeprefix(prefix), command, help_text)
+        items = [(text.removeprefix(prefix), command, help_text)
                  for text, command, help_text in commands if text.startswith(prefix)]
-        self.search_commands(items, placeholder=f"Search for a {what}…")
+        self.push_screen(CommandPalette(providers=[listed_commands(items)],
+                                        placeholder=f"Search for a {what}…"))

@@ -91,7 +91,7 @@ class TeamConfigDialog(ModalScreen[None]):
         with Vertical(classes="dialog wide"):
             yield Static("Team configuration", classes="dialog-title")
             with VerticalScroll(id="config-scroll"):
-                yield Static(config_text(self.world, self.cwd, self.remote_results), id="config-text")
+                yield Static(config_text(self.world, self.cwd, self.remote_results), id="config-text", markup=False)
             yield Button("Close", id="config-ok")
 
     def on_button_pressed(self) -> None:

@@ -40,7 +40,7 @@ class LoadErrorScreen(Screen):
         with Vertical(id="error-box"):
             yield Static("Cannot start", classes="dialog-title")
             with VerticalScroll():
-                yield Static(error_text(self.err), id="error-text")
+                yield Static(error_text(self.err), id="error-text", markup=False)
         yield Footer()
 
     def action_quit_with_error(self) -> None:

@@ -70,7 +70,7 @@ class MainScreen(Screen):
         self._floors: list[Floor] | None = None
 
     def compose(self) -> ComposeResult:
-        yield Static("advisor", id="title")
+        yield Static("advisor", id="title", markup=False)  # the title names the model
         with Horizontal(id="body"):
             yield WorkloadForm(self.world, self.initial, id="form")
             with Vertical(id="right"):

@@ -35,7 +35,7 @@ def assumption_text(quote: Quote) -> Text:
 
 class AssumptionsPane(VerticalScroll):
     def compose(self) -> ComposeResult:
-        yield Static("", id="assumptions-text")
+        yield Static("", id="assumptions-text", markup=False)
 
     def show(self, quote: Quote) -> None:
         self.query_one("#assumptions-text", Static).update(assumption_text(quote))

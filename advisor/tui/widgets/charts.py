@@ -52,7 +52,7 @@ class ChartsPane(Vertical):
     """Legend over two column charts side by side."""
 
     def compose(self) -> ComposeResult:
-        yield Static("Select a row to chart it.", id="charts-legend")
+        yield Static("Select a row to chart it.", id="charts-legend", markup=False)
         with Horizontal(id="charts-row"):
             with Vertical(classes="chart-box"):
                 yield Static("USD per M output tokens vs concurrency (one unit; log scale)", classes="chart-title")

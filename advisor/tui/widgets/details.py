@@ -182,8 +182,8 @@ class DetailsPane(VerticalScroll):
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="details-columns"):
-            yield Static("Select a row to see why it costs what it costs.", id="details-left")
-            yield Static("", id="details-right")
+            yield Static("Select a row to see why it costs what it costs.", id="details-left", markup=False)
+            yield Static("", id="details-right", markup=False)
 
     def show(self, quote: Quote | None, result: Result | None) -> None:
         left = self.query_one("#details-left", Static)

@@ -42,7 +42,7 @@ class FloorsPane(Vertical):
     """Title line over a table of GPU counts."""
 
     def compose(self) -> ComposeResult:
-        yield Static("Computing VRAM floors…", id="floors-title")
+        yield Static("Computing VRAM floors…", id="floors-title", markup=False)
         yield DataTable(id="floors-table", cursor_type="row", zebra_stripes=True)
 
     def show(self, world: World, floors: list[Floor], context: int, current_model: str) -> None:
@@ -58,7 +58,8 @@ class FloorsPane(Vertical):
         table.add_column(Text("Params", justify="right"), key="params")
         for acc_id in accelerators:
             tag = " ★" if mark(world, "accelerator", acc_id) else ""
-            table.add_column(safe_text(world.accelerators[acc_id].name)[:18] + tag, key=acc_id)
+            # Text, not str: DataTable parses a str label as markup, and the name comes from a file.
+            table.add_column(Text(safe_text(world.accelerators[acc_id].name)[:18] + tag), key=acc_id)
         by_key = {(f.model_id, f.accelerator_id, f.weights): f for f in floors}
         for model_id in models_by_size(world):
             if not any((model_id, a, FLOOR_WEIGHTS[0]) in by_key for a in accelerators):

@@ -7,6 +7,7 @@ marked "★ team". The Input's value is what the form sends: a picked model sets
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -63,7 +64,8 @@ class ModelPicker(Vertical):
             self.options.display = False  # set programmatically, or already an exact id
             return
         matches = model_matches(self.world, event.value, MAX_MATCHES)
-        self.options.set_options(Option(model_label(self.world, m), id=m.id) for m in matches)
+        # Text, not str: an OptionList parses a str prompt as markup, and names come from files.
+        self.options.set_options(Option(Text(model_label(self.world, m)), id=m.id) for m in matches)
         self.options.display = bool(matches)
         if matches:
             self.options.highlighted = 0

@@ -8,6 +8,7 @@ placeholders of blank fields (so "blank = default" is visible). Parsing lives in
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
@@ -30,6 +31,11 @@ def _row(label: str, *widgets: Widget, id: str | None = None) -> Horizontal:
     return Horizontal(Label(label, classes="field-label"), *widgets, classes="field-row", id=id)
 
 
+def plain_options(options: list[tuple[str, str]]) -> list[tuple[Text, str]]:
+    """Select options whose labels are literal text: a str label would be parsed as markup."""
+    return [(Text(label), value) for label, value in options]
+
+
 def _select_value(select: Select) -> str | None:
     value = select.value
     return None if value is Select.NULL else str(value)
@@ -49,7 +55,7 @@ class WorkloadForm(VerticalScroll):
         start = self.initial
         yield Static("Workload", classes="form-title")
         yield _row("Model", ModelPicker(self.world, start.model, id="model-picker"))
-        yield Static("", id="model-hint", classes="field-hint")
+        yield Static("", id="model-hint", classes="field-hint", markup=False)  # names from files
         yield from self._error("model")
         yield _row("Preset", self._select("preset", preset_options(self.world), start.preset, "none"))
         for spec in TEXT_FIELDS:
@@ -69,7 +75,7 @@ class WorkloadForm(VerticalScroll):
 
     def _select(self, name: str, options: list[tuple[str, str]], value: str | None, prompt: str) -> Select:
         ids = {v for _, v in options}
-        return Select(options, prompt=prompt, id=name, compact=True, allow_blank=True,
+        return Select(plain_options(options), prompt=prompt, id=name, compact=True, allow_blank=True,
                       value=value if value in ids else Select.NULL)
 
     def _error(self, field_id: str) -> ComposeResult:
@@ -143,7 +149,7 @@ class WorkloadForm(VerticalScroll):
         for name, options in (("preset", preset_options(world)), ("provider", provider_options(world))):
             select = self.query_one(f"#{name}", Select)
             value = select.value
-            select.set_options(options)  # clears the pick …
+            select.set_options(plain_options(options))  # clears the pick …
             if value in {v for _, v in options}:
                 select.value = value  # … so put it back while it still exists
 
