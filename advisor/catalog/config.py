@@ -111,7 +111,7 @@ def world_from_args(args: argparse.Namespace) -> World:
                        offline=bool(getattr(args, "offline", False)))
     if all(origin.layer == BUILTIN for origin in world.origins.values()):
         return world
-    from advisor.catalog.sanity import sanity_problems  # only when team entries are loaded
+    from advisor.catalog.sanity import flagged_offerings, sanity_problems  # only with team entries
 
     layers = {o.layer for o in world.origins.values()} - {BUILTIN}
     problems = sanity_problems(world, layers=layers, load_builtins=builtin_world)
@@ -121,7 +121,8 @@ def world_from_args(args: argparse.Namespace) -> World:
         raise_problems(problems, code)
     if not problems:
         return world
-    return world._replace(warnings=(*world.warnings, *(printable(p.render()) for p in problems)))
+    return world._replace(warnings=(*world.warnings, *(printable(p.render()) for p in problems)),
+                          flagged=flagged_offerings(problems))
 
 
 def builtin_world() -> World:

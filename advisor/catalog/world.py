@@ -77,6 +77,7 @@ class World(NamedTuple):
     shadowed: tuple[tuple[str, str, Origin, Origin], ...] = ()  # (kind, id, old, new)
     warnings: tuple[str, ...] = ()
     skipped: tuple[Skipped, ...] = ()  # what a discovered config asked for and was not read
+    flagged: tuple[str, ...] = ()  # offering ids whose price drew a sanity warning
 
     def model(self, name: str) -> ModelProfile:
         """Resolve a model by id or alias, case-insensitively."""
