@@ -32,6 +32,7 @@ COMMANDS = (
     "config",
     "calibrate",
     "catalog",
+    "trust",
 )
 
 

@@ -23,6 +23,7 @@ from advisor.core.efficiency import select
 def team_repo(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """A team repo whose advisor.toml lists the calibration made from the fixtures."""
     repo = tmp_path_factory.mktemp("team")
+    (repo / ".git").mkdir()  # discovery walks up to the repository root, no further
     (repo / "advisor.toml").write_text('calibrations = ["calibration.toml"]\n', encoding="utf-8")
     files = [str(MEASURED / f) for f in FIXTURE_FILES]
     args = ["--no-discover", "calibrate", *files, *TEAM_FLAGS, "-o", str(repo / "calibration.toml"),

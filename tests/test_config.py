@@ -156,12 +156,14 @@ def test_user_layer_is_below_team(team_repo: dict[str, Any], monkeypatch: pytest
 def test_discovery_order_within_a_folder(tmp_path: Path, files: dict[str, str], expected: str) -> None:
     for name, text in files.items():
         (tmp_path / name).write_text(text)
+    (tmp_path / ".git").mkdir()  # the walk goes up to the repository root
     (tmp_path / "a" / "b").mkdir(parents=True)
     assert find_team_config(tmp_path / "a" / "b") == (tmp_path / expected).resolve()
 
 
 def test_discovery_skips_plain_pyproject_and_nearest_wins(tmp_path: Path) -> None:
     (tmp_path / "advisor.toml").write_text('[defaults]\nengine = "trtllm"\n')
+    (tmp_path / ".git").mkdir()
     inner = tmp_path / "pkg"
     inner.mkdir()
     (inner / "pyproject.toml").write_text("[project]\nname = 'pkg'\n# tool.advisor is not here\n")

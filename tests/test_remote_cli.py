@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from remote_server import CATALOG, CATALOG_V2, Reply, ScriptedServer
 
+from advisor.catalog import trust
 from advisor.catalog.remote import cache as remote_cache
 from advisor.catalog.remote.cache import sha256_hex
 from advisor.cli import main
@@ -54,6 +55,7 @@ def run_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, s
 def write_config(project: Path, url: str, extra: str = "") -> Path:
     path = project / "advisor.toml"
     path.write_text(f'# team config\n\n[[remote]]\nurl = "{url}"\n{extra}', encoding="utf-8")
+    trust.record(path, trust.file_sha256(path))  # the user ran `advisor trust`
     return path
 
 
@@ -93,6 +95,7 @@ def test_add_writes_to_the_nearest_config_found_upward(
     pyproject = isolated / "pyproject.toml"
     original = b'[project]\r\nname = "x"\r\n\r\n[tool.advisor]\r\ncatalogs = []\r\n'
     pyproject.write_bytes(original)
+    (isolated / ".git").mkdir()  # the walk goes up to the repository root
     deeper = isolated / "src" / "pkg"
     deeper.mkdir(parents=True)
     monkeypatch.chdir(deeper)
@@ -193,6 +196,8 @@ def test_list_flags_a_cached_copy_that_fails_a_new_pin(
     server.script(ok())
     run_cli(capsys, "catalog", "update")
     config.write_text(config.read_text() + f'sha256 = "{sha256_hex(CATALOG_V2)}"\n')
+    assert "not trusted" in run_cli(capsys, "catalog", "list", "--format", "json")[2]  # changed
+    trust.record(config, trust.file_sha256(config))
     _, out, _ = run_cli(capsys, "catalog", "list", "--format", "json")
     assert "sha256 mismatch" in json.loads(out)[0]["status"]
 

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from remote_server import CATALOG, Reply, ScriptedServer
 
+from advisor.catalog import trust
 from advisor.catalog.config import load_world
 from advisor.catalog.remote import cache as remote_cache
 from advisor.cli import build_parser
@@ -60,7 +61,9 @@ def server() -> ScriptedServer:
 
 
 def list_remote(project: Path, url: str, extra: str = "") -> None:
-    (project / "advisor.toml").write_text(f'[[remote]]\nurl = "{url}"\n{extra}', encoding="utf-8")
+    path = project / "advisor.toml"
+    path.write_text(f'[[remote]]\nurl = "{url}"\n{extra}', encoding="utf-8")
+    trust.record(path, trust.file_sha256(path))  # the user ran `advisor trust`
 
 
 def app_for(*argv: str) -> AdvisorApp:

@@ -25,16 +25,34 @@ from advisor.catalog.paths import (
     USER_DATA_DIRS,
     builtin_files,
     find_team_config,
+    repository_root,
+    unsafe_reason,
     user_config_dir,
 )
 from advisor.catalog.toml_reader import printable, raise_problems
-from advisor.catalog.world import BUILTIN, Origin, Settings, World
+from advisor.catalog.world import BUILTIN, Origin, Settings, Skipped, World
 from advisor.errors import EXIT_BAD_CATALOG, EXIT_BAD_INPUT, AdvisorError, Problem, closest
 
 if TYPE_CHECKING:  # pydantic models: imported only when a config file is read
     from advisor.catalog.team_config import Defaults, RemoteCatalog
 
 MAX_FILES_PER_FOLDER = 500
+
+
+class Consent(NamedTuple):
+    """What a discovered config may read: files inside its repository always; remote catalogs
+    and outside paths only once the user trusted the file (`advisor trust`)."""
+
+    root: Path
+    trusted: bool
+
+    def allows(self, target: Path) -> bool:
+        if self.trusted:
+            return True
+        try:
+            return target.resolve().is_relative_to(self.root)
+        except (OSError, RuntimeError, ValueError):
+            return False
 
 
 class Layer:
@@ -47,6 +65,7 @@ class Layer:
         self.configs: list[Origin] = []
         self.problems: list[Problem] = []
         self.defaults: Defaults | None = None
+        self.skipped: list[Skipped] = []
 
     def add(self, loaded: LoadedFile) -> None:
         self.files.append(loaded)
@@ -69,7 +88,7 @@ def load_world(
         layers.extend(user_layers(warnings, offline))
         team = find_team_config(cwd or Path.cwd())
         if team is not None:
-            layers.extend(config_layers(team, "team", EXIT_BAD_CATALOG, warnings, offline=offline))
+            layers.extend(team_layers(team, warnings, offline))
     if config_path:
         path = Path(config_path).expanduser()
         if not path.is_file():
@@ -92,7 +111,7 @@ def world_from_args(args: argparse.Namespace) -> World:
                        offline=bool(getattr(args, "offline", False)))
     if all(origin.layer == BUILTIN for origin in world.origins.values()):
         return world
-    from advisor.catalog.sanity import sanity_problems  # only when team entries are loaded
+    from advisor.catalog.sanity import flagged_offerings, sanity_problems  # only with team entries
 
     layers = {o.layer for o in world.origins.values()} - {BUILTIN}
     problems = sanity_problems(world, layers=layers, load_builtins=builtin_world)
@@ -102,7 +121,8 @@ def world_from_args(args: argparse.Namespace) -> World:
         raise_problems(problems, code)
     if not problems:
         return world
-    return world._replace(warnings=(*world.warnings, *(printable(p.render()) for p in problems)))
+    return world._replace(warnings=(*world.warnings, *(printable(p.render()) for p in problems)),
+                          flagged=flagged_offerings(problems))
 
 
 def builtin_world() -> World:
@@ -136,11 +156,30 @@ def user_layers(warnings: list[str], offline: bool = True) -> list[Layer]:
     return [layer]
 
 
+def team_layers(team: Path, warnings: list[str], offline: bool = True) -> list[Layer]:
+    """The discovered team config's layers, or none (with a warning) when the file is not
+    safe: owned by another user or writable by others."""
+    why = unsafe_reason(team)
+    if why is not None:
+        warnings.append(f"{team}: ignored: {why}")
+        layer = Layer("team", EXIT_BAD_CATALOG)
+        layer.skipped.append(Skipped("team", str(team), str(team), f"unsafe: {why}"))
+        return [layer]
+    from advisor.catalog.trust import is_trusted
+
+    consent = Consent(repository_root(team), is_trusted(team))
+    return config_layers(team, "team", EXIT_BAD_CATALOG, warnings, offline=offline, consent=consent)
+
+
 def config_layers(
     path: Path, name: str, exit_code: int, warnings: list[str], implicit: list[Path] | None = None,
-    *, offline: bool = True,
+    *, offline: bool = True, consent: Consent | None = None,
 ) -> list[Layer]:
-    """A config file's layer (its listed files) preceded by its remote catalogs, if any."""
+    """A config file's layer (its listed files) preceded by its remote catalogs, if any.
+
+    With `consent` (a discovered config) unsafe data files are ignored, and remote catalogs and
+    paths outside the repository are skipped unless the file is trusted: one warning lists them.
+    """
     layer = Layer(name, exit_code)
     from advisor.catalog.team_config import read_config
 
@@ -156,28 +195,68 @@ def config_layers(
     for section, index, text in config.data_paths():
         target = (path.parent / text).expanduser()
         listed.add(target.resolve())
+        if consent is not None and not consent.allows(target):
+            layer.skipped.append(Skipped(name, str(path), text, "not trusted: outside the repository"))
+            continue
         line = read.parsed.line_of((*read.base, section, index)) if read.parsed else None
         _add_path(layer, target, Problem(str(path), line, f"{section}[{index}]",
-                                         f"no such file or folder: {target}"))
+                                         f"no such file or folder: {target}"), consent, warnings)
     for folder in implicit or []:
         if folder.resolve() not in listed:
             _add_path(layer, folder, None)
-    remote = remote_layer(config.remote, path, exit_code, warnings, offline) if read.config else None
+    remotes = config.remote if read.config else ()
+    if remotes and consent is not None and not consent.trusted:
+        layer.skipped.extend(Skipped(name, str(path), r.url, "not trusted: remote catalog") for r in remotes)
+        remotes = ()
+    _warn_untrusted(path, layer.skipped, warnings)
+    remote = remote_layer(remotes, path, exit_code, warnings, offline)
     return [remote, layer] if remote else [layer]
 
 
-def _add_path(layer: Layer, target: Path, missing: Problem | None) -> None:
+def _warn_untrusted(config: Path, skipped: list[Skipped], warnings: list[str]) -> None:
+    """One line naming what an untrusted config asked for and did not get."""
+    urls = [s.item for s in skipped if s.reason == "not trusted: remote catalog"]
+    outside = [s.item for s in skipped if s.reason == "not trusted: outside the repository"]
+    if not urls and not outside:
+        return
+    parts = []
+    if urls:
+        parts.append(f"{len(urls)} remote catalog(s) ({', '.join(urls)})")
+    if outside:
+        parts.append(f"{len(outside)} path(s) outside the repository ({', '.join(outside)})")
+    warnings.append(f"{config}: not trusted, skipped {' and '.join(parts)}; "
+                    f"read it, then run `advisor trust {config}` to allow them")
+
+
+def _add_path(layer: Layer, target: Path, missing: Problem | None,
+              consent: Consent | None = None, warnings: list[str] | None = None) -> None:
     if target.is_dir():
         files = sorted(p for p in target.glob("*.toml") if p.is_file())
         if len(files) > MAX_FILES_PER_FOLDER:
             layer.problems.append(Problem(str(target), None, "", f"more than {MAX_FILES_PER_FOLDER} .toml files"))
             return
         for file in files:
-            layer.add(load_catalog_file(file))
+            _add_file(layer, file, consent, warnings)
     elif target.is_file():
-        layer.add(load_catalog_file(target))
+        _add_file(layer, target, consent, warnings)
     elif missing is not None:
         layer.problems.append(missing)
+
+
+def _add_file(layer: Layer, file: Path, consent: Consent | None, warnings: list[str] | None) -> None:
+    """Load one data file; a discovered config's file that is unsafe, or a symlink leading out
+    of the repository of an untrusted config, is skipped instead."""
+    if consent is not None:
+        why = unsafe_reason(file)
+        if why is not None:
+            layer.skipped.append(Skipped(layer.name, str(file), str(file), f"unsafe: {why}"))
+            if warnings is not None:
+                warnings.append(f"{file}: ignored: {why}")
+            return
+        if not consent.allows(file):
+            layer.skipped.append(Skipped(layer.name, str(file), str(file), "not trusted: outside the repository"))
+            return
+    layer.add(load_catalog_file(file))
 
 
 def remote_layer(
@@ -228,11 +307,13 @@ def merge_layers(layers: list[Layer], warnings: list[str] | None = None) -> tupl
     origins: dict[tuple[str, str], Origin] = {}
     files: list[Origin] = []
     shadowed: list[tuple[str, str, Origin, Origin]] = []
+    skipped: list[Skipped] = []
     problems: list[tuple[int, Problem]] = []
     settings = Settings()
     owner: dict[tuple[str, str], int] = {}  # (kind, id) -> index of the layer that set it
     for layer_index, layer in enumerate(layers):
         files.extend(layer.configs)
+        skipped.extend(layer.skipped)
         if layer.defaults is not None:
             settings = layer.defaults.apply(settings)
         for loaded in layer.files:
@@ -257,7 +338,7 @@ def merge_layers(layers: list[Layer], warnings: list[str] | None = None) -> tupl
         accelerators=tables["accelerator"], offerings=tables["offering"], models=tables["model"],
         workloads=tables["workload"], efficiency=tables["efficiency"], tenancy=tables["tenancy"],
         settings=settings, origins=origins, files=tuple(files), shadowed=tuple(shadowed),
-        warnings=tuple(warnings or ()),
+        warnings=tuple(warnings or ()), skipped=tuple(skipped),
     )
     codes = {layer.name: layer.exit_code for layer in layers}
     problems.extend((codes.get(p_layer, EXIT_BAD_INPUT), p) for p_layer, p in reference_problems(world))

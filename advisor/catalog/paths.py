@@ -107,16 +107,68 @@ def _config_in(directory: Path) -> Path | None:
 
 
 def find_team_config(start: Path) -> Path | None:
-    """Walk up from `start` to the filesystem root; the first folder holding a config wins.
+    """Walk up from `start` to its boundary (`discovery_root`); the first folder holding a
+    config wins. Beyond the boundary (a shared /tmp, another user's folder) nothing is read.
 
     In one folder `advisor.toml` beats `.advisor.toml` beats `[tool.advisor]` in pyproject.toml.
     """
     try:
         current = start.resolve()
-    except OSError:
+    except (OSError, ValueError):
         return None
+    root = discovery_root(current)
     for directory in (current, *current.parents):
         found = _config_in(directory)
         if found is not None:
             return found
+        if directory == root:
+            break
+    return None
+
+
+def discovery_root(start: Path) -> Path:
+    """Where the upward walk from `start` stops: the nearest folder holding `.git` (the
+    repository root) or the home directory, whichever comes first; `start` itself when it is
+    in neither (a shared folder above it may belong to anyone)."""
+    home = _home()
+    for directory in (start, *start.parents):
+        if directory == home or _is_repository(directory):
+            return directory
+    return start
+
+
+def repository_root(config: Path) -> Path:
+    """The folder a discovered config may read from without the user's trust: the boundary of
+    the walk from the config's own folder."""
+    return discovery_root(config.parent.resolve())
+
+
+def _is_repository(directory: Path) -> bool:
+    try:
+        return (directory / ".git").exists()
+    except OSError:
+        return False
+
+
+def _home() -> Path | None:
+    try:
+        return Path.home().resolve()
+    except (OSError, RuntimeError):
+        return None
+
+
+def unsafe_reason(path: Path) -> str | None:
+    """Why a discovered file must not be used (as git's `safe.directory`): owned by another
+    user, or writable by group or others. None when it is safe (or cannot be checked)."""
+    try:
+        info = path.stat()
+    except (OSError, ValueError):
+        return None  # the reader reports a missing or unreadable file
+    getuid = getattr(os, "getuid", None)
+    if getuid is not None and info.st_uid != getuid():
+        return f"owned by another user (uid {info.st_uid})"
+    writable = info.st_mode & 0o022
+    if writable:
+        who = {0o020: "group", 0o002: "others"}.get(writable, "group and others")
+        return f"writable by {who} (mode {info.st_mode & 0o777:03o})"
     return None

@@ -11,6 +11,7 @@ under `--strict`, raises them as errors (exit 2 for files given on the command l
 discovered files). Nothing here loads files or prints.
 
 Bands and limits (documented in docs/hostile-inputs.md):
+- an offering replacing a built-in one (same id) at under 0.5× its price per GPU-hour.
 - price per GPU-hour (USD, node price / GPUs, commitments too) within 0.2×–5× the median of
   the built-in offerings of the same accelerator; else of the same family; else 0.05–50 USD.
   0.2× catches a per-GPU price entered as an 8-GPU node's (1/8 = 0.125×); built-ins span
@@ -44,6 +45,8 @@ from advisor.errors import Problem
 
 PRICE_BAND = (0.2, 5.0)  # × the reference median per GPU-hour
 ABSOLUTE_USD_PER_GPU_HOUR = (0.05, 50.0)  # when no built-in price of the GPU or family exists
+SHADOW_FLOOR = 0.5  # × the price of the built-in offering a team/remote entry replaces
+PRICE_KEYS = ("offering.price_per_node_hour", "offering.commitments")
 MEMORY_TOLERANCE = 0.05
 PARAMS_TOLERANCE = 0.10
 MAX_HBM_BYTES_PER_S = 10e12
@@ -68,6 +71,7 @@ class Reference:
     usd_per_gpu_hour: dict[str, float]  # accelerator id -> median of built-in offerings
     family_usd_per_gpu_hour: dict[str, float]  # family -> median of built-in offerings
     names: dict[str, list[Accelerator]] = field(default_factory=dict)  # normalized name -> entries
+    offerings: dict[str, Offering] = field(default_factory=dict)  # built-in offerings by id
 
     @classmethod
     def build(cls, accelerators: Iterable[Accelerator], offerings: Iterable[Offering],
@@ -77,7 +81,8 @@ class Reference:
         accs = {a.id: a for a in accelerators}
         per_acc: dict[str, list[float]] = defaultdict(list)
         per_family: dict[str, list[float]] = defaultdict(list)
-        for o in offerings:
+        offers = {o.id: o for o in offerings}
+        for o in offers.values():
             usd = _usd_per_gpu_hour(o.price_per_node_hour, o, rates)
             acc = accs.get(o.accelerator)
             if usd is not None and acc is not None:
@@ -88,7 +93,7 @@ class Reference:
             for name in {normalize_name(n) for n in _names(acc)}:
                 names[name].append(acc)
         return cls(accs, {k: median(v) for k, v in per_acc.items()},
-                   {k: median(v) for k, v in per_family.items()}, dict(names))
+                   {k: median(v) for k, v in per_family.items()}, dict(names), offers)
 
 
 def reference_for(world: World, load_builtins: Callable[[], World]) -> Reference:
@@ -181,7 +186,7 @@ def _gb_gib_mixup(value: float, sizes: list[float]) -> bool:
 def offering_findings(offering: Offering, acc: Accelerator | None, reference: Reference,
                       rates: dict[str, float]) -> list[Finding]:
     """Price per GPU-hour against the band, fabrics against known maxima and the GPU's link."""
-    found = _price_findings(offering, acc, reference, rates)
+    found = _price_findings(offering, acc, reference, rates) + _shadow_findings(offering, reference, rates)
     o = offering
     if o.intra_bytes_per_s > MAX_LINK_BYTES_PER_S:
         found.append(Finding("offering", o.id, ("intra_bytes_per_s",), _link_message(o.intra_bytes_per_s)))
@@ -215,6 +220,31 @@ def _price_findings(o: Offering, acc: Accelerator | None, reference: Reference,
                              f"{_usd(usd)} USD per GPU-hour is outside {_usd(low)}–{_usd(high)} USD "
                              f"({what}): {hint}"))
     return found
+
+
+def _shadow_findings(o: Offering, reference: Reference, rates: dict[str, float]) -> list[Finding]:
+    """An entry replacing a built-in offering far below its price: inside the band it still
+    ranks first on a price nobody checked."""
+    builtin = reference.offerings.get(o.id)
+    if builtin is None or builtin is o:
+        return []
+    new = _usd_per_gpu_hour(o.price_per_node_hour, o, rates)
+    old = _usd_per_gpu_hour(builtin.price_per_node_hour, builtin, rates)
+    if new is None or old is None or new >= SHADOW_FLOOR * old:
+        return []
+    return [Finding("offering", o.id, ("price_per_node_hour",),
+                    f"{_usd(new)} USD per GPU-hour is below {SHADOW_FLOOR:g}× the built-in {_usd(old)} USD "
+                    f"it replaces ({new / old:.2g}×): check the source before trusting the ranking")]
+
+
+def flagged_offerings(problems: Iterable[Problem]) -> tuple[str, ...]:
+    """Ids of the offerings whose price drew a problem (outside the band, or far below the
+    built-in it shadows), in first-seen order."""
+    found: dict[str, None] = {}
+    for p in problems:
+        if p.key.startswith(PRICE_KEYS):
+            found.setdefault(p.message.split(": ", 1)[0], None)
+    return tuple(found)
 
 
 def _price_band(acc: Accelerator | None, reference: Reference) -> tuple[float, float, str] | None:

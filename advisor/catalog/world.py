@@ -36,6 +36,15 @@ class Origin(NamedTuple):
     role: str = "data"  # "data" (catalog/profile file) | "config" (advisor.toml, pyproject)
 
 
+class Skipped(NamedTuple):
+    """Something a config asked for that was not read, and why (untrusted, unsafe file)."""
+
+    layer: str
+    config: str  # the config file that listed it
+    item: str  # a path, a URL, or the config file itself
+    reason: str  # e.g. "not trusted: outside the repository"
+
+
 class Settings(NamedTuple):
     """Defaults a team may set in its config (`[defaults]`); flags override them."""
 
@@ -67,6 +76,8 @@ class World(NamedTuple):
     files: tuple[Origin, ...] = ()  # every file read, in load order
     shadowed: tuple[tuple[str, str, Origin, Origin], ...] = ()  # (kind, id, old, new)
     warnings: tuple[str, ...] = ()
+    skipped: tuple[Skipped, ...] = ()  # what a discovered config asked for and was not read
+    flagged: tuple[str, ...] = ()  # offering ids whose price drew a sanity warning
 
     def model(self, name: str) -> ModelProfile:
         """Resolve a model by id or alias, case-insensitively."""

@@ -97,13 +97,17 @@ def _fetch_new(url: str, pin: str) -> tuple[Any, int]:
 
 def _target(args: argparse.Namespace) -> Target:
     from advisor.catalog.paths import find_team_config
+    from advisor.errors import EXIT_BAD_INPUT, AdvisorError
 
     explicit = args.target_config or getattr(args, "config", None)
     if explicit:
         path = Path(explicit).expanduser()
     else:
         path = find_team_config(Path.cwd()) or Path.cwd() / "advisor.toml"
-    path = path.resolve()  # write through a symlink, not over it
+    if path.is_symlink():  # a planted (or dangling) link would send the write anywhere
+        raise AdvisorError(f"{path} is a symlink; edit the file it points to by hand",
+                           exit_code=EXIT_BAD_INPUT)
+    path = path.resolve()
     header = "tool.advisor.remote" if path.name == "pyproject.toml" else "remote"
     return Target(path, header, path.is_file())
 
@@ -216,7 +220,10 @@ def _update(args: argparse.Namespace) -> int:
     from advisor.errors import EXIT_BAD_CATALOG, AdvisorError
     from advisor.export.terminal import safe_text
 
-    specs = listed_specs(args)
+    skipped: list[str] = []
+    specs = listed_specs(args, skipped)
+    for line in skipped:
+        print(f"advisor: warning: {safe_text(line)}", file=sys.stderr)
     if not specs:
         print("advisor: no remote catalogs are listed (add one with `advisor catalog add URL`)",
               file=sys.stderr)
@@ -244,9 +251,11 @@ def _update(args: argparse.Namespace) -> int:
 
 def _list(args: argparse.Namespace) -> int:
     from advisor.catalog.remote.listed import listed_specs
-    from advisor.export.terminal import Column, render
+    from advisor.export.terminal import Column, print_warnings, render
 
-    records = [status_record(spec) for spec in listed_specs(args)]
+    skipped: list[str] = []
+    records = [status_record(spec) for spec in listed_specs(args, skipped)]
+    print_warnings(skipped)
     columns = [
         Column("source", "url"), Column("age", "age"),
         Column("size", lambda r: "—" if r["size_bytes"] is None else f"{r['size_bytes']:,} B",

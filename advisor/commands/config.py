@@ -1,9 +1,9 @@
 """`advisor config show`: the merged configuration and where each piece came from.
 
 Lists every file read with its layer (built-in < user < team < cli, remote below the config
-that lists it), the entries a later layer shadows (old and new place), the settings in force
-and any warnings; `--format json` gives the same as one JSON object. Must not import textual
-or httpx.
+that lists it), what a discovered config asked for and was skipped (not trusted, unsafe file),
+the entries a later layer shadows (old and new place), the settings in force and any
+warnings; `--format json` gives the same as one JSON object. Must not import textual or httpx.
 """
 
 from __future__ import annotations
@@ -58,8 +58,10 @@ def summarize(world: Any) -> dict[str, Any]:
               "efficiency": len(world.efficiency), "tenancy": len(world.tenancy)}
     settings = world.settings._asdict()
     settings["currency_rates"] = dict(world.settings.currency_rates)
-    return {"files": files, "shadowed": shadowed, "counts": counts, "settings": settings,
-            "warnings": list(world.warnings)}
+    skipped = [{"layer": s.layer, "config": s.config, "item": s.item, "reason": s.reason}
+               for s in world.skipped]
+    return {"files": files, "shadowed": shadowed, "skipped": skipped, "counts": counts,
+            "settings": settings, "warnings": list(world.warnings)}
 
 
 def text_lines(summary: dict[str, Any]) -> list[str]:
@@ -73,6 +75,11 @@ def text_lines(summary: dict[str, Any]) -> list[str]:
         for s in summary["shadowed"]:
             lines.append(f"  {s['kind']} {s['id']}: {s['by']['layer']} {s['by']['path']} "
                          f"replaces {s['from']['layer']} {s['from']['path']}")
+    if summary["skipped"]:
+        lines.append("Skipped (run `advisor trust` to allow what is not trusted):")
+        for s in summary["skipped"]:
+            where = "" if s["item"] == s["config"] else f", listed in {s['config']}"
+            lines.append(f"  {s['layer']:<9} {s['item']} ({s['reason']}{where})")
     counts = ", ".join(f"{n} {name}" for name, n in summary["counts"].items())
     lines.append(f"Loaded: {counts}")
     settings = ", ".join(f"{k}={v}" for k, v in summary["settings"].items())

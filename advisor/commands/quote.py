@@ -149,7 +149,7 @@ def run(args: argparse.Namespace) -> int:
     world = world_from_args(args)
     request = loaded.request if loaded is not None else build_request(world, **fields)
     quote = build_quote(request, world, issued=issued)
-    for warning in quote.warnings:
+    for warning in quote.warnings[len(world.warnings):]:  # the world's own are printed already
         print(f"advisor: warning: {safe_text(warning)}", file=sys.stderr)
     if loaded is not None:
         _compare(loaded, quote)

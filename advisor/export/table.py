@@ -131,4 +131,12 @@ def _footer(quote: Quote, rows: list[Result]) -> str:
     if quote.excluded:
         parts.append(f"{len(quote.excluded)} filtered out")
     parts.append("--explain OFFERING shows the derivation")
+    if quote.flagged:
+        parts.append(price_warning_note(quote.flagged))
     return "; ".join(parts)
+
+
+def price_warning_note(flagged: tuple[str, ...]) -> str:
+    """'1 price warning: acme/h100 (see the warnings)': offerings whose price looks wrong."""
+    many = "s" if len(flagged) > 1 else ""
+    return f"{len(flagged)} price warning{many}: {', '.join(flagged)} (see the warnings)"

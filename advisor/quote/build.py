@@ -94,6 +94,7 @@ class Quote(NamedTuple):
     prices_as_of: date | None = None  # oldest price date among the recommended line items
     recommendation: Recommendation | None = None
     alternatives: tuple[Alternative, ...] = ()
+    flagged: tuple[str, ...] = ()  # offerings in `results` whose price drew a warning, in rank order
     note: str = ESTIMATE_NOTE
 
     @property
@@ -201,6 +202,7 @@ def assemble_quote(
         prices_as_of=as_of,
         recommendation=best,
         alternatives=alternatives(feasible, pricing),
+        flagged=tuple(r.offering.id for r in results if r.offering.id in world.flagged),
     )
 
 

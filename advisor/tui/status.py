@@ -9,7 +9,7 @@ from rich.text import Text
 
 from advisor.catalog.world import World
 from advisor.errors import AdvisorError
-from advisor.export.table import title
+from advisor.export.table import price_warning_note, title
 from advisor.export.terminal import safe_text
 from advisor.quote.build import Quote
 from advisor.search.request import resolve_model
@@ -33,6 +33,8 @@ def status_text(quote: Quote) -> str:
         month = quote.in_currency(best.cost.usd_per_month) or 0.0
         parts.append(f"best: {safe_text(best.offering.id)} at {mtok:,.3f} {cur}/Mtok output, "
                      f"{month:,.0f} {cur}/month")
+    if quote.flagged:
+        parts.append(safe_text(price_warning_note(quote.flagged)))
     if quote.warnings:
         parts.append(f"{len(quote.warnings)} warning(s): see Assumptions (F5)")
     return "✓ " + " · ".join(parts)

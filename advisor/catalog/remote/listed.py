@@ -12,30 +12,40 @@ from pathlib import Path
 from advisor.catalog.remote.sync import RemoteSpec
 
 
-def config_files(args: argparse.Namespace) -> list[Path]:
-    """Config files whose `[[remote]]` entries apply: user, team, then `--config`."""
-    from advisor.catalog.paths import USER_CONFIG_NAME, find_team_config, user_config_dir
+def config_files(args: argparse.Namespace, skipped: list[str] | None = None) -> list[Path]:
+    """Config files whose `[[remote]]` entries apply: user, team, then `--config`. A discovered
+    team config counts only when it is safe and trusted (`advisor trust`); otherwise a line
+    saying why goes to `skipped`."""
+    from advisor.catalog.paths import USER_CONFIG_NAME, find_team_config, unsafe_reason, user_config_dir
+    from advisor.catalog.trust import is_trusted
 
     found: list[Path] = []
     if not getattr(args, "no_discover", False):
         user = user_config_dir() / USER_CONFIG_NAME
         found.extend([user] if user.is_file() else [])
         team = find_team_config(Path.cwd())
-        found.extend([team] if team is not None else [])
+        why = unsafe_reason(team) if team is not None else None
+        if team is not None and why is None and is_trusted(team):
+            found.append(team)
+        elif team is not None and skipped is not None:
+            reason = f"ignored: {why}" if why else \
+                f"not trusted, its remote catalogs are skipped; run `advisor trust {team}` to allow them"
+            skipped.append(f"{team}: {reason}")
     if getattr(args, "config", None):
         found.append(Path(args.config).expanduser())
     return found
 
 
-def listed_specs(args: argparse.Namespace) -> list[RemoteSpec]:
-    """A RemoteSpec for every `[[remote]]` entry of the applicable configs (first URL wins)."""
+def listed_specs(args: argparse.Namespace, skipped: list[str] | None = None) -> list[RemoteSpec]:
+    """A RemoteSpec for every `[[remote]]` entry of the applicable configs (first URL wins);
+    why a discovered config was left out goes to `skipped`."""
     from advisor.catalog.remote.cache import normalize_sha256, parse_interval_s
     from advisor.catalog.team_config import read_config
     from advisor.catalog.toml_reader import raise_problems
     from advisor.errors import EXIT_BAD_CATALOG
 
     specs: dict[str, RemoteSpec] = {}
-    for path in config_files(args):
+    for path in config_files(args, skipped):
         read = read_config(path)
         raise_problems(read.problems, EXIT_BAD_CATALOG)
         for index, entry in enumerate(read.config.remote if read.config else ()):
