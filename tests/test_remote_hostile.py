@@ -294,7 +294,7 @@ def test_cache_writable_by_others_is_not_used(
     assert result.status == "updated" and len(server.requests) == 2
     assert result.loaded is not None and result.loaded.sha256 == sha256_hex(CATALOG_V2)
     # … with a warning that says why, and nothing written into the folder.
-    assert f"cache not used: {loose} is writable by other users" in result.warning
+    assert f"cache not used: {loose} is writable by group and others (mode 777)" in result.warning
     assert sorted(p.name for p in folder.iterdir()) == before
 
 
@@ -327,4 +327,4 @@ def test_unsafe_cache_offline_skips_with_the_reason(server: ScriptedServer, cach
     seed_cache(server)
     cache_dir.chmod(0o777)
     result = sync(RemoteSpec(server.url()), offline=True)
-    assert result.status == "skipped" and "writable by other users" in result.warning
+    assert result.status == "skipped" and "writable by group and others" in result.warning

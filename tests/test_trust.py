@@ -2,7 +2,7 @@
 home directory, unsafe files (another owner, writable by others) are ignored with a warning, and
 a discovered config's remote catalogs and outside paths wait for `advisor trust`.
 
-Two local users are simulated: another user's file by a patched `os.getuid`, a shared folder by
+Two local users are simulated: another user's file by a patched `os.geteuid`, a shared folder by
 permissions (0o666/0o777).
 """
 
@@ -95,9 +95,11 @@ def test_unsafe_reason_names_owner_and_mode(tmp_path: Path, monkeypatch: pytest.
     path.chmod(0o666)
     assert unsafe_reason(path) == "writable by group and others (mode 666)"
     path.chmod(0o664)
-    assert unsafe_reason(path) == "writable by group (mode 664)"
+    assert unsafe_reason(path) is None  # the user's own primary group (umask 002)
+    os.chown(path, -1, os.getegid() + 1)
+    assert unsafe_reason(path) == f"writable by group {os.getegid() + 1}, not your own (mode 664)"
     path.chmod(0o644)
-    monkeypatch.setattr(os, "getuid", lambda: os.stat(path).st_uid + 1)
+    monkeypatch.setattr(os, "geteuid", lambda: os.stat(path).st_uid + 1)
     assert unsafe_reason(path) == f"owned by another user (uid {os.stat(path).st_uid})"
 
 
@@ -114,6 +116,8 @@ def test_world_writable_team_config_is_ignored_with_a_warning(
 ) -> None:
     config = _team(shared, '[defaults]\nengine = "trtllm"\n')
     config.chmod(mode)
+    if mode == 0o620:
+        os.chown(config, -1, os.getegid() + 1)  # group-writable by a group that is not the user's
     code, out, err = run(capsys, "config", "show", "--format", "json")
     assert code == 0
     assert json.loads(out)["settings"]["engine"] == "vllm"
@@ -124,7 +128,7 @@ def test_team_config_of_another_user_is_ignored(
     shared: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     config = _team(shared, '[defaults]\nengine = "trtllm"\n')
-    monkeypatch.setattr(os, "getuid", lambda: os.stat(config).st_uid + 1)
+    monkeypatch.setattr(os, "geteuid", lambda: os.stat(config).st_uid + 1)
     code, out, err = run(capsys, "config", "show", "--format", "json")
     assert code == 0 and json.loads(out)["settings"]["engine"] == "vllm"
     assert "ignored: owned by another user" in err

@@ -158,17 +158,28 @@ def _home() -> Path | None:
 
 
 def unsafe_reason(path: Path) -> str | None:
-    """Why a discovered file must not be used (as git's `safe.directory`): owned by another
-    user, or writable by group or others. None when it is safe (or cannot be checked)."""
+    """Why a discovered file must not be used (as git's `safe.directory`); None when it is safe
+    (or cannot be checked: the reader then reports the missing or unreadable file)."""
     try:
         info = path.stat()
     except (OSError, ValueError):
-        return None  # the reader reports a missing or unreadable file
-    getuid = getattr(os, "getuid", None)
-    if getuid is not None and info.st_uid != getuid():
+        return None
+    return ownership_problem(info)
+
+
+def ownership_problem(info: os.stat_result) -> str | None:
+    """Why a file or folder another user could have changed must not be trusted: owned by
+    another user, writable by others, or writable by a group other than the user's own primary
+    group (a umask of 002 with a private group per user is common and harmless). One rule for
+    discovered configs, their data files and the remote-catalog cache."""
+    geteuid = getattr(os, "geteuid", None)
+    if geteuid is None:  # no POSIX owners (Windows): nothing to compare
+        return None
+    if info.st_uid != geteuid():
         return f"owned by another user (uid {info.st_uid})"
-    writable = info.st_mode & 0o022
-    if writable:
-        who = {0o020: "group", 0o002: "others"}.get(writable, "group and others")
-        return f"writable by {who} (mode {info.st_mode & 0o777:03o})"
+    mode = info.st_mode & 0o777
+    if mode & 0o002:
+        return f"writable by {'group and others' if mode & 0o020 else 'others'} (mode {mode:03o})"
+    if mode & 0o020 and info.st_gid != os.getegid():
+        return f"writable by group {info.st_gid}, not your own (mode {mode:03o})"
     return None

@@ -33,7 +33,7 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
-from advisor.catalog.paths import user_cache_dir
+from advisor.catalog.paths import ownership_problem, user_cache_dir
 from advisor.catalog.toml_reader import MAX_FILE_BYTES
 from advisor.errors import EXIT_BAD_INPUT, AdvisorError
 from advisor.files import write_atomic
@@ -179,12 +179,8 @@ def unsafe_reason(url: str | None = None) -> str:
 def _unsafe_folder(info: os.stat_result) -> str:
     if not stat.S_ISDIR(info.st_mode):
         return "is not a folder"
-    if info.st_uid != os.geteuid():
-        return "is owned by another user"
-    own_group = info.st_gid == os.getegid()
-    if info.st_mode & stat.S_IWOTH or (info.st_mode & stat.S_IWGRP and not own_group):
-        return f"is writable by other users (mode {stat.S_IMODE(info.st_mode):o}; chmod 700 it)"
-    return ""
+    problem = ownership_problem(info)
+    return f"is {problem}; chmod 700 it or remove it" if problem else ""
 
 
 def _require_safe(url: str) -> None:
