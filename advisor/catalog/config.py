@@ -14,6 +14,9 @@ it lists) is 2. Must not import textual, rich, httpx or pint.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
+import stat
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
@@ -37,6 +40,7 @@ if TYPE_CHECKING:  # pydantic models: imported only when a config file is read
     from advisor.catalog.team_config import Defaults, RemoteCatalog
 
 MAX_FILES_PER_FOLDER = 500
+MAX_LAYER_BYTES = 64 * 1024 * 1024  # catalog data one layer may read: far above any team's, bounded
 
 
 class Consent(NamedTuple):
@@ -66,6 +70,8 @@ class Layer:
         self.problems: list[Problem] = []
         self.defaults: Defaults | None = None
         self.skipped: list[Skipped] = []
+        self.read: set[str] = set()  # real paths already loaded: a file listed twice is read once
+        self.bytes_read = 0
 
     def add(self, loaded: LoadedFile) -> None:
         self.files.append(loaded)
@@ -194,7 +200,7 @@ def config_layers(
     listed: set[Path] = set()
     for section, index, text in config.data_paths():
         target = (path.parent / text).expanduser()
-        listed.add(target.resolve())
+        listed.add(Path(os.path.realpath(target)) if '\0' not in text else target)
         if consent is not None and not consent.allows(target):
             layer.skipped.append(Skipped(name, str(path), text, "not trusted: outside the repository"))
             continue
@@ -202,7 +208,7 @@ def config_layers(
         _add_path(layer, target, Problem(str(path), line, f"{section}[{index}]",
                                          f"no such file or folder: {target}"), consent, warnings)
     for folder in implicit or []:
-        if folder.resolve() not in listed:
+        if Path(os.path.realpath(folder)) not in listed:
             _add_path(layer, folder, None)
     remotes = config.remote if read.config else ()
     if remotes and consent is not None and not consent.trusted:
@@ -230,17 +236,53 @@ def _warn_untrusted(config: Path, skipped: list[Skipped], warnings: list[str]) -
 
 def _add_path(layer: Layer, target: Path, missing: Problem | None,
               consent: Consent | None = None, warnings: list[str] | None = None) -> None:
-    if target.is_dir():
-        files = sorted(p for p in target.glob("*.toml") if p.is_file())
-        if len(files) > MAX_FILES_PER_FOLDER:
-            layer.problems.append(Problem(str(target), None, "", f"more than {MAX_FILES_PER_FOLDER} .toml files"))
-            return
-        for file in files:
-            _add_file(layer, file, consent, warnings)
-    elif target.is_file():
-        _add_file(layer, target, consent, warnings)
-    elif missing is not None:
-        layer.problems.append(missing)
+    """Load a listed file, or every .toml file of a listed folder; any failure to read the
+    path (permissions, a symlink loop, a NUL byte, an over-long name) is a problem naming it."""
+    try:
+        files = _toml_files(target)
+    except _PathProblem as problem:
+        layer.problems.append(Problem(_shown(target), None, "", str(problem)))
+        return
+    if files is None:
+        if missing is not None:
+            layer.problems.append(missing)
+        return
+    for file in files:
+        real = os.path.realpath(file)
+        if real in layer.read:
+            continue
+        layer.read.add(real)
+        _add_file(layer, file, consent, warnings)
+
+
+class _PathProblem(Exception):
+    """Why a listed path cannot be read, as the message the user sees."""
+
+
+def _toml_files(target: Path) -> list[Path] | None:
+    """The files a listed path stands for, in order; None when it does not exist."""
+    try:
+        info = os.stat(target)
+        if not stat.S_ISDIR(info.st_mode):
+            return [target]  # a regular file, or something the reader refuses by name
+        with os.scandir(target) as entries:
+            names = sorted(e.name for e in entries if e.name.endswith(".toml") and e.is_file())
+    except FileNotFoundError:
+        return None
+    except ValueError:
+        raise _PathProblem("path contains a NUL byte") from None
+    except OSError as exc:
+        what = "cannot read folder" if isinstance(exc, PermissionError) else "cannot read path"
+        raise _PathProblem(f"{what}: {exc.strerror or exc}") from None
+    if len(names) > MAX_FILES_PER_FOLDER:
+        raise _PathProblem(f"more than {MAX_FILES_PER_FOLDER} .toml files")
+    return [target / name for name in names]
+
+
+def _shown(path: Path) -> str:
+    """A path as a problem names it: printable, and not longer than a line."""
+    text = printable(str(path).replace("\0", "\\0"))
+    return text if len(text) <= 200 else text[:100] + "…" + text[-60:]
 
 
 def _add_file(layer: Layer, file: Path, consent: Consent | None, warnings: list[str] | None) -> None:
@@ -256,6 +298,13 @@ def _add_file(layer: Layer, file: Path, consent: Consent | None, warnings: list[
         if not consent.allows(file):
             layer.skipped.append(Skipped(layer.name, str(file), str(file), "not trusted: outside the repository"))
             return
+    with contextlib.suppress(OSError, ValueError):  # the reader names the problem
+        layer.bytes_read += os.stat(file).st_size
+    if layer.bytes_read > MAX_LAYER_BYTES:
+        if not any(p.message.startswith("more than") and "in one layer" in p.message for p in layer.problems):
+            layer.problems.append(Problem(str(file), None, "", f"more than {MAX_LAYER_BYTES / 2**20:g} MiB "
+                                          "of catalog data in one layer; list fewer or smaller files"))
+        return
     layer.add(load_catalog_file(file))
 
 
