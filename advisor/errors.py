@@ -2,7 +2,9 @@
 
 Exit codes are part of the public API:
   0 success, 1 nothing feasible (search found no offering), 2 bad input (flags, request, a
-  file given on the command line), 3 bad catalog or profile (a file the tool discovered).
+  file given on the command line, an output that cannot be written: `-o FILE` or a full or
+  failing stdout), 3 bad catalog or profile (a file the tool discovered). A closed stdout pipe
+  ends the command quietly.
 """
 
 from __future__ import annotations
