@@ -14,6 +14,7 @@ import os
 import sys
 from collections.abc import Sequence
 from types import ModuleType
+from typing import Any, TextIO
 
 from advisor import __version__
 from advisor.errors import EXIT_BAD_INPUT, AdvisorError, closest
@@ -146,6 +147,61 @@ def _show_download_progress() -> None:
     remote.progress_factory = download_progress
 
 
+class _GuardedStdout:
+    """sys.stdout while a command runs: a failed write or flush (a full disk, a vanished
+    terminal) is one AdvisorError line, exit 2, instead of a traceback or a message at exit; a
+    closed pipe stays a BrokenPipeError, which ends the command quietly."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            return self._stream.write(text)
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            raise _stdout_error(self._stream, exc) from None
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            raise _stdout_error(self._stream, exc) from None
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+def _stdout_error(stream: TextIO, exc: OSError) -> AdvisorError:
+    _silence(stream)  # what is still buffered would fail again, as a message at exit
+    return AdvisorError(f"cannot write to stdout: {exc.strerror or exc}", exit_code=EXIT_BAD_INPUT)
+
+
+def _silence(stream: TextIO) -> None:
+    try:
+        fd = stream.fileno()
+    except (OSError, ValueError, AttributeError):
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, fd)
+    os.close(devnull)
+
+
+def _run_command(args: argparse.Namespace) -> int:
+    """The subcommand with a guarded stdout, flushed before the exit status is decided."""
+    real = sys.stdout
+    sys.stdout = _GuardedStdout(real)
+    try:
+        code = int(args._run(args))
+        sys.stdout.flush()
+        return code
+    finally:
+        sys.stdout = real
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     try:
         arguments = list(sys.argv[1:] if argv is None else argv)
@@ -155,7 +211,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             from advisor.tui import run_app  # textual only on this branch
 
             return run_app(args)
-        return int(args._run(args))
+        return _run_command(args)
     except AdvisorError as err:
         from advisor.catalog.toml_reader import printable  # messages may quote file text: no escapes reach the terminal
 

@@ -2,8 +2,10 @@
 
 Exit codes are part of the public API:
   0 success, 1 nothing feasible (search found no offering), 2 bad input (flags, request, a
-  file given on the command line), 3 bad catalog or profile (a file the tool discovered),
-  70 internal error (a bug: the interactive app crashed; sysexits' EX_SOFTWARE).
+  file given on the command line, an output that cannot be written: `-o FILE` or a full or
+  failing stdout), 3 bad catalog or profile (a file the tool discovered), 70 internal error (a
+  bug: the interactive app crashed; sysexits' EX_SOFTWARE). A closed stdout pipe ends the
+  command quietly.
 """
 
 from __future__ import annotations

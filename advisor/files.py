@@ -1,5 +1,14 @@
-"""Atomic file writes: the one writer behind every file advisor produces (documents, team
-config edits, calibration entries, the remote-catalog cache).
+"""The one reader of user-supplied inputs and the one writer of every file advisor produces.
+
+Reading (`read_input`, `open_input`): a path or `-` for stdin. A path is opened without
+blocking and checked with `fstat` before a byte is read, so a FIFO or a device where a file is
+expected is refused instead of hanging or never ending; stdin is read in chunks up to a byte
+cap. Every failure (missing, a folder, permissions, a symlink loop, an over-long name, a NUL
+byte in the path, too large) is an `InputError`: one line, exit 2. `loads_json` parses JSON
+text with the integer-digit and nesting limits every JSON input shares.
+
+Writing (`write_atomic`): documents, team config edits, calibration entries, the
+remote-catalog cache.
 
 The whole content is written to a temporary file in the target's directory (same filesystem,
 so the rename is atomic), flushed to disk and then moved into place; the directory is synced
@@ -10,19 +19,159 @@ existing file is never replaced: the move is a hard link that fails if the name 
 check-then-write race), with a checked `os.replace` only where the filesystem has no hard
 links. Any failure removes the temporary file and leaves the old file as it was.
 
-Errors are `OSError`s with a short `strerror`, for the caller to turn into its own message.
-A leaf module: imports only the standard library, so `catalog/` and `export/` may both use it.
+A temporary file left behind by a killed run (`.advisor-*.tmp`, older than STALE_TEMP_S) is
+removed from the target's folder on the next write there.
+
+Write errors are `OSError`s with a short `strerror`, for the caller to turn into its own
+message. A leaf module: imports only the standard library and `advisor.errors`, so every layer
+may use it.
 """
 
 from __future__ import annotations
 
 import contextlib
 import errno
+import json
 import os
 import stat
+import sys
+import time
 from pathlib import Path
+from typing import Any, BinaryIO
+
+from advisor.errors import EXIT_BAD_INPUT, AdvisorError
+
+STDIN = "-"
+CHUNK_BYTES = 1 << 20
+MAX_JSON_DEPTH = 64  # results and quotes nest 5 deep; far below the parser's recursion limit
+MAX_INT_DIGITS = 100  # any count or token number fits; Python's own limit (4300) is a ValueError
+TEMP_PREFIX = ".advisor-"
+STALE_TEMP_S = 15 * 60  # a write takes seconds: a temporary file this old was left by a killed run
+# A FIFO opened for reading without O_NONBLOCK waits for a writer; with it, the open returns
+# and fstat tells what the file is before anything blocks.
+_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0)
 
 _NO_HARD_LINKS = {errno.EPERM, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EXDEV, errno.EMLINK, errno.ENOSYS}
+
+
+# -- reading ---------------------------------------------------------------------------------
+
+class InputError(AdvisorError):
+    """A user-supplied input that cannot be read, as one line `name: reason` (exit 2).
+
+    `reason` and `os_error` (the system's words, when the system refused) let a caller that
+    reports problems its own way (the TOML reader) word them.
+    """
+
+    def __init__(self, name: str, reason: str, os_error: str | None = None) -> None:
+        super().__init__(f"{name}: {reason}", exit_code=EXIT_BAD_INPUT)
+        self.reason = reason
+        self.os_error = os_error
+
+
+def read_input(path: str | Path, *, max_bytes: int, what: str = "a file") -> bytes:
+    """Every byte of `path` ('-' = stdin), refused beyond `max_bytes`; InputError otherwise.
+
+    `what` names the file expected, for the message when a folder is given.
+    """
+    if str(path) == STDIN:
+        return _read_capped(sys.stdin.buffer, max_bytes, "stdin")
+    name = str(path)
+    with open_input(path, what=what) as stream:
+        if os.fstat(stream.fileno()).st_size > max_bytes:
+            raise InputError(name, f"larger than {size_text(max_bytes)}")
+        return _read_capped(stream, max_bytes, name)
+
+
+def open_input(path: str | Path, *, what: str = "a file") -> BinaryIO:
+    """`path` opened for binary reading, only if it is a regular file; InputError otherwise."""
+    name = str(path)
+    try:
+        fd = os.open(path, _OPEN_FLAGS)
+    except ValueError:  # os.open refuses an embedded NUL before asking the system
+        raise InputError(name, "path contains a NUL byte") from None
+    except OSError as exc:
+        strerror = exc.strerror or str(exc)
+        raise InputError(name, f"cannot read: {strerror}", strerror) from None
+    try:
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISDIR(mode):
+            raise InputError(name, f"is a folder, expected {what}")
+        if not stat.S_ISREG(mode):
+            raise InputError(name, "is not a regular file (a pipe or device?)")
+        os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def _read_capped(stream: BinaryIO, max_bytes: int, name: str) -> bytes:
+    """Chunks up to `max_bytes` + 1: an endless stream (/dev/zero on stdin) stops at the cap."""
+    chunks: list[bytes] = []
+    total = 0
+    try:
+        while total <= max_bytes:
+            chunk = stream.read(min(CHUNK_BYTES, max_bytes + 1 - total))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            total += len(chunk)
+    except OSError as exc:
+        strerror = exc.strerror or str(exc)
+        raise InputError(name, f"cannot read: {strerror}", strerror) from None
+    if total > max_bytes:
+        raise InputError(name, f"larger than {size_text(max_bytes)}")
+    return b"".join(chunks)
+
+
+def size_text(size: int) -> str:
+    """`64 MiB` for whole mebibytes, else the byte count."""
+    return f"{size // 2**20} MiB" if size >= 2**20 and size % 2**20 == 0 else f"{size} bytes"
+
+
+class _NumberTooLong(ValueError):
+    pass
+
+
+def _bounded_int(digits: str) -> int:
+    if len(digits.lstrip("-")) > MAX_INT_DIGITS:
+        raise _NumberTooLong(f"a number has more than {MAX_INT_DIGITS} digits")
+    return int(digits)
+
+
+def loads_json(text: str, name: str, **hooks: Any) -> Any:
+    """`json.loads` with the limits every JSON input shares: integers of at most MAX_INT_DIGITS
+    digits and nesting at most MAX_JSON_DEPTH deep, else InputError. JSONDecodeError passes
+    through for the caller to place; `hooks` go to json.loads (a ValueError a hook raises
+    becomes `not valid JSON: …`)."""
+    try:
+        value = json.loads(text, parse_int=_bounded_int, **hooks)
+    except json.JSONDecodeError:
+        raise
+    except RecursionError:
+        raise InputError(name, f"JSON nested deeper than {MAX_JSON_DEPTH} levels") from None
+    except _NumberTooLong as exc:
+        raise InputError(name, str(exc)) from None
+    except ValueError as exc:
+        raise InputError(name, f"not valid JSON: {exc}") from None
+    if text.count("[") + text.count("{") > MAX_JSON_DEPTH and _deeper_than(value, MAX_JSON_DEPTH):
+        raise InputError(name, f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
+    return value
+
+
+def _deeper_than(value: Any, limit: int) -> bool:
+    stack = [(value, 1)] if isinstance(value, dict | list) else []
+    while stack:
+        item, depth = stack.pop()
+        if depth > limit:
+            return True
+        children = item.values() if isinstance(item, dict) else item
+        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+    return False
+
+
+# -- writing ---------------------------------------------------------------------------------
 
 
 class NotRegularFileError(OSError):
@@ -47,7 +196,10 @@ def write_atomic(target: Path, data: bytes, *, overwrite: bool, mode: int | None
         mode = stat.S_IMODE(existing.st_mode) if existing is not None else 0o666 & ~_umask()
     import tempfile  # only when a file is written
 
-    handle, temp = tempfile.mkstemp(prefix=temp_prefix or f".{target.name}.", suffix=".tmp", dir=directory)
+    prefix = temp_prefix or TEMP_PREFIX
+    _sweep_stale_temps(directory, prefix)
+    handle, temp = tempfile.mkstemp(prefix=prefix if temp_prefix else f"{prefix}{target.name}.", suffix=".tmp",
+                                    dir=directory)
     try:
         _fill(handle, data, mode)
         _move(temp, target, overwrite=overwrite)
@@ -90,6 +242,19 @@ def _move(temp: str, target: Path, *, overwrite: bool) -> None:
         if os.path.lexists(target):
             raise FileExistsError(errno.EEXIST, "already exists") from None
         os.replace(temp, target)
+
+
+def _sweep_stale_temps(directory: Path, prefix: str) -> None:
+    """Remove our own temporary files a killed run left (regular, ours, older than STALE_TEMP_S)."""
+    cutoff = time.time() - STALE_TEMP_S
+    uid = os.getuid() if hasattr(os, "getuid") else None
+    with contextlib.suppress(OSError), os.scandir(directory) as entries:
+        for entry in entries:
+            if not (entry.name.startswith(prefix) and entry.name.endswith(".tmp")):
+                continue
+            status = entry.stat(follow_symlinks=False)
+            if stat.S_ISREG(status.st_mode) and status.st_mtime < cutoff and uid in (None, status.st_uid):
+                _remove(entry.path)
 
 
 def _umask() -> int:

@@ -15,11 +15,11 @@ PACKAGE = Path(__file__).resolve().parent.parent / "advisor"
 
 # Package -> the advisor packages it may import (besides itself). The order is the flow:
 # data in (catalog) -> search -> quote -> export -> front ends.
-# `errors`, `files` (atomic writes) and `shorthands` are leaves any layer may use.
+# `errors`, `files` (bounded reads, atomic writes) and `shorthands` are leaves any layer may use.
 LEAVES = {"errors", "files", "shorthands"}
 MAY_IMPORT: dict[str, set[str]] = {
     "errors": set(),
-    "files": set(),
+    "files": {"errors"},
     "shorthands": {"errors"},
     "domain": {"errors"},
     "core": {"domain", "errors"},

@@ -74,13 +74,13 @@ def to_float(raw: Any) -> float | None:
     """A float from a JSON number or numeric string (genai-perf writes some as strings)."""
     if isinstance(raw, bool):
         return None
-    if isinstance(raw, int | float):
-        return float(raw)
-    if isinstance(raw, str):
-        try:
+    try:
+        if isinstance(raw, int | float):
+            return float(raw)
+        if isinstance(raw, str):
             return float(raw.strip())
-        except ValueError:
-            return None
+    except (ValueError, OverflowError):  # not a number, or an integer past the float range
+        return None
     return None
 
 

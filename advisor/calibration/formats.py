@@ -30,6 +30,7 @@ from advisor.calibration import _genai_json, _serving_json
 from advisor.calibration._fields import Skip
 from advisor.calibration.measured import SCHEMA, Run, bad
 from advisor.errors import AdvisorError
+from advisor.files import loads_json, read_input
 
 MAX_BYTES = 64 * 1024 * 1024
 MAX_RUNS = 10_000
@@ -66,21 +67,15 @@ def read_measured(path: str) -> Measured:
     except UnicodeDecodeError:
         raise bad(f"{path}: not UTF-8 text; expected {EXPECTED}") from None
     digest = hashlib.sha256(data).hexdigest()
-    modified = dt.date.fromtimestamp(os.stat(path).st_mtime).isoformat()
+    modified = dt.date.today() if path == "-" else dt.date.fromtimestamp(os.stat(path).st_mtime)
     if text.lstrip()[:1] in ("{", "["):
         runs, fmt, warnings = _json_runs(path, text)
-        return Measured(path, digest, modified, fmt, runs=tuple(runs), warnings=tuple(warnings))
-    return Measured(path, digest, modified, "calibration CSV", records=tuple(_csv_records(path, text)))
+        return Measured(path, digest, modified.isoformat(), fmt, runs=tuple(runs), warnings=tuple(warnings))
+    return Measured(path, digest, modified.isoformat(), "calibration CSV", records=tuple(_csv_records(path, text)))
 
 
 def _read_bytes(path: str) -> bytes:
-    try:
-        with open(path, "rb") as handle:
-            data = handle.read(MAX_BYTES + 1)
-    except OSError as err:
-        raise bad(f"{path}: cannot read: {err.strerror or err}") from None
-    if len(data) > MAX_BYTES:
-        raise bad(f"{path}: larger than {MAX_BYTES} bytes")
+    data = read_input(path, max_bytes=MAX_BYTES, what="a file of measured results")
     if not data.strip():
         raise bad(f"{path}: empty file; expected {EXPECTED}")
     return data
@@ -91,24 +86,20 @@ def _read_bytes(path: str) -> bytes:
 def _json_objects(path: str, text: str) -> list[Any]:
     """The file's top-level values: one JSON document, else one per non-empty line (JSONL)."""
     try:
-        doc = json.loads(text)
+        doc = loads_json(text, path)
     except json.JSONDecodeError as whole:
         lines = [line for line in text.splitlines() if line.strip()]
         if len(lines) < 2 or not lines[0].lstrip().startswith("{"):
             raise _invalid(path, whole) from None
         return [_json_line(path, number, line) for number, line in enumerate(lines, 1)]
-    except RecursionError:
-        raise bad(f"{path}: JSON nested too deeply; expected {EXPECTED}") from None
     return doc if isinstance(doc, list) else [doc]
 
 
 def _json_line(path: str, number: int, line: str) -> Any:
     try:
-        return json.loads(line)
+        return loads_json(line, f"{path} line {number}")
     except json.JSONDecodeError as err:
         raise _invalid(path, err, number) from None
-    except RecursionError:
-        raise bad(f"{path}: JSON nested too deeply; expected {EXPECTED}") from None
 
 
 def _invalid(path: str, err: json.JSONDecodeError, line: int | None = None) -> AdvisorError:

@@ -59,10 +59,12 @@ def is_measured(paths: list[str] | None) -> bool:
         return False
     if len(paths) > 1:
         return True
+    from advisor.files import InputError, open_input
+
     try:
-        with open(paths[0], "rb") as handle:
+        with open_input(paths[0]) as handle:
             head = handle.read(4096)
-    except OSError:
+    except (InputError, OSError):
         return False  # the CSV path reports it
     return head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] in (b"{", b"[")
 

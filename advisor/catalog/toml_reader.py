@@ -17,6 +17,7 @@ from typing import Any
 
 from advisor.catalog.toml_positions import KeyLines, KeyPath
 from advisor.errors import EXIT_BAD_INPUT, AdvisorError, Problem
+from advisor.files import InputError, read_input
 
 MAX_FILE_BYTES = 2 * 1024 * 1024
 MAX_DEPTH = 10
@@ -68,21 +69,16 @@ def dotted(key_path: KeyPath) -> str:
 # -- bytes and text ------------------------------------------------------------------------
 
 def read_file_bytes(path: Path) -> tuple[bytes | None, Problem | None]:
-    """Read at most MAX_FILE_BYTES (+1 to detect excess); a problem instead of OSError.
+    """Read at most MAX_FILE_BYTES through `advisor.files.read_input`; a problem instead of an error.
 
     Only regular files are opened: a FIFO named `x.toml` would block the read forever and a
     device such as /dev/zero never ends.
     """
     try:
-        if path.exists() and not path.is_dir() and not path.is_file():
-            return None, Problem(str(path), None, "", "is not a regular file (a pipe or device?)")
-        with path.open("rb") as handle:
-            data = handle.read(MAX_FILE_BYTES + 1)
-    except IsADirectoryError:
-        return None, Problem(str(path), None, "", "is a folder, expected a .toml file")
-    except OSError as exc:
-        return None, Problem(str(path), None, "", f"cannot read file: {exc.strerror or exc}")
-    return data, None
+        return read_input(path, max_bytes=MAX_FILE_BYTES, what="a .toml file"), None
+    except InputError as err:
+        message = f"cannot read file: {err.os_error}" if err.os_error else err.reason
+        return None, Problem(str(path), None, "", message)
 
 
 def decode_text(data: bytes, path: str) -> tuple[str | None, Problem | None]:

@@ -16,6 +16,7 @@ from typing import Any, TextIO
 from advisor.catalog.world import World
 from advisor.commands._estimate_case import Caches, Result, _bad, _efficiency_record, evaluate
 from advisor.errors import AdvisorError
+from advisor.files import InputError, loads_json, read_input
 
 MAX_CASES_BYTES = 256 * 1024 * 1024
 
@@ -59,21 +60,21 @@ def to_line(caches: Caches, case_id: Any, result: Result, dumps) -> str:
 
 
 def read_cases(path: str) -> list[dict[str, Any]]:
-    """Cases from a JSONL or CSV file (by extension, else by the first character)."""
-    target = Path(path)
+    """Cases from a JSONL or CSV file ('-' = stdin; by extension, else by the first character).
+
+    A file that cannot be read as a whole is one error (exit 2); a line that is not a JSON
+    object within the limits of `advisor.files.loads_json` is an error line for that case.
+    """
+    data = read_input(path, max_bytes=MAX_CASES_BYTES, what="a JSONL or CSV file of cases")
     try:
-        size = target.stat().st_size
-        if size > MAX_CASES_BYTES:
-            raise _bad(f"{path}: {size} bytes is more than the {MAX_CASES_BYTES} allowed")
-        text = target.read_text(encoding="utf-8-sig")
-    except OSError as err:
-        raise _bad(f"{path}: cannot read: {err.strerror or err}") from None
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise _bad(f"{path}: not UTF-8 text") from None
-    is_csv = target.suffix.lower() == ".csv" or (
-        target.suffix.lower() not in (".jsonl", ".json", ".ndjson") and not text.lstrip().startswith("{")
+    suffix = Path(path).suffix.lower()
+    is_csv = suffix == ".csv" or (
+        suffix not in (".jsonl", ".json", ".ndjson") and not text.lstrip().startswith("{")
     )
-    return _csv_cases(text) if is_csv else _jsonl_cases(text)
+    return _csv_cases(path, text) if is_csv else _jsonl_cases(text)
 
 
 def _jsonl_cases(text: str) -> list[dict[str, Any]]:
@@ -82,19 +83,24 @@ def _jsonl_cases(text: str) -> list[dict[str, Any]]:
         if not line.strip():
             continue
         try:
-            value = json.loads(line)
+            value = loads_json(line, f"line {number}")
         except json.JSONDecodeError as err:
             value = {"__error__": f"line {number}: not JSON ({err.msg})"}
+        except InputError as err:
+            value = {"__error__": err.message}
         if not isinstance(value, dict):
             value = {"__error__": f"line {number}: expected a JSON object"}
         cases.append(value)
     return cases
 
 
-def _csv_cases(text: str) -> list[dict[str, Any]]:
+def _csv_cases(path: str, text: str) -> list[dict[str, Any]]:
     reader = csv.DictReader(io.StringIO(text))
-    return [{k.strip(): (v.strip() if isinstance(v, str) else v)
-             for k, v in row.items() if k is not None} for row in reader]
+    try:
+        return [{k.strip(): (v.strip() if isinstance(v, str) else v)
+                 for k, v in row.items() if k is not None} for row in reader]
+    except csv.Error as err:  # a field over csv.field_size_limit(), a NUL byte …
+        raise _bad(f"{path}:{reader.line_num}: unreadable CSV ({err})") from None
 
 
 def run_cases(world: World, cases: list[dict[str, Any]], out: TextIO) -> int:

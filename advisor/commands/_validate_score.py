@@ -48,13 +48,17 @@ def _predict(world: World, row: BenchRow, runs: dict[tuple, RunResult]) -> tuple
 def score_rows(world: World, text: str, name: str) -> tuple[list[dict[str, Any]], list[str]]:
     """Score records for every (metric, group), and one warning per row that was skipped."""
     reader = csv.DictReader(io.StringIO(text))
-    missing = [c for c in REQUIRED if c not in (reader.fieldnames or [])]
+    try:
+        missing = [c for c in REQUIRED if c not in (reader.fieldnames or [])]
+        records = [] if missing else list(reader)
+    except csv.Error as err:  # a field over csv.field_size_limit(), a NUL byte …
+        raise AdvisorError(f"{name}:{reader.line_num}: unreadable CSV ({err})") from None
     if missing:
         raise AdvisorError(f"{name}: missing column(s) {', '.join(missing)}")
     pairs: dict[tuple[str, str], list[tuple[float, float]]] = defaultdict(list)
     runs: dict[tuple, RunResult] = {}
     warnings: list[str] = []
-    for line, record in enumerate(reader, 2):
+    for line, record in enumerate(records, 2):
         try:
             row = parse_row(record)
         except (ValueError, KeyError, TypeError) as err:

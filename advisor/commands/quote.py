@@ -185,8 +185,7 @@ def _read_from(args: argparse.Namespace, fields: dict[str, Any]) -> Any:
     given = [REQUEST_FLAGS[key] for key, value in fields.items() if value is not None and value != ()]
     if given:
         raise AdvisorError(f"--from FILE carries the whole request: drop {', '.join(given)}")
-    stdin_text = sys.stdin.read() if args.from_file == "-" else None
-    return read_quote_file(args.from_file, stdin_text)
+    return read_quote_file(args.from_file)
 
 
 def _compare(loaded: Any, quote: Any) -> None:

@@ -24,6 +24,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="print only this schema (default with -o: write both)")
     parser.add_argument("-o", "--output", metavar="DIR",
                         help=f"write {' and '.join(FILES.values())} into DIR")
+    parser.add_argument("--force", action="store_true", help="replace schema files already in DIR")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -37,9 +38,11 @@ def run(args: argparse.Namespace) -> int:
     folder = Path(args.output)
     if not folder.is_dir():
         raise AdvisorError(f"{folder}: not a folder")
-    for which in chosen:
+    from advisor.export.write import write_atomic
+
+    for which in chosen:  # atomic, never through a symlink, an existing file only with --force
         target = folder / FILES[which]
-        target.write_text(dump(schemas[which]()), encoding="utf-8")
+        write_atomic(target, dump(schemas[which]()), force=args.force)
         print(f"wrote {target}", file=sys.stderr)
     return 0
 

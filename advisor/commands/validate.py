@@ -38,14 +38,9 @@ def _read(path: str | None) -> tuple[str, str]:
 
         item = resources.files("advisor.profiles") / "benchmarks.csv"
         return "built-in benchmarks.csv", item.read_text(encoding="utf-8")
-    try:
-        with open(path, "rb") as handle:
-            data = handle.read(MAX_BYTES + 1)
-    except OSError as err:
-        raise AdvisorError(f"{path}: cannot read: {err.strerror or err}",
-                           exit_code=EXIT_BAD_INPUT) from None
-    if len(data) > MAX_BYTES:
-        raise AdvisorError(f"{path}: larger than {MAX_BYTES} bytes", exit_code=EXIT_BAD_INPUT)
+    from advisor.files import read_input
+
+    data = read_input(path, max_bytes=MAX_BYTES, what="a CSV file of measurements")
     try:
         return path, data.decode("utf-8-sig")
     except UnicodeDecodeError:

@@ -14,13 +14,13 @@ Must not import rich, textual, httpx or pint.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any, NamedTuple
 
 from advisor.errors import EXIT_BAD_INPUT, AdvisorError
 from advisor.export.base import ExportOptions
 from advisor.export.data import finite, quote_document
 from advisor.export.terminal import json_safe, safe_text
+from advisor.files import STDIN, loads_json, read_input
 from advisor.quote.build import Quote
 from advisor.quote.parts import Alternative, LineItem, Money, Recommendation
 from advisor.search.request import QuoteRequest, validate_request
@@ -147,16 +147,13 @@ class QuoteFile(NamedTuple):
 
 
 def read_quote_file(path: str, stdin_text: str | None = None) -> QuoteFile:
-    """Parse and validate a JSON quote ('-' reads `stdin_text`); every problem exits 2 in one line."""
-    text = stdin_text if path == "-" and stdin_text is not None else _read_text(path)
+    """Parse and validate a JSON quote ('-' reads stdin, or `stdin_text` when given); every
+    problem exits 2 in one line."""
+    text = stdin_text if path == STDIN and stdin_text is not None else _read_text(path)
     try:
-        data = json.loads(text, parse_constant=_reject_constant)
+        data = loads_json(text, "stdin" if path == STDIN else path, parse_constant=_reject_constant)
     except json.JSONDecodeError as exc:
         raise AdvisorError(f"{path}:{exc.lineno}: not valid JSON: {exc.msg}", exit_code=EXIT_BAD_INPUT) from None
-    except ValueError as exc:
-        raise AdvisorError(f"{path}: not valid JSON: {exc}", exit_code=EXIT_BAD_INPUT) from None
-    except RecursionError:
-        raise AdvisorError(f"{path}: JSON nested too deeply", exit_code=EXIT_BAD_INPUT) from None
     if not isinstance(data, dict) or not isinstance(data.get("request"), dict):
         raise AdvisorError(f"{path}: not an advisor quote (no \"request\" object)", exit_code=EXIT_BAD_INPUT)
     _check_schema(path, data.get("schema"))
@@ -177,13 +174,7 @@ def read_quote_file(path: str, stdin_text: str | None = None) -> QuoteFile:
 
 
 def _read_text(path: str) -> str:
-    try:
-        with Path(path).open("rb") as handle:
-            raw = handle.read(MAX_QUOTE_FILE_BYTES + 1)
-    except OSError as exc:
-        raise AdvisorError(f"{path}: cannot read: {exc.strerror or exc}", exit_code=EXIT_BAD_INPUT) from None
-    if len(raw) > MAX_QUOTE_FILE_BYTES:
-        raise AdvisorError(f"{path}: larger than {MAX_QUOTE_FILE_BYTES // 2**20} MiB", exit_code=EXIT_BAD_INPUT)
+    raw = read_input(path, max_bytes=MAX_QUOTE_FILE_BYTES, what="a JSON quote")
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
