@@ -8,6 +8,8 @@ import json
 from pathlib import Path
 
 import pytest
+
+from advisor.export.table import PRICE_MARK
 from remote_server import CATALOG, Reply, ScriptedServer
 
 from advisor.cli import main
@@ -64,6 +66,22 @@ def test_markdown_and_html_quotes_carry_the_warning(
 def test_table_footer_names_the_flagged_offering(team: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out, _ = quote(capsys, team, "table")
     assert f"1 price warning: {SHADOW}" in " ".join(out.split())
+
+
+def test_the_flagged_row_itself_is_marked(team: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from advisor.catalog.config import builtin_world, load_world
+    from advisor.catalog.sanity import flagged_offerings, sanity_problems
+    from advisor.export.table import cells
+    from advisor.quote.build import build_quote
+    from advisor.search.request import build_request
+
+    world = load_world(str(team), discover=False)
+    problems = sanity_problems(world, layers={"cli"}, load_builtins=builtin_world)
+    world = world._replace(flagged=flagged_offerings(problems))
+    result = build_quote(build_request(world, model="70b", max_context=8192), world)
+    rows = {r.offering.id: cells(result, r, reasons=False) for r in result.results}
+    assert rows[SHADOW][1].startswith(PRICE_MARK)
+    assert not any(row[1].startswith(PRICE_MARK) for oid, row in rows.items() if oid != SHADOW)
 
 
 def test_tui_status_line_names_the_flagged_offering(team: Path) -> None:

@@ -19,6 +19,7 @@ from advisor.shorthands import format_duration, format_tokens
 
 GIB = 1024.0**3
 RIGHT = {"#", "Out tok/s", "TTFT", "TPOT"}
+PRICE_MARK = "⚠ "  # before the provider of an offering whose price drew a warning
 
 
 def headers(quote: Quote, *, reasons: bool) -> list[str]:
@@ -38,7 +39,7 @@ def cells(quote: Quote, result: Result, *, reasons: bool) -> list[str]:
     precision = cand.precision if cand else (result.failure.precision if result.failure else None)
     row = [
         str(result.rank) if result.rank else "✗",
-        o.provider,
+        (PRICE_MARK if o.id in quote.flagged else "") + o.provider,
         o.sku,
         nodes,
         o.tenancy,
