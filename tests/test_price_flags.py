@@ -8,11 +8,10 @@ import json
 from pathlib import Path
 
 import pytest
-
-from advisor.export.table import PRICE_MARK
 from remote_server import CATALOG, Reply, ScriptedServer
 
 from advisor.cli import main
+from advisor.export.table import PRICE_MARK
 
 SHADOW = "coreweave/hgx-h100-8x"  # built-in at 49.28 USD per node-hour
 OFFER = CATALOG.replace(b'"acme/h100x8"', f'"{SHADOW}"'.encode()).replace(b"Acme GPU", b"CoreWeave")
