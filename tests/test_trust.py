@@ -248,3 +248,20 @@ def test_catalog_add_refuses_a_symlinked_advisor_toml(
     code, _, err = run(capsys, "catalog", "add", server.url())
     assert code == 2 and "is a symlink" in err
     assert not outside.exists() and server.requests == []
+
+
+def test_trusting_a_fifo_is_one_line_and_never_blocks(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    fifo = tmp_path / "advisor.toml"
+    os.mkfifo(fifo)
+    code, _, err = run(capsys, "trust", str(fifo))
+    assert code == 2 and err.strip() == f"advisor: {fifo}: not a regular file (a pipe or device?)"
+
+
+def test_a_fifo_planted_as_the_trust_store_trusts_nothing_without_blocking(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from advisor.catalog import trust
+
+    monkeypatch.setattr(trust, "trust_path", lambda: tmp_path / "trusted.json")
+    os.mkfifo(tmp_path / "trusted.json")
+    assert trust.trusted() == {}

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import stat
 from pathlib import Path
 
 from advisor.catalog.paths import user_config_dir
+from advisor.errors import AdvisorError
+from advisor.files import read_input
 
 TRUST_FILE = "trusted.json"
 MAX_TRUST_BYTES = 1024 * 1024
@@ -29,21 +29,17 @@ def trust_path() -> Path:
 def file_sha256(path: Path) -> str | None:
     """The SHA-256 of a regular file's bytes (None when unreadable, not regular or too big)."""
     try:
-        with path.open("rb") as handle:
-            if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
-                return None
-            data = handle.read(MAX_CONFIG_BYTES + 1)
-    except (OSError, ValueError):
+        data = read_input(path, max_bytes=MAX_CONFIG_BYTES)  # never blocks on a planted FIFO
+    except AdvisorError:
         return None
-    return None if len(data) > MAX_CONFIG_BYTES else hashlib.sha256(data).hexdigest()
+    return hashlib.sha256(data).hexdigest()
 
 
 def trusted() -> dict[str, str]:
     """Resolved path -> SHA-256 of every trusted config; an unreadable store trusts nothing."""
     try:
-        with trust_path().open("rb") as handle:
-            data = json.loads(handle.read(MAX_TRUST_BYTES))
-    except (OSError, ValueError, RecursionError):
+        data = json.loads(read_input(trust_path(), max_bytes=MAX_TRUST_BYTES))
+    except (AdvisorError, ValueError, RecursionError):
         return {}
     entries = data.get("trusted") if isinstance(data, dict) else None
     if not isinstance(entries, dict):

@@ -52,7 +52,8 @@ def _config(given: str | None) -> Path:
     start = Path(given).expanduser() if given else Path.cwd()
     if given and not start.is_dir():
         if not start.is_file():
-            raise AdvisorError(f"{given}: no such file", exit_code=EXIT_BAD_INPUT)
+            why = "not a regular file (a pipe or device?)" if start.exists() else "no such file"
+            raise AdvisorError(f"{given}: {why}", exit_code=EXIT_BAD_INPUT)
         return start
     found = find_team_config(start)
     if found is None:
