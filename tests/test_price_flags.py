@@ -100,12 +100,6 @@ def test_tui_status_line_names_the_flagged_offering(team: Path) -> None:
     assert f"price warning: {SHADOW}" in status_text(result)
 
 
-@pytest.fixture
-def server() -> ScriptedServer:
-    with ScriptedServer() as running:
-        yield running
-
-
 def test_remote_entry_at_a_token_price_is_in_the_json_warnings(
     tmp_path: Path, server: ScriptedServer, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
 ) -> None:

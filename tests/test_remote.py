@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import time
-from pathlib import Path
 
 import pytest
 from remote_server import CATALOG, CATALOG_V2, Reply, ScriptedServer
@@ -41,17 +40,7 @@ class Recorder:
         self.closed = True
 
 
-@pytest.fixture(autouse=True)
-def cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    folder = tmp_path / "cache"
-    monkeypatch.setenv("ADVISOR_CACHE_DIR", str(folder))
-    return folder
-
-
-@pytest.fixture
-def server() -> ScriptedServer:
-    with ScriptedServer() as running:
-        yield running
+pytestmark = pytest.mark.usefixtures("cache_dir")  # conftest: this test's own cache folder
 
 
 def ok(body: bytes = CATALOG, **headers: str) -> Reply:

@@ -36,12 +36,6 @@ def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return project
 
 
-@pytest.fixture
-def server() -> ScriptedServer:
-    with ScriptedServer() as running:
-        yield running
-
-
 def ok(body: bytes = CATALOG, **headers: str) -> Reply:
     return Reply(200, body, {"Content-Type": "text/plain; charset=utf-8", **headers})
 

@@ -145,12 +145,6 @@ def test_world_writable_data_file_is_ignored(shared: Path, capsys: pytest.Captur
 
 # -- consent -------------------------------------------------------------------------------
 
-@pytest.fixture
-def server() -> ScriptedServer:
-    with ScriptedServer() as running:
-        yield running
-
-
 def test_untrusted_remote_is_not_fetched_until_trusted(
     shared: Path, server: ScriptedServer, capsys: pytest.CaptureFixture[str],
 ) -> None:
