@@ -69,25 +69,28 @@ class InputError(AdvisorError):
         self.os_error = os_error
 
 
-def read_input(path: str | Path, *, max_bytes: int, what: str = "a file") -> bytes:
+def read_input(path: str | Path, *, max_bytes: int, what: str = "a file",
+               follow_symlinks: bool = True) -> bytes:
     """Every byte of `path` ('-' = stdin), refused beyond `max_bytes`; InputError otherwise.
 
-    `what` names the file expected, for the message when a folder is given.
+    `what` names the file expected, for the message when a folder is given; without
+    `follow_symlinks` a symlink at `path` is refused (files advisor wrote itself).
     """
     if str(path) == STDIN:
         return _read_capped(sys.stdin.buffer, max_bytes, "stdin")
     name = str(path)
-    with open_input(path, what=what) as stream:
+    with open_input(path, what=what, follow_symlinks=follow_symlinks) as stream:
         if os.fstat(stream.fileno()).st_size > max_bytes:
             raise InputError(name, f"larger than {size_text(max_bytes)}")
         return _read_capped(stream, max_bytes, name)
 
 
-def open_input(path: str | Path, *, what: str = "a file") -> BinaryIO:
+def open_input(path: str | Path, *, what: str = "a file", follow_symlinks: bool = True) -> BinaryIO:
     """`path` opened for binary reading, only if it is a regular file; InputError otherwise."""
     name = str(path)
+    flags = _OPEN_FLAGS if follow_symlinks else _OPEN_FLAGS | getattr(os, "O_NOFOLLOW", 0)
     try:
-        fd = os.open(path, _OPEN_FLAGS)
+        fd = os.open(path, flags)
     except ValueError:  # os.open refuses an embedded NUL before asking the system
         raise InputError(name, "path contains a NUL byte") from None
     except OSError as exc:

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import errno
 import hashlib
 import json
 import math
@@ -36,7 +37,7 @@ from pathlib import Path
 from advisor.catalog.paths import ownership_problem, user_cache_dir
 from advisor.catalog.toml_reader import MAX_FILE_BYTES
 from advisor.errors import EXIT_BAD_INPUT, AdvisorError
-from advisor.files import write_atomic
+from advisor.files import InputError, read_input, write_atomic
 
 META_NAME = "meta.json"
 LOCK_NAME = "lock"
@@ -190,43 +191,15 @@ def _require_safe(url: str) -> None:
 
 
 def _read_bounded(path: Path, max_bytes: int) -> bytes:
-    """A regular file's bytes, at most `max_bytes`; never blocks on a FIFO or follows a link.
-
-    FileNotFoundError when absent; CacheCorrupt for anything else that is wrong with it.
-    """
-    flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+    """A regular file's bytes, at most `max_bytes`, through the one bounded input opener (never
+    blocks on a FIFO, never follows a link). FileNotFoundError when absent; CacheCorrupt for
+    anything else that is wrong with it."""
     try:
-        handle = os.open(path, flags)
-    except FileNotFoundError:
-        raise
-    except OSError as exc:
-        raise CacheCorrupt(f"{path} is not a regular file or cannot be read ({exc.strerror})") from None
-    try:
-        info = os.fstat(handle)
-        if not stat.S_ISREG(info.st_mode):
-            raise CacheCorrupt(f"{path} is not a regular file")
-        if info.st_size > max_bytes:
-            raise CacheCorrupt(f"{path} is larger than {max_bytes} bytes")
-        data = _read_up_to(handle, max_bytes + 1)
-    except OSError as exc:
-        raise CacheCorrupt(f"cannot read {path}: {exc.strerror}") from None
-    finally:
-        os.close(handle)
-    if len(data) > max_bytes:
-        raise CacheCorrupt(f"{path} is larger than {max_bytes} bytes")
-    return data
-
-
-def _read_up_to(handle: int, limit: int) -> bytes:
-    chunks: list[bytes] = []
-    left = limit
-    while left > 0:
-        chunk = os.read(handle, min(left, 1 << 20))
-        if not chunk:
-            break
-        chunks.append(chunk)
-        left -= len(chunk)
-    return b"".join(chunks)
+        return read_input(path, max_bytes=max_bytes, follow_symlinks=False)
+    except InputError as exc:
+        if not os.path.lexists(path):
+            raise FileNotFoundError(errno.ENOENT, "no cached copy", str(path)) from None
+        raise CacheCorrupt(str(exc)) from None
 
 
 def read(url: str) -> CachedCopy | None:
