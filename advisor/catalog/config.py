@@ -8,7 +8,8 @@ places. Remote catalogs declared by a config load from the local cache (via `adv
 imported lazily; the network only with `offline=False`) just below that config's own files.
 
 Exit codes: a bad built-in, user or discovered team file is 3; a bad `--config` file (or a file
-it lists) is 2. Must not import textual, rich, httpx or pint.
+it lists) is 2. `advisor check` lives in `advisor.catalog.check`; how a listed path becomes
+files, in `advisor.catalog.paths`. Must not import textual, rich, httpx or pint.
 """
 
 from __future__ import annotations
@@ -16,19 +17,20 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
-import stat
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
 from advisor.catalog.loaders import LoadedFile, load_catalog_file, load_shipped_bytes
 from advisor.catalog.paths import (
-    PYPROJECT,
     USER_CONFIG_NAME,
     USER_DATA_DIRS,
+    PathProblem,
     builtin_files,
     find_team_config,
     repository_root,
+    shown_path,
+    toml_files,
     unsafe_reason,
     user_config_dir,
 )
@@ -39,7 +41,6 @@ from advisor.errors import EXIT_BAD_CATALOG, EXIT_BAD_INPUT, AdvisorError, Probl
 if TYPE_CHECKING:  # pydantic models: imported only when a config file is read
     from advisor.catalog.team_config import Defaults, RemoteCatalog
 
-MAX_FILES_PER_FOLDER = 500
 MAX_LAYER_BYTES = 64 * 1024 * 1024  # catalog data one layer may read: far above any team's, bounded
 
 
@@ -239,9 +240,9 @@ def _add_path(layer: Layer, target: Path, missing: Problem | None,
     """Load a listed file, or every .toml file of a listed folder; any failure to read the
     path (permissions, a symlink loop, a NUL byte, an over-long name) is a problem naming it."""
     try:
-        files = _toml_files(target)
-    except _PathProblem as problem:
-        layer.problems.append(Problem(_shown(target), None, "", str(problem)))
+        files = toml_files(target)
+    except PathProblem as problem:
+        layer.problems.append(Problem(shown_path(target), None, "", str(problem)))
         return
     if files is None:
         if missing is not None:
@@ -253,36 +254,6 @@ def _add_path(layer: Layer, target: Path, missing: Problem | None,
             continue
         layer.read.add(real)
         _add_file(layer, file, consent, warnings)
-
-
-class _PathProblem(Exception):
-    """Why a listed path cannot be read, as the message the user sees."""
-
-
-def _toml_files(target: Path) -> list[Path] | None:
-    """The files a listed path stands for, in order; None when it does not exist."""
-    try:
-        info = os.stat(target)
-        if not stat.S_ISDIR(info.st_mode):
-            return [target]  # a regular file, or something the reader refuses by name
-        with os.scandir(target) as entries:
-            names = sorted(e.name for e in entries if e.name.endswith(".toml") and e.is_file())
-    except FileNotFoundError:
-        return None
-    except ValueError:
-        raise _PathProblem("path contains a NUL byte") from None
-    except OSError as exc:
-        what = "cannot read folder" if isinstance(exc, PermissionError) else "cannot read path"
-        raise _PathProblem(f"{what}: {exc.strerror or exc}") from None
-    if len(names) > MAX_FILES_PER_FOLDER:
-        raise _PathProblem(f"more than {MAX_FILES_PER_FOLDER} .toml files")
-    return [target / name for name in names]
-
-
-def _shown(path: Path) -> str:
-    """A path as a problem names it: printable, and not longer than a line."""
-    text = printable(str(path).replace("\0", "\\0"))
-    return text if len(text) <= 200 else text[:100] + "…" + text[-60:]
 
 
 def _add_file(layer: Layer, file: Path, consent: Consent | None, warnings: list[str] | None) -> None:
@@ -412,74 +383,3 @@ def reference_problems(world: World) -> list[tuple[str, Problem]]:
         found.append((origin.layer, Problem(origin.path, origin.line, f"{kind}.{key}",
                                             f"unknown {what} {ref!r}", closest(ref, table))))
     return found
-
-
-
-# -- advisor check -------------------------------------------------------------------------
-
-class CheckReport(NamedTuple):
-    """What `advisor check` found: files read, entries per kind, and every problem."""
-
-    files: tuple[str, ...]
-    counts: dict[str, int]
-    problems: tuple[Problem, ...]
-    world: World | None = None  # built-ins + the given files, for `advisor.catalog.sanity`
-
-
-def check_paths(paths: list[Path]) -> CheckReport:
-    """Validate team files (catalogs, profiles, config files, folders of them) all at once.
-
-    Each file is checked alone, then together: duplicate ids among the given files, and
-    references to accelerators/offerings that neither they nor the built-ins define.
-    """
-    warnings: list[str] = []
-    given = Layer("cli", EXIT_BAD_INPUT)
-    layers = [builtin_layer(), given]
-    for path in paths:
-        if not path.exists():
-            given.problems.append(Problem(str(path), None, "", "no such file or folder"))
-        elif path.is_dir():
-            for child in sorted(path.glob("*.toml"))[:MAX_FILES_PER_FOLDER]:
-                if child.name != PYPROJECT or child == find_team_config(path):
-                    layers.extend(_check_one(child, given, warnings))
-        else:
-            layers.extend(_check_one(path, given, warnings))
-    world, merged = merge_layers(layers, warnings)
-    problems = [p for layer in layers[1:] for p in layer.problems]
-    problems.extend(p for _, p in merged if not _is_builtin(p, layers[0]))
-    files = tuple(o.path for o in world.files if o.layer != BUILTIN)
-    counts: dict[str, int] = {}
-    for layer in layers[1:]:
-        for loaded in layer.files:
-            for entry in loaded.entries:
-                counts[entry.kind] = counts.get(entry.kind, 0) + 1
-    return CheckReport(files, counts, tuple(problems), world)
-
-
-def _check_one(path: Path, given: Layer, warnings: list[str]) -> list[Layer]:
-    if is_config_file(path):
-        return config_layers(path, "cli", EXIT_BAD_INPUT, warnings)
-    given.add(load_catalog_file(path))
-    return []
-
-
-def _is_builtin(problem: Problem, builtin: Layer) -> bool:
-    return any(problem.file == loaded.path for loaded in builtin.files)
-
-
-def is_config_file(path: Path) -> bool:
-    """A config by name (advisor.toml, .advisor.toml, pyproject.toml) or by its top-level keys."""
-    from advisor.catalog.paths import PYPROJECT, TEAM_CONFIG_NAMES
-    from advisor.catalog.toml_reader import read_file_bytes, read_toml
-
-    if path.name in TEAM_CONFIG_NAMES or path.name == PYPROJECT:
-        return True
-    data, _ = read_file_bytes(path)
-    parsed = read_toml(data, str(path))[0] if data is not None else None
-    if parsed is None or not parsed.data:
-        return False
-    from advisor.catalog.loaders import KINDS
-    from advisor.catalog.team_config import TeamConfig
-
-    keys = set(parsed.data)
-    return bool(keys & set(TeamConfig.model_fields)) and not keys & set(KINDS)

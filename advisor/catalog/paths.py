@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -21,6 +22,7 @@ TEAM_CONFIG_NAMES = ("advisor.toml", ".advisor.toml")
 PYPROJECT = "pyproject.toml"
 USER_CONFIG_NAME = "advisor.toml"
 USER_DATA_DIRS = ("catalogs", "profiles", "calibrations")
+MAX_FILES_PER_FOLDER = 500
 # `[tool.advisor]` or `[tool.advisor.defaults]` header, or a dotted `tool.advisor...` key;
 # a cheap pre-check so an ordinary pyproject.toml is never parsed.
 _TOOL_ADVISOR = re.compile(rb"^\s*\[\s*tool\s*\.\s*advisor\b|^\s*tool\s*\.\s*advisor\b", re.M)
@@ -183,3 +185,35 @@ def ownership_problem(info: os.stat_result) -> str | None:
     if mode & 0o020 and info.st_gid != os.getegid():
         return f"writable by group {info.st_gid}, not your own (mode {mode:03o})"
     return None
+
+
+class PathProblem(Exception):
+    """Why a listed path cannot be read, as the message the user sees."""
+
+
+def toml_files(target: Path) -> list[Path] | None:
+    """The files a listed path stands for, in order; None when it does not exist."""
+    try:
+        info = os.stat(target)
+        if not stat.S_ISDIR(info.st_mode):
+            return [target]  # a regular file, or something the reader refuses by name
+        with os.scandir(target) as entries:
+            names = sorted(e.name for e in entries if e.name.endswith(".toml") and e.is_file())
+    except FileNotFoundError:
+        return None
+    except ValueError:
+        raise PathProblem("path contains a NUL byte") from None
+    except OSError as exc:
+        what = "cannot read folder" if isinstance(exc, PermissionError) else "cannot read path"
+        raise PathProblem(f"{what}: {exc.strerror or exc}") from None
+    if len(names) > MAX_FILES_PER_FOLDER:
+        raise PathProblem(f"more than {MAX_FILES_PER_FOLDER} .toml files")
+    return [target / name for name in names]
+
+
+def shown_path(path: Path) -> str:
+    """A path as a problem names it: printable, and not longer than a line."""
+    from advisor.catalog.toml_reader import printable
+
+    text = printable(str(path).replace("\0", "\\0"))
+    return text if len(text) <= 200 else text[:100] + "…" + text[-60:]

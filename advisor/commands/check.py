@@ -29,7 +29,8 @@ def run(args: argparse.Namespace) -> int:
     import sys
     from pathlib import Path
 
-    from advisor.catalog.config import builtin_world, check_paths
+    from advisor.catalog.check import check_paths
+    from advisor.catalog.config import builtin_world
     from advisor.catalog.sanity import sanity_problems
     from advisor.catalog.toml_reader import printable, raise_problems
     from advisor.catalog.world import BUILTIN
