@@ -1,10 +1,11 @@
-"""Built-in data (catalogs/*.toml, profiles/*.toml): loads, counts, names, and cross-checks that
+"""Built-in data (catalogs/*.toml, profiles/*.toml): loads, counts, and cross-checks that
 catch data-entry errors (KV bytes per token, parameter counts from the shape, sparse-as-dense
 FLOP/s, both-directions link bandwidth, fabric figures that disagree with the chip).
 
 Reads the shipped files through `importlib.resources` (works from a wheel too) with tomllib and
-the pydantic domain models directly, and through `advisor.catalog.config.load_world` for name resolution.
-Figures copied from /work/shared/facts/models.csv and /work/shared/calibration/benchmarks.csv are
+the pydantic domain models directly. Names and shorthands are in test_builtin_names.py, the
+run-time build of shipped data in test_shipped_data.py. Figures copied from
+/work/shared/facts/models.csv are
 embedded below so the tests run from a clean clone; when those files are present, the embedded
 copies are checked against them too.
 """
@@ -27,7 +28,6 @@ from advisor.domain import (
     Offering,
     TenancyFactor,
     WorkloadProfile,
-    normalize_name,
 )
 from advisor.domain.validation import validate
 
@@ -41,11 +41,6 @@ KIND_MODELS: dict[str, Any] = {
 }
 FAMILIES = {"ampere", "ada", "hopper", "blackwell", "cdna2", "cdna3", "cdna4", "gaudi2", "gaudi3"}
 FACTS = Path("/work/shared/facts/models.csv")
-BENCHMARKS = Path("/work/shared/calibration/benchmarks.csv")
-
-# Names used in /work/shared/calibration/benchmarks.csv (model and gpu columns).
-BENCHMARK_MODELS = ["Llama-3.1-405B", "Llama-3.1-70B", "Llama-3.1-8B", "Mistral-7B", "Mixtral-8x22B", "Mixtral-8x7B"]
-BENCHMARK_GPUS = ["A100-SXM4-80GB", "GH200-96GB", "H100-SXM-80GB", "H200-SXM-141GB", "L40S-48GB"]
 
 # models.csv: name -> kv_cache_bytes_per_token_bf16_full_attn (every layer counted as full attention).
 KV_BYTES_BF16_FULL = {
@@ -129,68 +124,6 @@ def test_gpus_csv_rows_are_covered() -> None:
             "gaudi2", "gaudi3"]
     assert not [r for r in rows if r not in ACCELERATORS]
     assert "gh200-144gb" in ACCELERATORS
-
-
-# ------------------------------------------------------------------ names
-
-
-def _alias_owners(entries: list[Any]) -> dict[str, set[str]]:
-    owners: dict[str, set[str]] = {}
-    for e in entries:
-        for name in (e.id, e.name, *e.aliases):
-            owners.setdefault(normalize_name(name), set()).add(e.id)
-    return owners
-
-
-@pytest.mark.parametrize("kind", ["model", "accelerator"])
-def test_aliases_unique_across_entries(kind: str) -> None:
-    clashes = {k: v for k, v in _alias_owners(DATA[kind]).items() if len(v) > 1}
-    assert not clashes
-
-
-def test_benchmark_names_resolve(world) -> None:  # type: ignore[no-untyped-def]
-    models = {n: world.model(n).id for n in BENCHMARK_MODELS}
-    gpus = {n: world.accelerator(n).id for n in BENCHMARK_GPUS}
-    assert models == {"Llama-3.1-405B": "llama-3.1-405b", "Llama-3.1-70B": "llama-3.1-70b",
-                      "Llama-3.1-8B": "llama-3.1-8b", "Mistral-7B": "mistral-7b-v0.1",
-                      "Mixtral-8x22B": "mixtral-8x22b", "Mixtral-8x7B": "mixtral-8x7b"}
-    assert gpus == {"A100-SXM4-80GB": "a100-80gb-sxm", "GH200-96GB": "gh200-96gb",
-                    "H100-SXM-80GB": "h100-sxm", "H200-SXM-141GB": "h200-sxm", "L40S-48GB": "l40s"}
-
-
-@pytest.mark.parametrize(("name", "model_id"), [
-    ("405b", "llama-3.1-405b"), ("70b", "llama-3.1-70b"), ("8b", "llama-3.1-8b"),
-    ("llama-3.1-405b", "llama-3.1-405b"), ("Llama-3.1-405B", "llama-3.1-405b"),
-    ("LLAMA 3.1 405B", "llama-3.1-405b"), ("Llama-3.1-70B-Instruct", "llama-3.1-70b"),
-    ("Llama-3.1-405B-Instruct-FP8", "llama-3.1-405b"), ("7b", "llama-2-7b"),
-    ("DeepSeek-R1", "deepseek-r1"), ("qwen3_30b_a3b", "qwen3-30b-a3b"),
-])
-def test_model_shorthands(world, name: str, model_id: str) -> None:  # type: ignore[no-untyped-def]
-    assert world.model(name).id == model_id
-
-
-@pytest.mark.parametrize(("name", "gpu_id"), [
-    ("H100", "h100-sxm"), ("h100-sxm5", "h100-sxm"), ("H100 PCIe", "h100-pcie"), ("B200", "b200"),
-    ("MI300X", "mi300x"), ("H200", "h200-sxm"), ("A100", "a100-80gb-sxm"), ("GH200", "gh200-96gb"),
-])
-def test_gpu_shorthands(world, name: str, gpu_id: str) -> None:  # type: ignore[no-untyped-def]
-    assert world.accelerator(name).id == gpu_id
-
-
-def test_embedded_benchmark_names_match_the_file() -> None:
-    embedded = Path(__file__).parents[1] / "profiles" / "benchmarks.csv"
-    with embedded.open(newline="") as f:
-        rows = list(csv.DictReader(f))
-    assert sorted({r["model"] for r in rows}) == sorted(BENCHMARK_MODELS)
-    assert sorted({r["gpu"] for r in rows}) == sorted(BENCHMARK_GPUS)
-    if not BENCHMARKS.exists():
-        pytest.skip("the shared calibration set is not beside this checkout")
-    with BENCHMARKS.open(newline="") as f:
-        shared = list(csv.DictReader(f))
-    # The shipped set is the part of the shared one the factors were fitted on; the shared set
-    # grows as measurements are collected.
-    assert {r["model"] for r in rows} <= {r["model"] for r in shared}
-    assert {r["gpu"] for r in rows} <= {r["gpu"] for r in shared}
 
 
 # ------------------------------------------------------------------ accelerators
@@ -400,34 +333,3 @@ def test_world_loads_all_builtin_entries(world) -> None:  # type: ignore[no-unty
     assert set(world.accelerators) == set(ACCELERATORS)
     assert {o.id for o in OFFERINGS} <= set(world.offerings)
     assert set(MODELS) <= set(world.models)
-
-
-# ------------------------------------------------------------------ shipped data is trusted at run time
-
-
-def _shipped_files() -> Iterator[tuple[str, bytes]]:
-    for package in ("advisor.catalogs", "advisor.profiles"):
-        for item in sorted(resources.files(package).iterdir(), key=lambda p: p.name):
-            if item.name.endswith(".toml"):
-                yield f"{package}/{item.name}", item.read_bytes()
-
-
-@pytest.mark.parametrize(("path", "data"), list(_shipped_files()), ids=lambda v: v if isinstance(v, str) else "")
-def test_a_run_builds_exactly_the_records_pydantic_validates(path: str, data: bytes) -> None:
-    from advisor.catalog.loaders import load_catalog_bytes, load_shipped_bytes
-
-    validated = load_catalog_bytes(data, path)
-    built = load_shipped_bytes(data, path)
-    assert validated.problems == ()
-    assert built == validated
-    for mine, theirs in zip(built.entries, validated.entries, strict=True):
-        assert {f: type(getattr(mine.value, f)) for f in mine.value.__dataclass_fields__} == {
-            f: type(getattr(theirs.value, f)) for f in theirs.value.__dataclass_fields__}
-
-
-def test_shipped_data_that_does_not_fit_falls_back_to_validation() -> None:
-    from advisor.catalog.loaders import load_shipped_bytes
-
-    loaded = load_shipped_bytes(b'[[tenancy]]\ntenancy = "vm"\nfactor = 0.9\ncolour = "red"\n', "broken.toml")
-    assert loaded.entries == ()
-    assert "tenancy.colour" in [p.key for p in loaded.problems]
