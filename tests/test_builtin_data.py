@@ -5,9 +5,8 @@ FLOP/s, both-directions link bandwidth, fabric figures that disagree with the ch
 Reads the shipped files through `importlib.resources` (works from a wheel too) with tomllib and
 the pydantic domain models directly. Names and shorthands are in test_builtin_names.py, the
 run-time build of shipped data in test_shipped_data.py. Figures copied from
-/work/shared/facts/models.csv are
-embedded below so the tests run from a clean clone; when those files are present, the embedded
-copies are checked against them too.
+/work/shared/facts/models.csv are embedded below so the tests run from a clean clone; when that
+file is present, the embedded copies are checked against it too.
 """
 
 from __future__ import annotations

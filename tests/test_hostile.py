@@ -19,6 +19,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from team_data import SHAPE_8B
 
 from advisor.cli import main
 
@@ -180,14 +181,7 @@ id = "evil-8b"
 name = "[blink]M[/]\u001b]0;title\u0007\u2066Model"
 family = "llama"
 total_params = 8.03e9
-layers = 32
-hidden = 4096
-intermediate = 14336
-heads = 32
-kv_heads = 8
-head_dim = 128
-vocab = 128256
-max_context = 131072
+''' + SHAPE_8B + r'''max_context = 131072
 attention = [{ kind = "full", layers = 32 }]
 source = "[red]x[/]<img src=x onerror=alert(1)>"
 as_of = 2025-06-01

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from team_data import SHAPE_8B
 
 from advisor.catalog.config import Layer, builtin_layer, builtin_world, load_world, merge_layers
 from advisor.catalog.loaders import load_catalog_bytes
@@ -203,14 +204,7 @@ name = "Team Llama"
 aliases = [{aliases}]
 family = "llama"
 total_params = {total}
-layers = 32
-hidden = 4096
-intermediate = 14336
-heads = 32
-kv_heads = 8
-head_dim = 128
-vocab = 128256
-max_context = 131072
+""" + SHAPE_8B + """max_context = 131072
 attention = [{{ kind = "full", layers = 32 }}]
 source = "Llama-3.1-8B's shape"
 as_of = 2025-06-01

@@ -16,6 +16,7 @@ from advisor.errors import AdvisorError
 
 pytest.importorskip("textual")
 
+from team_data import SHAPE_8B
 from textual.widgets import Checkbox, Input, OptionList, Select, Static
 from tui_helpers import builtin_app, settle, type_into
 
@@ -122,14 +123,7 @@ name = "Acme-8B"
 aliases = ["acme"]
 family = "llama"
 total_params = 8.03e9
-layers = 32
-hidden = 4096
-intermediate = 14336
-heads = 32
-kv_heads = 8
-head_dim = 128
-vocab = 128256
-tie_embeddings = false
+""" + SHAPE_8B + """tie_embeddings = false
 max_context = 131072
 attention = [{ kind = "full", layers = 32 }]
 native_dtype = "bf16"

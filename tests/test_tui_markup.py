@@ -14,6 +14,7 @@ import pytest
 
 pytest.importorskip("textual")
 
+from team_data import SHAPE_8B
 from textual.content import Content
 from textual.style import Style
 from textual.widgets import DataTable, OptionList, Select, Static
@@ -40,14 +41,7 @@ name = "{MODEL_NAME}"
 aliases = ["{QUIT}", "a[/bold]b"]
 family = "llama"
 total_params = 8.03e9
-layers = 32
-hidden = 4096
-intermediate = 14336
-heads = 32
-kv_heads = 8
-head_dim = 128
-vocab = 128256
-tie_embeddings = false
+""" + SHAPE_8B + f"""tie_embeddings = false
 max_context = 131072
 attention = [{{ kind = "full", layers = 32 }}]
 native_dtype = "bf16"
