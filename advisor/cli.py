@@ -181,6 +181,7 @@ def _stdout_error(stream: TextIO, exc: OSError) -> AdvisorError:
 
 
 def _silence(stream: TextIO) -> None:
+    """Point the stream's descriptor at /dev/null, so what is still buffered goes nowhere."""
     try:
         fd = stream.fileno()
     except (OSError, ValueError, AttributeError):
@@ -222,8 +223,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("advisor: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
+        _silence(sys.stdout)  # the reader went away: nothing more to say, and no error at exit
         return 0
 
 
