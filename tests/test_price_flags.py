@@ -4,12 +4,14 @@ built-in offering far below its price, or outside the sanity band, is named in t
 
 from __future__ import annotations
 
+import argparse
 import json
 from pathlib import Path
 
 import pytest
 from remote_server import CATALOG, Reply, ScriptedServer
 
+from advisor.catalog.world import World
 from advisor.cli import main
 from advisor.export.table import PRICE_MARK
 
@@ -67,16 +69,19 @@ def test_table_footer_names_the_flagged_offering(team: Path, capsys: pytest.Capt
     assert f"1 price warning: {SHADOW}" in " ".join(out.split())
 
 
+def flagged_world(team: Path) -> World:
+    """The World a command gets with `--no-discover --config TEAM` (sanity warnings and flags)."""
+    from advisor.catalog.config import world_from_args
+
+    return world_from_args(argparse.Namespace(config=str(team), no_discover=True))
+
+
 def test_the_flagged_row_itself_is_marked(team: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from advisor.catalog.config import builtin_world, load_world
-    from advisor.catalog.sanity import flagged_offerings, sanity_problems
     from advisor.export.table import cells
     from advisor.quote.build import build_quote
     from advisor.search.request import build_request
 
-    world = load_world(str(team), discover=False)
-    problems = sanity_problems(world, layers={"cli"}, load_builtins=builtin_world)
-    world = world._replace(flagged=flagged_offerings(problems))
+    world = flagged_world(team)
     result = build_quote(build_request(world, model="70b", max_context=8192), world)
     rows = {r.offering.id: cells(result, r, reasons=False) for r in result.results}
     assert rows[SHADOW][1].startswith(PRICE_MARK)
@@ -84,18 +89,11 @@ def test_the_flagged_row_itself_is_marked(team: Path, capsys: pytest.CaptureFixt
 
 
 def test_tui_status_line_names_the_flagged_offering(team: Path) -> None:
-    from advisor.catalog.config import load_world
     from advisor.quote.build import build_quote
     from advisor.search.request import build_request
     from advisor.tui.status import status_text
 
-    world = load_world(str(team), discover=False)
-    from advisor.catalog.config import builtin_world
-    from advisor.catalog.sanity import flagged_offerings, sanity_problems
-
-    problems = sanity_problems(world, layers={"cli"}, load_builtins=builtin_world)
-    world = world._replace(warnings=tuple(p.render() for p in problems))
-    world = world._replace(flagged=flagged_offerings(problems))
+    world = flagged_world(team)
     result = build_quote(build_request(world, model="70b", max_context=8192), world)
     assert f"price warning: {SHADOW}" in status_text(result)
 

@@ -118,10 +118,10 @@ def world_from_args(args: argparse.Namespace) -> World:
                        offline=bool(getattr(args, "offline", False)))
     if all(origin.layer == BUILTIN for origin in world.origins.values()):
         return world
-    from advisor.catalog.sanity import flagged_offerings, sanity_problems  # only with team entries
+    from advisor.catalog.sanity import sanity_report  # only with team entries
 
     layers = {o.layer for o in world.origins.values()} - {BUILTIN}
-    problems = sanity_problems(world, layers=layers, load_builtins=builtin_world)
+    problems, flagged = sanity_report(world, layers=layers, load_builtins=builtin_world)
     if getattr(args, "strict", False):
         cli_files = {o.path for o in world.origins.values() if o.layer == "cli"}
         code = EXIT_BAD_INPUT if all(p.file in cli_files for p in problems) else EXIT_BAD_CATALOG
@@ -129,7 +129,7 @@ def world_from_args(args: argparse.Namespace) -> World:
     if not problems:
         return world
     return world._replace(warnings=(*world.warnings, *(printable(p.render()) for p in problems)),
-                          flagged=flagged_offerings(problems))
+                          flagged=flagged)
 
 
 def builtin_world() -> World:

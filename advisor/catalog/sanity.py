@@ -46,7 +46,6 @@ from advisor.errors import Problem
 PRICE_BAND = (0.2, 5.0)  # × the reference median per GPU-hour
 ABSOLUTE_USD_PER_GPU_HOUR = (0.05, 50.0)  # when no built-in price of the GPU or family exists
 SHADOW_FLOOR = 0.5  # × the price of the built-in offering a team/remote entry replaces
-PRICE_KEYS = ("offering.price_per_node_hour", "offering.commitments")
 MEMORY_TOLERANCE = 0.05
 PARAMS_TOLERANCE = 0.10
 MAX_HBM_BYTES_PER_S = 10e12
@@ -237,13 +236,13 @@ def _shadow_findings(o: Offering, reference: Reference, rates: dict[str, float])
                     f"it replaces ({new / old:.2g}×): check the source before trusting the ranking")]
 
 
-def flagged_offerings(problems: Iterable[Problem]) -> tuple[str, ...]:
-    """Ids of the offerings whose price drew a problem (outside the band, or far below the
+def flagged_offerings(findings: Iterable[Finding]) -> tuple[str, ...]:
+    """Ids of the offerings whose price drew a finding (outside the band, or far below the
     built-in it shadows), in first-seen order."""
     found: dict[str, None] = {}
-    for p in problems:
-        if p.key.startswith(PRICE_KEYS):
-            found.setdefault(p.message.split(": ", 1)[0], None)
+    for f in findings:
+        if f.kind == "offering" and f.key_path[:1] in (("price_per_node_hour",), ("commitments",)):
+            found.setdefault(f.entry_id, None)
     return tuple(found)
 
 
@@ -338,11 +337,18 @@ def sanity_problems(world: World, *, load_builtins: Callable[[], World],
                     reference: Reference | None = None) -> list[Problem]:
     """Every sanity problem of the chosen layers' entries, at the line of its key
     (`load_builtins` gives the built-in reference when a team entry shadows a built-in)."""
+    return sanity_report(world, load_builtins=load_builtins, layers=layers, reference=reference)[0]
+
+
+def sanity_report(world: World, *, load_builtins: Callable[[], World],
+                  layers: Collection[str] | None = None,
+                  reference: Reference | None = None) -> tuple[list[Problem], tuple[str, ...]]:
+    """The sanity problems (as `sanity_problems`) and the offerings whose price drew one."""
     if layers is not None and not any(o.layer in layers for o in world.origins.values()):
-        return []
+        return [], ()
     findings = check_world(world, reference or reference_for(world, load_builtins), layers=layers)
     problems = pinpoint(to_problems(findings, world), findings, world)
-    return sorted(problems, key=lambda p: (p.file, p.line or 0))
+    return sorted(problems, key=lambda p: (p.file, p.line or 0)), flagged_offerings(findings)
 
 
 # -- small helpers -----------------------------------------------------------------------
