@@ -16,7 +16,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from advisor.catalog.toml_positions import KeyPath
 from advisor.catalog.toml_reader import ParsedToml, read_file_bytes, read_toml
 from advisor.catalog.world import Settings
-from advisor.domain.common import Currency, Engine
+from advisor.domain.common import Currency
+from advisor.domain.engines import ENGINE_SPEC_PATTERN
 from advisor.domain.offering import Term
 from advisor.errors import Problem, closest
 
@@ -35,8 +36,8 @@ class Defaults(_Strict):
 
     currency: Currency | None = None
     """Currency to show prices in (ISO 4217); needs a rate in `currency_rates` unless USD."""
-    engine: Engine | None = None
-    """Serving engine assumed: trtllm, vllm or sglang."""
+    engine: str | None = Field(default=None, pattern=ENGINE_SPEC_PATTERN)
+    """Serving engine assumed: trtllm, vllm or sglang, optionally with a version (vllm@0.10)."""
     utilization: float | None = Field(default=None, gt=0, le=1)
     """Average share of rented hours the capacity is busy."""
     term: Term | None = None

@@ -22,7 +22,7 @@ from advisor.core.precision import KV_FORMATS, WEIGHT_FORMATS
 from advisor.core.serving import estimate
 from advisor.core.types import Estimate, Layout, Load, Precision
 from advisor.domain import Accelerator, EfficiencyFactors, ModelProfile
-from advisor.domain.choices import ENGINES
+from advisor.domain.engines import split_engine
 from advisor.errors import EXIT_BAD_INPUT, AdvisorError
 
 MAX_GPUS = 100_000
@@ -126,6 +126,18 @@ def _choice(value: Any, name: str, allowed: tuple[str, ...], default: str) -> st
     return text
 
 
+def _engine(value: Any, default: str) -> str:
+    """An engine spec ('vllm', 'vllm@0.6'); the team default when not given."""
+    if value is None or value == "":
+        return default
+    text = str(value).strip().lower()
+    try:
+        split_engine(text)
+    except ValueError as err:
+        raise _bad(f"engine {value!r}: {err}") from None
+    return text
+
+
 def _resolve(caches: Caches, world: World, fields: dict[str, Any]) -> tuple[ModelProfile, Accelerator]:
     model_name, gpu_name = fields.get("model"), fields.get("gpu")
     if not model_name or not isinstance(model_name, str):
@@ -209,8 +221,7 @@ def evaluate(world: World, caches: Caches, fields: dict[str, Any]) -> Result:
         weights=_choice(fields.get("weights"), "weights", WEIGHT_FORMATS, default_weights),
         kv=_choice(fields.get("kv_dtype"), "kv_dtype", KV_FORMATS, "bf16"),
     )
-    engine = _choice(fields.get("engine"), "engine", ENGINES,
-                     world.settings.engine)
+    engine = _engine(fields.get("engine"), world.settings.engine)
     isl, osl = _tokens(fields.get("isl"), "isl"), _tokens(fields.get("osl"), "osl")
     concurrency = _int(fields.get("concurrency"), "concurrency", None, high=10_000_000)
     rate = _rate(fields.get("rate"))

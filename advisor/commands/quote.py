@@ -70,7 +70,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     c = parser.add_argument_group("choices")
     c.add_argument("--weights", metavar="LIST", help="weight formats allowed, e.g. bf16,fp8,fp4")
     c.add_argument("--kv-dtype", metavar="LIST", help="KV-cache dtypes allowed, e.g. bf16,fp8")
-    c.add_argument("--engine", choices=ENGINES, help="serving engine")
+    c.add_argument("--engine", metavar="ENGINE", help=f"serving engine: {', '.join(ENGINES)}, "
+                   "optionally with a version, e.g. vllm@0.6 (default: the newest profile)")
     c.add_argument("--utilization", metavar="FRACTION", help="busy share of rented hours, e.g. 0.6 or 60%%")
     c.add_argument("--term", help="price term: on-demand, spot, 1-month … 3-year")
     c.add_argument("--currency", metavar="CODE", help="currency to show amounts in (ISO code)")

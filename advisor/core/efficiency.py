@@ -12,6 +12,7 @@ from collections.abc import Iterable
 
 from advisor.domain import Accelerator, EfficiencyFactors
 from advisor.domain.choices import ENGINES
+from advisor.domain.engines import in_range, range_floor, range_is_open, split_engine
 
 # Used only when no profile entry matches: roughly the lower end of the fitted Hopper/Ampere
 # factors, so an unknown chip is not predicted faster than the calibrated ones.
@@ -37,22 +38,44 @@ def _specificity(f: EfficiencyFactors, acc: Accelerator, offering_id: str | None
     return 1 if f.family == acc.family else 0
 
 
+def _version_rank(f: EfficiencyFactors, version: str | None) -> tuple[int, ...] | None:
+    """How well an entry's version range fits the version asked (None: it does not).
+
+    A version asked: an entry whose range holds it beats one without a range. No version: the
+    newest profile, i.e. an open-ended range with the highest floor."""
+    if version is None:
+        if not f.versions:
+            return (0,)
+        return (1 if range_is_open(f.versions) else 0, *range_floor(f.versions))
+    if not f.versions:
+        return (0,)
+    return (1,) if in_range(version, f.versions) else None
+
+
 def select(
     factors: Iterable[EfficiencyFactors],
     acc: Accelerator,
     engine: str,
     offering_id: str | None = None,
 ) -> EfficiencyFactors:
-    """The factors for this accelerator and engine (offering > gpu > family > fallback)."""
+    """The factors for this accelerator and engine spec ('vllm' = newest profile, 'vllm@0.6'
+    = the profile whose version range holds 0.6): offering > gpu > family > fallback."""
+    name, version = split_engine(engine)
     best: EfficiencyFactors | None = None
-    best_rank = 0
+    best_rank: tuple[int, ...] = (0,)
     for f in factors:
-        if f.engine != engine:
+        if f.engine != name:
             continue
         rank = _specificity(f, acc, offering_id)
-        if rank > best_rank:
-            best, best_rank = f, rank
-    return best if best is not None else fallback(acc, engine)
+        if not rank:
+            continue
+        fit = _version_rank(f, version)
+        if fit is None:
+            continue
+        key = (rank, *fit)
+        if best is None or key > best_rank:
+            best, best_rank = f, key
+    return best if best is not None else fallback(acc, name)
 
 
 def fallback(acc: Accelerator, engine: str) -> EfficiencyFactors:
@@ -90,7 +113,9 @@ ENGINE_VENDORS = {"trtllm": ("NVIDIA",), "sglang": ("NVIDIA", "AMD"), "vllm": ("
 def engine_reason(acc: Accelerator, engine: str) -> str | None:
     """Why `engine` cannot serve on this accelerator, or None (TensorRT-LLM is NVIDIA-only;
     SGLang runs on NVIDIA and AMD; vLLM also on Intel Gaudi)."""
-    if engine not in ENGINE_VENDORS:
+    try:
+        engine = split_engine(engine)[0]
+    except ValueError:
         return f"unknown engine {engine!r} (one of {', '.join(ENGINES)})"
     if acc.vendor not in ENGINE_VENDORS[engine]:
         return f"{engine} does not run on {acc.vendor} accelerators ({acc.id})"

@@ -177,7 +177,7 @@ def fraction_of_free_memory(engine: str) -> bool:
     """Whether the engine's memory fraction applies to the memory left after weights and
     workspace (TensorRT-LLM's kv_cache_free_gpu_mem_fraction) rather than to all of it (vLLM's
     gpu_memory_utilization, SGLang's mem_fraction_static)."""
-    return engine == "trtllm"
+    return engine.partition("@")[0] == "trtllm"
 
 
 def memory_breakdown(

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Annotated, Literal
 
 from advisor.domain.common import CONFIG, Check, Date, Engine, Family, Fraction, Id, Required, Text
+from advisor.domain.engines import RANGE_PATTERN
 from advisor.domain.offering import Tenancy
 
 
@@ -24,6 +25,8 @@ class EfficiencyFactors:
     """Accelerator family these factors apply to."""
     engine: Engine
     """Serving engine: trtllm, vllm or sglang."""
+    versions: Annotated[str, Check(pattern=RANGE_PATTERN, max_length=40)] = ""
+    """Engine releases these factors hold for, e.g. '>=0.10' or '>=0.4,<0.5' (empty: all)."""
     gpu: Id | None = None
     """Restrict to one accelerator id (more specific than family)."""
     offering: Id | None = None
@@ -41,11 +44,25 @@ class EfficiencyFactors:
     t_request_s: Annotated[float, Check(ge=0, le=10)] = 0.0
     """Fixed latency each request pays once before its first token (HTTP, tokenization), seconds."""
     max_batch: Annotated[int, Check(ge=1, le=65536)] = 2048
-    """Engine cap on sequences in one decode batch."""
+    """Engine cap on sequences in one decode batch (max_num_seqs, max_running_requests,
+    max_batch_size: the engine's default for these versions unless measured otherwise)."""
+    memory_fraction: Annotated[float, Check(gt=0.3, le=0.99)] | None = None
+    """The engine's default share of GPU memory it manages (gpu_memory_utilization,
+    mem_fraction_static, kv_cache_free_gpu_mem_fraction); None: 0.9."""
+    prefill_chunk_tokens: Annotated[int, Check(ge=256, le=1_048_576)] | None = None
+    """The engine's default tokens per prefill chunk (max_num_batched_tokens,
+    chunked_prefill_size, max_num_tokens); None: 8192."""
     rows: Annotated[int, Check(ge=0, le=10_000_000)] = 0
     """Measurements the factors were fitted to (0 = prior, not fitted)."""
     median_abs_pct_error: Annotated[float, Check(ge=0, le=1000)] | None = None
     """Median absolute percentage error of the fit on its rows."""
+    band_pct: Annotated[float, Check(ge=0, le=1000)] | None = None
+    """Error band (±%) for dense models: the 80th percentile of absolute cross-validated
+    errors of this engine on this family (None: no measurements, a prior)."""
+    band_moe_pct: Annotated[float, Check(ge=0, le=1000)] | None = None
+    """The same band for mixture-of-experts models."""
+    band_rows: Annotated[int, Check(ge=0, le=10_000_000)] = 0
+    """Cross-validated rows the bands rest on."""
     source: Required
     """How the factors were obtained (script, data file, hashes)."""
     as_of: Date

@@ -29,8 +29,9 @@ from dataclasses import dataclass
 from typing import Any, get_args
 
 from advisor.catalog.world import World
-from advisor.domain.choices import ENGINES, TENANCIES, TERMS
-from advisor.domain.common import CONFIG, ID_PATTERN, MAX_TEXT, Engine, KvDtype, WeightDtype
+from advisor.domain.choices import TENANCIES, TERMS
+from advisor.domain.common import CONFIG, ID_PATTERN, MAX_TEXT, KvDtype, WeightDtype
+from advisor.domain.engines import split_engine
 from advisor.domain.offering import Tenancy, Term
 from advisor.errors import EXIT_BAD_INPUT, AdvisorError
 from advisor.shorthands import format_tokens, looks_like_model_size, parse_model_size
@@ -63,7 +64,6 @@ RANGES: dict[str, tuple[float, float, bool]] = {
 CHOICES: dict[str, tuple[str, ...]] = {
     "weights": get_args(WeightDtype),
     "kv_dtypes": get_args(KvDtype),
-    "engine": ENGINES,
     "term": TERMS,
     "tenancies": TENANCIES,
 }
@@ -99,8 +99,9 @@ class QuoteRequest:
     """Weight formats allowed; each accelerator uses those it runs natively."""
     kv_dtypes: tuple[KvDtype, ...]
     """KV-cache dtypes allowed."""
-    engine: Engine = "vllm"
-    """Serving engine whose efficiency factors apply."""
+    engine: str = "vllm"
+    """Serving engine whose efficiency factors apply: trtllm, vllm or sglang, optionally with a
+    version ('vllm@0.6'); no version means the newest profile."""
     utilization: float = 0.5
     """Average share of rented hours the capacity is busy; $/Mtok is divided by it."""
     term: Term = "on-demand"
@@ -133,6 +134,7 @@ class QuoteRequest:
             for item in value if isinstance(value, tuple) else (value,):
                 if item not in allowed:
                     raise ValueError(f"{name}: {item!r} is not one of {', '.join(allowed)}")
+        split_engine(self.engine)  # ValueError names an unknown engine or a bad version
         if not self.weights or not self.kv_dtypes:
             raise ValueError("weights and kv_dtypes need at least one format each")
         for name in ("model", "preset"):
