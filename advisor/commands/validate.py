@@ -4,8 +4,12 @@ the formats `advisor calibrate` reads (flags such as --gpu fill what those files
 
 For every metric, overall and per accelerator family and model family: rows, coverage (rows
 with a prediction), median absolute percentage error, share within ±25 % and median bias.
-Offline rows are max-throughput estimates; online rows replay their finite run. Exit 0 when
-scored, 2 for an unreadable file. Heavy imports inside `run`. Must not import textual or httpx.
+Offline rows are max-throughput estimates; online rows replay their finite run. Without
+--data, the shipped set (TensorRT-LLM tables plus the collected vLLM/SGLang/AMD/Blackwell rows)
+is scored and the per-slice cross-validated table the shipped fit recorded is printed;
+`--cv source|model|gpu|engine` recomputes it: leave one group out, refit, score the left-out
+rows, per engine × GPU family × dense/MoE. Exit 0 when scored, 2 for an unreadable file.
+Heavy imports inside `run`. Must not import textual or httpx.
 """
 
 from __future__ import annotations
@@ -27,6 +31,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         "genai-perf, AIPerf); repeat for several files")
     parser.add_argument("--format", choices=("table", "json"), default="table",
                         help="output format (default: table)")
+    parser.add_argument("--cv", choices=("source", "model", "gpu", "engine"),
+                        help="cross-validate: leave one source / model family / GPU family / "
+                        "engine out at a time, refit, and score the left-out rows per slice")
+    parser.add_argument("--jobs", type=int, default=0, metavar="N",
+                        help="processes for --cv folds (default: the CPU count, at most 8)")
     add_measured_on_flags(parser)
 
 
@@ -55,8 +64,120 @@ def _measured(args: argparse.Namespace, world: Any) -> tuple[str, str, list[str]
     return ", ".join(args.data), csv_text(read.records), list(read.warnings)
 
 
+def _texts(args: argparse.Namespace) -> list[tuple[str, str]]:
+    from advisor.calibration.dataset import shipped_texts
+
+    if not args.data:
+        return shipped_texts()
+    return [_read(path) for path in args.data]
+
+
+def _merged(texts: list[tuple[str, str]]) -> str:
+    """One CSV text holding every row of several calibration-schema texts (union of columns)."""
+    import csv
+    import io
+
+    records: list[dict[str, str]] = []
+    columns: list[str] = []
+    for _, text in texts:
+        reader = csv.DictReader(io.StringIO(text))
+        for name in reader.fieldnames or []:
+            if name not in columns:
+                columns.append(name)
+        records.extend(reader)
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=columns, restval="")
+    writer.writeheader()
+    writer.writerows(records)
+    return out.getvalue()
+
+
+def _slice_rows(scores: list[Any]) -> list[dict[str, Any]]:
+    import math
+
+    def num(v: float, digits: int = 1) -> float | None:
+        return None if math.isnan(v) else round(v, digits)
+
+    return [{"slice": " × ".join(s.slice), "rows": s.rows, "scored": s.scored,
+             "median_abs_pct_error": num(s.median_abs_pct), "within_25": num(s.within_25, 3),
+             "median_bias_pct": num(s.bias_pct), "band_p80_pct": num(s.p80_abs_pct)}
+            for s in scores]
+
+
+def print_slices(rows: list[dict[str, Any]], title: str) -> None:
+    from advisor.export.terminal import Column, print_table
+
+    def pct(key: str, scale: float = 1.0, sign: bool = False):
+        def cell(r: dict[str, Any]) -> str:
+            v = r[key]
+            if v is None:
+                return "—"
+            return f"{v * scale:+.1f} %" if sign else f"{v * scale:.1f} %"
+        return cell
+
+    print_table(rows, [
+        Column("slice", "slice"), Column("rows", "rows", "right"),
+        Column("median |err|", pct("median_abs_pct_error"), "right"),
+        Column("within ±25 %", pct("within_25", 100), "right"),
+        Column("bias", pct("median_bias_pct", sign=True), "right"),
+        Column("band (p80)", lambda r: "—" if r["band_p80_pct"] is None else f"±{r['band_p80_pct']:.0f} %",
+               "right"),
+    ], title=title)
+
+
+def _cross_validate(args: argparse.Namespace) -> int:
+    import json
+    import os
+    from importlib import resources
+
+    from advisor.calibration.dataset import load_cases
+    from advisor.calibration.evaluate import cross_validate, parts_from_json, slice_scores
+    from advisor.commands._world import world_from_args
+    from advisor.export.terminal import print_lines, safe_text, to_json
+
+    world = world_from_args(args)
+    cases, warnings = load_cases(world, _texts(args))
+    for warning in warnings[:20]:
+        print(f"advisor: warning: {safe_text(warning)}", file=sys.stderr)
+    item = resources.files("advisor.profiles") / "calibration_parts.json"
+    start = parts_from_json(json.loads(item.read_text(encoding="utf-8")))
+    jobs = args.jobs or min(os.cpu_count() or 1, 8)
+
+    def log(message: str) -> None:
+        print(f"advisor: {safe_text(message)}", file=sys.stderr)
+
+    preds = cross_validate(cases, args.cv, start, log=log, jobs=jobs)
+    fitted = [(c, p) for c, p in zip(cases, preds, strict=True) if c.row.fit]
+    rows = _slice_rows(slice_scores([c for c, _ in fitted], [p for _, p in fitted]))
+    reference = len(cases) - len(fitted)
+    if args.format == "json":
+        sys.stdout.write(to_json({"cv": args.cv, "rows": len(fitted), "reference_rows": reference,
+                                  "slices": rows}) + "\n")
+        return 0
+    print_slices(rows, f"Leave-one-{args.cv}-out cross-validation ({len(fitted)} rows)")
+    print_lines([f"Each {args.cv} group was left out in turn, the factors refitted on the rest, and "
+                 "the left-out rows predicted. band (p80): 80 % of the slice's rows were within it.",
+                 f"{reference} reference rows (layout or lengths guessed, fit = no) are not scored."])
+    return 0
+
+
+def _shipped_cv() -> dict[str, Any] | None:
+    import json
+    from importlib import resources
+
+    item = resources.files("advisor.profiles") / "calibration_cv.json"
+    try:
+        data = json.loads(item.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
 def run(args: argparse.Namespace) -> int:
     from advisor.calibration.inputs import is_measured
+
+    if args.cv:
+        return _cross_validate(args)
     from advisor.commands._validate_score import score_rows
     from advisor.commands._world import world_from_args
     from advisor.export.terminal import Column, print_lines, print_table, safe_text, to_json
@@ -65,7 +186,9 @@ def run(args: argparse.Namespace) -> int:
         world = world_from_args(args)
         name, text, warnings = _measured(args, world)
     else:
-        name, text = _read(args.data[0] if args.data else None)
+        texts = _texts(args)
+        name = ", ".join(n for n, _ in texts) if args.data else "the shipped calibration set"
+        text = texts[0][1] if len(texts) == 1 else _merged(texts)
         world = world_from_args(args)
         warnings = []
     records, scored = score_rows(world, text, name)
@@ -74,8 +197,10 @@ def run(args: argparse.Namespace) -> int:
         print(f"advisor: warning: {safe_text(warning)}", file=sys.stderr)
     if len(warnings) > 20:
         print(f"advisor: warning: … and {len(warnings) - 20} more rows skipped", file=sys.stderr)
+    shipped = None if args.data else _shipped_cv()
     if args.format == "json":
-        sys.stdout.write(to_json(records) + "\n")
+        sys.stdout.write(to_json(records if shipped is None else
+                                 {"in_sample": records, "cross_validated": shipped}) + "\n")
         return 0
 
     def pct(key: str, scale: float = 1.0, sign: bool = False):
@@ -96,4 +221,7 @@ def run(args: argparse.Namespace) -> int:
     print_table(records, columns, title=f"Model vs measurements ({name})")
     print_lines(["bias > 0: the model predicts more than was measured (tokens/s) or longer "
                  "latencies (ms); coverage: rows with a finite prediction."])
+    if shipped is not None:
+        print_slices(shipped["slices"], f"Leave-one-source-out cross-validation, as fitted "
+                     f"({shipped['rows']} rows; recompute with --cv source)")
     return 0

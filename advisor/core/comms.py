@@ -1,10 +1,15 @@
 """Communication time: TP all-reduce, PP stage hops, EP all-to-all, and interconnect need.
 
-Ring all-reduce of `m` bytes on `t` GPUs (model.md §2):
-    t_ar = 2(t−1)/t · m / (link · η_link) + 2(t−1) · (α + ℓ)
-with α the engine's per-step latency (fitted) and ℓ the link's own per-step latency (PCIe,
-NICs). NVSwitch with in-switch reduction (NVLS) moves the same bytes at the measured NVLS bus
-bandwidth in two steps. Pure; no I/O, pint, rich or textual.
+An all-reduce of `m` bytes on `t` GPUs runs the fastest algorithm the link offers, as the
+engines pick by message size (model.md §6):
+- ring (NCCL, any link): `2(t−1)/t · m / (link · η_link) + 2(t−1) · (α + ℓ)`, with α the
+  engine's per-step latency (fitted) and ℓ the link's own per-step latency (PCIe, NICs);
+- NVLS (NVSwitch with in-switch reduction): the same bytes at the NVLS bus bandwidth, 2 steps;
+- one-shot custom all-reduce (fully connected NVLink/NVSwitch/Infinity Fabric inside a node):
+  every GPU reads its t−1 peers' whole buffers, `s + (t−1) · m / (link · η_link)`;
+- two-shot (reduce-scatter then all-gather, same links): `2s + 2(t−1)/t · m / (link · η_link)`;
+with s the measured synchronisation latency of the custom kernels. Small decode messages take
+one-shot, mid-sized ones two-shot, prefill-sized ones ring or NVLS. Pure; no I/O.
 """
 
 from __future__ import annotations
@@ -13,6 +18,8 @@ import math
 from typing import NamedTuple
 
 from advisor.core.fabric import (
+    CUSTOM_ALLREDUCE_LINKS,
+    CUSTOM_ALLREDUCE_SYNC_S,
     LINK_EFFICIENCY,
     MESH_LINKS,
     MESH_PEER_EFFICIENCY,
@@ -29,6 +36,7 @@ class Link(NamedTuple):
     efficiency: float  # achieved bus bandwidth / spec
     step_latency_s: float  # the link's own latency per ring step
     nvls: bool = False
+    custom: bool = False  # one-shot / two-shot custom all-reduce available (fully connected)
 
     @property
     def bytes_per_s(self) -> float:
@@ -47,31 +55,55 @@ def group_link(fabric: Fabric, gpus: int) -> Link:
             eff = MESH_PEER_EFFICIENCY if gpus <= 2 else eff
         nvls = fabric.nvls and kind == "nvswitch" and gpus > 2
         latency = fabric.step_latency_s if kind in ("pcie", "none") else 0.0
-        return Link(kind, spec, eff, latency, nvls)
+        custom = kind in CUSTOM_ALLREDUCE_LINKS and (kind != "nvlink-bridge" or gpus <= 2)
+        return Link(kind, spec, eff, latency, nvls, custom)
     if gpus <= fabric.gpus_per_node:
         return Link("pcie", fabric.pcie_bytes_per_s, LINK_EFFICIENCY["pcie"], 1.7e-6)
     per_gpu = fabric.inter_bytes_per_s / fabric.gpus_per_node if fabric.gpus_per_node else 0.0
     return Link(fabric.inter_kind, max(per_gpu, 1.0), 0.8, fabric.inter_step_latency_s)
 
 
+def allreduce_options(message_bytes: float, gpus: int, link: Link,
+                      alpha_s: float) -> list[tuple[str, float, float, float]]:
+    """(algorithm, time, latency part, bytes each GPU moves) of every algorithm the link
+    offers for one all-reduce; the engines run the fastest."""
+    if gpus <= 1:
+        return [("none", 0.0, 0.0, 0.0)]
+    ring_bytes = 2.0 * (gpus - 1) / gpus * message_bytes
+    step = alpha_s + link.step_latency_s
+    bw = link.bytes_per_s
+    ring_latency = 2.0 * (gpus - 1) * step
+    out = [("ring", ring_latency + ring_bytes / bw, ring_latency, ring_bytes)]
+    if link.nvls:
+        out.append(("nvls", 2.0 * step + ring_bytes / (link.spec_bytes_per_s * NVLS_EFFICIENCY),
+                    2.0 * step, ring_bytes))
+    if link.custom:
+        sync = CUSTOM_ALLREDUCE_SYNC_S
+        one = (gpus - 1) * message_bytes
+        out.append(("one-shot", sync + one / bw, sync, one))
+        out.append(("two-shot", 2.0 * sync + ring_bytes / bw, 2.0 * sync, ring_bytes))
+    return out
+
+
+def allreduce_algorithm(message_bytes: float, gpus: int, link: Link, alpha_s: float) -> str:
+    """The algorithm an all-reduce of this size runs (ring, nvls, one-shot, two-shot)."""
+    return min(allreduce_options(message_bytes, gpus, link, alpha_s), key=lambda o: o[1])[0]
+
+
 def allreduce_s(message_bytes: float, gpus: int, link: Link, alpha_s: float) -> float:
-    """One all-reduce of `message_bytes` over `gpus` GPUs."""
+    """One all-reduce of `message_bytes` over `gpus` GPUs (fastest algorithm)."""
     if gpus <= 1:
         return 0.0
-    volume = 2.0 * (gpus - 1) / gpus * message_bytes
-    step = alpha_s + link.step_latency_s
-    if link.nvls:
-        return volume / (link.spec_bytes_per_s * NVLS_EFFICIENCY) + 2.0 * step
-    return volume / link.bytes_per_s + 2.0 * (gpus - 1) * step
+    return min(o[1] for o in allreduce_options(message_bytes, gpus, link, alpha_s))
 
 
 def allreduce_split(message_bytes: float, gpus: int, link: Link, alpha_s: float) -> tuple[float, float]:
     """(latency part, bytes each GPU sends) of one all-reduce, for the bandwidth-need solver."""
     if gpus <= 1:
         return 0.0, 0.0
-    step = alpha_s + link.step_latency_s
-    latency = 2.0 * step if link.nvls else 2.0 * (gpus - 1) * step
-    return latency, 2.0 * (gpus - 1) / gpus * message_bytes
+    _, _, latency, volume = min(allreduce_options(message_bytes, gpus, link, alpha_s),
+                                key=lambda o: o[1])
+    return latency, volume
 
 
 def p2p_s(message_bytes: float, link: Link, alpha_s: float) -> float:

@@ -107,6 +107,22 @@ def as_dict(f: EfficiencyFactors) -> dict[str, float]:
     }
 
 
+def band_pct(f: EfficiencyFactors, moe: bool) -> float | None:
+    """The ± error band (%) of predictions with these factors for a dense or MoE model: the
+    80th percentile of the slice's cross-validated errors; None for a prior (no measurements)."""
+    return f.band_moe_pct if moe else f.band_pct
+
+
+def band_text(f: EfficiencyFactors, moe: bool) -> str:
+    """'±18 % (cross-validated on 54 rows)' or 'prior, not fitted — no measurements'."""
+    band = band_pct(f, moe)
+    if band is None:
+        if f.rows == 0:
+            return "prior, not fitted — no measurements"
+        return f"no cross-validated band for {'MoE' if moe else 'dense'} models (fitted on {f.rows} rows)"
+    return f"±{band:.0f} % (cross-validated on {f.band_rows} rows)"
+
+
 ENGINE_VENDORS = {"trtllm": ("NVIDIA",), "sglang": ("NVIDIA", "AMD"), "vllm": ("NVIDIA", "AMD", "Intel")}
 
 

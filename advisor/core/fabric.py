@@ -42,6 +42,16 @@ INTER_STEP_LATENCY_S: dict[str, float] = {
     "ethernet": 15.0e-6,
     "none": 0.0,
 }
+# One-shot / two-shot custom all-reduce (vLLM, SGLang, TensorRT-LLM, and on ROCm their quick
+# all-reduce / MSCCL++ paths) on a fully connected group: each GPU reads its peers' buffers
+# directly, so a small all-reduce costs one or two synchronisations instead of 2(t−1) ring
+# steps. Measured (profiles/measurements/collectives.csv): SGLang custom all-reduce on H100
+# 5.7–7.8 µs at TP8 and 3.9–4.5 µs at TP2 for 16–128 KB, vLLM's 8.7–11.8 µs (sglang#2904,
+# 2025-01); MSCCL++ on 8×MI300X 5.8–8.8 µs for 8–64 KB (mscclpp#736, 2026-01); NCCL's ring on
+# the same links takes 32–47 µs (8×A100) and RCCL's 14–15 µs (8×MI300X). The latency per
+# synchronisation below is the engine-neutral middle of those numbers.
+CUSTOM_ALLREDUCE_SYNC_S = 3.5e-6
+CUSTOM_ALLREDUCE_LINKS = ("nvswitch", "nvlink-bridge", "nvlink-c2c", "infinity-fabric")
 DEFAULT_INTER_BYTES_PER_S = 400e9  # 8 × 400 Gb/s NDR per node, per direction
 
 

@@ -8,6 +8,7 @@ request rate replay the finite run (`protocols`). Pure; reading the file is the 
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 import statistics
@@ -23,13 +24,24 @@ from advisor.domain import Accelerator, EfficiencyFactors, ModelProfile
 
 METRICS = {
     "output_tokens_per_s_total": "output_tokens_per_s",
+    "output_tokens_per_s_per_gpu": "output_tokens_per_s_per_gpu",
+    "output_tokens_per_s_per_user": "tokens_per_s_per_user",
     "total_tokens_per_s": "total_tokens_per_s",
     "requests_per_s": "requests_per_s",
     "ttft_mean_ms": "ttft_ms",
+    "ttft_median_ms": "ttft_ms",
     "itl_mean_ms": "itl_ms",
+    "itl_median_ms": "itl_ms",
+    "tpot_mean_ms": "itl_ms",
+    "tpot_median_ms": "itl_ms",
+    "e2e_latency_mean_ms": "e2e_ms",
 }
-THROUGHPUT_METRICS = ("output_tokens_per_s_total", "total_tokens_per_s", "requests_per_s")
+THROUGHPUT_METRICS = ("output_tokens_per_s_total", "output_tokens_per_s_per_gpu",
+                      "total_tokens_per_s", "requests_per_s")
+LATENCY_KIND = {"ttft_ms": "TTFT", "itl_ms": "ITL", "tokens_per_s_per_user": "ITL",
+                "e2e_ms": "E2E"}
 DEFAULT_REQUESTS = 500
+DEFAULT_MEMORY_FRACTION = 0.9  # gpu_memory_utilization / kv_cache_free_gpu_mem_fraction default
 
 
 class BenchRow(NamedTuple):
@@ -51,23 +63,76 @@ class BenchRow(NamedTuple):
     metric: str
     value: float
     notes: str = ""
+    version: str | None = None  # engine release, e.g. '0.10.1' (None: not stated)
+    dp: int = 1  # attention data-parallel ranks per expert-parallel group (DEP), 1 = none
+    fit: bool = True  # False: layout or lengths were guessed; scored for reference, not fitted
+    source: str = ""
 
     @property
-    def memory_fraction(self) -> float:
+    def engine_spec(self) -> str:
+        """'vllm@0.10.1', or the bare engine when the version is not known."""
+        return f"{self.engine}@{self.version}" if self.version else self.engine
+
+    @property
+    def memory_fraction(self) -> float | None:
         """The engine memory fraction the source states (e.g. kv_cache_free_gpu_mem_fraction
-        0.95), else the engines' 0.9 default."""
-        m = re.search(r"mem(?:ory)?_fraction\D{0,12}([01]\.[0-9]+)", self.notes)
-        return float(m.group(1)) if m else 0.9
+        0.95, --gpu-memory-utilization 0.95), else None (the engine's default)."""
+        m = re.search(r"(?:mem(?:ory)?[_-](?:fraction|utili[sz]ation)[_-]?(?:static)?)\D{0,12}"
+                      r"([01]\.[0-9]+)", self.notes.lower())
+        return float(m.group(1)) if m else None
+
+    @property
+    def max_batch(self) -> int | None:
+        """The batch cap the source states (max_num_seqs, max_running_requests,
+        max_batch_size per rank), else None (the engine's default)."""
+        m = re.search(r"max[_-](?:num[_-]seqs|running[_-]requests|batch[_-]size)\D{0,6}(\d+)",
+                      f"{self.notes} {self.concurrency}".lower())
+        return int(m.group(1)) if m else None
+
+    @property
+    def attention_tp(self) -> int:
+        """TP of attention: tp for plain layouts, tp / dp under attention data parallelism."""
+        return max(1, self.tp // self.dp) if self.dp > 1 else self.tp
 
     @property
     def replicas(self) -> int:
-        return max(1, self.num_gpus // (self.tp * self.pp))
+        return max(1, self.num_gpus // (self.attention_tp * self.pp))
 
     @property
     def online(self) -> bool:
         """Served to clients at a request rate or a fixed concurrency (not an offline batch)."""
         load = self.concurrency.lower()
         return "rate" in load or load.startswith("concurrency=")
+
+
+_VERSION = re.compile(r"(?<![\d.])v?(\d+\.\d+(?:\.\d+)?)(?:\.?(?:post|dev|rc)\d*)?(?![\d])")
+
+
+def version_of(*texts: str) -> str | None:
+    """The first release number in free text ('TensorRT-LLM 0.17 (…)' -> '0.17'), or None."""
+    for text in texts:
+        m = _VERSION.search(text or "")
+        if m:
+            return m.group(1)
+    return None
+
+
+_DEP = re.compile(r"\bDEP(\d+)")
+_ATTENTION_DP = re.compile(r"attention[ _-]?dp|dp[ _-]attention|enable_attention_dp|"
+                           r"attention data[ -]parallel", re.I)
+
+
+def attention_dp(record: dict[str, str], tp: int, ep: int) -> int:
+    """Attention data-parallel ranks a row states: a 'DEPn' label, or a dp column together with
+    a note on DP attention (SGLang --enable-dp-attention, TRT-LLM enable_attention_dp)."""
+    notes = record.get("notes") or ""
+    m = _DEP.search(notes)
+    if m:
+        return int(m.group(1))
+    dp = int(float((record.get("dp") or "1").strip() or 1))
+    if _ATTENTION_DP.search(notes + " " + (record.get("scenario") or "")):
+        return dp if dp > 1 else max(tp, ep)
+    return 1
 
 
 def engine_of(text: str) -> str:
@@ -111,16 +176,23 @@ def parse_row(record: dict[str, str]) -> BenchRow:
     metric = (record.get("metric") or "").strip()
     if metric not in METRICS:
         raise ValueError(f"metric {metric!r} is not scored")
+    tp, ep = _int(record, "tp", 1), _int(record, "ep", 1)
+    engine_text = record.get("engine") or ""
+    version = (record.get("engine_version") or "").strip()
+    version = version_of(version) if version else version_of(engine_text, record.get("source_version") or "")
+    dp = attention_dp(record, tp, ep)
+    if dp > 1 and ep <= 1:  # DP attention with the experts sharded over every GPU
+        ep = tp * max(1, dp // tp) if dp > tp else tp
     return BenchRow(
         id=(record.get("id") or "").strip(),
         model=record["model"].strip(),
         precision=record["precision"].strip(),
         gpu=record["gpu"].strip(),
         num_gpus=_int(record, "num_gpus", 1),
-        tp=_int(record, "tp", 1),
+        tp=tp,
         pp=_int(record, "pp", 1),
-        ep=_int(record, "ep", 1),
-        engine=engine_of(record.get("engine") or ""),
+        ep=ep,
+        engine=engine_of(engine_text),
         isl=_int(record, "isl"),
         osl=_int(record, "osl"),
         concurrency=(record.get("concurrency") or "").strip(),
@@ -128,6 +200,10 @@ def parse_row(record: dict[str, str]) -> BenchRow:
         metric=metric,
         value=float(record["value"]),
         notes=(record.get("notes") or "").strip(),
+        version=version,
+        dp=dp,
+        fit=(record.get("fit") or "yes").strip().lower() not in ("no", "false", "0"),
+        source=(record.get("source") or "").strip(),
     )
 
 
@@ -145,7 +221,7 @@ def _requests(row: BenchRow) -> int:
 
 
 def _closed_users(row: BenchRow) -> int | None:
-    m = re.fullmatch(r"\s*(?:concurrency\s*=\s*)?(\d+)\s*", row.concurrency.lower())
+    m = re.match(r"\s*(?:(?:concurrency|batch)\s*=\s*)?(\d+)\b", row.concurrency.lower())
     return int(m.group(1)) if m else None
 
 
@@ -158,11 +234,14 @@ def run_for(
     fabric: Fabric | None = None,
     memory_fraction: float | None = None,
 ) -> RunResult:
-    """What the model predicts for the run a row was measured in (memory fraction: the one
-    the row states unless given)."""
+    """What the model predicts for the run a row was measured in. The memory fraction and
+    batch cap are the ones the row states, else the engine profile's defaults; attention
+    data parallelism (DEP) runs attention at tp / dp with the experts over every rank."""
     if memory_fraction is None:
-        memory_fraction = row.memory_fraction
-    layout = Layout(tp=row.tp, pp=row.pp, ep=row.ep, replicas=row.replicas)
+        memory_fraction = row.memory_fraction or eff.memory_fraction or DEFAULT_MEMORY_FRACTION
+    if row.max_batch is not None and row.max_batch != eff.max_batch:
+        eff = dataclasses.replace(eff, max_batch=row.max_batch)
+    layout = Layout(tp=row.attention_tp, pp=row.pp, ep=row.ep, replicas=row.replicas)
     fabric = fabric or fabric_for_gpu(acc, row.num_gpus)
     precision = precision_of(row.precision)
     rate = _rate(row)
@@ -189,6 +268,12 @@ def value_for(row: BenchRow, run: RunResult) -> float:
         return run.ttft_s * 1e3
     if field == "itl_ms":
         return run.itl_s * 1e3
+    if field == "tokens_per_s_per_user":
+        return 1.0 / run.itl_s if run.itl_s > 0 else math.nan
+    if field == "e2e_ms":
+        return (run.ttft_s + max(row.osl - 1, 0) * run.itl_s) * 1e3
+    if field == "output_tokens_per_s_per_gpu":
+        return run.output_tokens_per_s / max(row.num_gpus, 1)
     return float(getattr(run, field))
 
 

@@ -58,6 +58,16 @@ class Factors(NamedTuple):
 IDEAL = Factors(1.0, 1.0, 1.0, 0.0, 0.0, 1 << 30, 0.0)
 
 
+# Grouped-GEMM tiles: each expert a batch touches runs whole tiles of 64–128 token rows, so on
+# average half a tile of padding rows (32 tokens) is computed per touched expert; when tokens
+# per expert (B·k/E per EP rank) are few, the padding dominates the expert GEMMs' compute.
+MOE_PAD_TOKENS = 32.0
+# A GEMM of M token rows reaches η_compute · M / (M + GEMM_HALF_ROWS) of peak: skinny decode
+# GEMMs leave most of the tensor cores' tile rows idle (the ramp of measured matmul efficiency
+# with M). Prior, the same for every family; it only matters where compute binds.
+GEMM_HALF_ROWS = 32.0
+
+
 class Plan(NamedTuple):
     """Per-GPU, per-stage constants of one deployment."""
 
@@ -89,6 +99,8 @@ class Plan(NamedTuple):
     t_fixed_s: float
     t_request_s: float
     compute_dtype: str
+    expert_params: float = 0.0  # parameters of every local routed-expert shard on this GPU
+    dispatch_bytes: float = 2.0  # bytes per element of the EP dispatch (FP8 on FP8/FP4 stacks)
 
 
 def _kv_groups(s: ModelShape, layout: Layout, kv: str) -> tuple[tuple[float, int], ...]:
@@ -174,6 +186,8 @@ def build_plan(
         t_fixed_s=f.t_fixed_s,
         t_request_s=f.t_request_s,
         compute_dtype=dtype,
+        expert_params=expert_bytes / wb if wb else 0.0,
+        dispatch_bytes=1.0 if precision.weights in ("fp8", "fp4") else float(ACTIVATION_BYTES),
     )
 
 
@@ -202,35 +216,46 @@ class Step(NamedTuple):
     gemm_per_seq_s: float
     kv_per_seq_s: float
     attn_per_seq_s: float
-    comm_fixed_s: float
-    comm_per_token_s: float
+    comm_fixed_s: float  # collectives of a one-token step
+    comm_per_token_s: float  # bandwidth slope of prefill-sized collectives (ring/NVLS)
     t_fixed_s: float
+    expert_pad_s: float = 0.0  # padding-row compute if every local expert were touched
+
+    def gemm_s(self, batch: float, rows: float | None = None) -> tuple[float, float]:
+        """(weight read, GEMM compute) of a step carrying `batch` tokens through the GEMMs:
+        the compute ramps with the rows per GEMM (`rows`, default `batch`) and each touched
+        expert computes its tile padding."""
+        w = self.weights_s
+        gemm = batch * self.gemm_per_seq_s
+        if batch > 0:
+            m = batch if rows is None else rows
+            gemm *= 1.0 + GEMM_HALF_ROWS / max(m, 1.0)
+        if self.experts_s:
+            touched = experts_touched_fraction(self.plan, batch)
+            w += self.experts_s * touched
+            gemm += self.expert_pad_s * touched
+        return w, gemm
 
     def terms(self, batch: float) -> tuple[float, float, float, float]:
         """(weight read, GEMM compute, KV read, attention compute) for `batch` sequences."""
-        w = self.weights_s
-        if self.experts_s:
-            w += self.experts_s * experts_touched_fraction(self.plan, batch)
-        return w, batch * self.gemm_per_seq_s, batch * self.kv_per_seq_s, batch * self.attn_per_seq_s
+        w, gemm = self.gemm_s(batch)
+        return w, gemm, batch * self.kv_per_seq_s, batch * self.attn_per_seq_s
 
     def kernels(self, batch: float) -> float:
         """GEMMs and attention are separate kernels run one after the other: each is bound by
         its own max(memory, compute) and the two add."""
-        w = self.weights_s
-        if self.experts_s:
-            w += self.experts_s * experts_touched_fraction(self.plan, batch)
-        gemm = batch * self.gemm_per_seq_s
+        w, gemm = self.gemm_s(batch)
         kv = batch * self.kv_per_seq_s
         attn = batch * self.attn_per_seq_s
         return (w if w > gemm else gemm) + (kv if kv > attn else attn)
 
     def comm(self, tokens: float) -> float:
-        return self.comm_fixed_s + self.comm_per_token_s * tokens if tokens > 0 else 0.0
+        """Collectives of a step carrying `tokens` tokens (each at its own algorithm)."""
+        return comm_s(self.plan, tokens) if tokens > 0 else 0.0
 
     def stage(self, batch: float) -> float:
         """One stage step for `batch` sequences: kernels + collectives + fixed overhead."""
-        comm = self.comm_fixed_s + self.comm_per_token_s * batch if batch > 0 else 0.0
-        return self.kernels(batch) + comm + self.t_fixed_s
+        return self.kernels(batch) + self.comm(batch) + self.t_fixed_s
 
     def tpot(self, batch: float) -> float:
         """Time per output token for a replica decoding `batch` sequences, no prefill: the batch
@@ -245,7 +270,8 @@ def step_model(plan: Plan, context: float) -> Step:
     """The step coefficients at mean decode context `context`."""
     hbm = plan.hbm_bytes_per_s
     fixed = comm_s(plan, 1.0)
-    per_token = comm_s(plan, 2.0) - fixed
+    chunk = float(PREFILL_CHUNK_TOKENS)
+    per_token = (comm_s(plan, 2.0 * chunk) - comm_s(plan, chunk)) / chunk
     return Step(
         plan=plan,
         weights_s=plan.dense_bytes / hbm,
@@ -253,9 +279,10 @@ def step_model(plan: Plan, context: float) -> Step:
         gemm_per_seq_s=plan.gemm_flops_per_token / plan.gemm_flops_per_s,
         kv_per_seq_s=_per_context(plan.kv_groups, context) / hbm,
         attn_per_seq_s=_per_context(plan.attn_decode, context) / plan.attn_flops_per_s,
-        comm_fixed_s=fixed - per_token,
+        comm_fixed_s=fixed,
         comm_per_token_s=per_token,
         t_fixed_s=plan.t_fixed_s,
+        expert_pad_s=plan.expert_params * 2.0 * MOE_PAD_TOKENS / plan.gemm_flops_per_s,
     )
 
 
@@ -264,9 +291,13 @@ def comm_s(plan: Plan, tokens: float) -> float:
     message = tokens * plan.hidden * ACTIVATION_BYTES
     t = plan.allreduces * allreduce_s(message, plan.tp, plan.tp_link, plan.alpha_s)
     if plan.ep_groups > 1:
+        # Dispatch sends each token's hidden state to its k experts' ranks (in FP8 on FP8/FP4
+        # stacks), combine returns them in bf16: two all-to-alls per MoE layer.
         group = plan.ep_groups * plan.tp
-        a2a = alltoall_s(message * plan.experts_per_token, group, plan.ep_link, plan.alpha_s)
-        t += 2 * plan.moe_layers * a2a
+        routed = tokens * plan.hidden * plan.experts_per_token
+        dispatch = alltoall_s(routed * plan.dispatch_bytes, group, plan.ep_link, plan.alpha_s)
+        combine = alltoall_s(routed * ACTIVATION_BYTES, group, plan.ep_link, plan.alpha_s)
+        t += plan.moe_layers * (dispatch + combine)
     if plan.pp > 1:
         t += p2p_s(message / plan.tp, plan.pp_link, plan.alpha_s)
     return t
@@ -327,12 +358,13 @@ def first_token_s(step: Step, batch: float, chunks: int, chunk: float, chunk_com
     plan = step.plan
     micro = batch / plan.pp
     tokens = micro + chunk
-    w = step.weights_s
-    if step.experts_s:
-        w += step.experts_s * experts_touched_fraction(plan, tokens)
-    gemm = micro * step.gemm_per_seq_s + chunk_compute_s
+    w, gemm = step.gemm_s(micro, rows=tokens)
+    if step.experts_s:  # the experts the chunk's tokens touch too
+        w += step.experts_s * (experts_touched_fraction(plan, tokens)
+                               - experts_touched_fraction(plan, micro))
+    gemm += chunk_compute_s
     kv = micro * step.kv_per_seq_s
     attn = micro * step.attn_per_seq_s
-    comm = step.comm_fixed_s + step.comm_per_token_s * tokens
+    comm = step.comm(tokens)
     one = (w if w > gemm else gemm) + (kv if kv > attn else attn) + comm + step.t_fixed_s
     return plan.pp * chunks * one
