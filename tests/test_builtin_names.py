@@ -15,8 +15,11 @@ from advisor.domain import normalize_name
 BENCHMARKS = Path("/work/shared/calibration/benchmarks.csv")
 
 # Names used in /work/shared/calibration/benchmarks.csv (model and gpu columns).
-BENCHMARK_MODELS = ["Llama-3.1-405B", "Llama-3.1-70B", "Llama-3.1-8B", "Mistral-7B", "Mixtral-8x22B", "Mixtral-8x7B"]
-BENCHMARK_GPUS = ["A100-SXM4-80GB", "GH200-96GB", "H100-SXM-80GB", "H200-SXM-141GB", "L40S-48GB"]
+BENCHMARK_MODELS = ["DeepSeek-R1", "DeepSeek-R1-0528", "GPT-OSS-120B", "GPT-OSS-20B", "Llama-3.1-405B",
+                    "Llama-3.1-70B", "Llama-3.1-8B", "Llama-3.3-70B", "Llama-4-Maverick-17B-128E",
+                    "Mistral-7B", "Mixtral-8x22B", "Mixtral-8x7B", "Qwen3-235B-A22B", "Qwen3-30B-A3B"]
+BENCHMARK_GPUS = ["A100-SXM4-80GB", "B200-180GB", "GB200", "GH200-96GB", "H100-SXM-80GB", "H200-SXM-141GB",
+                  "L40S-48GB", "RTX-PRO-6000-Blackwell-96GB"]
 
 
 @pytest.fixture(scope="module")
@@ -49,9 +52,14 @@ def test_benchmark_names_resolve(world) -> None:  # type: ignore[no-untyped-def]
     gpus = {n: world.accelerator(n).id for n in BENCHMARK_GPUS}
     assert models == {"Llama-3.1-405B": "llama-3.1-405b", "Llama-3.1-70B": "llama-3.1-70b",
                       "Llama-3.1-8B": "llama-3.1-8b", "Mistral-7B": "mistral-7b-v0.1",
-                      "Mixtral-8x22B": "mixtral-8x22b", "Mixtral-8x7B": "mixtral-8x7b"}
+                      "Mixtral-8x22B": "mixtral-8x22b", "Mixtral-8x7B": "mixtral-8x7b",
+                      "DeepSeek-R1": "deepseek-r1", "DeepSeek-R1-0528": "deepseek-r1",
+                      "GPT-OSS-120B": "gpt-oss-120b", "GPT-OSS-20B": "gpt-oss-20b",
+                      "Llama-3.3-70B": "llama-3.3-70b", "Llama-4-Maverick-17B-128E": "llama-4-maverick",
+                      "Qwen3-235B-A22B": "qwen3-235b-a22b", "Qwen3-30B-A3B": "qwen3-30b-a3b"}
     assert gpus == {"A100-SXM4-80GB": "a100-80gb-sxm", "GH200-96GB": "gh200-96gb",
-                    "H100-SXM-80GB": "h100-sxm", "H200-SXM-141GB": "h200-sxm", "L40S-48GB": "l40s"}
+                    "H100-SXM-80GB": "h100-sxm", "H200-SXM-141GB": "h200-sxm", "L40S-48GB": "l40s",
+                    "B200-180GB": "b200", "GB200": "gb200", "RTX-PRO-6000-Blackwell-96GB": "rtx-pro-6000"}
 
 
 @pytest.mark.parametrize(("name", "model_id"), [

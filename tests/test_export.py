@@ -58,8 +58,8 @@ def test_fixture_covers_tie_multi_node_infeasible_rows_and_a_team_override() -> 
     cluster = next(r for r in quote.results if r.offering.id == "fabrikam/h100x4-ib")
     assert cluster.feasible and cluster.candidate is not None
     assert cluster.candidate.nodes > 1 and cluster.candidate.layout.pp > 1  # one replica spans nodes
-    assert cluster.offering.price_per_node_hour == 10.0 and cluster.offering.currency == "EUR"  # team's
-    assert cluster.cost is not None and cluster.cost.usd_per_hour == pytest.approx(cluster.candidate.nodes * 10.8)
+    assert cluster.offering.price_per_node_hour == 14.0 and cluster.offering.currency == "EUR"  # team's
+    assert cluster.cost is not None and cluster.cost.usd_per_hour == pytest.approx(cluster.candidate.nodes * 15.12)
     assert [r.offering.id for r in quote.infeasible] == ["globex/l40s-x8", "globex/l40s-x1"]
     assert all("GiB usable" in r.reasons[0] for r in quote.infeasible)
     layers = {s.path: s.layer for s in quote.sources}
@@ -83,9 +83,9 @@ def test_line_items_and_totals_by_hand() -> None:
     assert rec.vram.used_bytes_per_gpu <= rec.vram.usable_bytes_per_gpu
     multi = quote.alternatives[1]
     assert multi.result.offering.id == "fabrikam/h100x4-ib"
-    assert "InfiniBand between nodes" in multi.line_item.text and "at 10.80 USD/h" in multi.line_item.text
+    assert "InfiniBand between nodes" in multi.line_item.text and "at 15.12 USD/h" in multi.line_item.text
     assert multi.line_item.list_price_per_hour is not None
-    assert multi.line_item.list_price_per_hour.text() == "10.00 EUR"
+    assert multi.line_item.list_price_per_hour.text() == "14.00 EUR"
 
 
 @pytest.mark.usefixtures("in_fixture")

@@ -31,7 +31,7 @@ def scores() -> dict[tuple[str, str], dict]:
 
 def test_offline_throughput_meets_the_targets(scores) -> None:
     overall = scores[("output tok/s (offline)", "all")]
-    assert overall["coverage"] == 1.0 and overall["rows"] == 373
+    assert overall["coverage"] == 1.0 and overall["rows"] >= 373
     assert overall["median_abs_pct_error"] <= 15.0
     assert overall["within_25"] >= 0.75
     for family in ("hopper", "ada", "ampere"):
@@ -125,11 +125,26 @@ def test_shipped_factors_cover_every_family_and_engine_with_provenance() -> None
     world = load_world(discover=False)
     by_id = world.efficiency
     for family in ("hopper", "ada", "ampere"):
-        fitted = by_id[f"{family}-trtllm"]
-        assert fitted.rows > 0 and fitted.median_abs_pct_error is not None
+        fitted = by_id[f"{family}-trtllm-lt1.0"]
+        assert fitted.rows > 0 and fitted.versions == "<1.0"
         assert "sha256" in fitted.source
-        for engine in ("vllm", "sglang"):
-            prior = by_id[f"{family}-{engine}"]
-            assert prior.rows == 0 and "prior" in prior.notes
+    # the default engine on the families a default quote uses is fitted, with a band
+    for family in ("hopper", "cdna3", "blackwell"):
+        entry = by_id[f"{family}-vllm"]
+        assert entry.rows > 0 and entry.versions == ">=0.8", family
+    assert by_id["hopper-vllm"].band_pct is not None
+    for entry in by_id.values():
+        if entry.rows == 0:
+            assert "prior, not fitted" in entry.notes or "is a prior" in entry.notes, entry.id
     for family in {a.family for a in world.accelerators.values()}:
         assert any(e.family == family and e.engine == "vllm" for e in by_id.values()), family
+
+
+def test_engine_versions_select_their_own_profile() -> None:
+    world = load_world(discover=False)
+    from advisor.core.efficiency import select
+
+    h100 = world.accelerator("h100-sxm")
+    assert select(world.efficiency.values(), h100, "vllm").id == "hopper-vllm"
+    assert select(world.efficiency.values(), h100, "vllm@0.6.1").id == "hopper-vllm-ge0.6-lt0.8"
+    assert select(world.efficiency.values(), h100, "trtllm@0.17").id == "hopper-trtllm-lt1.0"

@@ -264,7 +264,7 @@ def fit_parts(cases: list[Case], *, start: Parts | None = None, quick: bool = Fa
             if not any(c.row.metric.startswith("ttft") for c in group):
                 fixed["t_request_s"] = parts.bases["hopper"]["t_request_s"]
         begin = None
-        grid = BATCH_GRID
+        grid: tuple[int, ...] = BATCH_GRID
         if start is not None and family in start.bases:
             begin = {k: v for k, v in start.bases[family].items() if k != "max_batch"}
             if quick:
@@ -561,10 +561,13 @@ def parts_from_json(data: dict[str, object]) -> Parts:
             base_rows={str(k): int(v) for k, v in dict(data["base_rows"]).items()},  # type: ignore[call-overload]
             family={str(k): (float(v[0]), float(v[1])) for k, v in family.items()},
             family_rows={str(k): int(v) for k, v in dict(data["family_rows"]).items()},  # type: ignore[call-overload]
-            release={tuple(k.split("|", 1)): (float(v[0]), float(v[1]), float(v[2]))  # type: ignore[misc]
-                     for k, v in release.items()},
-            release_rows={tuple(k.split("|", 1)): int(v)  # type: ignore[misc]
-                          for k, v in dict(data["release_rows"]).items()},  # type: ignore[call-overload]
+            release={_key(k): (float(v[0]), float(v[1]), float(v[2])) for k, v in release.items()},
+            release_rows={_key(k): int(v) for k, v in dict(data["release_rows"]).items()},  # type: ignore[call-overload]
         )
     except (KeyError, TypeError, ValueError, AssertionError, IndexError) as err:
         raise ValueError(f"malformed calibration parts ({err})") from None
+
+
+def _key(text: str) -> tuple[str, str]:
+    engine, _, release = str(text).partition("|")
+    return engine, release

@@ -36,11 +36,11 @@ def _predict(world: World, row: BenchRow, runs: dict[tuple, RunResult]) -> tuple
     reason = engine_reason(acc, row.engine)
     if reason:
         raise AdvisorError(reason)
-    key = (model.id, acc.id, row.num_gpus, row.tp, row.pp, row.ep, row.precision, row.engine,
+    key = (model.id, acc.id, row.num_gpus, row.tp, row.pp, row.ep, row.dp, row.precision, row.engine_spec,
            row.isl, row.osl, row.concurrency, row.scenario, row.memory_fraction)
     run = runs.get(key)
     if run is None:
-        eff = select(world.efficiency.values(), acc, row.engine)
+        eff = select(world.efficiency.values(), acc, row.engine_spec)
         run = runs[key] = run_for(row, model, acc, eff)
     return value_for(row, run), acc.family, model.family
 

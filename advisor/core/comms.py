@@ -19,6 +19,7 @@ from typing import NamedTuple
 
 from advisor.core.fabric import (
     CUSTOM_ALLREDUCE_LINKS,
+    CUSTOM_ALLREDUCE_MAX_BYTES,
     CUSTOM_ALLREDUCE_SYNC_S,
     LINK_EFFICIENCY,
     MESH_LINKS,
@@ -77,7 +78,7 @@ def allreduce_options(message_bytes: float, gpus: int, link: Link,
     if link.nvls:
         out.append(("nvls", 2.0 * step + ring_bytes / (link.spec_bytes_per_s * NVLS_EFFICIENCY),
                     2.0 * step, ring_bytes))
-    if link.custom:
+    if link.custom and message_bytes <= CUSTOM_ALLREDUCE_MAX_BYTES:
         sync = CUSTOM_ALLREDUCE_SYNC_S
         one = (gpus - 1) * message_bytes
         out.append(("one-shot", sync + one / bw, sync, one))

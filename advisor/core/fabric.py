@@ -51,6 +51,9 @@ INTER_STEP_LATENCY_S: dict[str, float] = {
 # the same links takes 32–47 µs (8×A100) and RCCL's 14–15 µs (8×MI300X). The latency per
 # synchronisation below is the engine-neutral middle of those numbers.
 CUSTOM_ALLREDUCE_SYNC_S = 3.5e-6
+# Largest message the custom kernels take (their registered buffer: vLLM's
+# custom_all_reduce max_size default 8 MiB); beyond it the engines fall back to NCCL/RCCL.
+CUSTOM_ALLREDUCE_MAX_BYTES = 8 * 1024 * 1024
 CUSTOM_ALLREDUCE_LINKS = ("nvswitch", "nvlink-bridge", "nvlink-c2c", "infinity-fabric")
 DEFAULT_INTER_BYTES_PER_S = 400e9  # 8 × 400 Gb/s NDR per node, per direction
 

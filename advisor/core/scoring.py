@@ -178,8 +178,8 @@ def parse_row(record: dict[str, str]) -> BenchRow:
         raise ValueError(f"metric {metric!r} is not scored")
     tp, ep = _int(record, "tp", 1), _int(record, "ep", 1)
     engine_text = record.get("engine") or ""
-    version = (record.get("engine_version") or "").strip()
-    version = version_of(version) if version else version_of(engine_text, record.get("source_version") or "")
+    stated = (record.get("engine_version") or "").strip()
+    version = version_of(stated) if stated else version_of(engine_text, record.get("source_version") or "")
     dp = attention_dp(record, tp, ep)
     if dp > 1 and ep <= 1:  # DP attention with the experts sharded over every GPU
         ep = tp * max(1, dp // tp) if dp > tp else tp
@@ -241,7 +241,8 @@ def run_for(
         memory_fraction = row.memory_fraction or eff.memory_fraction or DEFAULT_MEMORY_FRACTION
     if row.max_batch is not None and row.max_batch != eff.max_batch:
         eff = dataclasses.replace(eff, max_batch=row.max_batch)
-    layout = Layout(tp=row.attention_tp, pp=row.pp, ep=row.ep, replicas=row.replicas)
+    ep = row.ep if model.moe is not None else 1  # 'DEP' on a dense model is plain data parallel
+    layout = Layout(tp=row.attention_tp, pp=row.pp, ep=ep, replicas=row.replicas)
     fabric = fabric or fabric_for_gpu(acc, row.num_gpus)
     precision = precision_of(row.precision)
     rate = _rate(row)

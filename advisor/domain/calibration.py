@@ -56,10 +56,10 @@ class EfficiencyFactors:
     """Measurements the factors were fitted to (0 = prior, not fitted)."""
     median_abs_pct_error: Annotated[float, Check(ge=0, le=1000)] | None = None
     """Median absolute percentage error of the fit on its rows."""
-    band_pct: Annotated[float, Check(ge=0, le=1000)] | None = None
+    band_pct: Annotated[float, Check(ge=0, le=100_000)] | None = None
     """Error band (±%) for dense models: the 80th percentile of absolute cross-validated
     errors of this engine on this family (None: no measurements, a prior)."""
-    band_moe_pct: Annotated[float, Check(ge=0, le=1000)] | None = None
+    band_moe_pct: Annotated[float, Check(ge=0, le=100_000)] | None = None
     """The same band for mixture-of-experts models."""
     band_rows: Annotated[int, Check(ge=0, le=10_000_000)] = 0
     """Cross-validated rows the bands rest on."""

@@ -1,0 +1,156 @@
+"""Hand-computed tests for the mechanisms added after the unseen-data diagnosis (model.md §6):
+all-reduce algorithm by message size, MoE tile padding and the GEMM row ramp, FP8 dispatch,
+DEP (attention data-parallel + expert-parallel) memory and step, engine profiles by version,
+and the calibration rows' layouts and metrics."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+from core_fixtures import B200, DEEPSEEK_V3, H100, L40S, LLAMA_70B, MIXTRAL_8X7B, factors
+
+from advisor.core.comms import Link, allreduce_algorithm, allreduce_s, group_link
+from advisor.core.efficiency import band_text, select
+from advisor.core.fabric import CUSTOM_ALLREDUCE_SYNC_S, fabric_for_gpu
+from advisor.core.memory import weight_split
+from advisor.core.params import shape
+from advisor.core.precision import weight_bytes_per_param
+from advisor.core.protocols import RunResult
+from advisor.core.scoring import parse_row, value_for
+from advisor.core.timing import GEMM_HALF_ROWS, MOE_PAD_TOKENS, Factors, build_plan, step_model
+from advisor.core.types import Layout, Precision
+
+NVSWITCH = Link("nvswitch", 450e9, 0.8, 0.0, custom=True)
+
+def test_small_allreduce_is_one_shot_on_nvswitch() -> None:
+    m = 16 * 1024  # one decode token of hidden 8192 in bf16
+    one_shot = CUSTOM_ALLREDUCE_SYNC_S + 7 * m / 360e9  # 3.5 µs + 0.32 µs
+    assert allreduce_s(m, 8, NVSWITCH, 2.5e-6) == pytest.approx(one_shot)
+    assert allreduce_algorithm(m, 8, NVSWITCH, 2.5e-6) == "one-shot"
+    # the ring would pay 2(t−1) = 14 latency steps: 35 µs
+    ring = 14 * 2.5e-6 + 2 * 7 / 8 * m / 360e9
+    assert ring > 9 * one_shot
+
+def test_mid_sized_allreduce_is_two_shot_and_large_falls_back_to_nccl() -> None:
+    mid = 2 * 1024 * 1024  # 128 decode tokens of hidden 8192
+    two = 2 * CUSTOM_ALLREDUCE_SYNC_S + 2 * 7 / 8 * mid / 360e9
+    assert allreduce_algorithm(mid, 8, NVSWITCH, 2.5e-6) == "two-shot"
+    assert allreduce_s(mid, 8, NVSWITCH, 2.5e-6) == pytest.approx(two)
+    big = 64e6  # above the custom kernels' 8 MiB buffer: ring (or NVLS where the switch has it)
+    assert allreduce_algorithm(big, 8, NVSWITCH, 2.5e-6) == "ring"
+    nvls = NVSWITCH._replace(nvls=True)
+    assert allreduce_algorithm(big, 8, nvls, 2.5e-6) == "nvls"
+
+def test_pcie_has_no_custom_allreduce() -> None:
+    link = group_link(fabric_for_gpu(H100, 8), 8)
+    assert link.custom  # H100 SXM: NVSwitch
+
+    pcie = group_link(fabric_for_gpu(L40S, 8), 8)
+    assert not pcie.custom and allreduce_algorithm(16 * 1024, 8, pcie, 2.5e-6) == "ring"
+
+def test_tp8_decode_comm_is_a_few_microseconds_per_allreduce() -> None:
+    plan = build_plan(LLAMA_70B, H100, fabric_for_gpu(H100, 8), Layout(tp=8), Precision("fp8", "fp8"),
+                      Factors.of(factors()))
+    step = step_model(plan, 1000)
+    per_allreduce = step.comm(1) / plan.allreduces
+    assert per_allreduce == pytest.approx(CUSTOM_ALLREDUCE_SYNC_S + 7 * 8192 * 2 / (450e9 * 0.8))
+
+FP8 = Precision("fp8", "fp8")
+
+
+def _plan(model, acc, layout, precision=FP8):
+    return build_plan(model, acc, fabric_for_gpu(acc, layout.gpus), layout, precision,
+                      Factors.of(factors()))
+
+def test_moe_tile_padding_and_gemm_ramp_by_hand() -> None:
+    plan = _plan(MIXTRAL_8X7B, H100, Layout(tp=1))
+    step = step_model(plan, 1000)
+    batch = 4.0
+    touched = 1 - (1 - 2 / 8) ** batch  # 0.684: experts a batch of 4 routes to
+    w, gemm = step.gemm_s(batch)
+    expected_gemm = (batch * step.gemm_per_seq_s * (1 + GEMM_HALF_ROWS / batch)
+                     + step.expert_pad_s * touched)
+    assert gemm == pytest.approx(expected_gemm)
+    assert w == pytest.approx(step.weights_s + step.experts_s * touched)
+    # padding: each touched expert computes MOE_PAD_TOKENS extra rows of its own weights
+    params = plan.expert_bytes / weight_bytes_per_param("fp8", H100)
+    assert step.expert_pad_s == pytest.approx(params * 2 * MOE_PAD_TOKENS / plan.gemm_flops_per_s)
+
+def test_grouped_gemm_efficiency_falls_as_tokens_per_expert_fall() -> None:
+    plan = _plan(MIXTRAL_8X7B, H100, Layout(tp=1))
+    step = step_model(plan, 1000)
+
+    def flops_per_token_time(batch: float) -> float:
+        return step.gemm_s(batch)[1] / batch
+
+    # fewer tokens per expert: more compute time per useful token
+    assert flops_per_token_time(8) > flops_per_token_time(64) > flops_per_token_time(1024)
+
+def test_ep_dispatch_is_fp8_and_combine_bf16() -> None:
+    layout = Layout(tp=1, ep=8, replicas=8)
+    fp8 = _plan(DEEPSEEK_V3, B200, layout)
+    bf16 = _plan(DEEPSEEK_V3, B200, layout, Precision("bf16", "bf16"))
+    assert fp8.dispatch_bytes == 1.0 and bf16.dispatch_bytes == 2.0
+    from advisor.core.timing import comm_s
+
+    # the dispatch half of the traffic halves: comm(fp8) < comm(bf16) for the same tokens
+    assert comm_s(fp8, 256) < comm_s(bf16, 256)
+
+def test_dep_memory_replicates_attention_and_shards_experts() -> None:
+    s = shape(DEEPSEEK_V3)
+    dep = Layout(tp=1, ep=8, replicas=8)
+    tp8 = Layout(tp=8, ep=8)
+    dense_dep, experts_dep = weight_split(s, B200, dep, "fp8")
+    dense_tp, experts_tp = weight_split(s, B200, tp8, "fp8")
+    assert experts_dep == pytest.approx(experts_tp)  # experts are spread over 8 GPUs either way
+    assert dense_dep == pytest.approx(8 * dense_tp)  # attention and dense layers on every rank
+    assert experts_dep == pytest.approx(s.params.routed_experts * 1.0 / 8)
+
+def test_dep_step_sees_every_ranks_tokens_at_the_experts() -> None:
+    dep = _plan(DEEPSEEK_V3, B200, Layout(tp=1, ep=8, replicas=8))
+    assert dep.moe_token_factor == 8.0 and dep.allreduces == 0 and dep.ep_groups == 8
+
+def test_engine_spec_picks_the_version_range() -> None:
+    base = factors()
+    old = dataclasses.replace(base, id="h-vllm-old", engine="vllm", versions=">=0.6,<0.8", eta_mem=0.5)
+    new = dataclasses.replace(base, id="h-vllm", engine="vllm", versions=">=0.8", eta_mem=0.8)
+    table = [old, new]
+    assert select(table, H100, "vllm").id == "h-vllm"  # newest
+    assert select(table, H100, "vllm@0.6.3").id == "h-vllm-old"
+    assert select(table, H100, "vllm@0.10").id == "h-vllm"
+    with pytest.raises(ValueError, match="unknown engine"):
+        select(table, H100, "tgi")
+
+def test_band_text_says_prior_when_not_fitted() -> None:
+    prior = dataclasses.replace(factors(), rows=0, band_pct=None)
+    assert band_text(prior, moe=False) == "prior, not fitted — no measurements"
+    fitted = dataclasses.replace(factors(), rows=40, band_pct=18.0, band_moe_pct=31.0, band_rows=54)
+    assert band_text(fitted, moe=False) == "±18 % (cross-validated on 54 rows)"
+    assert band_text(fitted, moe=True) == "±31 % (cross-validated on 54 rows)"
+
+def _record(**kw: str) -> dict[str, str]:
+    base = {"id": "X1", "model": "deepseek-r1", "precision": "FP4", "gpu": "b200", "num_gpus": "8",
+            "tp": "8", "pp": "1", "ep": "8", "engine": "TensorRT-LLM ~1.1 (PyTorch backend)",
+            "isl": "1000", "osl": "1000", "concurrency": "unbounded", "scenario": "offline",
+            "metric": "output_tokens_per_s_per_gpu", "value": "1000", "notes": ""}
+    return {**base, **kw}
+
+def test_rows_read_dep_layouts_versions_and_fit_flags() -> None:
+    row = parse_row(_record(notes="Published config label DEP8."))
+    assert (row.dp, row.attention_tp, row.ep, row.replicas) == (8, 1, 8, 8)
+    assert row.version == "1.1" and row.engine_spec == "trtllm@1.1"
+    plain = parse_row(_record(ep="", notes="TP8"))
+    assert (plain.dp, plain.attention_tp, plain.replicas) == (1, 8, 1)
+    sglang = parse_row(_record(engine="sglang", engine_version="0.4.6.post2", dp="8", ep="",
+                               notes="--enable-dp-attention", fit="no"))
+    assert sglang.version == "0.4.6" and sglang.dp == 8 and sglang.ep == 8 and not sglang.fit
+    assert parse_row(_record(concurrency="concurrency=7168 (max_batch_size 896/rank)")).max_batch == 896
+
+def test_per_gpu_and_per_user_metrics_by_hand() -> None:
+    run = RunResult(1.0, 8000.0, 16000.0, 0.2, 0.01, fits=True)
+    assert value_for(parse_row(_record()), run) == pytest.approx(1000.0)  # 8000 over 8 GPUs
+    per_user = parse_row(_record(metric="output_tokens_per_s_per_user"))
+    assert value_for(per_user, run) == pytest.approx(100.0)
+    e2e = parse_row(_record(metric="e2e_latency_mean_ms", osl="101"))
+    assert value_for(e2e, run) == pytest.approx(200 + 100 * 10)
