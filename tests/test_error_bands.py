@@ -231,6 +231,7 @@ def test_estimate_json_and_report_carry_the_band(tmp_path: Path, capsys: pytest.
     band = report.index(f"error band: {DENSE}")
     assert report[band + 1].startswith("factors: ")  # next to the efficiency factors' source
     assert report[band - 1].startswith("└")  # right after the efficiency factors table
+    assert not [line for line in report if "prior, not fitted" in line]  # fitted on 54 rows, no median error given
 
 
 def test_estimate_prior_and_unbanded_fit(capsys: pytest.CaptureFixture[str]) -> None:

@@ -98,7 +98,7 @@ def report(result: Any) -> None:
         ("engine batch cap", str(eff.max_batch)),
         ("fitted rows / median abs error",
          f"{eff.rows} / {eff.median_abs_pct_error:.1f} %" if eff.median_abs_pct_error is not None
-         else f"{eff.rows} (prior, not fitted)"),
+         else f"{eff.rows} / —" if eff.rows else "0 (prior, not fitted)"),
     ])
     print_lines([f"error band: {result.band_text}", f"factors: {eff.source}"]
                 + [f"note: {n}" for n in result.notes])
