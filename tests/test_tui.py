@@ -9,13 +9,18 @@ or a team folder written to tmp_path. Expected rankings come from the CLI's own 
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 pytest.importorskip("textual")
 
+from team_data import banded_team_repo
 from textual.widgets import Input, OptionList, Select, Static
 from tui_helpers import builtin_app, builtin_world, cell, expected_ids, settle, table_ids, type_into
 
+from advisor.catalog.config import load_world
+from advisor.tui.app import AdvisorApp
 from advisor.tui.columns import COLUMN_KEYS
 from advisor.tui.form import FormValues
 
@@ -188,6 +193,37 @@ async def test_details_and_charts_follow_the_selection() -> None:
         main = await settle(pilot)
         legend = str(main.query_one("#charts-legend", Static).content)
         assert legend.index(main.table.following_ids(3)[0]) < legend.index(main.table.following_ids(3)[1])
+
+
+async def test_details_show_the_error_band_and_the_status_a_close_call(tmp_path: Path) -> None:
+    team = banded_team_repo(tmp_path / "repo")
+    app = AdvisorApp(loader=lambda: load_world(cwd=team),
+                     initial=FormValues("llama-3.1-70b", texts={"ctx": "8k", "concurrency": "32"}))
+    async with app.run_test(size=SIZE) as pilot:
+        main = await settle(pilot)
+        main.table.focus()
+        await pilot.press("home")
+        main = await settle(pilot)
+        quote, selected = main.quote, main.table.selected
+        assert quote is not None and selected is not None and selected.hardware is not None
+        assert selected.hardware.efficiency.engine == "vllm"
+        right = str(main.query_one("#details-right", Static).content)
+        entry = right.index(f"  {selected.hardware.efficiency.id} (vllm; fitted to 54 rows")
+        assert right.index("  error band: ±18 % (cross-validated on 54 rows)") > entry  # under the entry line
+        status = str(main.query_one("#status", Static).content)
+        assert quote.close_call is not None  # the two MI300X pods, about 1 % apart
+        assert f"top two {quote.close_call.gap * 100:.1f} % apart, within the ±18 % error band" in status
+
+
+async def test_details_show_the_shipped_cross_validated_band() -> None:
+    app = builtin_app()
+    async with app.run_test(size=SIZE) as pilot:
+        main = await settle(pilot)
+        main.table.focus()
+        await pilot.press("home")
+        main = await settle(pilot)
+        right = str(main.query_one("#details-right", Static).content)
+        assert "error band: ±" in right and "% (cross-validated on " in right
 
 
 async def test_quit_returns_zero() -> None:

@@ -483,7 +483,9 @@ def bands(cases: list[Case], preds: list[float]) -> dict[tuple[str, str, str], t
     by: dict[tuple[str, str, str], list[float]] = defaultdict(list)
     for c, e in zip(cases, errors, strict=True):
         if e is not None:
-            by[slice_of(c)].append(abs(e))
+            engine, family, kind = slice_of(c)
+            by[(engine, family, kind)].append(abs(e))
+            by[(engine, "*", kind)].append(abs(e))  # the engine's band over every family
     return {k: (_quantile(sorted(v), 0.8), len(v)) for k, v in by.items()}
 
 
@@ -497,13 +499,25 @@ def entries(parts: Parts, source: str, band: dict[tuple[str, str, str], tuple[fl
             for release in RELEASES[engine]:
                 eff = parts.factors(family, engine, release, source=source,
                                     notes=_notes(parts, family, engine, release))
-                dense = band.get((engine, family, "dense"))
-                moe = band.get((engine, family, "moe"))
+                # a prior (no rows behind this release on this family) gets no band: the
+                # slice's errors were measured on other releases
+                dense = _band(band, engine, family, "dense") if eff.rows else None
+                moe = _band(band, engine, family, "moe") if eff.rows else None
                 out.append(dataclasses.replace(
-                    eff, band_pct=round(dense[0], 1) if dense and dense[1] >= MIN_ROWS else None,
-                    band_moe_pct=round(moe[0], 1) if moe and moe[1] >= MIN_ROWS else None,
+                    eff, band_pct=round(dense[0], 1) if dense else None,
+                    band_moe_pct=round(moe[0], 1) if moe else None,
                     band_rows=(dense[1] if dense else 0) + (moe[1] if moe else 0)))
     return out
+
+
+def _band(band: dict[tuple[str, str, str], tuple[float, int]], engine: str, family: str,
+          kind: str) -> tuple[float, int] | None:
+    """The slice's band, or, with too few rows in the slice, the engine's over every family."""
+    own = band.get((engine, family, kind))
+    if own and own[1] >= MIN_ROWS:
+        return own
+    wide = band.get((engine, "*", kind))
+    return wide if wide and wide[1] >= MIN_ROWS else None
 
 
 def _notes(parts: Parts, family: str, engine: str, release: str) -> str:

@@ -13,7 +13,7 @@ from typing import Any
 
 from advisor.catalog.world import World
 from advisor.core.deployment import Deployment
-from advisor.core.efficiency import as_dict, engine_reason, select
+from advisor.core.efficiency import as_dict, band_pct, band_text, engine_reason, select
 from advisor.core.fabric import fabric_for_gpu
 from advisor.core.layouts import layout_reason
 from advisor.core.memory import memory_parts
@@ -38,6 +38,7 @@ class Caches:
     factors: dict[tuple[str, str], EfficiencyFactors] = field(default_factory=dict)
     factor_dicts: dict[int, dict[str, Any]] = field(default_factory=dict)
     factor_json: dict[int, str] = field(default_factory=dict)
+    band_json: dict[tuple[int, bool], str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,19 @@ class Result:
             notes.append(f"tp={self.layout.tp} chosen (no tp given): the largest valid degree "
                          "filling --gpus, or without --gpus the smallest that holds one sequence")
         return notes
+
+    @property
+    def moe(self) -> bool:
+        return self.model.moe is not None
+
+    @property
+    def band_pct(self) -> float | None:
+        """The ± error band (%) of this estimate: the efficiency entry's band for the model kind."""
+        return band_pct(self.eff, self.moe)
+
+    @property
+    def band_text(self) -> str:
+        return band_text(self.eff, self.moe)
 
     @property
     def record(self) -> dict[str, Any]:
@@ -293,6 +307,8 @@ def to_record(result: Result) -> dict[str, Any]:
             "available_bytes_per_s": ic.available_bytes_per_s,
         },
         "efficiency": _efficiency_record(result.caches, eff),
+        "error_band_pct": result.band_pct,
+        "error_band": result.band_text,
         "tenancy_factor": est.tenancy_factor,
         "mode": est.mode,
         "bound": est.bound,

@@ -30,7 +30,7 @@ _LINE = (
     '"latency":{"ttft_s":%s,"tpot_s":%s},'
     '"interconnect":{"allreduce_bytes_per_step":%.7g,"comm_share":%.7g,'
     '"required_bytes_per_s":%s,"available_bytes_per_s":%.7g},'
-    '"efficiency":%s,"tenancy_factor":%.7g,"mode":"%s","bound":"%s","saturated":%s,"notes":%s}'
+    '"efficiency":%s,%s,"tenancy_factor":%.7g,"mode":"%s","bound":"%s","saturated":%s,"notes":%s}'
 )
 
 
@@ -45,6 +45,11 @@ def to_line(caches: Caches, case_id: Any, result: Result, dumps) -> str:
     eff_json = caches.factor_json.get(id(result.eff))
     if eff_json is None:
         eff_json = caches.factor_json[id(result.eff)] = dumps(_efficiency_record(caches, result.eff))
+    band_key = (id(result.eff), result.moe)
+    band_json = caches.band_json.get(band_key)
+    if band_json is None:
+        band_json = caches.band_json[band_key] = (
+            f'"error_band_pct":{dumps(result.band_pct)},"error_band":{dumps(result.band_text)}')
     notes = result.notes
     return _LINE % (
         dumps(case_id), result.model.id, result.acc.id, result.engine,
@@ -54,7 +59,7 @@ def to_line(caches: Caches, case_id: Any, result: Result, dumps) -> str:
         "true" if mem.fits and est.fits else "false", est.batch,
         est.output_tokens_per_s, est.total_tokens_per_s, _g(est.ttft_s), _g(est.tpot_s),
         ic.allreduce_bytes_per_step, ic.comm_share, _g(ic.required_bytes_per_s),
-        ic.available_bytes_per_s, eff_json, est.tenancy_factor, est.mode, est.bound,
+        ic.available_bytes_per_s, eff_json, band_json, est.tenancy_factor, est.mode, est.bound,
         "true" if est.saturated else "false", dumps(notes) if notes else "[]",
     )
 

@@ -1,5 +1,6 @@
-"""The human report of `advisor estimate`: Rich tables of the answer, the memory breakdown,
-the formula inputs and the efficiency factors with their source. Must not import textual."""
+"""The human report of `advisor estimate`: Rich tables of the answer (with its error band), the
+memory breakdown, the formula inputs and the efficiency factors with their source and error
+band. Must not import textual."""
 
 from __future__ import annotations
 
@@ -55,6 +56,7 @@ def report(result: Any) -> None:
          + (f"  ({1 / est.tpot_s:,.1f} tok/s per user)" if 0 < est.tpot_s < float("inf") else "")),
         ("bound by", est.bound),
         ("tenancy factor", f"{est.tenancy_factor:g} (bare metal; no offering given)"),
+        ("error band", result.band_text),
     ])
     _table("Memory per GPU", [
         ("weights (embeddings, lm_head, all experts)", gib(mem.weights_bytes_per_gpu)),
@@ -96,6 +98,7 @@ def report(result: Any) -> None:
         ("engine batch cap", str(eff.max_batch)),
         ("fitted rows / median abs error",
          f"{eff.rows} / {eff.median_abs_pct_error:.1f} %" if eff.median_abs_pct_error is not None
-         else f"{eff.rows} (prior, not fitted)"),
+         else f"{eff.rows} / —" if eff.rows else "0 (prior, not fitted)"),
     ])
-    print_lines([f"factors: {eff.source}"] + [f"note: {n}" for n in result.notes])
+    print_lines([f"error band: {result.band_text}", f"factors: {eff.source}"]
+                + [f"note: {n}" for n in result.notes])

@@ -31,7 +31,8 @@ until the KV cache or the engine cap binds). Token counts take k = 1024 (--isl 2
 JSON: model, gpu, engine, layout{tp,pp,ep,replicas}, weights, kv_dtype, memory{...}, batch,
 throughput{output_tokens_per_s,total_tokens_per_s} (all replicas), latency{ttft_s,tpot_s},
 interconnect{allreduce_bytes_per_step,comm_share,required_bytes_per_s,available_bytes_per_s},
-efficiency{factors, rows, fit error, source}, tenancy_factor, mode, bound, saturated, notes.
+efficiency{factors, rows, fit error, source}, error_band_pct (± %, null for a prior or no
+band), error_band (in words), tenancy_factor, mode, bound, saturated, notes.
 Without an offering the fabric is the chip's own (NVLink/NVSwitch or Infinity Fabric for
 SXM/OAM up to 8 per node, PCIe for PCIe cards) and tenancy is bare metal (factor 1)."""
 

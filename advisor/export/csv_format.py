@@ -85,8 +85,8 @@ def _empty_header(quote: Quote) -> list[str]:
                "vram_used_gib_per_gpu", "vram_usable_gib_per_gpu", "link", "link_needed_gb_per_s",
                "link_available_gb_per_s", "output_tokens_per_s", "ttft_s", "tpot_s", f"{cur}_per_hour",
                f"{cur}_per_million_output_tokens", f"{cur}_per_million_input_tokens", f"{cur}_per_month",
-               "feasible", "reasons", "usd_per_hour", "usd_per_month", "usd_per_million_output_tokens",
-               "usd_per_million_input_tokens"]
+               "error_band_pct", "error_band", "feasible", "reasons", "usd_per_hour", "usd_per_month",
+               "usd_per_million_output_tokens", "usd_per_million_input_tokens"]
     return list(dict.fromkeys([*ITEM_COLUMNS, *details]))
 
 

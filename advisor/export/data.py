@@ -3,8 +3,9 @@
 JSON keys are a public API (scripts read them; renaming one breaks them): `request`,
 `results` (each with `offering`, `provider`, `layout`, `nodes`, `gpus`, `usd_per_hour`, `usd_per_million_output_tokens`,
 `usd_per_million_input_tokens`, `usd_per_month`, `output_tokens_per_s`, `ttft_s`, `tpot_s`,
-`memory`, `interconnect`, `feasible`, `reasons`), `assumptions`, `sources`. Amounts named
-`usd_*` are always USD; `price` repeats them in the request's currency.
+`memory`, `interconnect`, `error_band_pct`, `error_band`, `feasible`, `reasons`), `assumptions`,
+`sources`, `warnings` (with a line when the top two are within each other's error band). Amounts
+named `usd_*` are always USD; `price` repeats them in the request's currency.
 Must not import rich, textual, httpx or pint.
 """
 
@@ -45,7 +46,7 @@ def quote_document(quote: Quote, rows: list[Result]) -> dict[str, Any]:
         "assumptions": [{"name": a.name, "value": a.value, "source": a.source} for a in quote.assumptions],
         "sources": [{"path": s.path, "layer": s.layer, "sha256": s.sha256, "as_of": s.as_of, "role": s.role}
                     for s in quote.sources],
-        "warnings": list(quote.warnings),
+        "warnings": list(quote.warnings) + ([quote.close_call.text] if quote.close_call is not None else []),
     })
 
 
@@ -102,6 +103,8 @@ def result_record(quote: Quote, result: Result) -> dict[str, Any]:
         "memory": _memory(result),
         "interconnect": _interconnect(result),
         "efficiency": result.hardware.efficiency.id if result.hardware else None,
+        "error_band_pct": quote.band_pct(result),
+        "error_band": quote.band_text(result),
         "tenancy_factor": result.hardware.tenancy_factor if result.hardware else None,
         "feasible": result.feasible,
         "reasons": list(result.reasons),
@@ -218,6 +221,8 @@ def flat_row(quote: Quote, result: Result) -> dict[str, Any]:
         f"{cur.lower()}_per_million_output_tokens": _round(price.get("per_million_output_tokens"), 4),
         f"{cur.lower()}_per_million_input_tokens": _round(price.get("per_million_input_tokens"), 4),
         f"{cur.lower()}_per_month": _round(price.get("per_month"), 2),
+        "error_band_pct": rec["error_band_pct"],
+        "error_band": rec["error_band"],
         "feasible": rec["feasible"],
         "reasons": "; ".join(rec["reasons"]),
     }

@@ -1,9 +1,10 @@
 """A `Quote` laid out as a document of plain-text sections, shared by Markdown and HTML.
 
 Both formats show the same facts in the same order: header facts (number, dates, model,
-workload, currency, tool), the recommended deployment with its line items and totals, the SLO
-check, the VRAM breakdown, the interconnect analysis, the next best alternatives, the ranked
-results (the terminal table's cells), assumptions, warnings, sources and the estimate note.
+workload, currency, tool), the recommended deployment with its line items, totals and error
+band (and a line when the top two are within each other's band), the SLO check, the VRAM
+breakdown, the interconnect analysis, the next best alternatives, the ranked results (the
+terminal table's cells), assumptions, warnings, sources and the estimate note.
 Every string from a file passes through `safe_text` here; each format then escapes for its own
 syntax. Must not import rich, textual, httpx or pint.
 """
@@ -15,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from advisor.export.base import ExportOptions
-from advisor.export.table import cells, headers, title
+from advisor.export.table import BAND, band_cell, cells, headers, title
 from advisor.export.terminal import safe_text
 from advisor.quote.build import Quote, nothing_feasible_message
 from advisor.quote.parts import FABRIC_NAMES, InterconnectAnalysis, Recommendation
@@ -24,7 +25,7 @@ from advisor.shorthands import format_duration, format_tokens
 GIB = 1024.0**3
 RIGHT_HEADERS = {"#", "Qty", "Hours/month", "Unit price", "Per month", "GiB per GPU", "Share of usable",
                  "Target", "Predicted", "Headroom", "Out tok/s", "TTFT", "TPOT", "Per Mtok out",
-                 "vs recommended"}
+                 "vs recommended", BAND}
 
 
 class Table(NamedTuple):
@@ -121,10 +122,17 @@ def _highlights(quote: Quote) -> tuple[tuple[str, str], ...]:
     item = rec.line_items[0]
     return (
         ("Per month", t.per_month.text(0)),
-        (f"Per million output tokens at {t.utilization:.0%} utilization", t.per_million_output_tokens.text()),
+        (f"Per million output tokens at {t.utilization:.0%} utilization",
+         f"{t.per_million_output_tokens.text()}{_band_suffix(quote, rec)}"),
         ("Deployment", safe_text(f"{item.quantity} × {o.provider} {o.sku}")),
         ("Layout", f"{rec.layout} · {rec.weights} · KV {rec.kv_dtype}"),
     )
+
+
+def _band_suffix(quote: Quote, rec: Recommendation) -> str:
+    """' ±18 %' or ' (prior)' after the recommendation's cost per token ('' without a band)."""
+    band = band_cell(quote, rec.result)
+    return f" {band}" if band.startswith("±") else (f" ({band})" if band == "prior" else "")
 
 
 def _targets(quote: Quote) -> str:
@@ -165,11 +173,15 @@ def _recommended(quote: Quote) -> Section:
             f"{t.per_million_tokens_blended.text(4)} per million tokens blended; about "
             f"{t.output_tokens_per_month / 1e6:,.0f} million output and {t.input_tokens_per_month / 1e6:,.0f} "
             f"million input tokens a month.")
+    paragraphs = [lead, f"Per hour: {t.per_hour.text()}.", cost,
+                  f"Error band of these predictions (throughput, latencies and so the cost per token): "
+                  f"{quote.band_text(rec.result) or 'none'}."]
+    if quote.close_call is not None:
+        paragraphs.append(f"Ranking: {safe_text(quote.close_call.text)}.")
     bullets = tuple(safe_text(f"{i.quantity} × {i.offering}: list price {i.list_price_per_hour.text()}/h, "
                               f"converted at {quote.usd_per_unit:g} USD per {i.list_price_per_hour.currency}")
                     for i in rec.line_items if i.list_price_per_hour is not None)
-    return Section("Recommended deployment", "recommended", (lead, f"Per hour: {t.per_hour.text()}.", cost),
-                   table, bullets)
+    return Section("Recommended deployment", "recommended", tuple(paragraphs), table, bullets)
 
 
 def _slo(quote: Quote, rec: Recommendation) -> Section:
@@ -246,8 +258,9 @@ def _alternatives(quote: Quote) -> Section:
         o = alt.result.offering
         delta = "tie (same cost; listed by provider, then id)" if alt.tie else f"{alt.delta:+.1%}"
         rows.append((str(alt.result.rank), safe_text(o.provider), safe_text(o.sku), safe_text(alt.line_item.text),
-                     alt.layout, alt.precision, alt.per_month.text(), alt.per_million_output_tokens.text(4), delta))
-    header = ("#", "Provider", "SKU", "Line item", "Layout", "Precision", "Per month", "Per Mtok out",
+                     alt.layout, alt.precision, alt.per_month.text(), alt.per_million_output_tokens.text(4),
+                     band_cell(quote, alt.result), delta))
+    header = ("#", "Provider", "SKU", "Line item", "Layout", "Precision", "Per month", "Per Mtok out", BAND,
               "vs recommended")
     return Section("Next best alternatives", "alternatives", table=Table(header, tuple(rows)))
 

@@ -1,7 +1,7 @@
 """`--explain OFFERING`: the whole derivation of one offering's row, as plain lines of text.
 
 Shows the inputs, the layout chosen and why, the memory breakdown, the decode-step and
-prefill time with the efficiency factors (and their source), the tenancy factor, the
+prefill time with the efficiency factors (their source and error band), the tenancy factor, the
 interconnect needed against what the offering has, and the cost arithmetic step by step.
 Numbers come from the core's `Estimate` and the ranking's `Cost`; nothing is recomputed here
 except the arithmetic shown for the reader. Must not import rich, textual, httpx or pint.
@@ -26,7 +26,7 @@ def explain_lines(quote: Quote, result: Result) -> list[str]:
     est = result.estimate
     if est is not None:
         lines += _layout(result) + _memory(quote, est) + _time(quote, result, est)
-        lines += _interconnect(result, est) + _factors(result, est)
+        lines += _interconnect(result, est) + _factors(quote, result, est)
     if result.cost is not None and result.candidate is not None:
         lines += _cost(quote, result)
     lines += ["", "Assumptions"] + [f"  {a.name}: {a.value}" for a in quote.assumptions]
@@ -140,7 +140,7 @@ def _needed(bytes_per_s: float) -> str:
     return "more than any link (the per-step latency alone exceeds the share)"
 
 
-def _factors(result: Result, est: Estimate) -> list[str]:
+def _factors(quote: Quote, result: Result, est: Estimate) -> list[str]:
     hw = result.hardware
     if hw is None:
         return []
@@ -150,6 +150,7 @@ def _factors(result: Result, est: Estimate) -> list[str]:
     return [
         "",
         f"Efficiency factors {e.id} ({e.family}, {e.engine}; {fitted}{error}, as of {e.as_of.isoformat()})",
+        f"  error band: {quote.band_text(result)}",
         f"  η_mem {e.eta_mem:.3f}, η_compute {e.eta_compute:.3f}, η_prefill {e.eta_prefill:.3f}, "
         f"α {e.alpha_s * 1e6:.2f} µs, t_fixed {e.t_fixed_s * 1e3:.2f} ms, engine batch cap {e.max_batch}",
         f"  source: {e.source or est.factor_source}",

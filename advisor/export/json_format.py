@@ -5,7 +5,9 @@ The document keeps every key of the first JSON output, which scripts already rea
 `usd_per_million_input_tokens`, `usd_per_month`, `output_tokens_per_s`, `ttft_s`, `tpot_s`,
 `memory`, `interconnect`, `feasible`, `reasons`; `assumptions`; `sources`) and adds `schema`,
 `quote_number`, `issued`, `valid_until`, `recommendation` (line items, totals, VRAM,
-interconnect, SLO check), `alternatives`, `selection` and `note`. Amounts outside the `usd_*`
+interconnect, SLO check, error band), `alternatives`, `selection` and `note`; each result, the
+recommendation and each alternative carry `error_band_pct` (± %, null for a prior or no band)
+and `error_band` (the band in words), and `warnings` says when the top two are within it. Amounts outside the `usd_*`
 keys are `{"amount": …, "currency": …}`. Versioning: new keys may appear within version 1; a
 key is removed or changes meaning only with "advisor.quote/2".
 Must not import rich, textual, httpx or pint.
@@ -23,6 +25,7 @@ from advisor.export.terminal import json_safe, safe_text
 from advisor.files import STDIN, loads_json, read_input
 from advisor.quote.build import Quote
 from advisor.quote.parts import Alternative, LineItem, Money, Recommendation
+from advisor.search.ranking import Result
 from advisor.search.request import QuoteRequest, validate_request
 
 EXTENSION = "json"
@@ -52,8 +55,8 @@ def document(quote: Quote, options: ExportOptions) -> dict[str, Any]:
         "note": quote.note,
     }
     tail = {
-        "recommendation": _recommendation(quote.recommendation),
-        "alternatives": [_alternative(a) for a in quote.alternatives],
+        "recommendation": _recommendation(quote, quote.recommendation),
+        "alternatives": [_alternative(quote, a) for a in quote.alternatives],
         "selection": {"top": options.top if options.rows is None else None,
                       "include_infeasible": options.include_infeasible or any(not r.feasible for r in rows)},
     }
@@ -73,7 +76,11 @@ def _line_item(item: LineItem) -> dict[str, Any]:
     }
 
 
-def _recommendation(rec: Recommendation | None) -> dict[str, Any] | None:
+def _band(quote: Quote, result: Result) -> dict[str, Any]:
+    return {"error_band_pct": quote.band_pct(result), "error_band": quote.band_text(result)}
+
+
+def _recommendation(quote: Quote, rec: Recommendation | None) -> dict[str, Any] | None:
     if rec is None:
         return None
     t = rec.totals
@@ -97,6 +104,7 @@ def _recommendation(rec: Recommendation | None) -> dict[str, Any] | None:
         "interconnect": _interconnect(rec),
         "slo": [{"metric": c.metric, "target_s": c.target_s, "predicted_s": c.predicted_s, "met": c.met,
                  "headroom": c.headroom} for c in rec.slo],
+        **_band(quote, rec.result),
     }
 
 
@@ -123,12 +131,12 @@ def _interconnect(rec: Recommendation) -> dict[str, Any]:
     }
 
 
-def _alternative(alt: Alternative) -> dict[str, Any]:
+def _alternative(quote: Quote, alt: Alternative) -> dict[str, Any]:
     return {
         "rank": alt.result.rank, "offering": alt.result.offering.id, "provider": alt.result.offering.provider,
         "line_item": _line_item(alt.line_item), "layout": alt.layout, "precision": alt.precision,
         "per_month": money(alt.per_month), "per_million_output_tokens": money(alt.per_million_output_tokens),
-        "delta": alt.delta, "tie": alt.tie,
+        "delta": alt.delta, "tie": alt.tie, **_band(quote, alt.result),
     }
 
 

@@ -1,7 +1,10 @@
 """The ranked quote as a Rich table (terminal) and as text cells shared with Markdown.
 
-Every cell that comes from a file passes through `safe_text` and reaches Rich as `Text`, so
-markup or escape sequences in a provider name print as plain characters. Rich is imported
+The "±" column is each row's error band (its efficiency entry's cross-validated band for a
+dense or MoE model): "±18 %", "prior" for an unfitted entry, "—" when there is none; after the
+table one line says when the top two are within each other's band. Every cell that comes from
+a file passes through `safe_text` and reaches Rich as `Text`, so markup or escape sequences in
+a provider name print as plain characters. Rich is imported
 inside `print_quote_table` only. Must not import textual, httpx or pint.
 """
 
@@ -18,7 +21,9 @@ from advisor.search.ranking import Result
 from advisor.shorthands import format_duration, format_tokens
 
 GIB = 1024.0**3
-RIGHT = {"#", "Out tok/s", "TTFT", "TPOT"}
+BAND = "±"  # header of the error-band column
+RIGHT = {"#", "Out tok/s", "TTFT", "TPOT", BAND}
+NO_WRAP = {"TTFT", "TPOT", BAND}  # short cells that read wrong folded ("486\nms")
 PRICE_MARK = "⚠ "  # before the provider of an offering whose price drew a warning
 
 
@@ -26,7 +31,7 @@ def headers(quote: Quote, *, reasons: bool) -> list[str]:
     cur = quote.currency
     cols = ["#", "Provider", "SKU", "Nodes × GPUs", "Tenancy", "Layout", "Precision",
             "VRAM used/usable per GPU", "TP link need/have", "Out tok/s", "TTFT", "TPOT",
-            f"{cur}/Mtok out", f"{cur}/month"]
+            f"{cur}/Mtok out", BAND, f"{cur}/month"]
     return cols + (["Why not"] if reasons else [])
 
 
@@ -51,11 +56,24 @@ def cells(quote: Quote, result: Result, *, reasons: bool) -> list[str]:
         format_duration(est.ttft_s) if est else "—",
         format_duration(est.tpot_s) if est else "—",
         _money(quote.in_currency(cost.usd_per_million_output_tokens) if cost else None, 3),
+        band_cell(quote, result),
         _money(quote.in_currency(cost.usd_per_month) if cost else None, 0),
     ]
     if reasons:
         row.append("; ".join(result.reasons))
     return [safe_text(cell) for cell in row]
+
+
+def band_cell(quote: Quote, result: Result) -> str:
+    """'±18 %'; 'prior' for an entry not fitted; '—' for a fitted entry without a band for this
+    kind of model, or a row with no estimate to put a band on."""
+    if result.estimate is None:
+        return "—"
+    band = quote.band_pct(result)
+    if band is not None:
+        return f"±{band:.0f} %"
+    hw = result.hardware
+    return "prior" if hw is not None and hw.efficiency.rows == 0 else "—"
 
 
 def _money(amount: float | None, digits: int) -> str:
@@ -113,12 +131,15 @@ def print_quote_table(quote: Quote, rows: list[Result], out: TextIO, *, reasons:
     for header in headers(quote, reasons=reasons):
         right = header in RIGHT or "/M" in header or "/month" in header
         table.add_column(Text(header), justify="right" if right else "left",
-                         overflow="fold", max_width=60 if header == "Why not" else None)
+                         overflow="fold", max_width=60 if header == "Why not" else None,
+                         no_wrap=header in NO_WRAP)
     for result in rows:
         style = None if result.feasible else "dim"
         table.add_row(*(Text(cell) for cell in cells(quote, result, reasons=reasons)), style=style)
     console = Console(file=out, highlight=False, soft_wrap=False, width=width)
     console.print(table)
+    if quote.close_call is not None:
+        console.print(Text(close_call_line(quote)))
     footer = _footer(quote, rows)
     if footer:
         console.print(Text(footer))
@@ -135,6 +156,11 @@ def _footer(quote: Quote, rows: list[Result]) -> str:
     if quote.flagged:
         parts.append(price_warning_note(quote.flagged))
     return "; ".join(parts)
+
+
+def close_call_line(quote: Quote) -> str:
+    """'Note: rank 1 (…) and rank 2 (…) are 3.2 % apart …', or '' when the ranking is clear."""
+    return f"Note: {quote.close_call.text}." if quote.close_call is not None else ""
 
 
 def price_warning_note(flagged: tuple[str, ...]) -> str:

@@ -2,11 +2,12 @@
 
 Owns the `Quote` object (request, ranked results, excluded offerings, assumptions, sources,
 warnings, display currency; quote number, issue and valid-until dates, the itemized
-recommendation and the next best alternatives) and the message that says what to relax when
-nothing is feasible. The search lives in `advisor.search.space`, per-offering cost and order in
-`advisor.search.ranking`, the procurement parts in `advisor.quote.parts`; the rendering in
-`advisor.views` and `advisor.export`. To extend a quote add fields with defaults to `Quote` and
-fill them in `assemble_quote`.
+recommendation, the next best alternatives, and whether the top two are within each other's
+error band) and the message that says what to relax when nothing is feasible. The search lives
+in `advisor.search.space`, per-offering cost and order in `advisor.search.ranking`, the
+procurement parts in `advisor.quote.parts`; the rendering in `advisor.views` and
+`advisor.export`. To extend a quote add fields with defaults to `Quote` and fill them in
+`assemble_quote`.
 
 The issue date is injectable (`build_quote(..., issued=date(...))`) so a quote is reproducible;
 the quote number depends only on the request, the data files' hashes and the tool version.
@@ -24,14 +25,19 @@ from typing import NamedTuple
 
 from advisor import __version__
 from advisor.catalog.world import Origin, World
+from advisor.core.efficiency import band_pct, band_text
 from advisor.domain import EfficiencyFactors, ModelProfile
 from advisor.errors import EXIT_BAD_INPUT, AdvisorError, did_you_mean
 from advisor.quote.parts import (
     ESTIMATE_NOTE,
     Alternative,
+    CloseCall,
     Pricing,
     Recommendation,
     alternatives,
+    close_call,
+    error_band,
+    error_band_text,
     prices_as_of,
     quote_number,
     recommendation,
@@ -96,6 +102,7 @@ class Quote(NamedTuple):
     alternatives: tuple[Alternative, ...] = ()
     flagged: tuple[str, ...] = ()  # offerings in `results` whose price drew a warning, in rank order
     note: str = ESTIMATE_NOTE
+    close_call: CloseCall | None = None  # the top two are within each other's error band
 
     @property
     def expired(self) -> bool:
@@ -113,6 +120,19 @@ class Quote(NamedTuple):
     @property
     def best(self) -> Result | None:
         return self.feasible[0] if self.feasible else None
+
+    @property
+    def moe(self) -> bool:
+        """The model is a mixture of experts (its rows take the entries' MoE bands)."""
+        return self.model.moe is not None
+
+    def band_pct(self, result: Result) -> float | None:
+        """The ± error band (%) of one row's predictions (None: prior, no band, or no entry)."""
+        return error_band(result, self.moe)
+
+    def band_text(self, result: Result) -> str | None:
+        """The band of one row in words (None: the row never got an efficiency entry)."""
+        return error_band_text(result, self.moe)
 
     def in_currency(self, usd: float | None) -> float | None:
         """An amount in the quote's currency."""
@@ -203,6 +223,7 @@ def assemble_quote(
         recommendation=best,
         alternatives=alternatives(feasible, pricing),
         flagged=tuple(r.offering.id for r in results if r.offering.id in world.flagged),
+        close_call=close_call(feasible, model.moe is not None),
     )
 
 
@@ -229,7 +250,7 @@ def assumptions(
         Assumption("quote validity", f"{settings.quote_validity_days} days from the date the prices were seen"),
     ]
     items += [Assumption("note", note) for note in r.notes]
-    items += _factor_assumptions(world, results)
+    items += _factor_assumptions(world, results, model.moe is not None)
     return items
 
 
@@ -250,7 +271,7 @@ def _currency(code: str, world: World) -> str:
     return f"{code} at {rates.get(code, 0):g} USD per {code}"
 
 
-def _factor_assumptions(world: World, results: Iterable[Result]) -> list[Assumption]:
+def _factor_assumptions(world: World, results: Iterable[Result], moe: bool) -> list[Assumption]:
     efficiency: dict[str, Assumption] = {}
     tenancy: dict[str, Assumption] = {}
     for result in results:
@@ -259,7 +280,7 @@ def _factor_assumptions(world: World, results: Iterable[Result]) -> list[Assumpt
             continue
         e = hw.efficiency
         if e.id not in efficiency:
-            efficiency[e.id] = _efficiency_assumption(e)
+            efficiency[e.id] = _efficiency_assumption(e, moe)
         kind = result.offering.tenancy
         if kind not in tenancy:
             factor = world.tenancy.get(kind)
@@ -271,13 +292,15 @@ def _factor_assumptions(world: World, results: Iterable[Result]) -> list[Assumpt
     return [efficiency[k] for k in sorted(efficiency)] + [tenancy[k] for k in sorted(tenancy)]
 
 
-def _efficiency_assumption(e: EfficiencyFactors) -> Assumption:
-    fit = f", fitted to {e.rows} rows" if e.rows else ", prior (not fitted)"
+def _efficiency_assumption(e: EfficiencyFactors, moe: bool) -> Assumption:
+    # a prior without a band: the band's own words say "prior, not fitted"
+    fit = f", fitted to {e.rows} rows" if e.rows else (", prior (not fitted)" if band_pct(e, moe) is not None else "")
     err = f", median error {e.median_abs_pct_error:.0f} %" if e.median_abs_pct_error is not None else ""
     return Assumption(
         f"efficiency {e.id}",
         f"η_mem {e.eta_mem:.2f}, η_compute {e.eta_compute:.2f}, η_prefill {e.eta_prefill:.2f}, "
-        f"α {e.alpha_s * 1e6:.1f} µs, t_fixed {e.t_fixed_s * 1e3:.1f} ms{fit}{err}",
+        f"α {e.alpha_s * 1e6:.1f} µs, t_fixed {e.t_fixed_s * 1e3:.1f} ms{fit}{err}; "
+        f"error band: {band_text(e, moe)}",
         e.source,
     )
 

@@ -33,6 +33,8 @@ def status_text(quote: Quote) -> str:
         month = quote.in_currency(best.cost.usd_per_month) or 0.0
         parts.append(f"best: {safe_text(best.offering.id)} at {mtok:,.3f} {cur}/Mtok output, "
                      f"{month:,.0f} {cur}/month")
+    if quote.close_call is not None:
+        parts.append(safe_text(quote.close_call.short))
     if quote.flagged:
         parts.append(safe_text(price_warning_note(quote.flagged)))
     if quote.warnings:

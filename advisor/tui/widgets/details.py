@@ -4,7 +4,7 @@ Every number is read from the quote (`Result.estimate`, `Result.cost`, `Result.h
 this module lays them out as Rich `Text` — a memory bar against usable VRAM (weights, KV for
 the load, workspace), the TP all-reduce need against the link, prefill/decode times and
 TTFT/TPOT against the targets, cost per million tokens and per month, and the efficiency
-factors with their source. Text from files goes through `safe_text`.
+factors with their source and error band. Text from files goes through `safe_text`.
 """
 
 from __future__ import annotations
@@ -148,7 +148,7 @@ def cost_lines(quote: Quote, result: Result) -> Text:
     return text
 
 
-def factor_lines(result: Result) -> Text:
+def factor_lines(quote: Quote, result: Result) -> Text:
     hw = result.hardware
     text = _heading("Efficiency factors\n")
     if hw is None:
@@ -157,6 +157,10 @@ def factor_lines(result: Result) -> Text:
     fit = f"fitted to {e.rows} rows" if e.rows else "prior, not fitted"
     err = f", median error {e.median_abs_pct_error:.0f} %" if e.median_abs_pct_error is not None else ""
     text.append(f"  {safe_text(e.id)} ({e.engine}; {fit}{err})\n")
+    band = quote.band_pct(result)
+    text.append("  error band: ").append(safe_text(quote.band_text(result)),
+                                         style="bold" if band is not None else "yellow")
+    text.append("\n")
     text.append(f"  η_mem {e.eta_mem:.2f} · η_compute {e.eta_compute:.2f} · η_prefill {e.eta_prefill:.2f} · "
                 f"t_fixed {e.t_fixed_s * 1e3:.1f} ms\n")
     text.append(f"  source: {safe_text(e.source)}\n", style="dim")
@@ -173,7 +177,7 @@ def details_columns(quote: Quote, result: Result) -> tuple[Text, Text]:
         left.append("\n\n").append_text(interconnect_lines(result, est))
         left.append("\n").append_text(timing_lines(quote, est))
     right = cost_lines(quote, result)
-    right.append("\n").append_text(factor_lines(result))
+    right.append("\n").append_text(factor_lines(quote, result))
     return left, right
 
 
