@@ -57,7 +57,10 @@ def render_entry(e: EfficiencyFactors) -> str:
              f'versions = "{e.versions}"']
     for key in FIELDS:
         lines.append(f"{key} = {getattr(e, key):.4g}  # {COMMENTS[key]}")
+    lines.append(f"eta_moe = {e.eta_moe:.4g}  # grouped expert GEMMs relative to dense GEMMs")
     lines.append(f"max_batch = {e.max_batch}  # {COMMENTS['max_batch']}")
+    if e.small_gpu_max_batch is not None:
+        lines.append(f"small_gpu_max_batch = {e.small_gpu_max_batch}  # engine default under 70 GiB and on A100")
     if e.memory_fraction is not None:
         lines.append(f"memory_fraction = {e.memory_fraction}  # engine default share of GPU memory")
     if e.prefill_chunk_tokens is not None:
@@ -115,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
     (args.out / "calibration_parts.json").write_text(json.dumps(parts_to_json(parts), indent=1,
                                                                 sort_keys=True) + "\n")
     scores = slice_scores(cv_cases, cv_preds)
-    table = [{"slice": " × ".join(s.slice), "rows": s.rows, "scored": s.scored,
+    table = [{"slice": " ".join(s.slice), "rows": s.rows, "scored": s.scored,
               "median_abs_pct_error": round(s.median_abs_pct, 1),
               "within_25": round(s.within_25, 3), "median_bias_pct": round(s.bias_pct, 1),
               "band_p80_pct": round(s.p80_abs_pct, 1)} for s in scores if s.scored]

@@ -154,3 +154,61 @@ def test_per_gpu_and_per_user_metrics_by_hand() -> None:
     assert value_for(per_user, run) == pytest.approx(100.0)
     e2e = parse_row(_record(metric="e2e_latency_mean_ms", osl="101"))
     assert value_for(e2e, run) == pytest.approx(200 + 100 * 10)
+
+
+def test_dataset_burst_drains_to_the_longest_output_by_hand() -> None:
+    import math
+    from types import SimpleNamespace
+
+    from advisor.core.protocols import EULER_GAMMA, _drain
+
+    flat = SimpleNamespace(step=SimpleNamespace(tpot=lambda batch: 0.01))  # 10 ms whatever the batch
+    seconds, step = _drain(flat, 1000, 200.0)  # type: ignore[arg-type]
+    assert seconds == pytest.approx(0.01 * 200.0 * (math.log(1000) + EULER_GAMMA))  # ≈ 7.5 × 200 steps
+    assert step == pytest.approx(0.01)
+    # a step that grows with the batch: the drain's mean step is below the full batch's
+    growing = SimpleNamespace(step=SimpleNamespace(tpot=lambda batch: 0.01 + 1e-4 * batch))
+    _, mean_step = _drain(growing, 1000, 200.0)  # type: ignore[arg-type]
+    assert 0.01 < mean_step < 0.01 + 1e-4 * 1000
+
+
+def test_a_chat_dataset_burst_is_slower_than_fixed_lengths() -> None:
+    from advisor.core.deployment import Deployment
+    from advisor.core.protocols import burst
+    from advisor.core.types import Load
+
+    d = Deployment(model=LLAMA_70B, accelerator=H100, fabric=fabric_for_gpu(H100, 8),
+                   layout=Layout(tp=8), precision=FP8, load=Load(isl=220, osl=200), factors=factors())
+    fixed = burst(d, requests=1000)
+    chat = burst(d, requests=1000, spread=True)
+    assert chat.output_tokens_per_s < 0.7 * fixed.output_tokens_per_s  # the long tail at small batches
+    one_fixed, one_chat = burst(d, requests=1), burst(d, requests=1, spread=True)
+    assert one_chat.output_tokens_per_s == pytest.approx(one_fixed.output_tokens_per_s)
+
+
+def test_grouped_expert_gemms_below_dense_efficiency_cost_compute_by_hand() -> None:
+    fast = _plan(MIXTRAL_8X7B, H100, Layout(tp=1))
+    slow = build_plan(MIXTRAL_8X7B, H100, fabric_for_gpu(H100, 1), Layout(tp=1), FP8,
+                      Factors.of(factors(eta_moe=0.5)))
+    a, b = step_model(fast, 1000), step_model(slow, 1000)
+    # the expert part of every token's GEMM compute takes twice as long at eta_moe 0.5
+    expert_s = fast.expert_flops_per_token / fast.gemm_flops_per_s
+    assert b.expert_extra_per_seq_s == pytest.approx(expert_s) and a.expert_extra_per_seq_s == 0.0
+    assert b.expert_pad_s == pytest.approx(2 * a.expert_pad_s)
+
+
+def test_a_tp_label_is_not_dp_attention_even_when_the_notes_explain_dep() -> None:
+    # bug: the TensorRT-LLM rows explain "DEPn = attention data parallel …" in every note, and a
+    # TP2 row of a dense model was read as two attention-DP ranks of TP1 (predicted −66 %)
+    notes = ("Published config label TP2. DEPn = attention data parallel + expert parallel over n "
+             "GPUs (enable_attention_dp).")
+    row = parse_row(_record(model="llama-3.3-70b", gpu="h100-sxm", num_gpus="2", tp="2", ep="2",
+                            notes=notes))
+    assert (row.dp, row.attention_tp, row.replicas) == (1, 2, 1)
+    dep = parse_row(_record(notes=notes.replace("label TP2", "label DEP8")))
+    assert (dep.dp, dep.attention_tp) == (8, 1)
+
+
+def test_a_note_saying_no_dp_attention_is_not_dp_attention() -> None:
+    row = parse_row(_record(engine="sglang", tp="8", ep="", notes="--tp 8 only (no DP attention)"))
+    assert (row.dp, row.attention_tp) == (1, 8)

@@ -148,3 +148,19 @@ def test_engine_versions_select_their_own_profile() -> None:
     assert select(world.efficiency.values(), h100, "vllm").id == "hopper-vllm"
     assert select(world.efficiency.values(), h100, "vllm@0.6.1").id == "hopper-vllm-ge0.6-lt0.8"
     assert select(world.efficiency.values(), h100, "trtllm@0.17").id == "hopper-trtllm-lt1.0"
+
+
+def test_shipped_set_reports_its_unpredicted_reference_rows_in_one_line(capsys) -> None:
+    assert main(["--no-discover", "validate"]) == 0
+    captured = capsys.readouterr()
+    err = captured.err.splitlines()
+    assert len(err) <= 1 and all("reference rows of the shipped set" in line for line in err)
+    assert "Leave-one-source-out cross-validation" in captured.out
+
+
+def test_a_users_file_names_each_skipped_row_by_file_and_line(capsys, tmp_path) -> None:
+    path = tmp_path / "rows.csv"
+    path.write_text(HEADER + "a,s,v,Llama-3.1-8B,FP8,H100-SXM-80GB,1,1,1,,TensorRT-LLM,128,,unbounded,"
+                    "offline,output_tokens_per_s_total,1000,tok/s,\n", encoding="utf-8")
+    assert main(["--no-discover", "validate", "--data", str(path)]) == 0
+    assert f"{path}:2: skipped: osl is empty" in capsys.readouterr().err

@@ -57,7 +57,8 @@ DEFAULTS: dict[tuple[str, str], dict[str, float]] = {
     ("trtllm", ">=1.0"): {"max_batch": 2048, "memory_fraction": 0.9, "prefill_chunk_tokens": 8192},
     ("vllm", "<0.6"): {"max_batch": 256, "memory_fraction": 0.9, "prefill_chunk_tokens": 8192},
     ("vllm", ">=0.6,<0.8"): {"max_batch": 256, "memory_fraction": 0.9, "prefill_chunk_tokens": 8192},
-    ("vllm", ">=0.8"): {"max_batch": 1024, "memory_fraction": 0.9, "prefill_chunk_tokens": 8192},
+    ("vllm", ">=0.8"): {"max_batch": 1024, "small_gpu_max_batch": 256, "memory_fraction": 0.9,
+                        "prefill_chunk_tokens": 8192},
     ("sglang", "<0.4"): {"max_batch": 2048, "memory_fraction": 0.85, "prefill_chunk_tokens": 8192},
     ("sglang", ">=0.4,<0.5"): {"max_batch": 2048, "memory_fraction": 0.85, "prefill_chunk_tokens": 8192},
     ("sglang", ">=0.5"): {"max_batch": 2048, "memory_fraction": 0.85, "prefill_chunk_tokens": 8192},
@@ -66,8 +67,9 @@ ENGINE_NOTES = {
     "trtllm": "TensorRT-LLM defaults: max_batch_size 2048 and max_num_tokens 8192 (PyTorch "
               "backend, 1.x), kv_cache_free_gpu_mem_fraction 0.9 of the memory left after weights",
     "vllm": "vLLM defaults: gpu_memory_utilization 0.9; max_num_seqs 256 in the V0 engine "
-            "(before 0.8) and 1024 in V1 on GPUs with 70 GB or more (256 on smaller ones, where "
-            "the KV cache binds first); max_num_batched_tokens 8192 for the API server",
+            "(before 0.8); in V1 (vllm/engine/arg_utils.py get_batch_defaults) 1024 and "
+            "max_num_batched_tokens 8192 for the API server on GPUs of 70 GiB or more other than "
+            "A100, 256 and 2048 on the rest",
     "sglang": "SGLang defaults: mem_fraction_static about 0.85 on 80-192 GB GPUs (set from GPU "
               "memory and TP), max_running_requests from the KV pool (no fixed cap), "
               "chunked_prefill_size 8192",
@@ -122,6 +124,8 @@ class Parts:
     family_rows: dict[str, int] = field(default_factory=dict)
     release: dict[tuple[str, str], tuple[float, float, float]] = field(default_factory=dict)
     release_rows: dict[tuple[str, str], int] = field(default_factory=dict)
+    moe: float = 1.0  # grouped expert GEMMs relative to the reference engine (other releases)
+    moe_rows: int = 0
 
     def base(self, family: str) -> dict[str, float]:
         """The family's fitted base, or Hopper's scaled by matmul efficiency (a prior)."""
@@ -160,7 +164,9 @@ class Parts:
             versions=release, eta_mem=vals["eta_mem"], eta_compute=vals["eta_compute"],
             eta_prefill=vals["eta_prefill"], alpha_s=vals["alpha_s"], t_fixed_s=vals["t_fixed_s"],
             t_request_s=vals["t_request_s"], max_batch=int(vals["max_batch"]),
+            eta_moe=1.0 if (engine, release) == REFERENCE else self.moe,
             memory_fraction=defaults.get("memory_fraction"),
+            small_gpu_max_batch=int(defaults["small_gpu_max_batch"]) if "small_gpu_max_batch" in defaults else None,
             prefill_chunk_tokens=int(defaults["prefill_chunk_tokens"]),
             rows=fitted, source=source, as_of=AS_OF, notes=notes)
 
@@ -276,10 +282,32 @@ def fit_parts(cases: list[Case], *, start: Parts | None = None, quick: bool = Fa
             log(f"base {family}: {len(group)} rows, " + _show(parts.bases[family]))
     # 2-3. release terms and family corrections, alternating twice
     others = [c for c in cases if (c.row.engine, release_of(c.row.engine, c.row.version)) != REFERENCE]
+    if start is not None:
+        parts.moe = start.moe
     for _ in range(2):
         _fit_releases(parts, others, start, predictor, evals // 3, log)
         _fit_families(parts, cases, start, predictor, evals // 3, log)
+        _fit_moe(parts, others, predictor, evals // 4, log)
     return parts
+
+
+def _fit_moe(parts: Parts, cases: list[Case], predictor: Predictor, evals: int,
+             log: Log | None) -> None:
+    """One efficiency for grouped expert GEMMs relative to dense ones, over every MoE row of
+    the releases other than the reference (whose family bases already hold its MoE kernels)."""
+    group = [c for c in cases if c.model.moe is not None]
+    if len(group) < MIN_ROWS:
+        return
+
+    def objective(x: list[float]) -> float:
+        parts.moe = min(max(math.exp(x[0]), 0.1), 1.5)
+        return _loss(group, predictor.predict(group, parts)) + _shrink(x, (1.0,), len(group))
+
+    x, _ = nelder_mead(objective, [math.log(parts.moe)], step=0.3, max_evals=evals)
+    objective(x)
+    parts.moe_rows = len(group)
+    if log:
+        log(f"moe: {len(group)} rows, eta_moe {parts.moe:.3f}")
 
 
 def _fit_releases(parts: Parts, cases: list[Case], start: Parts | None, predictor: Predictor,
@@ -357,7 +385,7 @@ def _show(vals: dict[str, float]) -> str:
 # -- cross-validation ---------------------------------------------------------------------------
 
 GROUPINGS: dict[str, Callable[[Case], str]] = {
-    "source": lambda c: _source_key(c.row.source),
+    "source": lambda c: _source_key(c.row.source) + (f" ({c.row.engine_spec})" if c.row.version else ""),
     "model": lambda c: c.model.family if c.model.family else c.model.id,
     "gpu": lambda c: c.acc.family,
     "engine": lambda c: c.row.engine,
@@ -365,7 +393,8 @@ GROUPINGS: dict[str, Callable[[Case], str]] = {
 
 
 def _source_key(source: str) -> str:
-    """Rows of one publication share a key, so one blog's or one table's rows leave together:
+    """Rows of one publication share a key, so one blog's or one table's rows leave together
+    (with the engine release: one page holding tables of two releases is two measurement sets):
     a URL without its fragment; 'owner/repo: folder/file' up to the folder (one results folder
     is one publication); 'owner/repo#123' as it is."""
     text = source.split(" (")[0].split(" @ ")[0].split(";")[0].strip()
@@ -542,6 +571,10 @@ def _notes(parts: Parts, family: str, engine: str, release: str) -> str:
         else:
             bits.append(f"{label(engine, release)} term is a prior, not fitted (no rows): 0.9 of "
                         "the reference efficiency, 2.5 ms per step")
+    if parts.moe_rows:
+        if (engine, release) != REFERENCE:
+            bits.append(f"grouped expert GEMMs at {parts.moe:.2f} of the reference engine's "
+                        f"(eta_moe, fitted on {parts.moe_rows} MoE rows of the other releases)")
     bits.append(ENGINE_NOTES[engine])
     return "; ".join(bits)
 
@@ -555,6 +588,7 @@ def parts_to_json(parts: Parts) -> dict[str, object]:
         "family": {k: list(v) for k, v in parts.family.items()}, "family_rows": parts.family_rows,
         "release": {f"{e}|{r}": list(v) for (e, r), v in parts.release.items()},
         "release_rows": {f"{e}|{r}": n for (e, r), n in parts.release_rows.items()},
+        "moe": parts.moe, "moe_rows": parts.moe_rows,
     }
 
 
@@ -576,6 +610,8 @@ def parts_from_json(data: dict[str, object]) -> Parts:
             family={str(k): (float(v[0]), float(v[1])) for k, v in family.items()},
             family_rows={str(k): int(v) for k, v in dict(data["family_rows"]).items()},  # type: ignore[call-overload]
             release={_key(k): (float(v[0]), float(v[1]), float(v[2])) for k, v in release.items()},
+            moe=float(data.get("moe", 1.0)),  # type: ignore[arg-type]
+            moe_rows=int(data.get("moe_rows", 0)),  # type: ignore[call-overload]
             release_rows={_key(k): int(v) for k, v in dict(data["release_rows"]).items()},  # type: ignore[call-overload]
         )
     except (KeyError, TypeError, ValueError, AssertionError, IndexError) as err:

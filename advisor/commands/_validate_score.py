@@ -45,8 +45,20 @@ def _predict(world: World, row: BenchRow, runs: dict[tuple, RunResult]) -> tuple
     return value_for(row, run), acc.family, model.family
 
 
-def score_rows(world: World, text: str, name: str) -> tuple[list[dict[str, Any]], list[str]]:
-    """Score records for every (metric, group), and one warning per row that was skipped."""
+def score_rows(world: World, text: str, name: str,
+               more: list[tuple[str, str]] | None = None) -> tuple[list[dict[str, Any]], list[str]]:
+    """Score records for every (metric, group), and one warning per row that was skipped
+    (named by its own file and line). `more` adds further (name, text) files to the same score."""
+    pairs: dict[tuple[str, str], list[tuple[float, float]]] = defaultdict(list)
+    runs: dict[tuple, RunResult] = {}
+    warnings: list[str] = []
+    for file_name, file_text in [(name, text), *(more or [])]:
+        _score_file(world, file_text, file_name, pairs, runs, warnings)
+    return [_record(label, group, values) for (label, group), values in _ordered(pairs)], warnings
+
+
+def _score_file(world: World, text: str, name: str, pairs: dict[tuple[str, str], list[tuple[float, float]]],
+                runs: dict[tuple, RunResult], warnings: list[str]) -> None:
     reader = csv.DictReader(io.StringIO(text))
     try:
         missing = [c for c in REQUIRED if c not in (reader.fieldnames or [])]
@@ -55,9 +67,6 @@ def score_rows(world: World, text: str, name: str) -> tuple[list[dict[str, Any]]
         raise AdvisorError(f"{name}:{reader.line_num}: unreadable CSV ({err})") from None
     if missing:
         raise AdvisorError(f"{name}: missing column(s) {', '.join(missing)}")
-    pairs: dict[tuple[str, str], list[tuple[float, float]]] = defaultdict(list)
-    runs: dict[tuple, RunResult] = {}
-    warnings: list[str] = []
     for line, record in enumerate(records, 2):
         try:
             row = parse_row(record)
@@ -74,7 +83,6 @@ def score_rows(world: World, text: str, name: str) -> tuple[list[dict[str, Any]]
             continue
         for group in ("all", f"gpu: {gpu_family}", f"model: {model_family}"):
             pairs[(label, group)].append((predicted, row.value))
-    return [_record(label, group, values) for (label, group), values in _ordered(pairs)], warnings
 
 
 def _ordered(pairs: dict[tuple[str, str], list]) -> list:

@@ -72,33 +72,13 @@ def _texts(args: argparse.Namespace) -> list[tuple[str, str]]:
     return [_read(path) for path in args.data]
 
 
-def _merged(texts: list[tuple[str, str]]) -> str:
-    """One CSV text holding every row of several calibration-schema texts (union of columns)."""
-    import csv
-    import io
-
-    records: list[dict[str, str]] = []
-    columns: list[str] = []
-    for _, text in texts:
-        reader = csv.DictReader(io.StringIO(text))
-        for name in reader.fieldnames or []:
-            if name not in columns:
-                columns.append(name)
-        records.extend(reader)
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=columns, restval="")
-    writer.writeheader()
-    writer.writerows(records)
-    return out.getvalue()
-
-
 def _slice_rows(scores: list[Any]) -> list[dict[str, Any]]:
     import math
 
     def num(v: float, digits: int = 1) -> float | None:
         return None if math.isnan(v) else round(v, digits)
 
-    return [{"slice": " × ".join(s.slice), "rows": s.rows, "scored": s.scored,
+    return [{"slice": " ".join(s.slice), "rows": s.rows, "scored": s.scored,
              "median_abs_pct_error": num(s.median_abs_pct), "within_25": num(s.within_25, 3),
              "median_bias_pct": num(s.bias_pct), "band_p80_pct": num(s.p80_abs_pct)}
             for s in scores]
@@ -137,8 +117,7 @@ def _cross_validate(args: argparse.Namespace) -> int:
 
     world = world_from_args(args)
     cases, warnings = load_cases(world, _texts(args))
-    for warning in warnings[:20]:
-        print(f"advisor: warning: {safe_text(warning)}", file=sys.stderr)
+    _print_warnings(warnings, shipped=not args.data)
     item = resources.files("advisor.profiles") / "calibration_parts.json"
     start = parts_from_json(json.loads(item.read_text(encoding="utf-8")))
     jobs = args.jobs or min(os.cpu_count() or 1, 8)
@@ -161,6 +140,24 @@ def _cross_validate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _print_warnings(warnings: list[str], *, shipped: bool) -> None:
+    """One line per skipped row of the user's files (at most 20); for the shipped set, whose
+    reference rows include layouts the model does not cover yet (TP across nodes, decode-only
+    pools of disaggregated serving), one line with the count."""
+    from advisor.export.terminal import safe_text
+
+    if shipped:
+        if warnings:
+            print(f"advisor: {len(warnings)} reference rows of the shipped set are not predicted "
+                  "(layouts the model does not cover yet; --data FILE lists a file's rows one by one)",
+                  file=sys.stderr)
+        return
+    for warning in warnings[:20]:
+        print(f"advisor: warning: {safe_text(warning)}", file=sys.stderr)
+    if len(warnings) > 20:
+        print(f"advisor: warning: … and {len(warnings) - 20} more rows skipped", file=sys.stderr)
+
+
 def _shipped_cv() -> dict[str, Any] | None:
     import json
     from importlib import resources
@@ -180,7 +177,7 @@ def run(args: argparse.Namespace) -> int:
         return _cross_validate(args)
     from advisor.commands._validate_score import score_rows
     from advisor.commands._world import world_from_args
-    from advisor.export.terminal import Column, print_lines, print_table, safe_text, to_json
+    from advisor.export.terminal import Column, print_lines, print_table, to_json
 
     if is_measured(args.data):  # JSON results or several files: read as `advisor calibrate` does
         world = world_from_args(args)
@@ -188,15 +185,14 @@ def run(args: argparse.Namespace) -> int:
     else:
         texts = _texts(args)
         name = ", ".join(n for n, _ in texts) if args.data else "the shipped calibration set"
-        text = texts[0][1] if len(texts) == 1 else _merged(texts)
         world = world_from_args(args)
         warnings = []
-    records, scored = score_rows(world, text, name)
+    if is_measured(args.data):
+        records, scored = score_rows(world, text, name)
+    else:
+        records, scored = score_rows(world, texts[0][1], texts[0][0], texts[1:])
     warnings += scored
-    for warning in warnings[:20]:
-        print(f"advisor: warning: {safe_text(warning)}", file=sys.stderr)
-    if len(warnings) > 20:
-        print(f"advisor: warning: … and {len(warnings) - 20} more rows skipped", file=sys.stderr)
+    _print_warnings(warnings, shipped=not args.data)
     shipped = None if args.data else _shipped_cv()
     if args.format == "json":
         sys.stdout.write(to_json(records if shipped is None else

@@ -96,6 +96,14 @@ def _check(d: Deployment) -> None:
         raise AdvisorError(reason, exit_code=EXIT_BAD_INPUT)
 
 
+SMALL_GPU_BYTES = 70 * 1024**3  # vLLM's threshold for its larger batch defaults
+
+
+def small_gpu(acc: Accelerator) -> bool:
+    """Under 70 GiB, or an A100 (vLLM keeps A100s on the small defaults: vllm PR #17885)."""
+    return acc.memory_bytes < SMALL_GPU_BYTES or acc.id.startswith("a100")
+
+
 def prepare(d: Deployment, *, memory_fraction: float, logit_rows: int | None = None) -> Setup:
     """Check the deployment and precompute the step model, the memory and the batch cap.
 
@@ -110,6 +118,9 @@ def prepare(d: Deployment, *, memory_fraction: float, logit_rows: int | None = N
 def _prepare(d: Deployment, memory_fraction: float, logit_rows: int | None) -> Setup:
     _check(d)
     f = Factors.of(d.factors)
+    small = d.factors.small_gpu_max_batch
+    if small is not None and small_gpu(d.accelerator):
+        f = f._replace(max_batch=small)
     load, layout = d.load, d.layout
     rows = f.max_batch if logit_rows is None else min(logit_rows, f.max_batch)
     parts = memory_parts(shape(d.model), d.accelerator, layout, d.precision, context=load.context,

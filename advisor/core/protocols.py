@@ -7,6 +7,9 @@ state `serving.estimate` predicts:
   at the batched prefill cost t_p, so the i-th request's first token comes after ≈ i·t_p; all N
   then decode together. Mean TTFT ≈ (N+1)/2·t_p plus one step; the run lasts N·t_p + (O−1)·TPOT.
   Beyond the batch cap, later requests wait for slots at the max-throughput rate.
+  With a dataset's spread of output lengths (`spread`, e.g. ShareGPT), outputs are taken as
+  exponential with the stated mean: the batch drains as requests finish, so the run ends with
+  the longest output (≈ O·(ln n + γ) steps) at ever smaller, cheaper but less productive batches.
 - `finite_open_loop`: N requests at rate λ. The run lasts ≈ (N−1)/min(λ, μ) plus one request's
   latency, so measured throughput is N·O over that time; when λ > μ the queue grows linearly
   and the mean wait is ≈ (N−1)/2·(1/μ − 1/λ).
@@ -50,13 +53,35 @@ def _no_fit() -> RunResult:
     return RunResult(0.0, 0.0, 0.0, math.inf, math.inf, fits=False)
 
 
+EULER_GAMMA = 0.5772156649
+DRAIN_SLICES = 48
+
+
+def _drain(setup: Setup, n: float, mean_out: float) -> tuple[float, float]:
+    """(seconds, token-weighted mean step) to decode `n` requests started together whose output
+    lengths are exponential with mean `mean_out`: n·e^(−t/O) remain after t steps, until the
+    expected longest one ends at O·(ln n + γ)."""
+    end = mean_out * (math.log(max(n, 1.0)) + EULER_GAMMA) if n > 1 else mean_out
+    dt = end / DRAIN_SLICES
+    seconds = tokens = weighted = 0.0
+    for k in range(DRAIN_SLICES):
+        batch = max(n * math.exp(-(k + 0.5) * dt / mean_out), 1.0)
+        step = setup.step.tpot(batch)
+        seconds += step * dt
+        tokens += batch * dt
+        weighted += batch * dt * step
+    return seconds, (weighted / tokens if tokens else 0.0)
+
+
 def burst(
     d: Deployment,
     *,
     requests: int,
     memory_fraction: float = 0.9,
+    spread: bool = False,
 ) -> RunResult:
-    """`requests` arriving at once, split evenly over the replicas."""
+    """`requests` arriving at once, split evenly over the replicas (`spread`: output lengths
+    vary as in a chat dataset, exponential around the mean)."""
     setup = prepare(d, memory_fraction=memory_fraction)
     layout = d.layout
     if setup.batch_cap < 1:
@@ -68,7 +93,11 @@ def burst(
     step = setup.step.tpot(admitted)
     first = setup.first(0.0) + setup.plan.t_request_s
     prefill_all = admitted * t_p
-    duration = prefill_all + decode * step + first
+    if spread and decode > 0:
+        drain_s, step = _drain(setup, admitted, float(decode))
+        duration = prefill_all + drain_s + first
+    else:
+        duration = prefill_all + decode * step + first
     ttft = (admitted + 1) / 2.0 * t_p + first
     if n > admitted:
         full: Operating = max_throughput(setup)
@@ -76,7 +105,10 @@ def burst(
         duration += extra / full.requests_per_s
         waiting = extra / (2.0 * full.requests_per_s) + prefill_all
         ttft = (admitted * ttft + extra * (waiting + full.ttft_s)) / n
-    itl = (duration - ttft) / decode if decode else 0.0
+    if spread and decode:  # the drained steps plus the prefill time that fell inside decoding
+        itl = step + max(prefill_all - (admitted + 1) / 2.0 * t_p, 0.0) / decode
+    else:
+        itl = (duration - ttft) / decode if decode else 0.0
     return _result(setup, layout.replicas, n, duration, ttft, itl)
 
 

@@ -69,6 +69,11 @@ class BenchRow(NamedTuple):
     source: str = ""
 
     @property
+    def spread(self) -> bool:
+        """Lengths drawn from a chat dataset (ShareGPT …), not fixed: outputs vary widely."""
+        return "sharegpt" in f"{self.scenario} {self.notes}".lower()
+
+    @property
     def engine_spec(self) -> str:
         """'vllm@0.10.1', or the bare engine when the version is not known."""
         return f"{self.engine}@{self.version}" if self.version else self.engine
@@ -118,6 +123,8 @@ def version_of(*texts: str) -> str | None:
 
 
 _DEP = re.compile(r"\bDEP(\d+)")
+_NEGATED_DP = re.compile(r"\b(?:no|without|not)\s+(?:dp[ _-]attention|attention[ _-]?dp|"
+                         r"dp attention)", re.I)
 _ATTENTION_DP = re.compile(r"attention[ _-]?dp|dp[ _-]attention|enable_attention_dp|"
                            r"attention data[ -]parallel", re.I)
 
@@ -126,11 +133,16 @@ def attention_dp(record: dict[str, str], tp: int, ep: int) -> int:
     """Attention data-parallel ranks a row states: a 'DEPn' label, or a dp column together with
     a note on DP attention (SGLang --enable-dp-attention, TRT-LLM enable_attention_dp)."""
     notes = record.get("notes") or ""
+    label = re.search(r"config label (\S+)", notes)
+    if label:  # the published layout label says it all (TP2, DEP8, DEP2PP2 …)
+        m = _DEP.search(label.group(1))
+        return int(m.group(1)) if m else 1
     m = _DEP.search(notes)
     if m:
         return int(m.group(1))
     dp = int(float((record.get("dp") or "1").strip() or 1))
-    if _ATTENTION_DP.search(notes + " " + (record.get("scenario") or "")):
+    text = _NEGATED_DP.sub("", notes + " " + (record.get("scenario") or ""))
+    if _ATTENTION_DP.search(text):
         return dp if dp > 1 else max(tp, ep)
     return 1
 
@@ -240,7 +252,7 @@ def run_for(
     if memory_fraction is None:
         memory_fraction = row.memory_fraction or eff.memory_fraction or DEFAULT_MEMORY_FRACTION
     if row.max_batch is not None and row.max_batch != eff.max_batch:
-        eff = dataclasses.replace(eff, max_batch=row.max_batch)
+        eff = dataclasses.replace(eff, max_batch=row.max_batch, small_gpu_max_batch=None)
     ep = row.ep if model.moe is not None else 1  # 'DEP' on a dense model is plain data parallel
     layout = Layout(tp=row.attention_tp, pp=row.pp, ep=ep, replicas=row.replicas)
     fabric = fabric or fabric_for_gpu(acc, row.num_gpus)
@@ -251,7 +263,8 @@ def run_for(
         d = Deployment(model=model, accelerator=acc, fabric=fabric, layout=layout,
                        precision=precision, load=load, factors=eff)
         if math.isinf(rate):
-            return burst(d, requests=_requests(row), memory_fraction=memory_fraction)
+            return burst(d, requests=_requests(row), memory_fraction=memory_fraction,
+                         spread=row.spread)
         return finite_open_loop(d, requests=_requests(row), memory_fraction=memory_fraction)
     users = _closed_users(row)
     load = Load(isl=row.isl, osl=row.osl, concurrency=users)

@@ -41,6 +41,7 @@ class Factors(NamedTuple):
     t_fixed_s: float
     max_batch: int
     t_request_s: float = 0.0
+    eta_moe: float = 1.0
 
     @classmethod
     def of(cls, eff: EfficiencyFactors) -> Factors:
@@ -52,10 +53,11 @@ class Factors(NamedTuple):
             eff.t_fixed_s,
             eff.max_batch,
             eff.t_request_s,
+            eff.eta_moe,
         )
 
 
-IDEAL = Factors(1.0, 1.0, 1.0, 0.0, 0.0, 1 << 30, 0.0)
+IDEAL = Factors(1.0, 1.0, 1.0, 0.0, 0.0, 1 << 30, 0.0, 1.0)
 
 
 # Grouped-GEMM tiles: each expert a batch touches runs whole tiles of 64–128 token rows, so on
@@ -100,6 +102,8 @@ class Plan(NamedTuple):
     t_request_s: float
     compute_dtype: str
     expert_params: float = 0.0  # parameters of every local routed-expert shard on this GPU
+    expert_flops_per_token: float = 0.0  # the routed-expert part of gemm_flops_per_token
+    eta_moe: float = 1.0  # grouped expert GEMMs' efficiency relative to dense GEMMs
     dispatch_bytes: float = 2.0  # bytes per element of the EP dispatch (FP8 on FP8/FP4 stacks)
 
 
@@ -187,6 +191,8 @@ def build_plan(
         t_request_s=f.t_request_s,
         compute_dtype=dtype,
         expert_params=expert_bytes / wb if wb else 0.0,
+        expert_flops_per_token=2.0 * k * p.per_expert * p.moe_layers * share / tp if s.experts else 0.0,
+        eta_moe=f.eta_moe,
         dispatch_bytes=1.0 if precision.weights in ("fp8", "fp4") else float(ACTIVATION_BYTES),
     )
 
@@ -220,13 +226,14 @@ class Step(NamedTuple):
     comm_per_token_s: float  # bandwidth slope of prefill-sized collectives (ring/NVLS)
     t_fixed_s: float
     expert_pad_s: float = 0.0  # padding-row compute if every local expert were touched
+    expert_extra_per_seq_s: float = 0.0  # extra compute per token of expert GEMMs below dense η
 
     def gemm_s(self, batch: float, rows: float | None = None) -> tuple[float, float]:
         """(weight read, GEMM compute) of a step carrying `batch` tokens through the GEMMs:
         the compute ramps with the rows per GEMM (`rows`, default `batch`) and each touched
         expert computes its tile padding."""
         w = self.weights_s
-        gemm = batch * self.gemm_per_seq_s
+        gemm = batch * (self.gemm_per_seq_s + self.expert_extra_per_seq_s)
         if batch > 0:
             m = batch if rows is None else rows
             gemm *= 1.0 + GEMM_HALF_ROWS / max(m, 1.0)
@@ -282,7 +289,8 @@ def step_model(plan: Plan, context: float) -> Step:
         comm_fixed_s=fixed,
         comm_per_token_s=per_token,
         t_fixed_s=plan.t_fixed_s,
-        expert_pad_s=plan.expert_params * 2.0 * MOE_PAD_TOKENS / plan.gemm_flops_per_s,
+        expert_pad_s=plan.expert_params * 2.0 * MOE_PAD_TOKENS / plan.gemm_flops_per_s / plan.eta_moe,
+        expert_extra_per_seq_s=plan.expert_flops_per_token / plan.gemm_flops_per_s * (1.0 / plan.eta_moe - 1.0),
     )
 
 
@@ -331,6 +339,8 @@ def prefill_flops(plan: Plan, tokens: float) -> tuple[float, float]:
 def prefill_compute_s(plan: Plan, tokens: float) -> float:
     """Compute time of a prompt's prefill on one stage at η_prefill (amortized: no weight read)."""
     gemm, attn = prefill_flops(plan, tokens)
+    if plan.eta_moe != 1.0:  # grouped expert GEMMs below the dense GEMMs' efficiency
+        gemm += tokens * plan.expert_flops_per_token * (1.0 / plan.eta_moe - 1.0)
     return gemm / plan.prefill_flops_per_s + attn / plan.prefill_attn_flops_per_s
 
 

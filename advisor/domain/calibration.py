@@ -41,11 +41,16 @@ class EfficiencyFactors:
     """Latency of one ring step of a small all-reduce, seconds."""
     t_fixed_s: Annotated[float, Check(ge=0, le=0.1)]
     """Fixed per-step overhead (launch, scheduling, sampling), seconds."""
+    eta_moe: Annotated[float, Check(gt=0, le=1.5)] = 1.0
+    """Efficiency of the grouped expert GEMMs relative to dense GEMMs (η_compute × η_moe)."""
     t_request_s: Annotated[float, Check(ge=0, le=10)] = 0.0
     """Fixed latency each request pays once before its first token (HTTP, tokenization), seconds."""
     max_batch: Annotated[int, Check(ge=1, le=65536)] = 2048
     """Engine cap on sequences in one decode batch (max_num_seqs, max_running_requests,
     max_batch_size: the engine's default for these versions unless measured otherwise)."""
+    small_gpu_max_batch: Annotated[int, Check(ge=1, le=65536)] | None = None
+    """The engine's batch cap on GPUs under 70 GiB and on A100s, where it differs (vLLM V1:
+    256 there, 1024 on larger GPUs); None: max_batch everywhere."""
     memory_fraction: Annotated[float, Check(gt=0.3, le=0.99)] | None = None
     """The engine's default share of GPU memory it manages (gpu_memory_utilization,
     mem_fraction_static, kv_cache_free_gpu_mem_fraction); None: 0.9."""
