@@ -57,6 +57,7 @@ def render_entry(e: EfficiencyFactors) -> str:
              f'versions = "{e.versions}"']
     for key in FIELDS:
         lines.append(f"{key} = {getattr(e, key):.4g}  # {COMMENTS[key]}")
+    lines.append(f"t_layer_s = {e.t_layer_s:.4g}  # seconds of per-step overhead per layer")
     lines.append(f"eta_moe = {e.eta_moe:.4g}  # grouped expert GEMMs relative to dense GEMMs")
     lines.append(f"max_batch = {e.max_batch}  # {COMMENTS['max_batch']}")
     if e.small_gpu_max_batch is not None:

@@ -212,3 +212,40 @@ def test_a_tp_label_is_not_dp_attention_even_when_the_notes_explain_dep() -> Non
 def test_a_note_saying_no_dp_attention_is_not_dp_attention() -> None:
     row = parse_row(_record(engine="sglang", tp="8", ep="", notes="--tp 8 only (no DP attention)"))
     assert (row.dp, row.attention_tp) == (1, 8)
+
+
+def test_vllm_batch_default_follows_the_gpu_size() -> None:
+    from core_fixtures import A100
+
+    from advisor.core.deployment import Deployment, prepare, small_gpu
+    from advisor.core.types import Load
+
+    assert not small_gpu(H100) and small_gpu(L40S) and small_gpu(A100)  # A100 80GB: vLLM's exception
+    eff = factors(engine="vllm", max_batch=1024, small_gpu_max_batch=256)
+    for acc, cap in ((H100, 1024), (L40S, 256)):
+        d = Deployment(model=LLAMA_70B if acc is H100 else MIXTRAL_8X7B, accelerator=acc,
+                       fabric=fabric_for_gpu(acc, 8), layout=Layout(tp=8), precision=FP8,
+                       load=Load(isl=100, osl=100), factors=eff)
+        assert prepare(d, memory_fraction=0.9).batch_cap == cap
+
+
+def test_a_4_bit_row_with_an_fp8_kv_cache_note_runs_an_fp8_kv_cache() -> None:
+    from core_fixtures import LLAMA_8B
+
+    from advisor.core.scoring import run_for
+
+    notes = "NVFP4 weights; MoE/GPT-OSS used FP8 KV cache on Blackwell."
+    plain = parse_row(_record(model="llama-3.1-8b", num_gpus="1", tp="1", ep="", notes="NVFP4"))
+    fp8kv = parse_row(_record(model="llama-3.1-8b", num_gpus="1", tp="1", ep="", notes=notes))
+    eff = factors(family="blackwell")
+    # half the KV bytes: more sequences fit and each step reads less, so more tokens per second
+    assert (run_for(fp8kv, LLAMA_8B, B200, eff).output_tokens_per_s
+            > run_for(plain, LLAMA_8B, B200, eff).output_tokens_per_s)
+
+
+def test_per_layer_overhead_scales_with_the_layers_a_stage_runs() -> None:
+    eff = factors(t_fixed_s=1e-3, t_layer_s=50e-6)
+    one = build_plan(LLAMA_70B, H100, fabric_for_gpu(H100, 8), Layout(tp=8), FP8, Factors.of(eff))
+    two = build_plan(LLAMA_70B, H100, fabric_for_gpu(H100, 8), Layout(tp=4, pp=2), FP8, Factors.of(eff))
+    assert one.t_fixed_s == pytest.approx(1e-3 + 80 * 50e-6)  # 80 layers: 5 ms per step
+    assert two.t_fixed_s == pytest.approx(1e-3 + 40 * 50e-6)  # each of 2 stages runs 40

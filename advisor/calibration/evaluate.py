@@ -122,7 +122,8 @@ class Parts:
     base_rows: dict[str, int] = field(default_factory=dict)  # family -> rows it was fitted on
     family: dict[str, tuple[float, float]] = field(default_factory=dict)  # family -> (f_mem, f_cmp)
     family_rows: dict[str, int] = field(default_factory=dict)
-    release: dict[tuple[str, str], tuple[float, float, float]] = field(default_factory=dict)
+    # (engine, release) -> (s_mem, s_compute, t_fixed, t_layer, t_request)
+    release: dict[tuple[str, str], tuple[float, ...]] = field(default_factory=dict)
     release_rows: dict[tuple[str, str], int] = field(default_factory=dict)
     moe: float = 1.0  # grouped expert GEMMs relative to the reference engine (other releases)
     moe_rows: int = 0
@@ -142,13 +143,17 @@ class Parts:
         vals = dict(self.base(family))
         f_mem, f_cmp = self.family.get(family, (1.0, 1.0))
         if (engine, release) == REFERENCE:
-            s_mem, s_cmp, t_fixed = 1.0, 1.0, vals["t_fixed_s"]
+            s_mem, s_cmp, t_fixed, t_layer, t_request = (1.0, 1.0, vals["t_fixed_s"], 0.0,
+                                                         vals["t_request_s"])
         else:
-            s_mem, s_cmp, t_fixed = self.release.get((engine, release), _PRIOR_RELEASE)
+            s_mem, s_cmp, t_fixed, t_layer, t_request = self.release.get((engine, release),
+                                                                         _PRIOR_RELEASE)
         vals["eta_mem"] = min(vals["eta_mem"] * f_mem * s_mem, ETA_CAP)
         vals["eta_compute"] = min(vals["eta_compute"] * f_cmp * s_cmp, ETA_CAP)
         vals["eta_prefill"] = min(vals["eta_prefill"] * f_cmp * s_cmp, ETA_CAP)
         vals["t_fixed_s"] = t_fixed
+        vals["t_layer_s"] = t_layer
+        vals["t_request_s"] = t_request
         defaults = DEFAULTS[(engine, release)]
         if "max_batch" in defaults:
             vals["max_batch"] = defaults["max_batch"]
@@ -163,6 +168,7 @@ class Parts:
             id=entry_id(family, engine, release), family=family, engine=engine,  # type: ignore[arg-type]
             versions=release, eta_mem=vals["eta_mem"], eta_compute=vals["eta_compute"],
             eta_prefill=vals["eta_prefill"], alpha_s=vals["alpha_s"], t_fixed_s=vals["t_fixed_s"],
+            t_layer_s=vals["t_layer_s"],
             t_request_s=vals["t_request_s"], max_batch=int(vals["max_batch"]),
             eta_moe=1.0 if (engine, release) == REFERENCE else self.moe,
             memory_fraction=defaults.get("memory_fraction"),
@@ -184,7 +190,10 @@ class Parts:
 
 _START = {"eta_mem": 0.7, "eta_compute": 0.5, "eta_prefill": 0.55, "alpha_s": 2.8e-6,
           "t_fixed_s": 1.3e-3, "t_request_s": 7e-3, "max_batch": 512}
-_PRIOR_RELEASE = (0.9, 0.9, 2.5e-3)  # an engine release without rows: 10 % under the reference
+# An engine release without rows: 10 % under the reference's efficiency, 1.5 ms per step plus
+# 30 µs per layer (CUDA-graph decode), 20 ms before each first token (HTTP, tokenizer,
+# scheduler). Priors; a fitted release replaces them.
+_PRIOR_RELEASE = (0.9, 0.9, 1.5e-3, 30e-6, 0.02)
 
 
 def _slug(release: str) -> str:
@@ -321,7 +330,7 @@ def _fit_releases(parts: Parts, cases: list[Case], start: Parts | None, predicto
             continue
         s0 = parts.release.get(key) or (start.release.get(key) if start else None) or _PRIOR_RELEASE
 
-        x0 = [math.log(s0[0]), math.log(s0[1]), math.log(s0[2])]
+        x0 = [math.log(v) for v in s0]
 
         def objective(x: list[float], key: tuple[str, str] = key, group: list[Case] = group) -> float:
             parts.release[key] = _release_from(x)
@@ -331,20 +340,23 @@ def _fit_releases(parts: Parts, cases: list[Case], start: Parts | None, predicto
         parts.release[key] = _release_from(x)
         parts.release_rows[key] = len(group)
         if log:
-            log(f"release {label(*key)}: {len(group)} rows, s_mem {parts.release[key][0]:.3f} "
-                f"s_compute {parts.release[key][1]:.3f} t_fixed {parts.release[key][2] * 1e3:.2f} ms")
+            r = parts.release[key]
+            log(f"release {label(*key)}: {len(group)} rows, s_mem {r[0]:.3f} s_compute {r[1]:.3f} "
+                f"t_fixed {r[2] * 1e3:.2f} ms t_layer {r[3] * 1e6:.1f} us t_request {r[4] * 1e3:.1f} ms")
 
 
-def _release_from(x: list[float]) -> tuple[float, float, float]:
-    return (min(max(math.exp(x[0]), 0.4), 1.4), min(max(math.exp(x[1]), 0.2), 2.0),
-            min(max(math.exp(x[2]), 1e-4), 0.03))
+RELEASE_BOUNDS = ((0.4, 1.4), (0.2, 2.0), (1e-4, 0.03), (1e-6, 5e-4), (1e-3, 0.5))
+
+
+def _release_from(x: list[float]) -> tuple[float, ...]:
+    return tuple(min(max(math.exp(xi), lo), hi) for xi, (lo, hi) in zip(x, RELEASE_BOUNDS, strict=True))
 
 
 # Shrinkage toward the prior: a Gaussian prior on the log of each term (σ = 0.35 for the
 # efficiency scales, 1.0 for t_fixed), weighted as if it were PRIOR_ROWS rows of data, so a
 # release or family with few rows stays near the prior and one with many follows its data.
 PRIOR_ROWS = 8.0
-PRIOR_SIGMA = (0.35, 0.35, 1.0)
+PRIOR_SIGMA = (0.35, 0.35, 1.0, 1.0, 1.0)
 
 
 def _shrink(x: list[float], prior: tuple[float, ...], n: int) -> float:
@@ -564,17 +576,18 @@ def _notes(parts: Parts, family: str, engine: str, release: str) -> str:
             bits.append("no family correction (no rows): prior, not fitted")
     if (engine, release) != REFERENCE:
         if (engine, release) in parts.release:
-            s_mem, s_cmp, t_fixed = parts.release[(engine, release)]
+            s_mem, s_cmp, t_fixed, t_layer, t_request = parts.release[(engine, release)]
             bits.append(f"{label(engine, release)} term fitted on "
                         f"{parts.release_rows[(engine, release)]} rows over all families "
-                        f"(s_mem {s_mem:.2f}, s_compute {s_cmp:.2f}, t_fixed {t_fixed * 1e3:.2f} ms)")
+                        f"(s_mem {s_mem:.2f}, s_compute {s_cmp:.2f}, t_fixed {t_fixed * 1e3:.2f} ms, "
+                        f"t_layer {t_layer * 1e6:.0f} µs, t_request {t_request * 1e3:.0f} ms)")
         else:
             bits.append(f"{label(engine, release)} term is a prior, not fitted (no rows): 0.9 of "
-                        "the reference efficiency, 2.5 ms per step")
-    if parts.moe_rows:
-        if (engine, release) != REFERENCE:
-            bits.append(f"grouped expert GEMMs at {parts.moe:.2f} of the reference engine's "
-                        f"(eta_moe, fitted on {parts.moe_rows} MoE rows of the other releases)")
+                        "the reference efficiency, 1.5 ms per step plus 30 µs per layer, 20 ms "
+                        "before the first token")
+    if parts.moe_rows and (engine, release) != REFERENCE:
+        bits.append(f"grouped expert GEMMs at {parts.moe:.2f} of the reference engine's "
+                    f"(eta_moe, fitted on {parts.moe_rows} MoE rows of the other releases)")
     bits.append(ENGINE_NOTES[engine])
     return "; ".join(bits)
 
@@ -609,7 +622,7 @@ def parts_from_json(data: dict[str, object]) -> Parts:
             base_rows={str(k): int(v) for k, v in dict(data["base_rows"]).items()},  # type: ignore[call-overload]
             family={str(k): (float(v[0]), float(v[1])) for k, v in family.items()},
             family_rows={str(k): int(v) for k, v in dict(data["family_rows"]).items()},  # type: ignore[call-overload]
-            release={_key(k): (float(v[0]), float(v[1]), float(v[2])) for k, v in release.items()},
+            release={_key(k): _release_values(v) for k, v in release.items()},
             moe=float(data.get("moe", 1.0)),  # type: ignore[arg-type]
             moe_rows=int(data.get("moe_rows", 0)),  # type: ignore[call-overload]
             release_rows={_key(k): int(v) for k, v in dict(data["release_rows"]).items()},  # type: ignore[call-overload]
@@ -621,3 +634,10 @@ def parts_from_json(data: dict[str, object]) -> Parts:
 def _key(text: str) -> tuple[str, str]:
     engine, _, release = str(text).partition("|")
     return engine, release
+
+
+def _release_values(v: object) -> tuple[float, ...]:
+    values = tuple(float(x) for x in v)  # type: ignore[attr-defined]
+    if len(values) != len(RELEASE_BOUNDS):
+        raise ValueError(f"a release term has {len(values)} values, not {len(RELEASE_BOUNDS)}")
+    return values

@@ -122,6 +122,7 @@ def version_of(*texts: str) -> str | None:
     return None
 
 
+_FP8_KV = re.compile(r"fp8[ _-]?kv|kv[ _-]?(?:cache)?[ _-]?(?:dtype)?[ =:]*fp8", re.I)
 _DEP = re.compile(r"\bDEP(\d+)")
 _NEGATED_DP = re.compile(r"\b(?:no|without|not)\s+(?:dp[ _-]attention|attention[ _-]?dp|"
                          r"dp attention)", re.I)
@@ -257,6 +258,8 @@ def run_for(
     layout = Layout(tp=row.attention_tp, pp=row.pp, ep=ep, replicas=row.replicas)
     fabric = fabric or fabric_for_gpu(acc, row.num_gpus)
     precision = precision_of(row.precision)
+    if precision.kv == "bf16" and _FP8_KV.search(row.notes):  # e.g. NVFP4 weights with an FP8 KV cache
+        precision = Precision(precision.weights, "fp8", precision.activations)
     rate = _rate(row)
     if rate is not None:
         load = Load(isl=row.isl, osl=row.osl, rate=None if math.isinf(rate) else rate)

@@ -42,6 +42,7 @@ class Factors(NamedTuple):
     max_batch: int
     t_request_s: float = 0.0
     eta_moe: float = 1.0
+    t_layer_s: float = 0.0
 
     @classmethod
     def of(cls, eff: EfficiencyFactors) -> Factors:
@@ -54,10 +55,11 @@ class Factors(NamedTuple):
             eff.max_batch,
             eff.t_request_s,
             eff.eta_moe,
+            eff.t_layer_s,
         )
 
 
-IDEAL = Factors(1.0, 1.0, 1.0, 0.0, 0.0, 1 << 30, 0.0, 1.0)
+IDEAL = Factors(1.0, 1.0, 1.0, 0.0, 0.0, 1 << 30, 0.0, 1.0, 0.0)
 
 
 # Grouped-GEMM tiles: each expert a batch touches runs whole tiles of 64–128 token rows, so on
@@ -187,7 +189,7 @@ def build_plan(
         moe_layers=math.ceil(p.moe_layers * share),
         experts_per_token=k,
         alpha_s=f.alpha_s,
-        t_fixed_s=f.t_fixed_s,
+        t_fixed_s=f.t_fixed_s + f.t_layer_s * stage_layers(s, pp),
         t_request_s=f.t_request_s,
         compute_dtype=dtype,
         expert_params=expert_bytes / wb if wb else 0.0,

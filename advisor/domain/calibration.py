@@ -41,6 +41,9 @@ class EfficiencyFactors:
     """Latency of one ring step of a small all-reduce, seconds."""
     t_fixed_s: Annotated[float, Check(ge=0, le=0.1)]
     """Fixed per-step overhead (launch, scheduling, sampling), seconds."""
+    t_layer_s: Annotated[float, Check(ge=0, le=0.01)] = 0.0
+    """Per-step overhead of each layer a GPU runs (the kernels and syncs a layer adds even under
+    CUDA graphs), seconds: a 94-layer model pays more per step than a 36-layer one."""
     eta_moe: Annotated[float, Check(gt=0, le=1.5)] = 1.0
     """Efficiency of the grouped expert GEMMs relative to dense GEMMs (η_compute × η_moe)."""
     t_request_s: Annotated[float, Check(ge=0, le=10)] = 0.0
