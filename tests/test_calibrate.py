@@ -259,12 +259,13 @@ def test_low_concurrency_runs_fit_decode_factors_and_keep_the_rest(tmp_path: Pat
     out = tmp_path / "low.toml"
     report = calibrate_json([str(write_jsonl(tmp_path / "low.json", runs)), "--gpu", "h100",
                          "--engine", "vllm", "-o", str(out)], capsys)
-    assert report["fitted"] == ["eta_mem", "eta_prefill", "t_fixed_s"]
+    # t_request is identifiable here: the vLLM prior's 29 ms is a large share of these TTFTs
+    assert report["fitted"] == ["eta_mem", "eta_prefill", "t_fixed_s", "t_request_s"]
     prior, fitted = select(world.efficiency.values(), world.accelerator("h100"), "vllm"), catalog_entry(out)
-    for name in ("eta_compute", "alpha_s", "t_request_s", "max_batch"):  # not identifiable: kept
+    for name in ("eta_compute", "alpha_s", "max_batch"):  # not identifiable: kept
         assert getattr(fitted, name) == getattr(prior, name), name
     assert fitted.eta_mem == pytest.approx(TRUTH["eta_mem"], rel=0.12)
-    assert "kept from hopper-vllm (not identifiable from these runs): eta_compute, alpha_s, t_request_s" in fitted.notes
+    assert "kept from hopper-vllm (not identifiable from these runs): eta_compute, alpha_s" in fitted.notes
 
 
 def test_unphysical_measurements_are_refused(tmp_path: Path, capsys) -> None:
