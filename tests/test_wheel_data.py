@@ -68,3 +68,16 @@ def test_wheel_carries_the_schema(wheel: Path) -> None:
     names = zipfile.ZipFile(wheel).namelist()
     assert "advisor/catalogs/catalog.schema.json" in names
     assert "advisor/catalogs/config.schema.json" in names
+
+
+def test_wheel_carries_the_calibration_set_and_its_fit(wheel: Path) -> None:
+    # bug: the cross-validated table and the warm start of `validate --cv` were not in the wheel,
+    # so an installed `advisor validate` printed no cross-validated table
+    import zipfile
+
+    names = zipfile.ZipFile(wheel).namelist()
+    for name in ("calibration_cv.json", "calibration_parts.json", "benchmarks.csv", "efficiency.toml",
+                 "measurements/vllm_nvidia.csv", "measurements/sglang_nvidia.csv",
+                 "measurements/amd_instinct.csv", "measurements/blackwell_pcie.csv",
+                 "measurements/collectives.csv", "measurements/README.md"):
+        assert f"advisor/profiles/{name}" in names, name

@@ -23,7 +23,10 @@ REQUIRED = ("model", "precision", "gpu", "engine", "isl", "osl", "metric", "valu
 
 
 SHORT = {"output_tokens_per_s_total": "output tok/s", "total_tokens_per_s": "total tok/s",
-         "requests_per_s": "requests/s", "ttft_mean_ms": "TTFT", "itl_mean_ms": "ITL"}
+         "output_tokens_per_s_per_gpu": "output tok/s/GPU", "output_tokens_per_s_per_user": "tok/s/user",
+         "requests_per_s": "requests/s", "ttft_mean_ms": "TTFT", "ttft_median_ms": "TTFT (median)",
+         "itl_mean_ms": "ITL", "itl_median_ms": "ITL (median)", "tpot_mean_ms": "TPOT",
+         "tpot_median_ms": "TPOT (median)", "e2e_latency_mean_ms": "E2E latency"}
 
 
 def _metric_label(row: BenchRow) -> str:
