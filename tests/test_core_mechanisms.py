@@ -249,3 +249,13 @@ def test_per_layer_overhead_scales_with_the_layers_a_stage_runs() -> None:
     two = build_plan(LLAMA_70B, H100, fabric_for_gpu(H100, 8), Layout(tp=4, pp=2), FP8, Factors.of(eff))
     assert one.t_fixed_s == pytest.approx(1e-3 + 80 * 50e-6)  # 80 layers: 5 ms per step
     assert two.t_fixed_s == pytest.approx(1e-3 + 40 * 50e-6)  # each of 2 stages runs 40
+
+
+@pytest.mark.parametrize("size", [1e3, 16e3, 256e3, 2e6, 8e6, 9e6, 64e6, 1e9])
+@pytest.mark.parametrize("link", [NVSWITCH, NVSWITCH._replace(nvls=True), Link("pcie", 63e9, 0.62, 1.7e-6)])
+def test_the_inlined_allreduce_is_the_fastest_option(size: float, link: Link) -> None:
+    from advisor.core.comms import allreduce_options
+
+    for gpus in (2, 4, 8):
+        best = min(o[1] for o in allreduce_options(size, gpus, link, 2.5e-6))
+        assert allreduce_s(size, gpus, link, 2.5e-6) == pytest.approx(best, rel=1e-12)

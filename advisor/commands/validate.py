@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from typing import Any
 
 HELP = "score the performance model against a file of measured benchmarks"
@@ -84,16 +85,18 @@ def _slice_rows(scores: list[Any]) -> list[dict[str, Any]]:
             for s in scores]
 
 
+def pct(key: str, scale: float = 1.0, sign: bool = False) -> Callable[[dict[str, Any]], str]:
+    """A table cell showing a record's percentage (— when missing)."""
+    def cell(r: dict[str, Any]) -> str:
+        v = r[key]
+        if v is None:
+            return "—"
+        return f"{v * scale:+.1f} %" if sign else f"{v * scale:.1f} %"
+    return cell
+
+
 def print_slices(rows: list[dict[str, Any]], title: str) -> None:
     from advisor.export.terminal import Column, print_table
-
-    def pct(key: str, scale: float = 1.0, sign: bool = False):
-        def cell(r: dict[str, Any]) -> str:
-            v = r[key]
-            if v is None:
-                return "—"
-            return f"{v * scale:+.1f} %" if sign else f"{v * scale:.1f} %"
-        return cell
 
     print_table(rows, [
         Column("slice", "slice"), Column("rows", "rows", "right"),
@@ -198,14 +201,6 @@ def run(args: argparse.Namespace) -> int:
         sys.stdout.write(to_json(records if shipped is None else
                                  {"in_sample": records, "cross_validated": shipped}) + "\n")
         return 0
-
-    def pct(key: str, scale: float = 1.0, sign: bool = False):
-        def cell(r: dict[str, Any]) -> str:
-            v = r[key]
-            if v is None:
-                return "—"
-            return f"{v * scale:+.1f} %" if sign else f"{v * scale:.1f} %"
-        return cell
 
     columns = [
         Column("metric", "metric"), Column("group", "group"), Column("rows", "rows", "right"),

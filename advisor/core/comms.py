@@ -92,10 +92,23 @@ def allreduce_algorithm(message_bytes: float, gpus: int, link: Link, alpha_s: fl
 
 
 def allreduce_s(message_bytes: float, gpus: int, link: Link, alpha_s: float) -> float:
-    """One all-reduce of `message_bytes` over `gpus` GPUs (fastest algorithm)."""
+    """One all-reduce of `message_bytes` over `gpus` GPUs (fastest algorithm; the same numbers
+    as `allreduce_options`, inlined: the serving solver calls this in every step it tries)."""
     if gpus <= 1:
         return 0.0
-    return min(o[1] for o in allreduce_options(message_bytes, gpus, link, alpha_s))
+    ring_bytes = 2.0 * (gpus - 1) / gpus * message_bytes
+    step = alpha_s + link.step_latency_s
+    bw = link.bytes_per_s
+    best = 2.0 * (gpus - 1) * step + ring_bytes / bw
+    if link.nvls:
+        nvls = 2.0 * step + ring_bytes / (link.spec_bytes_per_s * NVLS_EFFICIENCY)
+        best = nvls if nvls < best else best
+    if link.custom and message_bytes <= CUSTOM_ALLREDUCE_MAX_BYTES:
+        sync = CUSTOM_ALLREDUCE_SYNC_S
+        one = sync + (gpus - 1) * message_bytes / bw
+        two = 2.0 * sync + ring_bytes / bw
+        best = min(best, one, two)
+    return best
 
 
 def allreduce_split(message_bytes: float, gpus: int, link: Link, alpha_s: float) -> tuple[float, float]:
