@@ -27,25 +27,31 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from advisor.calibration.crossval import bands, cross_validate, pct_errors, slice_scores  # noqa: E402
 from advisor.calibration.dataset import load_cases, shipped_texts  # noqa: E402
-from advisor.calibration.evaluate import (  # noqa: E402
-    Predictor,
-    bands,
-    cross_validate,
-    entries,
-    fit_parts,
-    parts_to_json,
-    pct_errors,
-    slice_scores,
-)
+from advisor.calibration.evaluate import fit_parts, predict, release_of  # noqa: E402
 from advisor.calibration.fit import nelder_mead  # noqa: E402,F401  (tests call it through here)
 from advisor.calibration.output import COMMENTS, toml_str  # noqa: E402
+from advisor.calibration.shipped_parts import entries, parts_to_json  # noqa: E402
 from advisor.catalog.config import load_world  # noqa: E402
 from advisor.domain import EfficiencyFactors  # noqa: E402
 
 PROFILES = ROOT / "profiles"
 AS_OF = dt.date(2026, 12, 7)
 FIELDS = ("eta_mem", "eta_compute", "eta_prefill", "alpha_s", "t_fixed_s", "t_request_s")
+OPTIONAL_FIELDS = (  # written in this order after the six fitted factors, when set
+    ("t_layer_s", "seconds of per-step overhead per layer"),
+    ("eta_moe", "grouped expert GEMMs relative to dense GEMMs"),
+    ("max_batch", COMMENTS["max_batch"]),
+    ("small_gpu_max_batch", "engine default under 70 GiB and on A100"),
+    ("memory_fraction", "engine default share of GPU memory"),
+    ("prefill_chunk_tokens", "engine default prefill chunk"),
+)
+BAND_FIELDS = (
+    ("median_abs_pct_error", "in-sample, this entry's rows"),
+    ("band_pct", "±, dense models (p80 of |cross-validated error|)"),
+    ("band_moe_pct", "±, MoE models"),
+)
 
 
 def _log(message: str) -> None:
@@ -57,22 +63,17 @@ def render_entry(e: EfficiencyFactors) -> str:
              f'versions = "{e.versions}"']
     for key in FIELDS:
         lines.append(f"{key} = {getattr(e, key):.4g}  # {COMMENTS[key]}")
-    lines.append(f"t_layer_s = {e.t_layer_s:.4g}  # seconds of per-step overhead per layer")
-    lines.append(f"eta_moe = {e.eta_moe:.4g}  # grouped expert GEMMs relative to dense GEMMs")
-    lines.append(f"max_batch = {e.max_batch}  # {COMMENTS['max_batch']}")
-    if e.small_gpu_max_batch is not None:
-        lines.append(f"small_gpu_max_batch = {e.small_gpu_max_batch}  # engine default under 70 GiB and on A100")
-    if e.memory_fraction is not None:
-        lines.append(f"memory_fraction = {e.memory_fraction}  # engine default share of GPU memory")
-    if e.prefill_chunk_tokens is not None:
-        lines.append(f"prefill_chunk_tokens = {e.prefill_chunk_tokens}  # engine default prefill chunk")
+    for key, comment in OPTIONAL_FIELDS:
+        value = getattr(e, key)
+        if value is not None:
+            lines.append(f"{key} = {value:.4g}  # {comment}" if isinstance(value, float)
+                         else f"{key} = {value}  # {comment}")
     lines.append(f"rows = {e.rows}")
-    if e.median_abs_pct_error is not None:
-        lines.append(f"median_abs_pct_error = {e.median_abs_pct_error:.1f}  # in-sample, this entry's rows")
-    if e.band_pct is not None:
-        lines.append(f"band_pct = {e.band_pct}  # ±, dense models (p80 of |cross-validated error|)")
-    if e.band_moe_pct is not None:
-        lines.append(f"band_moe_pct = {e.band_moe_pct}  # ±, MoE models")
+    for key, comment in BAND_FIELDS:
+        value = getattr(e, key)
+        if value is not None:
+            lines.append(f"{key} = {value:.1f}  # {comment}" if key == "median_abs_pct_error"
+                         else f"{key} = {value}  # {comment}")
     lines.append(f"band_rows = {e.band_rows}")
     lines.append(f"source = {toml_str(e.source)}")
     lines.append(f"as_of = {AS_OF.isoformat()}")
@@ -100,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
     band = bands(cv_cases, cv_preds)
     source = (f"benchmarks/fit_calibration.py on the shipped calibration set ({len(fitted)} rows, "
               f"sha256 {digest[:16]}…); bands from leave-one-source-out cross-validation")
-    insample = Predictor().predict(fitted, parts)
+    insample = predict(fitted, parts)
     out = []
     for e in entries(parts, source, band):
         own = [err for c, err in zip(fitted, pct_errors(fitted, insample), strict=True)
@@ -134,8 +135,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _release(case: object) -> str:
-    from advisor.calibration.evaluate import release_of
-
     row = case.row  # type: ignore[attr-defined]
     return release_of(row.engine, row.version)
 

@@ -115,8 +115,13 @@ def predictions(cases: list[Case], eff: EfficiencyFactors) -> list[float]:
 
 def loss(cases: list[Case], eff: EfficiencyFactors) -> float:
     """Mean soft-L1 loss of log(predicted/measured); a missing prediction costs the most."""
+    return loss_of(cases, predictions(cases, eff))
+
+
+def loss_of(cases: list[Case], preds: list[float]) -> float:
+    """`loss` for predictions already made (one per case)."""
     total = 0.0
-    for c, p in zip(cases, predictions(cases, eff), strict=False):
+    for c, p in zip(cases, preds, strict=False):
         ratio = math.log(p / c.row.value) if p > 0 and math.isfinite(p) else 3.0
         ratio = max(min(ratio, 3.0), -3.0)
         total += 2.0 * (math.sqrt(1.0 + (ratio / SOFT_L1_SCALE) ** 2) - 1.0)

@@ -113,8 +113,9 @@ def _cross_validate(args: argparse.Namespace) -> int:
     import os
     from importlib import resources
 
+    from advisor.calibration.crossval import cross_validate, slice_scores
     from advisor.calibration.dataset import load_cases
-    from advisor.calibration.evaluate import cross_validate, parts_from_json, slice_scores
+    from advisor.calibration.shipped_parts import parts_from_json
     from advisor.commands._world import world_from_args
     from advisor.export.terminal import print_lines, safe_text, to_json
 
