@@ -29,8 +29,8 @@ from advisor.cli import main
 from advisor.export import Format, render
 from advisor.export.explain import explain_lines
 from advisor.export.formats import render as render_view
+from advisor.quote.bands import close_call
 from advisor.quote.build import Quote, build_quote
-from advisor.quote.parts import close_call
 from advisor.search.request import build_request
 
 PRIOR = "prior, not fitted — no measurements"

@@ -28,16 +28,13 @@ from advisor.catalog.world import Origin, World
 from advisor.core.efficiency import band_pct, band_text
 from advisor.domain import EfficiencyFactors, ModelProfile
 from advisor.errors import EXIT_BAD_INPUT, AdvisorError, did_you_mean
+from advisor.quote.bands import CloseCall, close_call, error_band, error_band_text
 from advisor.quote.parts import (
     ESTIMATE_NOTE,
     Alternative,
-    CloseCall,
     Pricing,
     Recommendation,
     alternatives,
-    close_call,
-    error_band,
-    error_band_text,
     prices_as_of,
     quote_number,
     recommendation,
