@@ -215,7 +215,8 @@ def _per_context(groups: tuple[tuple[float, int], ...], context: float) -> float
 class Step(NamedTuple):
     """A plan's step-time coefficients at one mean decode context (all in seconds).
 
-    Collectives are linear in the tokens a step carries, so comm = comm_fixed + comm_per_token·n.
+    Collectives run at the algorithm their message size picks (`comm`); prefill-sized ones are
+    linear in the tokens, at `comm_per_token_s`.
     """
 
     plan: Plan
@@ -224,7 +225,6 @@ class Step(NamedTuple):
     gemm_per_seq_s: float
     kv_per_seq_s: float
     attn_per_seq_s: float
-    comm_fixed_s: float  # collectives of a one-token step
     comm_per_token_s: float  # bandwidth slope of prefill-sized collectives (ring/NVLS)
     t_fixed_s: float
     expert_pad_s: float = 0.0  # padding-row compute if every local expert were touched
@@ -278,7 +278,6 @@ class Step(NamedTuple):
 def step_model(plan: Plan, context: float) -> Step:
     """The step coefficients at mean decode context `context`."""
     hbm = plan.hbm_bytes_per_s
-    fixed = comm_s(plan, 1.0)
     chunk = float(PREFILL_CHUNK_TOKENS)
     per_token = (comm_s(plan, 2.0 * chunk) - comm_s(plan, chunk)) / chunk
     return Step(
@@ -288,7 +287,6 @@ def step_model(plan: Plan, context: float) -> Step:
         gemm_per_seq_s=plan.gemm_flops_per_token / plan.gemm_flops_per_s,
         kv_per_seq_s=_per_context(plan.kv_groups, context) / hbm,
         attn_per_seq_s=_per_context(plan.attn_decode, context) / plan.attn_flops_per_s,
-        comm_fixed_s=fixed,
         comm_per_token_s=per_token,
         t_fixed_s=plan.t_fixed_s,
         expert_pad_s=plan.expert_params * 2.0 * MOE_PAD_TOKENS / plan.gemm_flops_per_s / plan.eta_moe,
