@@ -1,5 +1,6 @@
 """Shared test fixtures: every test runs with its own empty user config and cache folders,
-and without $ADVISOR_CONFIG, so a developer's own files never change a result."""
+and without $ADVISOR_CONFIG or $COLUMNS, so a developer's own files or terminal never change a
+result."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ def _isolated_user_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: p
     monkeypatch.setenv("ADVISOR_CONFIG_DIR", str(home / "config"))
     monkeypatch.setenv("ADVISOR_CACHE_DIR", str(home / "cache"))
     monkeypatch.delenv("ADVISOR_CONFIG", raising=False)
+    monkeypatch.delenv("COLUMNS", raising=False)  # tables are 80 wide unless a test says otherwise
 
 
 @pytest.fixture()

@@ -26,9 +26,12 @@ def _gbs(value: float) -> str:
 
 
 def _table(title: str, rows: list[tuple[str, str]]) -> None:
+    """One section: a blank line, its title, and the two columns (neither is ever left out; a
+    long value wraps between words)."""
     records = [{"quantity": q, "value": v} for q, v in rows]
-    print_table(records, [Column("quantity", "quantity"), Column("value", "value", "right")],
-                title=title)
+    print_lines([""])
+    print_table(records, [Column("quantity", "quantity", priority=0),
+                          Column("value", "value", "right", kind="wrap", priority=0)], title=title)
 
 
 def report(result: Any) -> None:

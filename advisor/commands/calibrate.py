@@ -172,7 +172,7 @@ def _report_table(fit: Any, scope: Any, entry: str, target: Any) -> None:
     ], title=f"Calibration {entry}: {scope.acc.id}, {scope.engine}")
     print_table(_factors(fit), [
         Column("factor", "factor"), Column("prior", lambda r: f"{r['prior']:.4g}", "right"),
-        Column("calibrated", lambda r: f"{r['fitted']:.4g}", "right"), Column("", "status"),
+        Column("calibrated", lambda r: f"{r['fitted']:.4g}", "right"), Column("", "status", name="status"),
     ])
     print_lines([f"wrote {target} ({entry}); load it with calibrations = [\"{target.name}\"] "
                  "in advisor.toml"])

@@ -23,6 +23,8 @@ FORMATS = ("bf16", "fp8", "int4")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from advisor.export.terminal import add_format_argument
+
     parser.add_argument("--ctx", metavar="TOKENS", default="8k",
                         help="context per sequence (k = 1024; default 8k)")
     parser.add_argument("--concurrency", metavar="N", default="1",
@@ -31,8 +33,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         default="bf16", help="KV-cache dtype (default bf16)")
     parser.add_argument("--models", metavar="LIST", help="comma-separated models (default: 8B…671B)")
     parser.add_argument("--gpus", metavar="LIST", help="comma-separated accelerators")
-    parser.add_argument("--format", choices=("table", "json", "csv"), default="table",
-                        help="output format (default: table)")
+    add_format_argument(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -51,24 +52,25 @@ def run(args: argparse.Namespace) -> int:
     if args.format != "table":
         render(records, [], args.format)
         return 0
+    # Narrow terminals keep the model, the format and the GPU counts (first accelerators first).
     columns = [
-        Column("model", "model"), Column("params", lambda r: f"{r['params_b']:.0f}B", "right"),
-        Column("weights", "weights"),
-        Column("weights", lambda r: gib(r["weights_bytes"]), "right"),
-        Column("KV", lambda r: gib(r["kv_bytes"]), "right"),
-        Column("floor", lambda r: gib(r["floor_bytes"]), "right"),
+        Column("model", "model", priority=0), Column("params", lambda r: f"{r['params_b']:.0f}B", "right", priority=3),
+        Column("format", "weights", priority=0),
+        Column("weights", lambda r: gib(r["weights_bytes"]), "right", priority=4),
+        Column("KV", lambda r: gib(r["kv_bytes"]), "right", priority=4),
+        Column("floor", lambda r: gib(r["floor_bytes"]), "right", priority=2),
     ]
     for acc in gpus:
-        columns.append(Column(acc.id, _gpu_cell(acc.id), "right"))
+        columns.append(Column(acc.id, _gpu_cell(acc.id), "right", priority=1))
     title = (f"VRAM floor at {context:,} tokens × {sequences} sequence(s), {args.kv_dtype} KV, "
              f"engine memory fraction {fraction:g}")
-    render(records, columns, "table", title=title)
+    render(records, columns, "table", title=title, width=args.width, chosen=args.columns)
     print_lines([
         "floor = weights (embeddings, lm_head, all experts; int4 4.25 b/param with scales, "
         "embeddings bf16) + KV cache + one GPU's workspace (runtime, CUDA graphs, activations).",
         "GPU cells: smallest GPU count as tp×pp whose most loaded GPU fits (tp ≤ 8 in a node); "
         "— : more than 64 GPUs.",
-    ])
+    ], wrap=True, width=args.width)
     return 0
 
 

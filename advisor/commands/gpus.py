@@ -31,12 +31,13 @@ def run(args: argparse.Namespace) -> int:
         return lambda r: tflops(r["dense_flops_per_s"].get(dtype))
 
     columns = [
-        Column("id", "id"), Column("name", "name"), Column("vendor", "vendor"),
-        Column("memory", lambda r: gib(r["memory_bytes"]), "right"),
-        Column("HBM", lambda r: tb_per_s(r["hbm_bytes_per_s"]), "right"),
-        Column("BF16", flops("bf16"), "right"), Column("FP8", flops("fp8"), "right"),
-        Column("link", lambda r: f"{r['link_kind']} {gb_per_s(r['link_bytes_per_s'])}"),
-        Column("TDP", lambda r: f"{r['tdp_watts']:.0f} W", "right"),
-        Column("layer", "layer"),
+        Column("id", "id", priority=0), Column("name", "name", kind="text", priority=3),
+        Column("vendor", "vendor", priority=6),
+        Column("memory", lambda r: gib(r["memory_bytes"]), "right", priority=1),
+        Column("HBM", lambda r: tb_per_s(r["hbm_bytes_per_s"]), "right", priority=1),
+        Column("BF16", flops("bf16"), "right", priority=2), Column("FP8", flops("fp8"), "right", priority=2),
+        Column("link", lambda r: f"{r['link_kind']} {gb_per_s(r['link_bytes_per_s'])}", priority=4),
+        Column("TDP", lambda r: f"{r['tdp_watts']:.0f} W", "right", priority=5),
+        Column("layer", "layer", priority=7),
     ]
     return show_entries(args, "accelerator", chosen, columns, "accelerators")

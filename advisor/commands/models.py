@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import argparse
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from advisor.catalog.world import World
@@ -19,6 +19,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_format_argument(parser)
 
 
+def _aliases(record: dict[str, Any]) -> str:
+    aliases = record["aliases"]
+    return "" if not aliases else aliases[0] + (f" +{len(aliases) - 1}" if len(aliases) > 1 else "")
+
+
 def run(args: argparse.Namespace) -> int:
     from advisor.commands._listing import show_entries
     from advisor.export.terminal import Column, billions
@@ -27,14 +32,16 @@ def run(args: argparse.Namespace) -> int:
         return [m for m in world.models.values() if not args.family or m.family == args.family.lower()]
 
     columns = [
-        Column("id", "id"), Column("name", "name"),
-        Column("params", lambda r: billions(r["total_params"]), "right"),
-        Column("active", lambda r: billions(r["active_params"] or r["total_params"]), "right"),
-        Column("layers", "layers", "right"),
-        Column("attention", lambda r: "+".join(sorted({a["kind"] for a in r["attention"]}))),
-        Column("moe", lambda r: f"{r['moe']['experts_per_token']}/{r['moe']['experts']}" if r["moe"] else ""),
-        Column("context", lambda r: f"{r['max_context']:,}", "right"),
-        Column("aliases", lambda r: ", ".join(r["aliases"][:3]) + (" …" if len(r["aliases"]) > 3 else "")),
-        Column("layer", "layer"),
+        Column("id", "id", priority=0), Column("name", "name", kind="text", priority=3),
+        Column("params", lambda r: billions(r["total_params"]), "right", priority=1),
+        Column("active", lambda r: billions(r["active_params"] or r["total_params"]), "right", priority=2),
+        Column("layers", "layers", "right", priority=5),
+        Column("attention", lambda r: "+".join(sorted({a["kind"] for a in r["attention"]})), priority=5),
+        Column("moe", lambda r: f"{r['moe']['experts_per_token']}/{r['moe']['experts']}" if r["moe"] else "",
+               priority=4),
+        Column("context", lambda r: f"{r['max_context']:,}", "right", priority=2),
+        # The first alias and how many more (all of them: --format json); never a cut-off name.
+        Column("aliases", _aliases, priority=6),
+        Column("layer", "layer", priority=7),
     ]
     return show_entries(args, "model", chosen, columns, "models")

@@ -41,14 +41,15 @@ def run(args: argparse.Namespace) -> int:
             and (region is None or any(region in r.lower() for r in o.regions))
         ]
 
+    # Narrow terminals keep the id (it names the provider too), the GPUs and the price.
     columns = [
-        Column("id", "id"), Column("provider", "provider"), Column("gpu", "accelerator"),
-        Column("GPUs", "gpus_per_node", "right"),
-        Column("intra", lambda r: f"{r['intra_fabric']} {gb_per_s(r['intra_bytes_per_s'])}"),
+        Column("id", "id", priority=0), Column("provider", "provider", kind="text", priority=3),
+        Column("gpu", "accelerator", priority=1), Column("GPUs", "gpus_per_node", "right", priority=1),
+        Column("intra", lambda r: f"{r['intra_fabric']} {gb_per_s(r['intra_bytes_per_s'])}", priority=5),
         Column("inter", lambda r: "—" if r["inter_fabric"] == "none"
-               else f"{r['inter_fabric']} {gb_per_s(r['inter_bytes_per_s'])}"),
-        Column("tenancy", "tenancy"),
-        Column("price", lambda r: per_hour(r["price_per_node_hour"], r["currency"]), "right"),
-        Column("as of", "as_of"), Column("layer", "layer"),
+               else f"{r['inter_fabric']} {gb_per_s(r['inter_bytes_per_s'])}", priority=5),
+        Column("tenancy", "tenancy", priority=4),
+        Column("price", lambda r: per_hour(r["price_per_node_hour"], r["currency"]), "right", priority=2),
+        Column("as of", "as_of", priority=6), Column("layer", "layer", priority=7),
     ]
     return show_entries(args, "offering", chosen, columns, "offerings")

@@ -53,6 +53,7 @@ REQUEST_FLAGS = {
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     from advisor.domain.choices import ENGINES, TENANCIES
+    from advisor.export.terminal import add_table_arguments
 
     parser.epilog = EPILOG
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
@@ -90,6 +91,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                    help="output format (default: from the -o file's extension, else table)")
     o.add_argument("-o", "--output", metavar="FILE", help="write to FILE atomically ('-' = stdout)")
     o.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
+    add_table_arguments(o)
     o.add_argument("--from", dest="from_file", metavar="FILE",
                    help="reproduce the JSON quote in FILE ('-' = stdin): its request replaces the workload, "
                         "choice and filter flags")
@@ -247,10 +249,6 @@ def _render(quote: Any, args: argparse.Namespace, loaded: Any) -> str:
     rows = selected(quote, top=top, include_infeasible=include)
     if not rows:
         return ""
-    import shutil
-
     from advisor.export.formats import render as render_table
 
-    to_terminal = args.output in (None, "-") and sys.stdout.isatty()
-    width = shutil.get_terminal_size().columns if to_terminal else 220
-    return render_table(quote, rows, "table", reasons=include, width=width)
+    return render_table(quote, rows, "table", reasons=include, width=args.width, columns=args.columns)

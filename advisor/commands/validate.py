@@ -25,6 +25,7 @@ MAX_BYTES = 64 * 1024 * 1024
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     from advisor.commands._deployment_flags import add_measured_on_flags
+    from advisor.export.terminal import add_table_arguments
 
     parser.add_argument("--data", metavar="FILE", action="append",
                         help="measurements in the calibration schema (default: the shipped set), "
@@ -32,6 +33,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         "genai-perf, AIPerf); repeat for several files")
     parser.add_argument("--format", choices=("table", "json"), default="table",
                         help="output format (default: table)")
+    add_table_arguments(parser, columns=False)  # two tables with different columns
     parser.add_argument("--cv", choices=("source", "model", "gpu", "engine"),
                         help="cross-validate: leave one source / model family / GPU family / "
                         "engine out at a time, refit, and score the left-out rows per slice")
@@ -95,17 +97,18 @@ def pct(key: str, scale: float = 1.0, sign: bool = False) -> Callable[[dict[str,
     return cell
 
 
-def print_slices(rows: list[dict[str, Any]], title: str) -> None:
+def print_slices(rows: list[dict[str, Any]], title: str, width: int | None) -> None:
+    """The cross-validated table per slice, fitted to `width` (a --width, or None)."""
     from advisor.export.terminal import Column, print_table
 
     print_table(rows, [
-        Column("slice", "slice"), Column("rows", "rows", "right"),
-        Column("median |err|", pct("median_abs_pct_error"), "right"),
-        Column("within ±25 %", pct("within_25", 100), "right"),
-        Column("bias", pct("median_bias_pct", sign=True), "right"),
+        Column("slice", "slice", priority=0), Column("rows", "rows", "right", priority=3),
+        Column("median |err|", pct("median_abs_pct_error"), "right", priority=1),
+        Column("within ±25 %", pct("within_25", 100), "right", priority=5),
+        Column("bias", pct("median_bias_pct", sign=True), "right", priority=4),
         Column("band (p80)", lambda r: "—" if r["band_p80_pct"] is None else f"±{r['band_p80_pct']:.0f} %",
-               "right"),
-    ], title=title)
+               "right", priority=2),
+    ], title=title, width=width, hint="--width")
 
 
 def _cross_validate(args: argparse.Namespace) -> int:
@@ -137,10 +140,11 @@ def _cross_validate(args: argparse.Namespace) -> int:
         sys.stdout.write(to_json({"cv": args.cv, "rows": len(fitted), "reference_rows": reference,
                                   "slices": rows}) + "\n")
         return 0
-    print_slices(rows, f"Leave-one-{args.cv}-out cross-validation ({len(fitted)} rows)")
+    print_slices(rows, f"Leave-one-{args.cv}-out cross-validation ({len(fitted)} rows)", args.width)
     print_lines([f"Each {args.cv} group was left out in turn, the factors refitted on the rest, and "
                  "the left-out rows predicted. band (p80): 80 % of the slice's rows were within it.",
-                 f"{reference} reference rows (layout or lengths guessed, fit = no) are not scored."])
+                 f"{reference} reference rows (layout or lengths guessed, fit = no) are not scored."],
+                wrap=True, width=args.width)
     return 0
 
 
@@ -204,16 +208,18 @@ def run(args: argparse.Namespace) -> int:
         return 0
 
     columns = [
-        Column("metric", "metric"), Column("group", "group"), Column("rows", "rows", "right"),
-        Column("coverage", pct("coverage", 100), "right"),
-        Column("median |err|", pct("median_abs_pct_error"), "right"),
-        Column("within ±25 %", pct("within_25", 100), "right"),
-        Column("median bias", pct("median_bias_pct", sign=True), "right"),
+        Column("metric", "metric", priority=0), Column("group", "group", priority=0),
+        Column("rows", "rows", "right", priority=2),
+        Column("coverage", pct("coverage", 100), "right", priority=3),
+        Column("median |err|", pct("median_abs_pct_error"), "right", priority=1),
+        Column("within ±25 %", pct("within_25", 100), "right", priority=5),
+        Column("median bias", pct("median_bias_pct", sign=True), "right", priority=4),
     ]
-    print_table(records, columns, title=f"Model vs measurements ({name})")
+    print_table(records, columns, title=f"Model vs measurements ({name})", width=args.width, hint="--width")
     print_lines(["bias > 0: the model predicts more than was measured (tokens/s) or longer "
-                 "latencies (ms); coverage: rows with a finite prediction."])
+                 "latencies (ms); coverage: rows with a finite prediction."], wrap=True, width=args.width)
     if shipped is not None:
+        print_lines([""])
         print_slices(shipped["slices"], f"Leave-one-source-out cross-validation, as fitted "
-                     f"({shipped['rows']} rows; recompute with --cv source)")
+                     f"({shipped['rows']} rows; recompute with --cv source)", args.width)
     return 0

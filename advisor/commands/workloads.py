@@ -22,14 +22,15 @@ def run(args: argparse.Namespace) -> int:
     from advisor.export.terminal import Column
 
     columns = [
-        Column("id", "id"), Column("name", "name"),
-        Column("input", lambda r: f"{r['input_tokens']:,}", "right"),
-        Column("output", lambda r: f"{r['output_tokens']:,}", "right"),
-        Column("max ctx", lambda r: f"{r['max_context']:,}", "right"),
-        Column("load", lambda r: f"{r['concurrency']} conc." if r["concurrency"] else f"{r['request_rate']} req/s"),
-        Column("TTFT", lambda r: _ms(r["ttft_s"]), "right"),
-        Column("TPOT", lambda r: _ms(r["tpot_s"]), "right"),
-        Column("pct", "percentile"), Column("util", "utilization", "right"),
-        Column("layer", "layer"),
+        Column("id", "id", priority=0), Column("name", "name", kind="text", priority=4),
+        Column("input", lambda r: f"{r['input_tokens']:,}", "right", priority=1),
+        Column("output", lambda r: f"{r['output_tokens']:,}", "right", priority=1),
+        Column("max ctx", lambda r: f"{r['max_context']:,}", "right", priority=2),
+        Column("load", lambda r: f"{r['concurrency']} conc." if r["concurrency"] else f"{r['request_rate']} req/s",
+               priority=2),
+        Column("TTFT", lambda r: _ms(r["ttft_s"]), "right", priority=3),
+        Column("TPOT", lambda r: _ms(r["tpot_s"]), "right", priority=3),
+        Column("pct", "percentile", priority=5), Column("util", "utilization", "right", priority=5),
+        Column("layer", "layer", priority=6),
     ]
     return show_entries(args, "workload", lambda world: world.workloads.values(), columns, "workload presets")

@@ -10,11 +10,12 @@ inside `print_quote_table` only. Must not import textual, httpx or pint.
 
 from __future__ import annotations
 
+import io
 import math
 from typing import TextIO
 
 from advisor.export.data import memory_used_bytes_per_gpu
-from advisor.export.terminal import safe_text
+from advisor.export.terminal import Column, safe_text
 from advisor.quote.build import Quote
 from advisor.search.feasibility import layout_label
 from advisor.search.ranking import Result
@@ -22,8 +23,6 @@ from advisor.shorthands import format_duration, format_tokens
 
 GIB = 1024.0**3
 BAND = "±"  # header of the error-band column
-RIGHT = {"#", "Out tok/s", "TTFT", "TPOT", BAND}
-NO_WRAP = {"TTFT", "TPOT", BAND}  # short cells that read wrong folded ("486\nms")
 PRICE_MARK = "⚠ "  # before the provider of an offering whose price drew a warning
 
 
@@ -120,29 +119,76 @@ def title(quote: Quote) -> str:
     )
 
 
+def terminal_columns(quote: Quote, *, reasons: bool) -> list[Column]:
+    """The terminal table's columns. As the width shrinks, the lowest priorities go first: the
+    rank and offering id stay (--explain takes the id), then the cost, TPOT, the GPUs and
+    TTFT, the layout, the error band."""
+    cur = quote.currency
+    columns = [
+        Column("#", "rank", "right", priority=0, name="rank"),
+        Column("Offering", "offering", priority=0, name="offering"),
+        Column("Provider", "provider", kind="text", priority=9, name="provider"),
+        Column("SKU", "sku", kind="text", priority=11, name="sku"),
+        Column("GPUs", "gpus", priority=3, name="gpus"),
+        Column("Tenancy", "tenancy", priority=12, name="tenancy"),
+        Column("Layout", "layout", priority=4, name="layout"),
+        Column("Precision", "precision", priority=7, name="precision"),
+        Column("VRAM/GPU", "vram", "right", priority=8, name="vram"),
+        Column("TP link need/have", "link", priority=10, name="link"),
+        Column("Out tok/s", "tps", "right", priority=6, name="tps"),
+        Column("TTFT", "ttft", "right", priority=3, name="ttft"),
+        Column("TPOT", "tpot", "right", priority=2, name="tpot"),
+        Column(f"{cur}/Mtok", "mtok", "right", priority=1, name="mtok"),
+        Column(BAND, "band", "right", priority=5, name="band"),
+        Column(f"{cur}/month", "month", "right", priority=2, name="month"),
+    ]
+    if reasons:  # what --all is asked for: it comes right after the cost
+        columns.append(Column("Why not", "why", kind="wrap", priority=1, name="why"))
+    return columns
+
+
+# The cells of `cells` each terminal column shows, by header (the money headers end so).
+_FROM = {"provider": "Provider", "sku": "SKU", "tenancy": "Tenancy", "layout": "Layout",
+         "precision": "Precision", "vram": "VRAM used/usable per GPU", "link": "TP link need/have",
+         "tps": "Out tok/s", "ttft": "TTFT", "tpot": "TPOT", "mtok": "/Mtok out", "band": BAND,
+         "month": "/month", "why": "Why not"}
+
+
+def terminal_record(quote: Quote, result: Result) -> dict[str, str]:
+    """One row of the terminal table by column name: the shared cells, the offering id (with
+    the price-warning mark) and the GPUs as nodes×GPUs and the accelerator id."""
+    texts = cells(quote, result, reasons=True)
+    by_header = dict(zip(headers(quote, reasons=True), texts, strict=True))
+    record = {key: next(v for h, v in by_header.items() if h.endswith(header))
+              for key, header in _FROM.items()}
+    o, cand = result.offering, result.candidate
+    record["provider"] = record["provider"].removeprefix(PRICE_MARK)
+    record["rank"] = texts[0]
+    record["offering"] = (PRICE_MARK if o.id in quote.flagged else "") + safe_text(o.id)
+    nodes = str(cand.nodes) if cand else "–"
+    record["gpus"] = f"{nodes}×{o.gpus_per_node} {safe_text(o.accelerator)}"
+    return record
+
+
 def print_quote_table(quote: Quote, rows: list[Result], out: TextIO, *, reasons: bool,
-                      width: int | None = None) -> None:
-    """Print the Rich table of `rows` to `out`."""
+                      width: int | None = None, columns: str | None = None) -> None:
+    """Print the table of `rows` to `out`: the columns that fit `width` (see
+    `advisor.export.terminal.table_width`), or those the `--columns` list names."""
     from rich.console import Console
-    from rich.table import Table
     from rich.text import Text
 
-    table = Table(title=Text(safe_text(title(quote))), header_style="bold", title_justify="left")
-    for header in headers(quote, reasons=reasons):
-        right = header in RIGHT or "/M" in header or "/month" in header
-        table.add_column(Text(header), justify="right" if right else "left",
-                         overflow="fold", max_width=60 if header == "Why not" else None,
-                         no_wrap=header in NO_WRAP)
-    for result in rows:
-        style = None if result.feasible else "dim"
-        table.add_row(*(Text(cell) for cell in cells(quote, result, reasons=reasons)), style=style)
-    console = Console(file=out, highlight=False, soft_wrap=False, width=width)
-    console.print(table)
-    if quote.close_call is not None:
-        console.print(Text(close_call_line(quote)))
-    footer = _footer(quote, rows)
-    if footer:
-        console.print(Text(footer))
+    from advisor.export.terminal import pick_columns, print_table, table_width
+
+    available = terminal_columns(quote, reasons=reasons)
+    hidden = print_table([terminal_record(quote, r) for r in rows], available, title=title(quote),
+                         out=out, width=width, chosen=pick_columns(available, columns),
+                         styles=[None if r.feasible else "dim" for r in rows], say_hidden=False)
+    notes = io.StringIO()  # wrapped at the width between words, without trailing blanks
+    console = Console(file=notes, highlight=False, soft_wrap=False, width=table_width(width))
+    for line in (close_call_line(quote), _footer(quote, rows), hidden):
+        if line:
+            console.print(Text(safe_text(line)))
+    out.write("".join(part.rstrip() + "\n" for part in notes.getvalue().splitlines()))
 
 
 def _footer(quote: Quote, rows: list[Result]) -> str:

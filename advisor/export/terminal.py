@@ -17,6 +17,8 @@ import sys
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, NamedTuple, TextIO
 
+from advisor.export.fit import Kind
+
 FORMATS = ("table", "json", "csv")
 
 # C0/C1 controls (ESC included), DEL, zero-width, bidi-mark and bidi-override characters,
@@ -51,32 +53,108 @@ def csv_cell(value: object) -> object:
 
 
 class Column(NamedTuple):
-    """A table column: header, the record key or a getter for the cell, and alignment."""
+    """A table column: header, the record key or a getter for the cell, alignment, and how it
+    fits a narrow terminal (see `advisor.export.fit`)."""
 
     header: str
     get: str | Callable[[dict[str, Any]], object]
     justify: str = "left"  # "left" | "right"
+    kind: Kind = "whole"  # "whole": shown in full or dropped; "text": may end in "…"; "wrap"
+    priority: int | None = None  # lower is kept longer as the width shrinks; None: its position
+    name: str = ""  # its name for --columns; default: the header in lower case, '-' for spaces
 
     def cell(self, record: dict[str, Any]) -> object:
         return record.get(self.get) if isinstance(self.get, str) else self.get(record)
 
+    @property
+    def key(self) -> str:
+        return self.name or "-".join(self.header.lower().split())
+
+
+MIN_WIDTH = 20  # --width below this is a typo, not a terminal
+DEFAULT_WIDTH = 80  # no --width, no $COLUMNS and no terminal on stdout or stderr
+
 
 def add_format_argument(parser: argparse.ArgumentParser) -> None:
-    """The `--format table|json|csv` flag every listing command takes."""
+    """The `--format table|json|csv` flag every listing command takes, and the table's flags."""
     parser.add_argument("--format", choices=FORMATS, default="table",
                         help="output format (default: table)")
+    add_table_arguments(parser)
+
+
+def add_table_arguments(parser: argparse.ArgumentParser | argparse._ArgumentGroup, *,
+                        columns: bool = True) -> None:
+    """`--width N` and (unless the command prints several tables) `--columns a,b,c`."""
+    parser.add_argument("--width", type=_width, metavar="N",
+                        help="table width in characters (default: $COLUMNS, else the terminal's, "
+                             f"else {DEFAULT_WIDTH})")
+    if columns:
+        parser.add_argument("--columns", metavar="LIST",
+                            help="table columns to show, in order (default: what fits the width; "
+                                 "a wrong name lists them all)")
+
+
+def _width(text: str) -> int:
+    from advisor.errors import AdvisorError
+
+    if not text.strip().isdigit() or int(text) < MIN_WIDTH:
+        raise AdvisorError(f"--width {safe_text(text)[:20]!r} is not a width: give at least "
+                           f"{MIN_WIDTH} characters")
+    return int(text)
+
+
+def table_width(requested: int | None = None) -> int:
+    """Characters a table may take: --width, else $COLUMNS (honoured when piped), else the
+    terminal of stdout, else that of stderr (`advisor … | less` is still read on a terminal),
+    else 80."""
+    import os
+
+    if requested:
+        return requested
+    columns = os.environ.get("COLUMNS", "").strip()
+    if columns.isdigit() and int(columns) >= MIN_WIDTH:
+        return int(columns)
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            return os.get_terminal_size(stream.fileno()).columns
+        except (AttributeError, ValueError, OSError):  # not a terminal, or no file descriptor
+            continue
+    return DEFAULT_WIDTH
+
+
+def pick_columns(columns: Sequence[Column], names: str | None) -> list[Column] | None:
+    """The columns `--columns` names, in its order; None without the flag. A name that is not
+    a column is exit 2, with a did-you-mean and every name."""
+    if names is None:
+        return None
+    from advisor.errors import AdvisorError, closest, hint_text
+
+    by_key = {column.key: column for column in columns}
+    picked: list[Column] = []
+    for name in (part.strip().lower() for part in names.split(",") if part.strip()):
+        if name not in by_key:
+            raise AdvisorError(f"--columns: unknown column {safe_text(name)[:40]!r}"
+                               f"{hint_text(closest(name, by_key))}; columns: {', '.join(by_key)}")
+        if by_key[name] not in picked:
+            picked.append(by_key[name])
+    if not picked:
+        raise AdvisorError(f"--columns names no column; columns: {', '.join(by_key)}")
+    return picked
 
 
 def render(records: Sequence[dict[str, Any]], columns: Sequence[Column], fmt: str,
-           *, title: str | None = None, out: TextIO | None = None) -> None:
-    """Print records in `fmt`: table (the columns), json (whole records) or csv (whole records)."""
+           *, title: str | None = None, out: TextIO | None = None, width: int | None = None,
+           chosen: str | None = None) -> None:
+    """Print records in `fmt`: table (the columns that fit `width`, or those the `--columns`
+    list `chosen` names), json (whole records) or csv (whole records)."""
     stream = out if out is not None else sys.stdout
     if fmt == "json":
         stream.write(to_json(records) + "\n")
     elif fmt == "csv":
         stream.write(to_csv(records))
     else:
-        print_table(records, columns, title=title, out=stream)
+        print_table(records, columns, title=title, out=stream, width=width,
+                    chosen=pick_columns(columns, chosen))
 
 
 def to_json(data: object) -> str:
@@ -123,19 +201,55 @@ def _csv_value(value: object) -> object:
 
 
 def print_table(records: Iterable[dict[str, Any]], columns: Sequence[Column], *,
-                title: str | None = None, out: TextIO | None = None) -> None:
-    """A Rich table of the columns; every cell is plain text (no markup is interpreted)."""
+                title: str | None = None, out: TextIO | None = None, width: int | None = None,
+                chosen: Sequence[Column] | None = None, styles: Sequence[str | None] | None = None,
+                say_hidden: bool = True, hint: str = "--columns, --width") -> str:
+    """A Rich table of the columns that fit `width` (see `table_width`), or of `chosen` ones;
+    every cell is plain text (no markup is interpreted). `styles`: a Rich style per row (None:
+    plain). Returns the line naming the columns left out ('' when none) and the flags that
+    show them (`hint`), printed under the table unless `say_hidden` is false (the caller
+    prints it later)."""
+    from rich import box
+    from rich.cells import cell_len
     from rich.console import Console
     from rich.table import Table
     from rich.text import Text
 
-    table = Table(title=Text(safe_text(title)) if title else None, header_style="bold")
-    for column in columns:
-        table.add_column(Text(safe_text(column.header)), justify=column.justify)  # type: ignore[arg-type]
-    for record in records:
-        table.add_row(*(Text(safe_text(_cell(column.cell(record)))) for column in columns))
-    console = Console(file=out if out is not None else sys.stdout, highlight=False, soft_wrap=False)
+    from advisor.export.fit import Spec, fit, title_lines
+
+    limit = table_width(width)
+    used = list(chosen if chosen is not None else columns)
+    rows = [[safe_text(_cell(column.cell(record))) for column in used] for record in records]
+    specs = [Spec(safe_text(c.header), c.kind, i if c.priority is None else c.priority)
+             for i, c in enumerate(used)]
+    fitted = fit(specs, rows, limit, cell_len, chosen=chosen is not None)
+    target = out if out is not None else sys.stdout
+    isatty = getattr(target, "isatty", None)
+    to_terminal = bool(isatty and isatty())
+    # Not a terminal: drawn into a buffer first, so files and pipes get no trailing padding.
+    buffer = io.StringIO()
+    console = Console(file=target if to_terminal else buffer, highlight=False, soft_wrap=False,
+                      width=max(limit, fitted.total))
+    for line in title_lines(safe_text(title), limit) if title else ():
+        console.print(Text(line))
+    # No vertical rules: two blanks between columns leave the width to the numbers.
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, collapse_padding=True,
+                  header_style="bold")
+    for index, cells in zip(fitted.shown, fitted.widths, strict=True):
+        column = used[index]
+        table.add_column(Text(specs[index].header), justify=column.justify,  # type: ignore[arg-type]
+                         width=cells, no_wrap=column.kind != "wrap", overflow="ellipsis")
+    for number, row in enumerate(rows):
+        table.add_row(*(Text(row[i]) for i in fitted.shown),
+                      style=styles[number] if styles is not None else None)
     console.print(table)
+    hidden = ", ".join(used[i].key for i in fitted.hidden)
+    line = f"Columns hidden to fit {limit} characters: {hidden} ({hint})." if hidden else ""
+    if line and say_hidden:
+        console.print(Text(line))
+    if not to_terminal:
+        target.write("".join(part.rstrip() + "\n" for part in buffer.getvalue().splitlines()))
+    return line
 
 
 def print_warnings(warnings: Iterable[str]) -> None:
@@ -144,11 +258,18 @@ def print_warnings(warnings: Iterable[str]) -> None:
         print(f"advisor: warning: {safe_text(warning)}", file=sys.stderr)
 
 
-def print_lines(lines: Iterable[str], *, out: TextIO | None = None) -> None:
-    """Plain lines of text (already built by the caller), each made safe."""
+def print_lines(lines: Iterable[str], *, out: TextIO | None = None, wrap: bool = False,
+                width: int | None = None) -> None:
+    """Plain lines of text (already built by the caller), each made safe; with `wrap`, each is
+    broken between words to `table_width(width)`, like a table above them."""
+    import textwrap
+
     stream = out if out is not None else sys.stdout
+    limit = table_width(width) if wrap else 0
     for line in lines:
-        stream.write(safe_text(line) + "\n")
+        text = safe_text(line)
+        wrapped = textwrap.wrap(text, limit, break_long_words=False, break_on_hyphens=False) if limit else [text]
+        stream.write("\n".join(wrapped or [text]) + "\n")
 
 
 def _cell(value: object) -> str:
