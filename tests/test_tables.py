@@ -1,7 +1,8 @@
 """Tables that fit the terminal: the quote and every listing at 80, 100 and 120 characters keep
 each row on one line, ids and numbers whole, and the lines within the width; `--width`,
-`$COLUMNS` (piped too) and `--columns`. Text goldens of the quote table at each width sit beside the
-document goldens (`UPDATE_GOLDEN=1 pytest tests/test_tables.py` rewrites them; review the diff).
+`$COLUMNS` (piped too) and `--columns`; `floors`' two kinds of "no count". Text goldens of the
+quote table at each width sit beside the document goldens (`UPDATE_GOLDEN=1 pytest
+tests/test_tables.py` rewrites them; review the diff).
 """
 
 from __future__ import annotations
@@ -253,7 +254,7 @@ def test_floors_fits_with_whole_counts(width: int, capsys: pytest.CaptureFixture
         assert cells[0] == record["model"] and record["weights"] in cells
         for acc in shown:
             found = record["gpus"][acc]
-            assert (f"{found['gpus']} ({found['tp']}×{found['pp']})" if found else "—") in row
+            assert f"{found['gpus']} ({found['tp']}×{found['pp']})" in row or found["limit"] in row
 
 
 def test_validate_fits(capsys: pytest.CaptureFixture[str]) -> None:
@@ -263,3 +264,27 @@ def test_validate_fits(capsys: pytest.CaptureFixture[str]) -> None:
     header, rows = header_and_rows(out)
     assert header.split()[:2] == ["metric", "group"] and "|err|" in header
     assert all(re.search(r"\d+\.\d %$", row.rstrip()) for row in rows)
+
+
+# -- floors: ">64" and ">1 node" ---------------------------------------------------------------
+
+def test_floors_tells_more_than_64_gpus_from_no_inter_node_fabric(capsys: pytest.CaptureFixture[str]) -> None:
+    args = ["floors", "--models", "405b", "--ctx", "128k", "--concurrency", "256", "--gpus", "h100-sxm,l40s"]
+    code, out, _ = run(capsys, *args, "--width", "120")
+    assert code == 0
+    _, rows = header_and_rows(out)
+    assert all(row.split()[-3:] == [">64", ">1", "node"] for row in rows)
+    assert ">64: needs more than 64 GPUs" in out
+    assert ">1 node: needs more than one node, and these servers have no inter-node fabric" in " ".join(out.split())
+    record = as_json(capsys, *args)[0]
+    assert record["gpus"]["h100-sxm"] == {"gpus": None, "tp": None, "pp": None, "limit": ">64"}
+    assert record["gpus"]["l40s"]["limit"] == ">1 node"
+
+
+def test_the_tui_floors_say_the_same(world: Any) -> None:
+    from advisor.quote.sweep import floor_for
+    from advisor.search.floors import no_floor
+
+    assert floor_for(world, "llama-3.1-405b", "l40s", "bf16", 8192).note == ">1 node"
+    assert no_floor(world.accelerators["l40s"]) == ">1 node"
+    assert no_floor(world.accelerators["h100-sxm"]) == ">64"

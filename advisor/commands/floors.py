@@ -39,7 +39,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from advisor.commands._world import world_from_args
     from advisor.export.terminal import Column, gib, print_lines, render
-    from advisor.search.floors import floor_records
+    from advisor.search.floors import LIMITS, floor_records
     from advisor.shorthands import parse_tokens
 
     context = parse_tokens(args.ctx, "--ctx")
@@ -69,16 +69,16 @@ def run(args: argparse.Namespace) -> int:
         "floor = weights (embeddings, lm_head, all experts; int4 4.25 b/param with scales, "
         "embeddings bf16) + KV cache + one GPU's workspace (runtime, CUDA graphs, activations).",
         "GPU cells: smallest GPU count as tp×pp whose most loaded GPU fits (tp ≤ 8 in a node); "
-        "— : more than 64 GPUs.",
+        + "; ".join(f"{sign}: {meaning}" for sign, meaning in LIMITS.items()) + ".",
     ], wrap=True, width=args.width)
     return 0
 
 
 def _gpu_cell(acc_id: str):
     def cell(record: dict[str, Any]) -> str:
-        found = record["gpus"].get(acc_id)
-        if not found:
-            return "—"
+        found = record["gpus"][acc_id]
+        if found["gpus"] is None:
+            return str(found["limit"])
         return f"{found['gpus']} ({found['tp']}×{found['pp']})"
     return cell
 

@@ -127,13 +127,13 @@ class Floor(NamedTuple):
     accelerator_id: str
     weights: str
     gpus: int | None  # None: more than `advisor floors` tries, or not native (see `note`)
-    note: str = ""  # "not native" | "> 64"
+    note: str = ""  # "not native", or a limit of `advisor.search.floors.LIMITS` (">64", ">1 node")
 
 
 def floor_for(world: World, model_id: str, accelerator_id: str, weights: str, context: int) -> Floor:
     """The smallest GPU count holding weights, workspace and one sequence: `advisor floors`'
     own search (`smallest_layout`), plus "not native" where the search never uses the format."""
-    from advisor.search.floors import MAX_GPUS, smallest_layout
+    from advisor.search.floors import no_floor, smallest_layout
 
     model, acc = world.models[model_id], world.accelerators[accelerator_id]
     if weights not in acc.native_weight_dtypes:
@@ -142,7 +142,7 @@ def floor_for(world: World, model_id: str, accelerator_id: str, weights: str, co
     layout = smallest_layout(model, acc, Precision(weights, kv), context, 1,
                              world.settings.engine_memory_fraction)
     if layout is None:
-        return Floor(model_id, accelerator_id, weights, None, f"> {MAX_GPUS}")
+        return Floor(model_id, accelerator_id, weights, None, no_floor(acc))
     return Floor(model_id, accelerator_id, weights, layout.gpus)
 
 

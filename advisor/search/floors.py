@@ -19,6 +19,10 @@ from advisor.domain import Accelerator, ModelProfile
 
 MAX_GPUS = 64
 TP_CHOICES = (8, 4, 2, 1)  # at equal GPU count, prefer tensor over pipeline parallelism
+MORE_THAN_MAX = f">{MAX_GPUS}"  # no layout of up to MAX_GPUS GPUs holds the model
+BEYOND_ONE_NODE = ">1 node"  # one node does not hold it, and these servers are not joined
+LIMITS = {MORE_THAN_MAX: f"needs more than {MAX_GPUS} GPUs",
+          BEYOND_ONE_NODE: "needs more than one node, and these servers have no inter-node fabric"}
 
 
 def smallest_layout(model: ModelProfile, acc: Accelerator, precision: Precision, context: int,
@@ -39,9 +43,16 @@ def smallest_layout(model: ModelProfile, acc: Accelerator, precision: Precision,
     return None
 
 
+def no_floor(acc: Accelerator) -> str:
+    """Why `smallest_layout` found nothing on `acc`: `BEYOND_ONE_NODE` when its servers have no
+    inter-node fabric (the search could not go past one node), else `MORE_THAN_MAX`."""
+    return BEYOND_ONE_NODE if fabric_for_gpu(acc, MAX_GPUS).inter_bytes_per_s <= 0 else MORE_THAN_MAX
+
+
 def floor_records(models: list[ModelProfile], gpus: list[Accelerator], formats: tuple[str, ...],
                   kv: str, context: int, sequences: int, fraction: float) -> list[dict[str, Any]]:
-    """One record per model × weight format, with a per-accelerator GPU count."""
+    """One record per model × weight format, with a per-accelerator GPU count (tp, pp), or
+    the limit that ruled every count out (`LIMITS`)."""
     records = []
     reference = gpus[0] if gpus else None
     for model in models:
@@ -55,8 +66,8 @@ def floor_records(models: list[ModelProfile], gpus: list[Accelerator], formats: 
             per_gpu: dict[str, Any] = {}
             for acc in gpus:
                 layout = smallest_layout(model, acc, precision, context, sequences, fraction)
-                per_gpu[acc.id] = None if layout is None else {
-                    "gpus": layout.gpus, "tp": layout.tp, "pp": layout.pp}
+                per_gpu[acc.id] = {"gpus": None, "tp": None, "pp": None, "limit": no_floor(acc)} \
+                    if layout is None else {"gpus": layout.gpus, "tp": layout.tp, "pp": layout.pp, "limit": None}
             records.append({
                 "model": model.id,
                 "params_b": model.total_params / 1e9,

@@ -2,7 +2,8 @@
 
 One row per model (smallest first, team models marked), one column per accelerator, each cell
 "bf16 · fp8 · int4" GPU counts (– where the chip has no native format). The current model's
-row is highlighted. Numbers come from `advisor.quote.sweep.vram_floors` (the core's memory model).
+row is highlighted. Numbers come from `advisor.quote.sweep.vram_floors` (the core's memory model);
+a cell with no count says why, as `advisor floors` does (">64", ">1 node").
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from textual.widgets import DataTable, Static
 from advisor.catalog.world import World
 from advisor.export.terminal import safe_text
 from advisor.quote.sweep import Floor, models_by_size
+from advisor.search.floors import LIMITS
 from advisor.shorthands import format_tokens
 from advisor.tui.pickers import mark
 
@@ -33,7 +35,7 @@ def _cell(floors: list[Floor]) -> str:
     def one(f: Floor) -> str:
         if f.gpus is not None:
             return str(f.gpus)
-        return "–" if f.note == "not native" else f.note.replace(" ", "")
+        return "–" if f.note == "not native" else f.note
 
     return " · ".join(one(f) for f in floors)
 
@@ -50,7 +52,8 @@ class FloorsPane(Vertical):
         title.update(
             f"Fewest GPUs holding weights + workspace + one {format_tokens(context)}-token sequence "
             f"(usable = {world.settings.engine_memory_fraction:.0%} of memory). "
-            f"Cells: {' · '.join(FLOOR_WEIGHTS)}; – = format not native")
+            f"Cells: {' · '.join(FLOOR_WEIGHTS)}; – = format not native; "
+            + "; ".join(f"{sign} = {meaning}" for sign, meaning in LIMITS.items()))
         table = self.query_one("#floors-table", DataTable)
         table.clear(columns=True)
         accelerators = floor_accelerators(world)
