@@ -164,7 +164,7 @@ def test_csv_without_rows_keeps_the_columns(in_fixture: None) -> None:
     quote = fixture_quote()
     full = render(quote, Format.CSV, EVERYTHING).splitlines()[0]
     assert render(quote, Format.CSV, ExportOptions(rows=())).splitlines() == [full]
-    nothing = fixture_quote(providers=("nobody",))
+    nothing = fixture_quote(regions=("nowhere",))
     assert not nothing.results and render(nothing, Format.CSV).splitlines() == [full]
 
 

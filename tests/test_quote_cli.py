@@ -148,7 +148,7 @@ def test_impossible_request_exits_1_and_says_what_binds(capsys: pytest.CaptureFi
 
 
 def test_filters_that_leave_nothing_exit_1(capsys: pytest.CaptureFixture[str]) -> None:
-    code, _, err = quote(capsys, "--model", "70b", "--provider", "no-such-provider")
+    code, _, err = quote(capsys, "--model", "70b", "--provider", "oracle", "--region", "no-such-region")
     assert code == 1 and "no offering passes the filters" in err
 
 

@@ -1,8 +1,8 @@
 """Tables that fit the terminal: the quote and every listing at 80, 100 and 120 characters keep
 each row on one line, ids and numbers whole, and the lines within the width; `--width`,
-`$COLUMNS` (piped too) and `--columns`; `floors`' two kinds of "no count". Text goldens of the
-quote table at each width sit beside the document goldens (`UPDATE_GOLDEN=1 pytest
-tests/test_tables.py` rewrites them; review the diff).
+`$COLUMNS` (piped too) and `--columns`; `floors`' two kinds of "no count"; one provider filter
+for `quote` and `offerings`. Text goldens of the quote table at each width sit beside the
+document goldens (`UPDATE_GOLDEN=1 pytest tests/test_tables.py` rewrites them; review the diff).
 """
 
 from __future__ import annotations
@@ -288,3 +288,24 @@ def test_the_tui_floors_say_the_same(world: Any) -> None:
     assert floor_for(world, "llama-3.1-405b", "l40s", "bf16", 8192).note == ">1 node"
     assert no_floor(world.accelerators["l40s"]) == ">1 node"
     assert no_floor(world.accelerators["h100-sxm"]) == ">64"
+
+
+# -- one provider filter ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("name", ["oracle", "Oracle OCI", "ORACLE-OCI"])
+def test_offerings_and_quote_match_a_provider_alike(name: str, world: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    oracle = {o.id for o in world.offerings.values() if o.id.startswith("oracle/")}
+    assert oracle
+    assert {r["id"] for r in as_json(capsys, "offerings", "--provider", name)} == oracle
+    doc = as_json(capsys, "quote", "--model", "70b", "--all", "--provider", name)
+    assert {r["offering"] for r in doc["results"]} == oracle
+
+
+@pytest.mark.parametrize("command", [["offerings"], ["quote", "--model", "70b"]])
+def test_a_provider_that_matches_nothing_is_exit_2_with_did_you_mean(command: list[str],
+                                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, *command, "--provider", "lamda")
+    assert code == 2 and out == ""
+    assert err == "advisor: --provider: unknown provider 'lamda' (did you mean 'lambda'?)\n"
+    code, _, err = run(capsys, *command, "--provider", "lambda,zzz")
+    assert code == 2 and "unknown provider 'zzz'; providers: aws, azure," in err

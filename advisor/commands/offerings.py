@@ -16,7 +16,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     from advisor.domain.choices import TENANCIES
     from advisor.export.terminal import add_format_argument
 
-    parser.add_argument("--provider", help="only this provider (case-insensitive)")
+    parser.add_argument("--provider", metavar="LIST",
+                        help="only these providers: a name or id prefix, as `quote --provider` takes")
     parser.add_argument("--gpu", help="only this accelerator (id or any alias, e.g. H100)")
     parser.add_argument("--tenancy", choices=TENANCIES, help="only this tenancy kind")
     parser.add_argument("--region", help="only offerings sold in a region containing this text")
@@ -25,17 +26,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from advisor.commands._listing import show_entries
-    from advisor.domain import normalize_name
     from advisor.export.terminal import Column, gb_per_s, per_hour
+    from advisor.search.providers import check_providers, matches_provider
+    from advisor.shorthands import parse_list
 
-    provider = normalize_name(args.provider) if args.provider else None
+    providers = parse_list(args.provider, "--provider") if args.provider else ()
     region = args.region.lower() if args.region else None
 
     def chosen(world: World) -> list[Offering]:
         gpu_id = world.accelerator(args.gpu).id if args.gpu else None
+        check_providers(providers, world.offerings.values())
         return [
             o for o in world.offerings.values()
-            if (provider is None or normalize_name(o.provider) == provider)
+            if (not providers or matches_provider(o, providers))
             and (gpu_id is None or o.accelerator == gpu_id)
             and (args.tenancy is None or o.tenancy == args.tenancy)
             and (region is None or any(region in r.lower() for r in o.regions))

@@ -26,6 +26,7 @@ from advisor.core.types import Estimate
 from advisor.domain import Accelerator, EfficiencyFactors, Offering
 from advisor.errors import AdvisorError
 from advisor.search.feasibility import PROGRESS, Failure
+from advisor.search.providers import matches_provider
 from advisor.search.request import QuoteRequest
 from advisor.search.sizing import Searcher
 from advisor.search.space import Candidate, Hardware, make_hardware
@@ -98,20 +99,14 @@ def excluded_reason(offering: Offering, request: QuoteRequest) -> str | None:
     """Why a filter drops this offering before any search, or None when it passes."""
     if request.tenancies and offering.tenancy not in request.tenancies:
         return f"tenancy {offering.tenancy} is not {' or '.join(request.tenancies)}"
-    if request.providers:
-        wanted = {_norm(p) for p in request.providers}
-        if _norm(offering.provider) not in wanted and _norm(offering.id.split("/", 1)[0]) not in wanted:
-            return f"provider {offering.provider} is not {', '.join(request.providers)}"
+    if request.providers and not matches_provider(offering, request.providers):
+        return f"provider {offering.provider} is not {', '.join(request.providers)}"
     if request.regions:
         sold = [region.lower() for region in offering.regions]
         if not any(want.lower() in region for want in request.regions for region in sold):
             where = ", ".join(offering.regions) or "no region listed"
             return f"sold in {where}, not {', '.join(request.regions)}"
     return None
-
-
-def _norm(text: str) -> str:
-    return "".join(ch for ch in text.lower() if ch.isalnum())
 
 
 def hardware_for(searcher: Searcher, world: World, offering: Offering) -> Hardware | Failure:

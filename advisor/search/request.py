@@ -34,6 +34,7 @@ from advisor.domain.common import CONFIG, ID_PATTERN, MAX_TEXT, KvDtype, WeightD
 from advisor.domain.engines import split_engine
 from advisor.domain.offering import Tenancy, Term
 from advisor.errors import EXIT_BAD_INPUT, AdvisorError
+from advisor.search.providers import check_providers
 from advisor.shorthands import format_tokens, looks_like_model_size, parse_model_size
 
 DEFAULT_CONTEXT_TOKENS = 8192
@@ -200,6 +201,8 @@ def build_request(world: World, **raw: Any) -> QuoteRequest:
     _fill_tokens(fields, given, preset, world.models[model_id].max_context, notes)
     _fill_load_and_targets(fields, given, preset, notes)
     _fill_choices(fields, given, preset, world)
+    if fields.get("providers"):
+        check_providers(fields["providers"], world.offerings.values())
     fields["notes"] = tuple(notes)
     return _request(fields)
 
