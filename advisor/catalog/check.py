@@ -17,6 +17,7 @@ from advisor.catalog.config import (
     merge_layers,
 )
 from advisor.catalog.loaders import load_catalog_file
+from advisor.catalog.overrides import Bases
 from advisor.catalog.paths import MAX_FILES_PER_FOLDER, PYPROJECT, find_team_config
 from advisor.catalog.world import BUILTIN, World
 from advisor.errors import EXIT_BAD_INPUT, AdvisorError, Problem
@@ -88,7 +89,7 @@ def _report(layers: list[Layer], warnings: list[str]) -> CheckReport:
     return CheckReport(files, counts, tuple(problems), world, tuple(warnings))
 
 
-def _check_one(path: Path, given: Layer, warnings: list[str], bases: dict, seen: set[str]) -> list[Layer]:
+def _check_one(path: Path, given: Layer, warnings: list[str], bases: Bases, seen: set[str]) -> list[Layer]:
     """The layers of one named file: a config's (read once however often it is named), or the
     file itself added to the layer of given files (unless a config or an earlier name read it)."""
     real = os.path.realpath(path)
