@@ -4,9 +4,10 @@
 dir and the team config found by walking up from the current directory, then an explicit
 config file, and merges entries by id: a later layer's entry with an id already loaded patches
 it (only the fields it sets change: `advisor.catalog.overrides`), recorded in `World.shadowed`,
-`World.origins` and, field by field, `World.field_origins`. Within one layer a duplicate id is a problem naming both
-places. Remote catalogs declared by a config load from the local cache (via `advisor.catalog.remote.sync`,
-imported lazily; the network only with `offline=False`) just below that config's own files.
+`World.origins` and, field by field, `World.field_origins`. Within one layer a duplicate id is
+a problem naming both places. Remote catalogs declared by a config load from the local cache
+(via `advisor.catalog.remote.sync`, imported lazily; the network only with `offline=False`) just
+below that config's own files.
 
 Exit codes: a bad built-in, user or discovered team file is 3; a bad `--config` file (or a file
 it lists) is 2. `advisor check` lives in `advisor.catalog.check`; how a listed path becomes
@@ -22,8 +23,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
-from advisor.catalog.loaders import Entry, LoadedFile, load_catalog_file, load_shipped_bytes
-from advisor.catalog.overrides import Bases, deep_merge, note_layer
+from advisor.catalog.loaders import LoadedFile, load_catalog_file, load_shipped_bytes
+from advisor.catalog.overrides import Bases, deep_merge, note_layer, patch_entry
 from advisor.catalog.paths import (
     USER_CONFIG_NAME,
     USER_DATA_DIRS,
@@ -391,8 +392,9 @@ def merge_layers(layers: list[Layer], warnings: list[str] | None = None) -> tupl
                 value = entry.value
                 if old is not None:
                     shadowed.append((entry.kind, entry.id, old, new))
-                    value = _patch(entry, raws, field_origins, old, new, problems, layer.exit_code)
-                    if value is None:
+                    value, problem = patch_entry(entry, raws, field_origins, old, new)
+                    if problem is not None:
+                        problems.append((layer.exit_code, problem))
                         continue
                 elif entry.item is not None:
                     raws[key] = entry.item if entry.base is None else deep_merge(entry.base, entry.item)
@@ -408,51 +410,6 @@ def merge_layers(layers: list[Layer], warnings: list[str] | None = None) -> tupl
     codes = {layer.name: layer.exit_code for layer in layers}
     problems.extend((codes.get(p_layer, EXIT_BAD_INPUT), p) for p_layer, p in reference_problems(world))
     return world, problems
-
-
-def _patch(
-    entry: Entry, raws: dict[tuple[str, str], dict], field_origins: dict[tuple[str, str], dict[str, Origin]],
-    old: Origin, new: Origin, problems: list[tuple[int, Problem]], exit_code: int,
-) -> object | None:
-    """The record of `entry` patching the entry already loaded under its id (None, with a
-    problem, when the merged entry is invalid), and the merged table and field origins noted.
-
-    The loader has usually validated it over the same table already (`Entry.base`); a layer
-    built without those bases (a remote catalog, a test's) is validated here."""
-    key = (entry.kind, entry.id)
-    earlier = raws.get(key)
-    if entry.item is None or earlier is None:
-        return entry.value  # nothing known to merge with: replaced whole
-    merged = deep_merge(earlier, entry.item)
-    value = entry.value
-    if entry.base != earlier:
-        value = _validate_merged(entry, merged, new)
-        if isinstance(value, Problem):
-            problems.append((exit_code, value))
-            return None
-    raws[key] = merged
-    before = field_origins.get(key) or dict.fromkeys(earlier, old)
-    field_origins[key] = {**before, **dict.fromkeys(entry.item, new)}
-    return value
-
-
-def _validate_merged(entry: Entry, merged: dict, new: Origin) -> object:
-    """The record of a merged table, or the problem (at the patching entry's line)."""
-    from pydantic import ValidationError
-
-    from advisor.catalog.loaders import KINDS
-    from advisor.catalog.toml_reader import dotted
-    from advisor.domain.validation import validate
-
-    try:
-        return validate(KINDS[entry.kind], merged)
-    except ValidationError as exc:
-        error = exc.errors(include_url=False, include_input=False)[0]
-        key = dotted((entry.kind, *error["loc"]))
-        message = str(error["msg"]).removeprefix("Value error, ")
-        return Problem(new.path, new.line, key, f"{message} (in {entry.id} merged over the entry it patches)")
-    except (RecursionError, OverflowError, ValueError, TypeError) as exc:
-        return Problem(new.path, new.line, entry.kind, f"invalid entry: {exc}")
 
 
 def reference_problems(world: World) -> list[tuple[str, Problem]]:
