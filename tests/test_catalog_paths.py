@@ -104,7 +104,7 @@ def test_a_folder_listed_many_times_is_read_once(
     _config(repo, *(["catalogs", "./catalogs", "catalogs/"] * 4))
     reads: list[Path] = []
     real = config_module.load_catalog_file
-    monkeypatch.setattr(config_module, "load_catalog_file", lambda p: reads.append(p) or real(p))
+    monkeypatch.setattr(config_module, "load_catalog_file", lambda p, *rest: reads.append(p) or real(p, *rest))
     code, out, err = run(capsys, "workloads", "--format", "json")
     assert code == 0, err
     assert reads == [repo / "catalogs" / "a.toml"]

@@ -93,7 +93,7 @@ def test_team_layer_from_a_subdirectory_end_to_end(team_repo: dict[str, Any]) ->
     assert str(team_repo["repo"] / "advisor.toml") in shown.stdout
     assert str(team_repo["repo"] / "profiles" / "private.toml") in shown.stdout
     assert f"offering {team_repo['offering']}: team" in shown.stdout
-    assert "replaces built-in" in shown.stdout
+    assert "patches built-in" in shown.stdout
 
 
 def test_team_layer_in_process(team_repo: dict[str, Any], builtin: Any) -> None:

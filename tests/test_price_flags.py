@@ -16,7 +16,9 @@ from advisor.cli import main
 from advisor.export.table import PRICE_MARK
 
 SHADOW = "coreweave/hgx-h100-8x"  # built-in at 49.28 USD per node-hour
-OFFER = CATALOG.replace(b'"acme/h100x8"', f'"{SHADOW}"'.encode()).replace(b"Acme GPU", b"CoreWeave")
+# Only the price differs from the built-in: a changed tenancy would be a hardware override (its own warning).
+OFFER = (CATALOG.replace(b'"acme/h100x8"', f'"{SHADOW}"'.encode()).replace(b"Acme GPU", b"CoreWeave")
+         .replace(b'tenancy = "bare-metal"', b'tenancy = "container"'))
 
 
 def catalog(price: str) -> bytes:

@@ -2,10 +2,12 @@
 
 `load_world` reads the built-in package data, then (unless `discover=False`) the user config
 dir and the team config found by walking up from the current directory, then an explicit
-config file, and merges entries by id: a later layer shadows an earlier one, recorded in
-`World.shadowed` and `World.origins`. Within one layer a duplicate id is a problem naming both
-places. Remote catalogs declared by a config load from the local cache (via `advisor.catalog.remote.sync`,
-imported lazily; the network only with `offline=False`) just below that config's own files.
+config file, and merges entries by id: a later layer's entry with an id already loaded patches
+it (only the fields it sets change: `advisor.catalog.overrides`), recorded in `World.shadowed`,
+`World.origins` and, field by field, `World.field_origins`. Within one layer a duplicate id is
+a problem naming both places. Remote catalogs declared by a config load from the local cache
+(via `advisor.catalog.remote.sync`, imported lazily; the network only with `offline=False`) just
+below that config's own files.
 
 Exit codes: a bad built-in, user or discovered team file is 3; a bad `--config` file (or a file
 it lists) is 2. `advisor check` lives in `advisor.catalog.check`; how a listed path becomes
@@ -22,6 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
 from advisor.catalog.loaders import LoadedFile, load_catalog_file, load_shipped_bytes
+from advisor.catalog.overrides import Bases, deep_merge, note_layer, patch_entry
 from advisor.catalog.paths import (
     USER_CONFIG_NAME,
     USER_DATA_DIRS,
@@ -63,15 +66,18 @@ class Consent(NamedTuple):
 class Layer:
     """Files of one layer in load order, and the problems found while reading them."""
 
-    def __init__(self, name: str, exit_code: int) -> None:
+    def __init__(self, name: str, exit_code: int, bases: Bases | None = None,
+                 seen_paths: set[str] | None = None) -> None:
         self.name = name  # "built-in" | "user" | "team" | "cli" | "remote"
         self.exit_code = exit_code
+        self.bases = bases  # what this layer's entries patch (read while its files load)
         self.files: list[LoadedFile] = []
         self.configs: list[Origin] = []
         self.problems: list[Problem] = []
         self.defaults: Defaults | None = None
         self.skipped: list[Skipped] = []
-        self.read: set[str] = set()  # real paths already loaded: a file listed twice is read once
+        # real paths already loaded: a file listed twice is read once
+        self.read: set[str] = seen_paths if seen_paths is not None else set()
         self.bytes_read = 0
 
     def add(self, loaded: LoadedFile) -> None:
@@ -90,23 +96,43 @@ def load_world(
     `offline=False` lets remote catalogs that are due be revalidated over the network.
     """
     warnings: list[str] = []
-    layers = [builtin_layer()]
-    if discover:
-        layers.extend(user_layers(warnings, offline))
-        team = find_team_config(cwd or Path.cwd())
-        if team is not None:
-            layers.extend(team_layers(team, warnings, offline))
-    if config_path:
-        path = Path(config_path).expanduser()
-        if not path.is_file():
-            raise AdvisorError(f"{config_path}: config file not found", exit_code=EXIT_BAD_INPUT)
-        layers.extend(config_layers(path, "cli", EXIT_BAD_INPUT, warnings, offline=offline))
+    builtin = builtin_layer()
+    layers = [builtin, *discovered_layers(config_path, discover=discover, cwd=cwd, offline=offline,
+                                          warnings=warnings, bases=bases_of(builtin))]
     for layer in layers:
         raise_problems(layer.problems, layer.exit_code)
     world, problems = merge_layers(layers, warnings)
     for exit_code in sorted({code for code, _ in problems}, reverse=True):
         raise_problems([p for code, p in problems if code == exit_code], exit_code)
     return world
+
+
+def discovered_layers(
+    config_path: str | None, *, discover: bool, cwd: Path | None, offline: bool, warnings: list[str],
+    bases: Bases,
+) -> list[Layer]:
+    """Every layer above the built-ins, in order: the user config dir and the team config found
+    upward (unless `discover` is off), then the explicit config file. Each layer's entries are
+    added to `bases` as it is read, so a later layer's entries patch them."""
+    layers: list[Layer] = []
+    if discover:
+        layers.extend(user_layers(warnings, offline, bases))
+        team = find_team_config(cwd or Path.cwd())
+        if team is not None:
+            layers.extend(team_layers(team, warnings, offline, bases))
+    if config_path:
+        path = Path(config_path).expanduser()
+        if not path.is_file():
+            raise AdvisorError(f"{config_path}: config file not found", exit_code=EXIT_BAD_INPUT)
+        layers.extend(config_layers(path, "cli", EXIT_BAD_INPUT, warnings, offline=offline, bases=bases))
+    return layers
+
+
+def bases_of(layer: Layer) -> Bases:
+    """The entries of one layer as what later layers patch."""
+    bases: Bases = {}
+    note_layer(bases, layer)
+    return bases
 
 
 def world_from_args(args: argparse.Namespace) -> World:
@@ -148,22 +174,28 @@ def builtin_layer() -> Layer:
     return layer
 
 
-def user_layers(warnings: list[str], offline: bool = True) -> list[Layer]:
+def user_layers(warnings: list[str], offline: bool = True, bases: Bases | None = None) -> list[Layer]:
     """The user config dir: its advisor.toml (if any) and its catalogs/profiles/calibrations."""
     directory = user_config_dir()
     config = directory / USER_CONFIG_NAME
     implicit = [directory / name for name in USER_DATA_DIRS if (directory / name).is_dir()]
     if config.is_file():
-        return config_layers(config, "user", EXIT_BAD_CATALOG, warnings, implicit, offline=offline)
+        return config_layers(config, "user", EXIT_BAD_CATALOG, warnings, implicit, offline=offline, bases=bases)
     if not implicit:
         return []
-    layer = Layer("user", EXIT_BAD_CATALOG)
+    layer = Layer("user", EXIT_BAD_CATALOG, bases)
     for folder in implicit:
         _add_path(layer, folder, None)
+    _note(bases, layer)
     return [layer]
 
 
-def team_layers(team: Path, warnings: list[str], offline: bool = True) -> list[Layer]:
+def _note(bases: Bases | None, layer: Layer | None) -> None:
+    if bases is not None and layer is not None:
+        note_layer(bases, layer)
+
+
+def team_layers(team: Path, warnings: list[str], offline: bool = True, bases: Bases | None = None) -> list[Layer]:
     """The discovered team config's layers, or none (with a warning) when the file is not
     safe: owned by another user or writable by others."""
     why = unsafe_reason(team)
@@ -175,19 +207,23 @@ def team_layers(team: Path, warnings: list[str], offline: bool = True) -> list[L
     from advisor.catalog.trust import is_trusted
 
     consent = Consent(repository_root(team), is_trusted(team))
-    return config_layers(team, "team", EXIT_BAD_CATALOG, warnings, offline=offline, consent=consent)
+    return config_layers(team, "team", EXIT_BAD_CATALOG, warnings, offline=offline, consent=consent, bases=bases)
 
 
 def config_layers(
     path: Path, name: str, exit_code: int, warnings: list[str], implicit: list[Path] | None = None,
-    *, offline: bool = True, consent: Consent | None = None,
+    *, offline: bool = True, consent: Consent | None = None, bases: Bases | None = None,
+    seen_paths: set[str] | None = None,
 ) -> list[Layer]:
     """A config file's layer (its listed files) preceded by its remote catalogs, if any.
 
     With `consent` (a discovered config) unsafe data files are ignored, and remote catalogs and
     paths outside the repository are skipped unless the file is trusted: one warning lists them.
+    Entries whose id is in `bases` patch those entries; the layers' own entries are added to
+    `bases` (remote catalogs first: the config's files sit above them). `seen_paths` is the set
+    of real paths already loaded, shared when several configs are checked together.
     """
-    layer = Layer(name, exit_code)
+    layer = Layer(name, exit_code, bases, seen_paths)
     from advisor.catalog.team_config import read_config
 
     read = read_config(path)
@@ -198,6 +234,12 @@ def config_layers(
     if config is None:
         return [layer]
     layer.defaults = config.defaults
+    remotes = config.remote if read.config else ()
+    if remotes and consent is not None and not consent.trusted:
+        layer.skipped.extend(Skipped(name, str(path), r.url, "not trusted: remote catalog") for r in remotes)
+        remotes = ()
+    remote = remote_layer(remotes, path, exit_code, warnings, offline)
+    _note(bases, remote)
     listed: set[Path] = set()
     for section, index, text in config.data_paths():
         target = (path.parent / text).expanduser()
@@ -211,12 +253,8 @@ def config_layers(
     for folder in implicit or []:
         if Path(os.path.realpath(folder)) not in listed:
             _add_path(layer, folder, None)
-    remotes = config.remote if read.config else ()
-    if remotes and consent is not None and not consent.trusted:
-        layer.skipped.extend(Skipped(name, str(path), r.url, "not trusted: remote catalog") for r in remotes)
-        remotes = ()
     _warn_untrusted(path, layer.skipped, warnings)
-    remote = remote_layer(remotes, path, exit_code, warnings, offline)
+    _note(bases, layer)
     return [remote, layer] if remote else [layer]
 
 
@@ -276,7 +314,7 @@ def _add_file(layer: Layer, file: Path, consent: Consent | None, warnings: list[
             layer.problems.append(Problem(str(file), None, "", f"more than {MAX_LAYER_BYTES / 2**20:g} MiB "
                                           "of catalog data in one layer; list fewer or smaller files"))
         return
-    layer.add(load_catalog_file(file))
+    layer.add(load_catalog_file(file, layer.bases))
 
 
 def remote_layer(
@@ -331,6 +369,8 @@ def merge_layers(layers: list[Layer], warnings: list[str] | None = None) -> tupl
     problems: list[tuple[int, Problem]] = []
     settings = Settings()
     owner: dict[tuple[str, str], int] = {}  # (kind, id) -> index of the layer that set it
+    raws: dict[tuple[str, str], dict] = {}  # (kind, id) -> the effective table, what a patch merges over
+    field_origins: dict[tuple[str, str], dict[str, Origin]] = {}  # of patched entries only
     for layer_index, layer in enumerate(layers):
         files.extend(layer.configs)
         skipped.extend(layer.skipped)
@@ -349,16 +389,23 @@ def merge_layers(layers: list[Layer], warnings: list[str] | None = None) -> tupl
                         f"duplicate id {entry.id!r} in the {layer.name} layer "
                         f"(also at {old.path}:{old.line or '?'})")))
                     continue
+                value = entry.value
                 if old is not None:
                     shadowed.append((entry.kind, entry.id, old, new))
-                tables[entry.kind][entry.id] = entry.value
+                    value, problem = patch_entry(entry, raws, field_origins, old, new)
+                    if problem is not None:
+                        problems.append((layer.exit_code, problem))
+                        continue
+                elif entry.item is not None:
+                    raws[key] = entry.item if entry.base is None else deep_merge(entry.base, entry.item)
+                tables[entry.kind][entry.id] = value
                 origins[key] = new
                 owner[key] = layer_index
     world = World(
         accelerators=tables["accelerator"], offerings=tables["offering"], models=tables["model"],
         workloads=tables["workload"], efficiency=tables["efficiency"], tenancy=tables["tenancy"],
         settings=settings, origins=origins, files=tuple(files), shadowed=tuple(shadowed),
-        warnings=tuple(warnings or ()), skipped=tuple(skipped),
+        warnings=tuple(warnings or ()), skipped=tuple(skipped), field_origins=field_origins,
     )
     codes = {layer.name: layer.exit_code for layer in layers}
     problems.extend((codes.get(p_layer, EXIT_BAD_INPUT), p) for p_layer, p in reference_problems(world))

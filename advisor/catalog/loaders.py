@@ -4,6 +4,9 @@ Owns the file format (top-level arrays of tables named `accelerator`, `offering`
 `workload`, `efficiency`, `tenancy`), pydantic validation of each entry, mapping each pydantic
 error back to `file:line: key: message (did you mean …)`, and duplicate ids within one file.
 Safe reading (size, encoding, depth) is `advisor.catalog.toml_reader`; layering is `advisor.catalog.config`.
+An entry whose id is in the `bases` given (an earlier layer's) is a patch: validated merged over
+that entry (`advisor.catalog.overrides`), so it may set only a price, and its problems still name
+this file's line and key.
 Must not import textual, rich or httpx; pint arrives only through `advisor.domain.units` when a unit
 string is validated.
 """
@@ -20,7 +23,13 @@ from advisor.catalog.toml_reader import ParsedToml, dotted, read_file_bytes, rea
 from advisor.errors import Problem, closest
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from pydantic import ValidationError
+
+    from advisor.catalog.overrides import Base
+
+    Bases = Mapping[tuple[str, str], Base]
 
 # The top-level tables of a catalog or profile file and the record each entry becomes.
 KINDS: dict[str, type[Any]] = {
@@ -42,6 +51,8 @@ class Entry(NamedTuple):
     id: str
     value: Any  # a domain record
     line: int | None
+    item: dict[str, Any] | None = None  # its table as written (a string price split): the fields it sets
+    base: dict[str, Any] | None = None  # the earlier entry it was validated over, when a patch
 
 
 class LoadedFile(NamedTuple):
@@ -59,12 +70,13 @@ def entry_id(kind: str, value: Any) -> str:
     return str(getattr(value, ID_FIELD.get(kind, "id")))
 
 
-def load_catalog_bytes(data: bytes, path: str) -> LoadedFile:
-    """Validate one catalog/profile file's bytes; problems are collected, not raised."""
+def load_catalog_bytes(data: bytes, path: str, bases: Bases | None = None) -> LoadedFile:
+    """Validate one catalog/profile file's bytes; problems are collected, not raised. An entry
+    whose (kind, id) is in `bases` is validated as a patch of that entry."""
     parsed, problems = read_toml(data, path)
     if parsed is None:
         return LoadedFile(path, hashlib.sha256(data).hexdigest(), (), tuple(problems))
-    entries, problems = catalog_entries(parsed)
+    entries, problems = catalog_entries(parsed, bases)
     newest = max((str(getattr(e.value, "as_of", "") or "") for e in entries), default="")
     return LoadedFile(path, parsed.sha256, tuple(entries), tuple(problems[:MAX_PROBLEMS]), newest)
 
@@ -86,24 +98,24 @@ def load_shipped_bytes(data: bytes, path: str) -> LoadedFile:
             for index, item in enumerate(items):
                 line = headers[kind][index] if len(headers[kind]) == len(items) else parsed.line_of((kind, index))
                 value = build(model, item)
-                entries.append(Entry(kind, entry_id(kind, value), value, line))
+                entries.append(Entry(kind, entry_id(kind, value), value, line, item))
     except (TypeError, ValueError, AttributeError, RecursionError):
         return load_catalog_bytes(data, path)
     newest = max((str(getattr(e.value, "as_of", "") or "") for e in entries), default="")
     return LoadedFile(path, parsed.sha256, tuple(entries), (), newest)
 
 
-def load_catalog_file(path: Path) -> LoadedFile:
-    """Read and validate one catalog/profile file from disk."""
+def load_catalog_file(path: Path, bases: Bases | None = None) -> LoadedFile:
+    """Read and validate one catalog/profile file from disk (patches of `bases` as above)."""
     data, problem = read_file_bytes(path)
     if data is None:
         return LoadedFile(str(path), "", (), (problem,) if problem else ())
-    return load_catalog_bytes(data, str(path))
+    return load_catalog_bytes(data, str(path), bases)
 
 
 # -- the document --------------------------------------------------------------------------
 
-def catalog_entries(parsed: ParsedToml) -> tuple[list[Entry], list[Problem]]:
+def catalog_entries(parsed: ParsedToml, bases: Bases | None = None) -> tuple[list[Entry], list[Problem]]:
     """Every valid entry of a parsed catalog file, and a problem for everything else."""
     problems = _top_level_problems(parsed)
     entries: list[Entry] = []
@@ -117,7 +129,7 @@ def catalog_entries(parsed: ParsedToml) -> tuple[list[Entry], list[Problem]]:
             if len(problems) >= MAX_PROBLEMS:  # enough to fix the file; the rest is not validated
                 break
             line = lines[index] if lines else parsed.line_of((kind, index))
-            entry = _validate(parsed, kind, index, item, model, line, problems)
+            entry = _validate(parsed, kind, index, item, model, line, problems, bases)
             if entry is not None:
                 entries.append(entry)
     entries, duplicates = _without_duplicates(parsed.path, entries)
@@ -142,7 +154,7 @@ def _top_level_problems(parsed: ParsedToml) -> list[Problem]:
 
 def _validate(
     parsed: ParsedToml, kind: str, index: int, item: Any, model: type[Any],
-    line: int | None, problems: list[Problem],
+    line: int | None, problems: list[Problem], bases: Bases | None = None,
 ) -> Entry | None:
     from pydantic import ValidationError
 
@@ -155,15 +167,74 @@ def _validate(
     item, early = _pre_split_price(parsed, kind, base, item)
     early.extend(_boolean_problems(parsed, model, item, base, kind))
     problems.extend(early)
+    patched = _patched(kind, item, bases)
     try:
-        value = validate(model, item)
+        value = validate(model, item if patched is None else _merged(patched, item))
     except ValidationError as exc:
-        problems.extend(pydantic_problems(parsed, exc, base, model))
+        found = pydantic_problems(parsed, exc, base, model)
+        problems.extend(found if patched is None else _from_the_patched(parsed, base, found, item, patched))
+        problems.extend(_near_miss(parsed, kind, base, item, bases, found))
         return None
     except (RecursionError, OverflowError, ValueError, TypeError) as exc:
         problems.append(Problem(parsed.path, line, kind, f"invalid entry: {exc}"))
         return None
-    return None if early else Entry(kind, entry_id(kind, value), value, line)
+    if early:
+        return None
+    return Entry(kind, entry_id(kind, value), value, line, item, None if patched is None else patched.raw)
+
+
+def _patched(kind: str, item: dict[str, Any], bases: Bases | None) -> Base | None:
+    """The earlier entry this one patches (same kind and id), if any."""
+    if not bases:
+        return None
+    entry_key = item.get(ID_FIELD.get(kind, "id"))
+    return bases.get((kind, entry_key)) if isinstance(entry_key, str) else None
+
+
+def _near_miss(
+    parsed: ParsedToml, kind: str, base: KeyPath, item: dict[str, Any], bases: Bases | None,
+    found: list[Problem],
+) -> list[Problem]:
+    """A new entry missing required fields whose id is close to one it could patch: likely a
+    patch with a typo in its id."""
+    id_field = ID_FIELD.get(kind, "id")
+    entry_key = item.get(id_field)
+    if not bases or not isinstance(entry_key, str) or (kind, entry_key) in bases:
+        return []
+    if not any(p.message == _MESSAGES["missing"] for p in found):
+        return []
+    hint = closest(entry_key, [i for k, i in bases if k == kind])
+    if hint is None:
+        return []
+    return [Problem(parsed.path, parsed.line_of((*base, id_field)), f"{kind}.{id_field}",
+                    f"no earlier {kind} with this id to patch, so it is a new entry and needs every required "
+                    "field", hint)]
+
+
+def _merged(patched: Base, item: dict[str, Any]) -> dict[str, Any]:
+    from advisor.catalog.overrides import deep_merge
+
+    return deep_merge(patched.raw, item)
+
+
+def _from_the_patched(
+    parsed: ParsedToml, base: KeyPath, found: list[Problem], item: dict[str, Any], patched: Base,
+) -> list[Problem]:
+    """Problems of a patch, saying where the values it did not set came from: a check across
+    fields ("fast_group_gpus exceeds gpus_per_node") moves to the line and key of the field it
+    names first when the patch sets it."""
+    result = []
+    for p in found:
+        field = p.key.split(".")[1].split("[")[0] if "." in p.key else ""
+        if not field:
+            first = p.message.split(" ", 1)[0]
+            if first in item:
+                p = p._replace(line=parsed.line_of((*base, first)), key=f"{p.key}.{first}")
+            p = p._replace(message=f"{p.message} (merged over {patched.where}, the entry this one patches)")
+        elif field not in item:
+            p = p._replace(message=f"{p.message} (value from {patched.where}, the entry this one patches)")
+        result.append(p)
+    return result
 
 
 def _pre_split_price(

@@ -18,10 +18,8 @@ Bands and limits (documented in docs/hostile-inputs.md):
   0.46×–2.95×. Prices without an exchange rate to USD are not compared.
 - memory within 5 % of the usable or marketed size of a built-in accelerator that shares a
   name (id, name or alias) with it.
-- HBM ≤ 10 TB/s; GPU link and intra-node fabric ≤ 1.8 TB/s per direction, a GPU's link ≤ the
-  per-direction rate of its kind (NVLink 4: 450 GB/s …) and an offering's
-  intra-node fabric ≤ 1.05× its accelerator's own link (or PCIe); inter-node ≤ 800 GB/s per
-  node per direction; PCIe within 0.45×–1.1× the x16 per-direction rate of its generation.
+- bandwidths and fabrics for their link kind and GPU, and overrides that change a built-in's
+  hardware: `advisor.catalog.sanity_hardware`, which lists its bands.
 - `total_params` within 10 % of the count from the model's shape (`advisor.core.params`).
 - an id, name or alias of an accelerator, model or workload that another entry of the same
   kind already answers to (lookups would silently pick the first loaded).
@@ -34,10 +32,15 @@ Must not import textual, rich, httpx or pint.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import NamedTuple
 
+from advisor.catalog.sanity_hardware import (
+    Finding,
+    accelerator_link_findings,
+    offering_fabric_findings,
+    override_findings,
+)
 from advisor.catalog.toml_reader import dotted
 from advisor.catalog.world import BUILTIN, Origin, World
 from advisor.domain import Accelerator, ModelProfile, Offering, WorkloadProfile, normalize_name
@@ -48,18 +51,6 @@ ABSOLUTE_USD_PER_GPU_HOUR = (0.05, 50.0)  # when no built-in price of the GPU or
 SHADOW_FLOOR = 0.5  # × the price of the built-in offering a team/remote entry replaces
 MEMORY_TOLERANCE = 0.05
 PARAMS_TOLERANCE = 0.10
-MAX_HBM_BYTES_PER_S = 10e12
-MAX_LINK_BYTES_PER_S = 1.8e12  # per GPU per direction (NVLink 6, announced)
-MAX_INTER_BYTES_PER_S = 800e9  # per node per direction (8 × 800 Gbit/s NICs)
-LINK_SLACK = 1.05
-# Per-GPU, per-direction maximum of each link kind (facts/interconnects.csv): NVLink 4's
-# "900 GB/s" is both directions, the commonest slip.
-LINK_KIND_MAX_BYTES_PER_S = {
-    "nvlink3": 300e9, "nvlink4": 450e9, "nvlink5": 900e9, "nvlink-bridge": 450e9,
-    "nvlink-c2c": 450e9, "infinity-fabric": 535.5e9, "roce": 600e9, "pcie": 121e9,
-}
-PCIE_X16_BYTES_PER_S = {3: 15.75e9, 4: 31.5e9, 5: 63e9, 6: 121e9, 7: 242e9}  # per direction
-PCIE_BAND = (0.45, 1.1)
 
 
 @dataclass(frozen=True)
@@ -111,15 +102,6 @@ def reference_for(world: World, load_builtins: Callable[[], World]) -> Reference
 
 # -- the checks ----------------------------------------------------------------------------
 
-class Finding(NamedTuple):
-    """One suspicious value: which entry, which field, what is wrong."""
-
-    kind: str
-    entry_id: str
-    key_path: tuple[str | int, ...]  # within the entry, e.g. ("commitments", 0, "price_per_node_hour")
-    message: str
-
-
 def check_world(world: World, reference: Reference, *, layers: Collection[str] | None = None) -> list[Finding]:
     """Every finding for the entries whose layer is in `layers` (all entries when None)."""
     def chosen(kind: str, table: dict) -> list:
@@ -135,30 +117,16 @@ def check_world(world: World, reference: Reference, *, layers: Collection[str] |
     for model in chosen("model", world.models):
         findings += model_findings(model)
     findings += name_findings(world, layers)
-    return findings
+    builtins: dict[str, Mapping[str, object]] = {"offering": reference.offerings,
+                                                  "accelerator": reference.accelerators}
+    said = {(f.kind, f.entry_id, f.key_path) for f in findings}
+    return findings + [f for f in override_findings(world, builtins, layers)
+                       if (f.kind, f.entry_id, f.key_path) not in said]
 
 
 def accelerator_findings(acc: Accelerator, reference: Reference) -> list[Finding]:
     """Memory against the known GPU of the same name, and bandwidths against known maxima."""
-    found = _memory_findings(acc, reference)
-    if acc.hbm_bytes_per_s > MAX_HBM_BYTES_PER_S:
-        found.append(Finding("accelerator", acc.id, ("hbm_bytes_per_s",),
-                             f"{_tb(acc.hbm_bytes_per_s)} is beyond any known accelerator "
-                             f"(at most {_tb(MAX_HBM_BYTES_PER_S)}; B200 and MI355X have 8 TB/s)"))
-    kind_max = LINK_KIND_MAX_BYTES_PER_S.get(acc.link_kind, MAX_LINK_BYTES_PER_S)
-    if acc.link_bytes_per_s > MAX_LINK_BYTES_PER_S:
-        found.append(Finding("accelerator", acc.id, ("link_bytes_per_s",), _link_message(acc.link_bytes_per_s)))
-    elif acc.link_bytes_per_s > LINK_SLACK * kind_max:
-        found.append(Finding("accelerator", acc.id, ("link_bytes_per_s",),
-                             f"{_gb(acc.link_bytes_per_s)} is beyond {acc.link_kind} ({_gb(kind_max)} per GPU "
-                             "per direction); a both-directions figure?"))
-    expected = PCIE_X16_BYTES_PER_S.get(acc.pcie_gen)
-    if expected is not None and not PCIE_BAND[0] <= acc.pcie_bytes_per_s / expected <= PCIE_BAND[1]:
-        hint = "; a both-directions figure?" if acc.pcie_bytes_per_s > expected else ""
-        found.append(Finding("accelerator", acc.id, ("pcie_bytes_per_s",),
-                             f"{_gb(acc.pcie_bytes_per_s)} does not match PCIe Gen{acc.pcie_gen} "
-                             f"({_gb(expected)} per direction for x16){hint}"))
-    return found
+    return _memory_findings(acc, reference) + accelerator_link_findings(acc)
 
 
 def _memory_findings(acc: Accelerator, reference: Reference) -> list[Finding]:
@@ -186,18 +154,7 @@ def offering_findings(offering: Offering, acc: Accelerator | None, reference: Re
                       rates: dict[str, float]) -> list[Finding]:
     """Price per GPU-hour against the band, fabrics against known maxima and the GPU's link."""
     found = _price_findings(offering, acc, reference, rates) + _shadow_findings(offering, reference, rates)
-    o = offering
-    if o.intra_bytes_per_s > MAX_LINK_BYTES_PER_S:
-        found.append(Finding("offering", o.id, ("intra_bytes_per_s",), _link_message(o.intra_bytes_per_s)))
-    elif acc is not None and o.intra_bytes_per_s > LINK_SLACK * max(acc.link_bytes_per_s, acc.pcie_bytes_per_s):
-        found.append(Finding("offering", o.id, ("intra_bytes_per_s",),
-                             f"{_gb(o.intra_bytes_per_s)} exceeds what {acc.id} can do per direction "
-                             f"({acc.link_kind} {_gb(acc.link_bytes_per_s)}); a both-directions figure?"))
-    if o.inter_bytes_per_s is not None and o.inter_bytes_per_s > MAX_INTER_BYTES_PER_S:
-        found.append(Finding("offering", o.id, ("inter_bytes_per_s",),
-                             f"{_gb(o.inter_bytes_per_s)} per node per direction is beyond 8 × 800 Gbit/s "
-                             f"NICs ({_gb(MAX_INTER_BYTES_PER_S)}); a bit/s figure read as bytes?"))
-    return found
+    return found + offering_fabric_findings(offering, acc)
 
 
 def _price_findings(o: Offering, acc: Accelerator | None, reference: Reference,
@@ -377,11 +334,6 @@ def _where(origin: Origin | None) -> str:
     return f"{origin.path}:{origin.line}" if origin.line else origin.path
 
 
-def _link_message(bytes_per_s: float) -> str:
-    return (f"{_gb(bytes_per_s)} per GPU per direction is beyond the fastest GPU link "
-            f"({_gb(MAX_LINK_BYTES_PER_S)}; NVLink 5 is 900 GB/s per direction); a both-directions figure?")
-
-
 def _usd(amount: float) -> str:
     """Three significant digits without an exponent: 0.499, 16.9, 2,300."""
     return f"{amount:,.0f}" if amount >= 100 else f"{amount:.3g}"
@@ -389,10 +341,6 @@ def _usd(amount: float) -> str:
 
 def _gb(bytes_: float, unit: str = "GB/s") -> str:
     return f"{bytes_ / 1e9:,.4g} {unit}"
-
-
-def _tb(bytes_per_s: float) -> str:
-    return f"{bytes_per_s / 1e12:,.4g} TB/s"
 
 
 def _gib(bytes_: float | None) -> str:

@@ -78,6 +78,8 @@ class World(NamedTuple):
     warnings: tuple[str, ...] = ()
     skipped: tuple[Skipped, ...] = ()  # what a discovered config asked for and was not read
     flagged: tuple[str, ...] = ()  # offering ids whose price drew a sanity warning
+    # (kind, id) -> field -> where its value came from, for entries a later layer patched
+    field_origins: dict[tuple[str, str], dict[str, Origin]] = {}
 
     def model(self, name: str) -> ModelProfile:
         """Resolve a model by id or alias, case-insensitively."""

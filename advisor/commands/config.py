@@ -2,8 +2,9 @@
 
 Lists every file read with its layer (built-in < user < team < cli, remote below the config
 that lists it), what a discovered config asked for and was skipped (not trusted, unsafe file),
-the entries a later layer shadows (old and new place), the settings in force and any
-warnings; `--format json` gives the same as one JSON object. Must not import textual or httpx.
+the entries a later layer patches (old and new place, then the merged entry field by field
+with the layer each value came from), the settings in force and any warnings; `--format json`
+gives the same as one JSON object. Must not import textual or httpx.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-HELP = "show the merged configuration: files read, layers, shadowed entries, settings"
+HELP = "show the merged configuration: files read, layers, overridden entries field by field, settings"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -50,7 +51,7 @@ def summarize(world: Any) -> dict[str, Any]:
     ]
     shadowed = [
         {"kind": kind, "id": entry_id, "from": {"layer": old.layer, "path": _where(old)},
-         "by": {"layer": new.layer, "path": _where(new)}}
+         "by": {"layer": new.layer, "path": _where(new)}, "fields": merged_fields(world, kind, entry_id)}
         for kind, entry_id, old, new in world.shadowed
     ]
     counts = {"accelerators": len(world.accelerators), "offerings": len(world.offerings),
@@ -64,6 +65,29 @@ def summarize(world: Any) -> dict[str, Any]:
             "settings": settings, "warnings": list(world.warnings)}
 
 
+_TABLES = {"accelerator": "accelerators", "offering": "offerings", "model": "models",
+           "workload": "workloads", "efficiency": "efficiency", "tenancy": "tenancy"}
+
+
+def merged_fields(world: Any, kind: str, entry_id: str) -> dict[str, dict[str, Any]]:
+    """Every field of a patched entry as loaded: its value and where it came from (the layer
+    and file:line of the entry that set it, or the default)."""
+    import dataclasses
+
+    from advisor.domain.common import to_json
+
+    record = getattr(world, _TABLES[kind]).get(entry_id)
+    if record is None:
+        return {}
+    origins = world.field_origins.get((kind, entry_id), {})
+    fields = {}
+    for field in dataclasses.fields(record):
+        origin = origins.get(field.name)
+        where = {"layer": origin.layer, "path": _where(origin)} if origin else {"layer": "default", "path": ""}
+        fields[field.name] = {"value": to_json(getattr(record, field.name)), **where}
+    return fields
+
+
 def text_lines(summary: dict[str, Any]) -> list[str]:
     """The summary as readable lines (each made safe by the caller)."""
     lines = ["Files read, in load order (later layers win):"]
@@ -71,10 +95,11 @@ def text_lines(summary: dict[str, Any]) -> list[str]:
         what = "config" if f["role"] == "config" else f"{f['entries']} entries"
         lines.append(f"  {f['layer']:<9} {f['path']}  ({what})")
     if summary["shadowed"]:
-        lines.append("Shadowed entries:")
+        lines.append("Overridden entries (a later entry with the same id changes only the fields it sets):")
         for s in summary["shadowed"]:
             lines.append(f"  {s['kind']} {s['id']}: {s['by']['layer']} {s['by']['path']} "
-                         f"replaces {s['from']['layer']} {s['from']['path']}")
+                         f"patches {s['from']['layer']} {s['from']['path']}")
+            lines.extend(_field_lines(s["fields"]))
     if summary["skipped"]:
         lines.append("Skipped (run `advisor trust` to allow what is not trusted):")
         for s in summary["skipped"]:
@@ -85,4 +110,17 @@ def text_lines(summary: dict[str, Any]) -> list[str]:
     settings = ", ".join(f"{k}={v}" for k, v in summary["settings"].items())
     lines.append(f"Settings: {settings}")
     lines.extend(f"Warning: {w}" for w in summary["warnings"])
+    return lines
+
+
+def _field_lines(fields: dict[str, dict[str, Any]]) -> list[str]:
+    """`    name  value  layer` for each field of a merged entry; long values cut."""
+    import json
+
+    width = max((len(name) for name in fields), default=0)
+    lines = []
+    for name, field in fields.items():
+        value = json.dumps(field["value"], ensure_ascii=False)
+        value = value if len(value) <= 60 else value[:59] + "…"
+        lines.append(f"    {name:<{width}}  {value:<60}  {field['layer']}")
     return lines

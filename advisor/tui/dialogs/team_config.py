@@ -62,7 +62,8 @@ def config_text(world: World, cwd: Path, remote_results: Sequence[RemoteResult] 
         listed = ", ".join(f"{n} {kind}{'s' if n > 1 else ''}" for kind, n in sorted(kinds.items()))
         text.append(f"  {layer:<8} {listed}\n")
     if world.shadowed:
-        text.append(f"\n{len(world.shadowed)} built-in entries replaced by a later layer\n", style="yellow")
+        text.append(f"\n{len(world.shadowed)} entries patched by a later layer (only the fields it sets; "
+                    "`advisor config show` lists them)\n", style="yellow")
     warnings = list(world.warnings)
     if remote_results:
         from advisor.tui.remotes import remote_text
