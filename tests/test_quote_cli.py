@@ -44,7 +44,7 @@ def test_405b_at_32k_prints_a_ranked_table_with_five_feasible_rows(capsys: pytes
     ranks = [line.split("│")[1].strip() for line in out.splitlines() if line.startswith("│")]
     numbered = [r for r in ranks if r.isdigit()]
     assert numbered[:5] == ["1", "2", "3", "4", "5"]
-    assert "Llama-3.1-405B · ctx 32k" in out and "USD/Mtok out" in out
+    assert "Llama-3.1-405B (405.9B) · ctx 32k" in out and "USD/Mtok out" in out
 
 
 def test_json_is_complete_and_sorted_by_cost_per_output_token(capsys: pytest.CaptureFixture[str]) -> None:

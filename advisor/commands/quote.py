@@ -22,7 +22,8 @@ HELP = "rank offerings by cost per million tokens for a model and workload"
 EPILOG = """\
 Shorthands: token counts take k = 1024 and m = 1024² (--ctx 32k is 32768 tokens); durations
 need a unit (2s, 50ms, 500us); --min-tps 20 means TPOT 50 ms; --rate takes 5, 5/s or 300/min;
-model sizes such as 405b pick the catalog model of about that many parameters.
+model sizes such as 405b pick the catalog model within 5 % of that many parameters (none that
+close: exit 2 with the nearest); the model chosen is stated on stderr and in the table header.
 Defaults: input = ctx/4, output = ctx/8 (at most 1024) unless --isl/--osl or a preset says
 otherwise; TTFT 10 s and TPOT 100 ms without targets or preset; weights bf16/fp16/fp8 (fp4
 and int4 only when listed); KV cache bf16 (fp8 only when listed); no --concurrency/--rate
@@ -135,7 +136,7 @@ def request_fields(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from advisor.commands._world import world_from_args
+    from advisor.commands._world import say_model, world_from_args
     from advisor.errors import EXIT_BAD_INPUT, EXIT_NOTHING_FEASIBLE, EXIT_OK, AdvisorError
     from advisor.export.terminal import safe_text
     from advisor.export.write import write_document
@@ -155,6 +156,8 @@ def run(args: argparse.Namespace) -> int:
     if loaded is not None:
         _compare(loaded, quote)
     text = _render(quote, args, loaded)
+    if loaded is None:  # after every bad-input check: an error stays one line
+        say_model(world, args.model)
     if text:
         write_document(args.output, text, force=args.force)
     if not quote.feasible:

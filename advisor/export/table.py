@@ -18,6 +18,7 @@ from advisor.export.terminal import safe_text
 from advisor.quote.build import Quote
 from advisor.search.feasibility import layout_label
 from advisor.search.ranking import Result
+from advisor.search.request import model_params_text
 from advisor.shorthands import format_duration, format_tokens
 
 GIB = 1024.0**3
@@ -114,7 +115,7 @@ def title(quote: Quote) -> str:
     if r.tpot_s is not None:
         targets.append(f"TPOT ≤ {format_duration(r.tpot_s)}")
     return (
-        f"{quote.model.name} · ctx {format_tokens(r.max_context)} · {r.input_tokens} in / "
+        f"{quote.model.name} ({model_params_text(quote.model)}) · ctx {format_tokens(r.max_context)} · {r.input_tokens} in / "
         f"{r.output_tokens} out · {r.load_label} · {', '.join(targets) or 'no targets'} · "
         f"{r.utilization:.0%} utilization · {r.term}"
     )
