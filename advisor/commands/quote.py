@@ -31,7 +31,10 @@ sizes one rentable unit at the largest load that meets the targets.
 Nodes: a replica spans nodes only over an inter-node fabric, up to the offering's max_nodes;
 offerings sold as single nodes scale out as independent rentals; --max-nodes caps the total.
 Cost: USD/Mtok output = cluster USD/h ÷ (output tok/s × 3600 × utilization) × 10⁶; the
-monthly cost is USD/h × hours per month. Exit codes: 0 found, 1 nothing feasible, 2 bad
+monthly cost is USD/h × hours per month.
+Prices: a warning (stderr, the JSON warnings, a line under the table) names the ranked offerings
+whose price is older than the quote validity (team quote_validity_days, default 30), with the
+oldest date; --max-price-age 90d leaves offerings with older prices out. Exit codes: 0 found, 1 nothing feasible, 2 bad
 input, 3 bad catalog/profile.
 Documents: --format md|json|csv|html (or inferred from the -o file's extension) writes a quote
 with a quote number, issue and valid-until dates, line items, totals, the SLO check, VRAM and
@@ -49,6 +52,7 @@ REQUEST_FLAGS = {
     "engine": "--engine", "utilization": "--utilization", "term": "--term", "currency": "--currency",
     "tenancies": "--tenancy/--bare-metal-only", "providers": "--provider", "regions": "--region",
     "max_usd_per_month": "--max-usd-per-month", "max_nodes": "--max-nodes",
+    "max_price_age_days": "--max-price-age",
 }
 
 
@@ -83,6 +87,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     f.add_argument("--region", metavar="LIST", help="regions allowed (substring match)")
     f.add_argument("--max-usd-per-month", metavar="USD", help="budget for the deployment per month")
     f.add_argument("--max-nodes", metavar="N", help="most nodes the deployment may use")
+    f.add_argument("--max-price-age", metavar="AGE",
+                   help="leave out offerings priced longer ago than AGE: 90d, 90 (days), 6m (30-day months), 1y")
     o = parser.add_argument_group("output")
     o.add_argument("--top", type=int, default=None, metavar="N", help="feasible rows to show (default 10)")
     o.add_argument("--all", action="store_true", help="show every feasible row and the infeasible ones with reasons")
@@ -132,6 +138,7 @@ def request_fields(args: argparse.Namespace) -> dict[str, Any]:
         "regions": opt(args.region, sh.parse_list, "--region"),
         "max_usd_per_month": opt(args.max_usd_per_month, sh.parse_money, "--max-usd-per-month"),
         "max_nodes": opt(args.max_nodes, sh.parse_count, "--max-nodes"),
+        "max_price_age_days": opt(args.max_price_age, sh.parse_age_days, "--max-price-age"),
     }
 
 
@@ -151,15 +158,18 @@ def run(args: argparse.Namespace) -> int:
     world = world_from_args(args)
     request = loaded.request if loaded is not None else build_request(world, **fields)
     quote = build_quote(request, world, issued=issued)
-    for warning in quote.warnings[len(world.warnings):]:  # the world's own are printed already
-        print(f"advisor: warning: {safe_text(warning)}", file=sys.stderr)
-    if loaded is not None:
-        _compare(loaded, quote)
     text = _render(quote, args, loaded)
-    if loaded is None:  # after every bad-input check: an error stays one line
-        say_model(world, args.model)
     if text:
         write_document(args.output, text, force=args.force)
+    # diagnostics after every bad-input check and the write: an error stays one line
+    for warning in quote.warnings[len(world.warnings):]:  # the world's own are printed already
+        print(f"advisor: warning: {safe_text(warning)}", file=sys.stderr)
+    if quote.stale is not None:
+        print(f"advisor: warning: {safe_text(quote.stale.text)}", file=sys.stderr)
+    if loaded is not None:
+        _compare(loaded, quote)
+    else:
+        say_model(world, args.model)
     if not quote.feasible:
         print(f"advisor: {safe_text(nothing_feasible_message(quote))}", file=sys.stderr)
         return EXIT_NOTHING_FEASIBLE

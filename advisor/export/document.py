@@ -77,8 +77,9 @@ def build_document(quote: Quote, options: ExportOptions) -> Document:
     if quote.alternatives:
         sections.append(_alternatives(quote))
     sections += [_ranking(quote, options), _assumptions(quote)]
-    if quote.warnings:
-        sections.append(Section("Warnings", "warnings", bullets=tuple(safe_text(w) for w in quote.warnings)))
+    warnings = (*quote.warnings, *([quote.stale.text] if quote.stale is not None else []))
+    if warnings:
+        sections.append(Section("Warnings", "warnings", bullets=tuple(safe_text(w) for w in warnings)))
     sections.append(_sources(quote))
     return Document(
         heading=f"Quote {quote.number}: {safe_text(quote.model.name)}",

@@ -144,6 +144,8 @@ def print_quote_table(quote: Quote, rows: list[Result], out: TextIO, *, reasons:
     footer = _footer(quote, rows)
     if footer:
         console.print(Text(footer))
+    if quote.stale is not None:
+        console.print(Text(stale_line(quote)))
 
 
 def _footer(quote: Quote, rows: list[Result]) -> str:
@@ -162,6 +164,15 @@ def _footer(quote: Quote, rows: list[Result]) -> str:
 def close_call_line(quote: Quote) -> str:
     """'Note: rank 1 (…) and rank 2 (…) are 3.2 % apart …', or '' when the ranking is clear."""
     return f"Note: {quote.close_call.text}." if quote.close_call is not None else ""
+
+
+def stale_line(quote: Quote) -> str:
+    """'Warning: 35 of 35 prices older than 30 days (oldest 2025-05-29): …', or '' when none is."""
+    stale = quote.stale
+    if stale is None:
+        return ""
+    return (f"Warning: {stale.short}: {safe_text(stale.named)}; confirm prices with the providers, "
+            "or leave old ones out with --max-price-age 90d")
 
 
 def price_warning_note(flagged: tuple[str, ...]) -> str:

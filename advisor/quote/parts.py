@@ -28,6 +28,8 @@ ESTIMATE_NOTE = (
 )
 ALTERNATIVES = 3  # next best feasible deployments a quote lists after the recommendation
 QUOTE_NUMBER_PREFIX = "AQ"
+# request fields added after quote numbers were first issued, with the value that leaves them out
+LATER_FIELDS: dict[str, object] = {"max_price_age_days": None}
 TIE_TOLERANCE = 1e-9  # relative: two costs this close are the same price (a tie)
 FABRIC_NAMES = {
     "nvswitch": "NVSwitch", "nvlink-bridge": "NVLink bridge", "pcie": "PCIe",
@@ -201,9 +203,13 @@ def quote_number(request: QuoteRequest, files: Iterable[Origin], tool_version: s
 
     The same question on the same data with the same tool always gets the same number, so a
     quote can be matched with its inputs; paths do not count (a moved checkout is the same data).
+    Request fields added later count only when set, so a quote made before they existed keeps
+    its number.
     """
+    fields = {key: value for key, value in to_json(request).items()
+              if key not in LATER_FIELDS or value != LATER_FIELDS[key]}
     canonical = json.dumps(
-        {"request": to_json(request),
+        {"request": fields,
          "data": sorted(f.sha256 for f in files if f.sha256),
          "tool": tool_version},
         sort_keys=True, separators=(",", ":"), ensure_ascii=True,

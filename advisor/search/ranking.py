@@ -19,6 +19,7 @@ Cost conventions (all amounts USD inside; display converts):
 from __future__ import annotations
 
 import math
+from datetime import date
 from typing import Any, NamedTuple
 
 from advisor.catalog.world import World
@@ -94,8 +95,13 @@ def cost_of(
     )
 
 
-def excluded_reason(offering: Offering, request: QuoteRequest) -> str | None:
-    """Why a filter drops this offering before any search, or None when it passes."""
+def excluded_reason(offering: Offering, request: QuoteRequest, issued: date | None = None) -> str | None:
+    """Why a filter drops this offering before any search, or None when it passes; the price
+    age limit counts days before `issued` (no limit applies without one)."""
+    limit = request.max_price_age_days
+    if limit is not None and issued is not None and (issued - offering.as_of).days > limit:
+        return (f"price seen {offering.as_of.isoformat()}, {(issued - offering.as_of).days} days before "
+                f"{issued.isoformat()}: older than the {limit}-day limit")
     if request.tenancies and offering.tenancy not in request.tenancies:
         return f"tenancy {offering.tenancy} is not {' or '.join(request.tenancies)}"
     if request.providers:

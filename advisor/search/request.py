@@ -63,6 +63,7 @@ RANGES: dict[str, tuple[float, float, bool]] = {
     "utilization": (0, 1, False),
     "max_usd_per_month": (0, 1e12, False),
     "max_nodes": (1, 10_000, True),
+    "max_price_age_days": (1, 36_500, True),
 }
 CHOICES: dict[str, tuple[str, ...]] = {
     "weights": get_args(WeightDtype),
@@ -121,6 +122,9 @@ class QuoteRequest:
     """Budget for the whole deployment per month, in USD."""
     max_nodes: int | None = None
     """Most nodes the deployment may use (the offering's own limit also applies)."""
+    max_price_age_days: int | None = None
+    """Offerings whose price was seen more than this many days before the issue date are left
+    out (`--max-price-age 90d`); None: prices of any age."""
     preset: str | None = None
     """Workload preset the defaults came from."""
     notes: tuple[str, ...] = ()
@@ -346,6 +350,6 @@ def _fill_choices(fields: dict[str, Any], given: dict[str, Any], preset: Any, wo
     )
     fields["term"] = given.get("term", settings.term)
     fields["currency"] = str(given.get("currency", settings.currency)).upper()
-    for key in ("tenancies", "providers", "regions", "max_usd_per_month", "max_nodes"):
+    for key in ("tenancies", "providers", "regions", "max_usd_per_month", "max_nodes", "max_price_age_days"):
         if key in given:
             fields[key] = given[key]
