@@ -36,15 +36,17 @@ Prices: a warning (stderr, the JSON warnings, a line under the table) names the 
 whose price is older than the quote validity (team quote_validity_days, default 30), with the
 oldest date; --max-price-age 90d leaves offerings with older prices out. Exit codes: 0 found, 1 nothing feasible, 2 bad
 input, 3 bad catalog/profile.
-Documents: --format md|json|csv|html (or inferred from the -o file's extension) writes a quote
+Documents: --format md|json|csv|html, or the -o file's extension (.md, .html, .json, .csv; .txt
+is the table as plain text; any other extension is exit 2 unless --format says), writes a quote
 with a quote number, issue and valid-until dates, line items, totals, the SLO check, VRAM and
 interconnect analysis, alternatives, assumptions and sources. The JSON quote (schema
 advisor.quote/1) carries the whole request: `advisor quote --from quote.json` reproduces it.
 The issue date is today, or the UTC day of $SOURCE_DATE_EPOCH."""
 
 DEFAULT_TOP = 10
-DOCUMENT_EXTENSIONS = {".md": "md", ".markdown": "md", ".json": "json", ".csv": "csv", ".html": "html",
-                       ".htm": "html"}
+# -o FILE's extension -> format; .txt is the terminal table as plain text (no colour)
+OUTPUT_EXTENSIONS = {".md": "md", ".markdown": "md", ".json": "json", ".csv": "csv", ".html": "html",
+                     ".htm": "html", ".txt": "table"}
 REQUEST_FLAGS = {
     "model": "--model", "preset": "--preset", "max_context": "--ctx", "input_tokens": "--isl",
     "output_tokens": "--osl", "concurrency": "--concurrency", "request_rate": "--rate", "ttft_s": "--ttft",
@@ -94,8 +96,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     o.add_argument("--all", action="store_true", help="show every feasible row and the infeasible ones with reasons")
     o.add_argument("--explain", metavar="OFFERING", help="the whole derivation for one offering")
     o.add_argument("--format", choices=("table", "json", "csv", "md", "html"), default=None,
-                   help="output format (default: from the -o file's extension, else table)")
-    o.add_argument("-o", "--output", metavar="FILE", help="write to FILE atomically ('-' = stdout)")
+                   help="output format (default: from the -o file's extension: .md .html .json .csv, "
+                        ".txt = table; else table)")
+    o.add_argument("-o", "--output", metavar="FILE",
+                   help="write to FILE atomically ('-' = stdout); says 'wrote FILE' on stderr")
     o.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
     o.add_argument("--from", dest="from_file", metavar="FILE",
                    help="reproduce the JSON quote in FILE ('-' = stdin): its request replaces the workload, "
@@ -152,6 +156,7 @@ def run(args: argparse.Namespace) -> int:
 
     if args.top is not None and args.top < 1:
         raise AdvisorError("--top must be at least 1", exit_code=EXIT_BAD_INPUT)
+    output_format(args)  # an -o FILE of no known format fails before the search
     fields = request_fields(args)
     loaded = _read_from(args, fields) if args.from_file else None
     issued = issue_date()
@@ -161,6 +166,8 @@ def run(args: argparse.Namespace) -> int:
     text = _render(quote, args, loaded)
     if text:
         write_document(args.output, text, force=args.force)
+        if args.output not in (None, "-"):
+            print(f"wrote {safe_text(args.output)}", file=sys.stderr)
     # diagnostics after every bad-input check and the write: an error stays one line
     for warning in quote.warnings[len(world.warnings):]:  # the world's own are printed already
         print(f"advisor: warning: {safe_text(warning)}", file=sys.stderr)
@@ -221,13 +228,23 @@ def _compare(loaded: Any, quote: Any) -> None:
 
 
 def output_format(args: argparse.Namespace) -> str:
-    """--format, else the -o file's extension when it names a document format, else table."""
+    """--format, else the format the -o file's extension names (exit 2 for any other), else table."""
     if args.format:
         return str(args.format)
     if args.output and args.output != "-":
         from pathlib import Path
 
-        return DOCUMENT_EXTENSIONS.get(Path(args.output).suffix.lower(), "table")
+        suffix = Path(args.output).suffix.lower()
+        if suffix not in OUTPUT_EXTENSIONS:
+            from advisor.errors import EXIT_BAD_INPUT, AdvisorError
+            from advisor.export.terminal import safe_text
+
+            named = f"from the extension {safe_text(suffix)!r}" if suffix else "without an extension"
+            raise AdvisorError(
+                f"-o {safe_text(args.output)}: cannot tell the format {named}; use .md, .html, .json, .csv or "
+                ".txt (the table as plain text), or say --format table|md|json|csv|html",
+                exit_code=EXIT_BAD_INPUT)
+        return OUTPUT_EXTENSIONS[suffix]
     return "table"
 
 
