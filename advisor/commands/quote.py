@@ -32,6 +32,10 @@ Nodes: a replica spans nodes only over an inter-node fabric, up to the offering'
 offerings sold as single nodes scale out as independent rentals; --max-nodes caps the total.
 Cost: USD/Mtok output = cluster USD/h ÷ (output tok/s × 3600 × utilization) × 10⁶; the
 monthly cost is USD/h × hours per month.
+Ranking: --sort mtok (default: USD per million output tokens), month (monthly cost of the
+deployment sized for the requested load, or one unit without a load), tpot or ttft; each
+offering keeps its cheapest deployment per token, --sort orders the offerings. The basis is
+stated under the table and in the documents, whose alternatives compare that quantity.
 Prices: a warning (stderr, the JSON warnings, a line under the table) names the ranked offerings
 whose price is older than the quote validity (team quote_validity_days, default 30), with the
 oldest date; --max-price-age 90d leaves offerings with older prices out. Exit codes: 0 found, 1 nothing feasible, 2 bad
@@ -54,12 +58,13 @@ REQUEST_FLAGS = {
     "engine": "--engine", "utilization": "--utilization", "term": "--term", "currency": "--currency",
     "tenancies": "--tenancy/--bare-metal-only", "providers": "--provider", "regions": "--region",
     "max_usd_per_month": "--max-usd-per-month", "max_nodes": "--max-nodes",
-    "max_price_age_days": "--max-price-age",
+    "max_price_age_days": "--max-price-age", "sort": "--sort",
 }
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     from advisor.domain.choices import ENGINES, TENANCIES
+    from advisor.search.request import SORTS
 
     parser.epilog = EPILOG
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
@@ -82,6 +87,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     c.add_argument("--utilization", metavar="FRACTION", help="busy share of rented hours, e.g. 0.6 or 60%%")
     c.add_argument("--term", help="price term: on-demand, spot, 1-month … 3-year")
     c.add_argument("--currency", metavar="CODE", help="currency to show amounts in (ISO code)")
+    c.add_argument("--sort", choices=SORTS, default=None,
+                   help="rank by mtok (cost per million output tokens, default), month (monthly cost for "
+                        "the requested load), tpot or ttft")
     f = parser.add_argument_group("filters")
     f.add_argument("--bare-metal-only", action="store_true", help="only bare-metal offerings")
     f.add_argument("--tenancy", metavar="LIST", help=f"tenancies allowed: {','.join(TENANCIES)}")
@@ -143,6 +151,7 @@ def request_fields(args: argparse.Namespace) -> dict[str, Any]:
         "max_usd_per_month": opt(args.max_usd_per_month, sh.parse_money, "--max-usd-per-month"),
         "max_nodes": opt(args.max_nodes, sh.parse_count, "--max-nodes"),
         "max_price_age_days": opt(args.max_price_age, sh.parse_age_days, "--max-price-age"),
+        "sort": args.sort,
     }
 
 

@@ -19,13 +19,14 @@ from advisor.export.base import ExportOptions
 from advisor.export.table import BAND, band_cell, cells, headers, title
 from advisor.export.terminal import safe_text
 from advisor.quote.build import Quote, nothing_feasible_message
-from advisor.quote.parts import FABRIC_NAMES, InterconnectAnalysis, Recommendation
+from advisor.quote.parts import FABRIC_NAMES, Alternative, InterconnectAnalysis, Recommendation
+from advisor.search.ranking import SORT_KEYS
 from advisor.shorthands import format_duration, format_tokens
 
 GIB = 1024.0**3
 RIGHT_HEADERS = {"#", "Qty", "Hours/month", "Unit price", "Per month", "GiB per GPU", "Share of usable",
                  "Target", "Predicted", "Headroom", "Out tok/s", "TTFT", "TPOT", "Per Mtok out",
-                 "vs recommended", BAND}
+                 BAND}
 
 
 class Table(NamedTuple):
@@ -38,7 +39,7 @@ class Table(NamedTuple):
 
     def right_aligned(self, column: int) -> bool:
         header = self.headers[column]
-        return header in RIGHT_HEADERS or "/Mtok" in header or "/month" in header
+        return header in RIGHT_HEADERS or "/Mtok" in header or "/month" in header or header.endswith("vs recommended")
 
     def kind(self, row: int) -> str:
         return self.row_kinds[row] if row < len(self.row_kinds) else ""
@@ -111,6 +112,7 @@ def _facts(quote: Quote) -> tuple[tuple[str, str], ...]:
         ("Targets", _targets(quote)),
         ("Utilization", f"{r.utilization:.0%} of rented hours busy ({r.term} prices)"),
         ("Currency", f"{quote.currency} (every amount)"),
+        ("Ranked by", SORT_KEYS[r.sort].basis),
         ("Prepared by", f"advisor {quote.tool_version}"),
     )
 
@@ -167,8 +169,9 @@ def _recommended(quote: Quote) -> Section:
     rows.append(("", "Total per month", "", "", t.per_month.text()))
     table = Table(("Qty", "Item", "Hours/month", "Unit price", "Per month"), tuple(rows),
                   ("",) * len(rec.line_items) + ("total",))
+    basis = "the ranking basis: " if quote.request.sort == "mtok" else ""
     cost = (f"At {t.utilization:.0%} utilization: {t.per_million_output_tokens.text(4)} per million output "
-            f"tokens (the ranking basis: the whole cluster charged to output tokens), "
+            f"tokens ({basis}the whole cluster charged to output tokens), "
             f"{t.per_million_input_tokens.text(4)} per million input tokens and "
             f"{t.per_million_output_tokens_decode.text(4)} per million output tokens by GPU-time share, "
             f"{t.per_million_tokens_blended.text(4)} per million tokens blended; about "
@@ -254,16 +257,26 @@ def interconnect_lines(ic: InterconnectAnalysis) -> tuple[str, ...]:
 
 
 def _alternatives(quote: Quote) -> Section:
+    key = SORT_KEYS[quote.request.sort]
     rows = []
     for alt in quote.alternatives:
         o = alt.result.offering
-        delta = "tie (same cost; listed by provider, then id)" if alt.tie else f"{alt.delta:+.1%}"
         rows.append((str(alt.result.rank), safe_text(o.provider), safe_text(o.sku), safe_text(alt.line_item.text),
                      alt.layout, alt.precision, alt.per_month.text(), alt.per_million_output_tokens.text(4),
-                     band_cell(quote, alt.result), delta))
+                     band_cell(quote, alt.result), _delta(alt, key.quantity)))
     header = ("#", "Provider", "SKU", "Line item", "Layout", "Precision", "Per month", "Per Mtok out", BAND,
-              "vs recommended")
-    return Section("Next best alternatives", "alternatives", table=Table(header, tuple(rows)))
+              f"{key.column} vs recommended")
+    lead = (f"Ranked by {key.basis}; the last column is each alternative's {key.quantity} relative to the "
+            "recommendation's (+16 % = 16 % higher).")
+    return Section("Next best alternatives", "alternatives", (lead,), table=Table(header, tuple(rows)))
+
+
+def _delta(alt: Alternative, quantity: str) -> str:
+    if not alt.tie:
+        return f"{alt.delta:+.1%}"
+    if alt.basis == "mtok":
+        return "tie (same cost; listed by provider, then id)"
+    return f"tie (same {quantity}; listed by cost per Mtok out, then provider and id)"
 
 
 def _ranking(quote: Quote, options: ExportOptions) -> Section:
@@ -272,7 +285,8 @@ def _ranking(quote: Quote, options: ExportOptions) -> Section:
     body = tuple(tuple(cells(quote, r, reasons=reasons)) for r in rows)
     kinds = tuple("" if r.feasible else "muted" for r in rows)
     shown = sum(1 for r in rows if r.feasible)
-    lead = [f"{shown} of {len(quote.feasible)} feasible offerings listed, cheapest per million output tokens first"]
+    lead = [f"{shown} of {len(quote.feasible)} feasible offerings listed, ranked by "
+            f"{SORT_KEYS[quote.request.sort].basis}, lowest first"]
     if quote.infeasible:
         listed = sum(1 for r in rows if not r.feasible)
         lead.append(f"{listed} of {len(quote.infeasible)} infeasible listed with the reason" if listed

@@ -14,7 +14,7 @@ import math
 from advisor.core.types import Estimate
 from advisor.quote.build import Quote
 from advisor.search.feasibility import layout_label
-from advisor.search.ranking import Result
+from advisor.search.ranking import SORT_KEYS, Result
 from advisor.shorthands import format_duration, format_tokens
 
 GIB = 1024.0**3
@@ -38,7 +38,8 @@ def _header(quote: Quote, result: Result) -> list[str]:
     gpu = result.accelerator.name if result.accelerator else o.accelerator
     inter = "none (single nodes)" if o.inter_fabric == "none" else (
         f"{o.inter_fabric} {(o.inter_bytes_per_s or 0) / 1e9:,.0f} GB/s per node, up to {o.max_nodes} nodes")
-    status = f"rank {result.rank} of {len(quote.feasible)} feasible" if result.feasible else "NOT feasible"
+    status = (f"rank {result.rank} of {len(quote.feasible)} feasible by {SORT_KEYS[quote.request.sort].quantity}"
+              if result.feasible else "NOT feasible")
     lines = [
         f"{o.id}: {o.provider} {o.sku} — {status}",
         f"  node: {o.gpus_per_node} × {gpu}, {o.intra_fabric} {o.intra_bytes_per_s / 1e9:,.0f} GB/s per GPU "
@@ -167,12 +168,13 @@ def _cost(quote: Quote, result: Result) -> list[str]:
     node_price = cost.usd_per_hour / cand.nodes
     out_tps = est.output_tokens_per_s
     in_tps = est.total_tokens_per_s - out_tps
+    ranking = " (ranking)" if quote.request.sort == "mtok" else ""
     lines = [
         "",
         "Cost (USD)",
         f"  per hour   = {cand.nodes} node(s) × {node_price:,.4f} = {cost.usd_per_hour:,.2f}",
         f"  per month  = {cost.usd_per_hour:,.2f} × {quote.hours_per_month:g} h = {cost.usd_per_month:,.2f}",
-        f"  per Mtok output (ranking) = {cost.usd_per_hour:,.2f} / ({out_tps:,.1f} tok/s × 3600 × {u:g}) × 10⁶ "
+        f"  per Mtok output{ranking} = {cost.usd_per_hour:,.2f} / ({out_tps:,.1f} tok/s × 3600 × {u:g}) × 10⁶ "
         f"= {cost.usd_per_million_output_tokens:,.4f}",
         f"  prefill share of GPU time = {cost.prefill_share:.1%}",
         f"  per Mtok input  = {cost.usd_per_hour:,.2f} × {cost.prefill_share:.3f} / ({in_tps:,.1f} × 3600 × {u:g}) "

@@ -17,7 +17,7 @@ from advisor.export.data import memory_used_bytes_per_gpu
 from advisor.export.terminal import safe_text
 from advisor.quote.build import Quote
 from advisor.search.feasibility import layout_label
-from advisor.search.ranking import Result
+from advisor.search.ranking import SORT_KEYS, Result
 from advisor.search.request import model_params_text
 from advisor.shorthands import format_duration, format_tokens
 
@@ -115,8 +115,8 @@ def title(quote: Quote) -> str:
     if r.tpot_s is not None:
         targets.append(f"TPOT ≤ {format_duration(r.tpot_s)}")
     return (
-        f"{quote.model.name} ({model_params_text(quote.model)}) · ctx {format_tokens(r.max_context)} · {r.input_tokens} in / "
-        f"{r.output_tokens} out · {r.load_label} · {', '.join(targets) or 'no targets'} · "
+        f"{quote.model.name} ({model_params_text(quote.model)}) · ctx {format_tokens(r.max_context)} · "
+        f"{r.input_tokens} in / {r.output_tokens} out · {r.load_label} · {', '.join(targets) or 'no targets'} · "
         f"{r.utilization:.0%} utilization · {r.term}"
     )
 
@@ -141,6 +141,7 @@ def print_quote_table(quote: Quote, rows: list[Result], out: TextIO, *, reasons:
     console.print(table)
     if quote.close_call is not None:
         console.print(Text(close_call_line(quote)))
+    console.print(Text(ranking_line(quote)))
     footer = _footer(quote, rows)
     if footer:
         console.print(Text(footer))
@@ -164,6 +165,13 @@ def _footer(quote: Quote, rows: list[Result]) -> str:
 def close_call_line(quote: Quote) -> str:
     """'Note: rank 1 (…) and rank 2 (…) are 3.2 % apart …', or '' when the ranking is clear."""
     return f"Note: {quote.close_call.text}." if quote.close_call is not None else ""
+
+
+def ranking_line(quote: Quote) -> str:
+    """'Ranked by cost per million output tokens (…); --sort month|tpot|ttft ranks otherwise'."""
+    sort = quote.request.sort
+    others = "|".join(name for name in SORT_KEYS if name != sort)
+    return f"Ranked by {SORT_KEYS[sort].basis}; --sort {others} ranks otherwise"
 
 
 def stale_line(quote: Quote) -> str:

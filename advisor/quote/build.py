@@ -194,7 +194,8 @@ def build_quote(
         estimates=searcher.calls,
         seconds=time.perf_counter() - started,
     )
-    return assemble_quote(request, world, model, rank(results), tuple(excluded), rate, stats, issued=issued)
+    ranked = rank(results, request.sort)
+    return assemble_quote(request, world, model, ranked, tuple(excluded), rate, stats, issued=issued)
 
 
 def assemble_quote(
@@ -230,9 +231,9 @@ def assemble_quote(
         validity_days=settings.quote_validity_days,
         prices_as_of=as_of,
         recommendation=best,
-        alternatives=alternatives(feasible, pricing),
+        alternatives=alternatives(feasible, pricing, request.sort),
         flagged=tuple(r.offering.id for r in results if r.offering.id in world.flagged),
-        close_call=close_call(feasible, model.moe is not None),
+        close_call=close_call(feasible, model.moe is not None) if request.sort == "mtok" else None,
         stale=stale_prices(results, issued, settings.quote_validity_days),
     )
 

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any, NamedTuple, get_args
+from typing import Any, Literal, NamedTuple, get_args
 
 from advisor.catalog.world import World
 from advisor.domain.choices import TENANCIES, TERMS
@@ -47,6 +47,11 @@ MAX_DEFAULT_OUTPUT_TOKENS = 1024
 # (123b must not quietly become the 116.8B gpt-oss-120b)
 SIZE_HINT_TOLERANCE = 0.05
 
+
+# What the feasible offerings are ranked by (`--sort`); `advisor.search.ranking.SORT_KEYS` says
+# what each means and computes it
+Sort = Literal["mtok", "month", "tpot", "ttft"]
+SORTS: tuple[Sort, ...] = get_args(Sort)
 
 # The request's bounds, in one place: `QuoteRequest.__post_init__` enforces them whether the
 # request comes from flags, the TUI's form or a quote file (pydantic checks the types there).
@@ -70,6 +75,7 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "kv_dtypes": get_args(KvDtype),
     "term": TERMS,
     "tenancies": TENANCIES,
+    "sort": SORTS,
 }
 _ID = re.compile(ID_PATTERN)
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
@@ -127,6 +133,9 @@ class QuoteRequest:
     out (`--max-price-age 90d`); None: prices of any age."""
     preset: str | None = None
     """Workload preset the defaults came from."""
+    sort: Sort = "mtok"
+    """What the feasible offerings are ranked by: cost per million output tokens (mtok), monthly
+    cost for the requested load (month), TPOT or TTFT; each offering keeps its cheapest deployment."""
     notes: tuple[str, ...] = ()
     """How defaults and shorthands were resolved, for the quote's assumptions."""
 
@@ -195,7 +204,8 @@ class ModelChoice(NamedTuple):
 
 def model_params_text(model: ModelProfile) -> str:
     """'70.6B'; a mixture of experts says so: '116.8B MoE, 5.1B active'."""
-    moe = f" MoE, {model.active_params / 1e9:.1f}B active" if model.moe is not None else ""
+    active = model.active_params or model.total_params
+    moe = f" MoE, {active / 1e9:.1f}B active" if model.moe is not None else ""
     return f"{model.total_params / 1e9:.1f}B{moe}"
 
 
@@ -350,6 +360,6 @@ def _fill_choices(fields: dict[str, Any], given: dict[str, Any], preset: Any, wo
     )
     fields["term"] = given.get("term", settings.term)
     fields["currency"] = str(given.get("currency", settings.currency)).upper()
-    for key in ("tenancies", "providers", "regions", "max_usd_per_month", "max_nodes", "max_price_age_days"):
+    for key in ("tenancies", "providers", "regions", "max_usd_per_month", "max_nodes", "max_price_age_days", "sort"):
         if key in given:
             fields[key] = given[key]
