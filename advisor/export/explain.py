@@ -103,14 +103,10 @@ def _memory(quote: Quote, est: Estimate) -> list[str]:
 
 
 def _time(quote: Quote, result: Result, est: Estimate) -> list[str]:
-    fixed = est.factors.get("t_fixed_s", 0.0)
-    comm = est.interconnect.comm_time_per_step_s
     return [
         "",
         "Time",
-        f"  decode step = max(t_mem, t_compute) + t_comm + t_fixed = max({format_duration(est.t_mem_s)}, "
-        f"{format_duration(est.t_compute_s)}) + {format_duration(comm)} + {format_duration(fixed)} "
-        f"≈ {format_duration(est.decode_step_s)} at batch {est.batch} per replica ({est.bound}-bound)",
+        *_decode_step(result, est),
         f"  TPOT {format_duration(est.tpot_s)}; TTFT {format_duration(est.ttft_s)} "
         f"(prefill of one {quote.request.input_tokens}-token prompt on an idle replica: "
         f"{format_duration(est.prefill_s)}); mode {est.mode or 'closed-loop'}"
@@ -119,6 +115,44 @@ def _time(quote: Quote, result: Result, est: Estimate) -> list[str]:
         f"{est.total_tokens_per_s - est.output_tokens_per_s:,.1f} input tok/s, "
         f"{est.requests_per_s:,.3f} req/s (whole deployment)",
     ] + [f"  note: {note}" for note in est.notes]
+
+
+def _decode_step(result: Result, est: Estimate) -> list[str]:
+    """The decode step as the core sums it: a token crosses PP stages, each running the GEMMs and
+    the attention (each bound by the slower of memory and compute), its collectives and its
+    fixed overhead on a micro-batch of batch/PP; the tenancy factor divides it."""
+    if est.decode_step_s <= 0 or not math.isfinite(est.decode_step_s):
+        return [f"  decode step {format_duration(est.decode_step_s) if est.decode_step_s > 0 else 'none'} "
+                f"({est.bound})"]
+    layout = result.candidate.layout if result.candidate else (result.failure.layout if result.failure else None)
+    pp = layout.pp if layout is not None else 1
+    weights, gemm, kv, attention = est.stage_parts_s
+    stage = (f"max({_t(weights)}, {_t(gemm)}) + max({_t(kv)}, {_t(attention)}) + {_t(est.stage_comm_s)} "
+             f"+ {_t(est.stage_fixed_s)}")
+    formula = "max(weights, GEMMs) + max(KV, attention) + comm + fixed"
+    tenancy = est.tenancy_factor
+    if pp > 1:
+        formula, stage = f"PP × ({formula})", f"{pp} × ({stage})"
+    if tenancy != 1.0:
+        formula, stage = f"{formula} ÷ tenancy", f"{stage} ÷ {tenancy:.3f}"
+    per = f"{pp} pipeline stages, each on a micro-batch of batch/{pp}" if pp > 1 else "one stage"
+    return [
+        f"  decode step = {formula}",
+        f"              = {stage} ≈ {_t(est.decode_step_s)}",
+        f"    at batch {est.batch} per replica ({per}; {est.bound}-bound); comm is every collective of the "
+        "step (all-reduce, all-to-all, pipeline send)",
+    ]
+
+
+def _t(seconds: float) -> str:
+    """Three significant digits, so the step's arithmetic can be checked: '9.40 ms', '784 µs'."""
+    if seconds == 0:
+        return "0"
+    if seconds >= 1.0:
+        return f"{seconds:#.3g} s"
+    if seconds >= 1e-3:
+        return f"{seconds * 1e3:#.3g} ms"
+    return f"{seconds * 1e6:#.3g} µs".replace(". µs", " µs")
 
 
 def _interconnect(result: Result, est: Estimate) -> list[str]:
