@@ -163,7 +163,7 @@ def _recommended(quote: Quote) -> Section:
     o, t = rec.result.offering, rec.totals
     compute = f", GEMMs in {rec.compute_dtype}" if rec.compute_dtype else ""
     lead = safe_text(f"{o.provider} {o.sku} ({o.id}): {rec.layout}, weights {rec.weights}, "
-                     f"KV cache {rec.kv_dtype}{compute}; sized for {rec.load}.")
+                     f"KV cache {rec.kv_dtype}{compute}; sized for {rec.load}{_per_replica(rec)}.")
     rows = [(str(i.quantity), safe_text(i.description), f"{i.hours_per_month:g}",
              f"{i.unit_price_per_hour.text()}/h", i.per_month.text()) for i in rec.line_items]
     rows.append(("", "Total per month", "", "", t.per_month.text()))
@@ -186,6 +186,25 @@ def _recommended(quote: Quote) -> Section:
                               f"converted at {quote.usd_per_unit:g} USD per {i.list_price_per_hour.currency}")
                     for i in rec.line_items if i.list_price_per_hour is not None)
     return Section("Recommended deployment", "recommended", tuple(paragraphs), table, bullets)
+
+
+def _per_replica(rec: Recommendation) -> str:
+    """How the load meets the decode batch the KV cache is sized for: a closed loop's requests
+    include those still waiting for their first token, so fewer decode at a time."""
+    cand = rec.result.candidate
+    decoding = rec.vram.sequences_per_replica
+    if cand is None:
+        return ""
+    replicas = cand.layout.replicas
+    where = " per replica" if replicas > 1 else ""
+    total = cand.load.concurrency
+    if total is None:
+        return f" (about {decoding} sequences decoding at a time{where})"
+    spread = f", {total / replicas:g} per replica" if replicas > 1 else ""
+    if decoding >= total / replicas:
+        return f" ({total} open requests{spread})"
+    return (f" ({total} open requests{spread}: about {decoding} decoding at a time{where}, the others waiting "
+            "for their first token)")
 
 
 def _slo(quote: Quote, rec: Recommendation) -> Section:
@@ -213,7 +232,8 @@ def _vram(quote: Quote, rec: Recommendation) -> Section:
     rows = (
         row("Weights", v.weights_bytes_per_gpu),
         row("Workspace (activations, buffers)", v.workspace_bytes_per_gpu),
-        row(f"KV cache ({v.sequences_per_replica} sequences at {format_tokens(quote.request.max_context)} context)",
+        row(f"KV cache ({v.sequences_per_replica} decoding sequences per replica at "
+            f"{format_tokens(quote.request.max_context)} context)",
             v.kv_bytes_per_gpu),
         row("Total used", v.used_bytes_per_gpu),
         row(f"Usable ({v.engine_memory_fraction:.0%} of {v.memory_bytes_per_gpu / GIB:,.1f} GiB)", usable),
