@@ -43,7 +43,8 @@ def test_dash_writes_to_stdout_and_extension_picks_the_format(capsys: pytest.Cap
 
 @pytest.mark.parametrize(("name", "starts"), [("q.md", "## Quote AQ-"), ("q.markdown", "## Quote AQ-"),
                                              ("q.JSON", "{"), ("q.csv", "quote_number,"), ("q.htm", "<!DOCTYPE html>"),
-                                             ("q.txt", "Llama-3.1-70B (70.6B) · ctx")])
+                                             ("q.txt", "Llama-3.1-70B (70.6B) · ctx"),
+                                             ("q", "Llama-3.1-70B (70.6B) · ctx")])
 def test_each_known_extension_writes_its_format_and_says_so(capsys: pytest.CaptureFixture[str], tmp_path: Path,
                                                             monkeypatch: pytest.MonkeyPatch, name: str,
                                                             starts: str) -> None:
@@ -54,7 +55,7 @@ def test_each_known_extension_writes_its_format_and_says_so(capsys: pytest.Captu
     assert f"wrote {name}\n" in err
 
 
-@pytest.mark.parametrize("name", ["quote.pdf", "quote.docx", "quote"])
+@pytest.mark.parametrize("name", ["quote.pdf", "quote.docx", "quote.2026"])
 def test_an_unknown_extension_is_one_line_naming_the_formats(capsys: pytest.CaptureFixture[str], tmp_path: Path,
                                                              monkeypatch: pytest.MonkeyPatch, name: str) -> None:
     monkeypatch.chdir(tmp_path)

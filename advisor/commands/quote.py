@@ -41,16 +41,16 @@ whose price is older than the quote validity (team quote_validity_days, default 
 oldest date; --max-price-age 90d leaves offerings with older prices out. Exit codes: 0 found, 1 nothing feasible, 2 bad
 input, 3 bad catalog/profile.
 Documents: --format md|json|csv|html, or the -o file's extension (.md, .html, .json, .csv; .txt
-is the table as plain text; any other extension is exit 2 unless --format says), writes a quote
+or none is the table as plain text; any other is exit 2 unless --format says), writes a quote
 with a quote number, issue and valid-until dates, line items, totals, the SLO check, VRAM and
 interconnect analysis, alternatives, assumptions and sources. The JSON quote (schema
 advisor.quote/1) carries the whole request: `advisor quote --from quote.json` reproduces it.
 The issue date is today, or the UTC day of $SOURCE_DATE_EPOCH."""
 
 DEFAULT_TOP = 10
-# -o FILE's extension -> format; .txt is the terminal table as plain text (no colour)
+# -o FILE's extension -> format; .txt (or none) is the terminal table as plain text (no colour)
 OUTPUT_EXTENSIONS = {".md": "md", ".markdown": "md", ".json": "json", ".csv": "csv", ".html": "html",
-                     ".htm": "html", ".txt": "table"}
+                     ".htm": "html", ".txt": "table", "": "table"}
 REQUEST_FLAGS = {
     "model": "--model", "preset": "--preset", "max_context": "--ctx", "input_tokens": "--isl",
     "output_tokens": "--osl", "concurrency": "--concurrency", "request_rate": "--rate", "ttft_s": "--ttft",
@@ -248,10 +248,10 @@ def output_format(args: argparse.Namespace) -> str:
             from advisor.errors import EXIT_BAD_INPUT, AdvisorError
             from advisor.export.terminal import safe_text
 
-            named = f"from the extension {safe_text(suffix)!r}" if suffix else "without an extension"
             raise AdvisorError(
-                f"-o {safe_text(args.output)}: cannot tell the format {named}; use .md, .html, .json, .csv or "
-                ".txt (the table as plain text), or say --format table|md|json|csv|html",
+                f"-o {safe_text(args.output)}: cannot tell the format from the extension {safe_text(suffix)!r}; "
+                "use .md, .html, .json, .csv or .txt (or no extension) for the table as plain text, or say "
+                "--format table|md|json|csv|html",
                 exit_code=EXIT_BAD_INPUT)
         return OUTPUT_EXTENSIONS[suffix]
     return "table"
