@@ -3,7 +3,8 @@
 Owns: model-size hints (`405b`, `8B`, `1.5b`), token counts (`32k`, `1m`: k = 1024, m = 1024²,
 because context windows are powers of two — 32k is 32768 tokens), durations (`2s`, `50ms`,
 `500us`), per-user speeds (`20`, `20tok/s`), request rates (`5`, `5/s`, `300/min`),
-fractions (`0.5`, `50%`), amounts of money (`20000`, `20_000`) and comma lists.
+fractions (`0.5`, `50%`), amounts of money (`20000`, `20_000`), ages of a price (`90d`, `6m`,
+`1y`, `90`: m = 30 days, y = 365 days) and comma lists.
 
 Every parser is strict (one pattern, a small unit whitelist), bounded, and raises
 `AdvisorError` (exit 2) with one clear line naming the value and what would be accepted.
@@ -31,11 +32,14 @@ _SPEED = re.compile(_NUMBER + r"\s*(?P<unit>(?:tok(?:ens)?)?/s)?", re.IGNORECASE
 _RATE = re.compile(_NUMBER + r"\s*(?P<unit>(?:req(?:uests)?)?/(?:s|min|h))?", re.IGNORECASE)
 _FRACTION = re.compile(_NUMBER + r"\s*(?P<unit>%)?")
 _MONEY = re.compile(_NUMBER)
+_AGE = re.compile(r"(?P<num>\d+(?:_\d{3})*)\s*(?P<unit>[dwmy])?", re.IGNORECASE)
 
 _SIZE_SCALE = {"m": 1e6, "b": 1e9, "t": 1e12}
 _TOKEN_SCALE = {"": 1, "k": 1024, "m": 1024 * 1024}
 _DURATION_SCALE = {"h": 3600.0, "min": 60.0, "s": 1.0, "ms": 1e-3, "us": 1e-6, "µs": 1e-6, "ns": 1e-9}
 _RATE_SCALE = {"s": 1.0, "min": 1.0 / 60.0, "h": 1.0 / 3600.0}
+_AGE_DAYS = {"d": 1, "w": 7, "m": 30, "y": 365}  # an age of prices: m is a month, never a minute
+MAX_AGE_DAYS = 36_500
 
 
 def _bad(what: str, text: str, expected: str) -> AdvisorError:
@@ -141,6 +145,14 @@ def parse_money(text: str, what: str = "amount") -> float:
     """'20000' or '20_000' -> 20000.0 (no k/m suffix: k means 1024 for tokens, not here)."""
     match = _match(_MONEY, text, what, "a plain number, e.g. '20000'")
     return _bounded(_number(match), 0.0, MAX_MONEY, what, text, "")
+
+
+def parse_age_days(text: str, what: str = "age") -> int:
+    """'90d' or '90' -> 90, '2w' -> 14, '6m' -> 180 (m = 30 days), '1y' -> 365 days."""
+    match = _match(_AGE, text, what, "a whole number of days, optionally with d, w, m (30 days) or y (365 days), "
+                   "e.g. '90d', '6m' or '1y'")
+    days = int(_number(match)) * _AGE_DAYS[(match.group("unit") or "d").lower()]
+    return int(_bounded(days, 0, MAX_AGE_DAYS, what, text, "days"))
 
 
 def parse_list(text: str, what: str = "list") -> tuple[str, ...]:

@@ -1,4 +1,5 @@
-"""Quote documents on disk: `-o -` and the extension picking the format, atomic replace
+"""Quote documents on disk: `-o -` and the extension picking the format (an unknown one is exit
+2; every write says `wrote FILE`), atomic replace
 (a failed replace keeps the old file and leaves no temp file; a file appearing meanwhile is
 not overwritten; a read-only folder fails in one line; a planted symlink or a pipe at the
 target is refused), and the HTML quote rendered in
@@ -38,6 +39,32 @@ def test_dash_writes_to_stdout_and_extension_picks_the_format(capsys: pytest.Cap
     mask = os.umask(0o022)
     os.umask(mask)
     assert stat.S_IMODE(written.stat().st_mode) == 0o666 & ~mask  # not mkstemp's 0600
+
+
+@pytest.mark.parametrize(("name", "starts"), [("q.md", "## Quote AQ-"), ("q.markdown", "## Quote AQ-"),
+                                             ("q.JSON", "{"), ("q.csv", "quote_number,"), ("q.htm", "<!DOCTYPE html>"),
+                                             ("q.txt", "Llama-3.1-70B (70.6B) · ctx"),
+                                             ("q", "Llama-3.1-70B (70.6B) · ctx")])
+def test_each_known_extension_writes_its_format_and_says_so(capsys: pytest.CaptureFixture[str], tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch, name: str,
+                                                            starts: str) -> None:
+    monkeypatch.chdir(tmp_path)
+    code, out, err = quote_cli(capsys, "--model", "70b", "--top", "2", "-o", name)
+    assert code == 0 and out == ""
+    assert (tmp_path / name).read_text(encoding="utf-8").startswith(starts)
+    assert f"wrote {name}\n" in err
+
+
+@pytest.mark.parametrize("name", ["quote.pdf", "quote.docx", "quote.2026"])
+def test_an_unknown_extension_is_one_line_naming_the_formats(capsys: pytest.CaptureFixture[str], tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch, name: str) -> None:
+    monkeypatch.chdir(tmp_path)
+    code, out, err = quote_cli(capsys, "--model", "70b", "-o", name)
+    assert code == 2 and out == "" and list(tmp_path.iterdir()) == []
+    assert err.startswith(f"advisor: -o {name}: cannot tell the format") and err.count("\n") == 1
+    assert all(ext in err for ext in (".md", ".html", ".json", ".csv", ".txt", "--format"))
+    code, _, err = quote_cli(capsys, "--model", "70b", "--top", "1", "--format", "md", "-o", name)
+    assert code == 0 and (tmp_path / name).read_text().startswith("## Quote AQ-")  # --format says it
 
 
 def test_failed_replace_keeps_the_old_file_and_no_temp(capsys: pytest.CaptureFixture[str], tmp_path: Path,

@@ -45,7 +45,7 @@ def test_405b_at_32k_prints_a_ranked_table_with_five_feasible_rows(capsys: pytes
     rows = [re.match(r" *(\d+)  (\S+/\S+) ", line) for line in out.splitlines()]
     numbered = [row[1] for row in rows if row]
     assert numbered[:5] == ["1", "2", "3", "4", "5"]
-    assert "Llama-3.1-405B · ctx 32k" in out and "USD/Mtok" in out
+    assert "Llama-3.1-405B (405.9B) · ctx 32k" in out and "USD/Mtok" in out
 
 
 def test_json_is_complete_and_sorted_by_cost_per_output_token(capsys: pytest.CaptureFixture[str]) -> None:
@@ -181,7 +181,7 @@ def test_explain_shows_the_whole_derivation(capsys: pytest.CaptureFixture[str]) 
     best = doc["results"][0]
     code, out, _ = quote(capsys, "--model", "405b", "--ctx", "32k", "--explain", best["offering"])
     assert code == 0
-    for section in ("rank 1 of", "Layout", "Memory per GPU", "decode step = max(t_mem, t_compute)",
+    for section in ("rank 1 of", "Layout", "Memory per GPU", "decode step = max(weights, GEMMs) + max(KV, attention)",
                     "Interconnect", "Efficiency factors", "Tenancy factor", "Cost (USD)",
                     "per Mtok output (ranking) =", "Assumptions"):
         assert section in out, section

@@ -87,3 +87,16 @@ def test_formatting_inverts_parsing() -> None:
     assert sh.format_duration(0.05) == "50 ms"
     assert sh.format_duration(2.0) == "2.00 s"
     assert sh.format_duration(5e-4) == "500 µs"
+
+
+@pytest.mark.parametrize(("text", "days"), [("90d", 90), ("90", 90), ("2w", 14), ("6m", 180), ("1y", 365),
+                                            (" 30D ", 30)])
+def test_price_ages_count_days_months_and_years(text: str, days: int) -> None:
+    assert sh.parse_age_days(text) == days
+
+
+@pytest.mark.parametrize("text", ["", "0", "0d", "6x", "1.5y", "-3d", "200y", "6 months"])
+def test_bad_price_ages_exit_2(text: str) -> None:
+    with pytest.raises(AdvisorError) as err:
+        sh.parse_age_days(text, "--max-price-age")
+    assert err.value.exit_code == EXIT_BAD_INPUT and "--max-price-age" in err.value.message

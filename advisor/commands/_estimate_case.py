@@ -24,6 +24,7 @@ from advisor.core.types import Estimate, Layout, Load, Precision
 from advisor.domain import Accelerator, EfficiencyFactors, ModelProfile
 from advisor.domain.engines import split_engine
 from advisor.errors import EXIT_BAD_INPUT, AdvisorError
+from advisor.search.request import choose_model
 
 MAX_GPUS = 100_000
 
@@ -160,7 +161,7 @@ def _resolve(caches: Caches, world: World, fields: dict[str, Any]) -> tuple[Mode
         raise _bad("gpu is required")
     model = caches.models.get(model_name)
     if model is None:
-        model = caches.models[model_name] = world.model(model_name)
+        model = caches.models[model_name] = world.models[choose_model(world, model_name).id]
     acc = caches.gpus.get(gpu_name)
     if acc is None:
         acc = caches.gpus[gpu_name] = world.accelerator(gpu_name)

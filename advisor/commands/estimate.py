@@ -56,7 +56,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from advisor.commands import _estimate_case as cases
     from advisor.commands import _estimate_lines as lines
-    from advisor.commands._world import world_from_args
+    from advisor.commands._world import say_model, world_from_args
     from advisor.errors import EXIT_BAD_INPUT, AdvisorError
 
     if args.cases:
@@ -78,6 +78,7 @@ def run(args: argparse.Namespace) -> int:
     world = world_from_args(args)
     fields: dict[str, Any] = {k: getattr(args, k, None) for k in CASE_FIELDS[1:]}
     result = cases.evaluate(world, cases.Caches(), fields)
+    say_model(world, args.model)
     if args.format == "json":
         from advisor.export.terminal import to_json
 

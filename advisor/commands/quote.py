@@ -22,7 +22,8 @@ HELP = "rank offerings by cost per million tokens for a model and workload"
 EPILOG = """\
 Shorthands: token counts take k = 1024 and m = 1024² (--ctx 32k is 32768 tokens); durations
 need a unit (2s, 50ms, 500us); --min-tps 20 means TPOT 50 ms; --rate takes 5, 5/s or 300/min;
-model sizes such as 405b pick the catalog model of about that many parameters.
+model sizes such as 405b pick the catalog model within 5 % of that many parameters (none that
+close: exit 2 with the nearest); the model chosen is stated on stderr and in the table header.
 Defaults: input = ctx/4, output = ctx/8 (at most 1024) unless --isl/--osl or a preset says
 otherwise; TTFT 10 s and TPOT 100 ms without targets or preset; weights bf16/fp16/fp8 (fp4
 and int4 only when listed); KV cache bf16 (fp8 only when listed); no --concurrency/--rate
@@ -30,17 +31,26 @@ sizes one rentable unit at the largest load that meets the targets.
 Nodes: a replica spans nodes only over an inter-node fabric, up to the offering's max_nodes;
 offerings sold as single nodes scale out as independent rentals; --max-nodes caps the total.
 Cost: USD/Mtok output = cluster USD/h ÷ (output tok/s × 3600 × utilization) × 10⁶; the
-monthly cost is USD/h × hours per month. Exit codes: 0 found, 1 nothing feasible, 2 bad
+monthly cost is USD/h × hours per month.
+Ranking: --sort mtok (default: USD per million output tokens), month (monthly cost of the
+deployment sized for the requested load, or one unit without a load), tpot or ttft; each
+offering keeps its cheapest deployment per token, --sort orders the offerings. The basis is
+stated under the table and in the documents, whose alternatives compare that quantity.
+Prices: a warning (stderr, the JSON warnings, a line under the table) names the ranked offerings
+whose price is older than the quote validity (team quote_validity_days, default 30), with the
+oldest date; --max-price-age 90d leaves offerings with older prices out. Exit codes: 0 found, 1 nothing feasible, 2 bad
 input, 3 bad catalog/profile.
-Documents: --format md|json|csv|html (or inferred from the -o file's extension) writes a quote
+Documents: --format md|json|csv|html, or the -o file's extension (.md, .html, .json, .csv; .txt
+or none is the table as plain text; any other is exit 2 unless --format says), writes a quote
 with a quote number, issue and valid-until dates, line items, totals, the SLO check, VRAM and
 interconnect analysis, alternatives, assumptions and sources. The JSON quote (schema
 advisor.quote/1) carries the whole request: `advisor quote --from quote.json` reproduces it.
 The issue date is today, or the UTC day of $SOURCE_DATE_EPOCH."""
 
 DEFAULT_TOP = 10
-DOCUMENT_EXTENSIONS = {".md": "md", ".markdown": "md", ".json": "json", ".csv": "csv", ".html": "html",
-                       ".htm": "html"}
+# -o FILE's extension -> format; .txt (or none) is the terminal table as plain text (no colour)
+OUTPUT_EXTENSIONS = {".md": "md", ".markdown": "md", ".json": "json", ".csv": "csv", ".html": "html",
+                     ".htm": "html", ".txt": "table", "": "table"}
 REQUEST_FLAGS = {
     "model": "--model", "preset": "--preset", "max_context": "--ctx", "input_tokens": "--isl",
     "output_tokens": "--osl", "concurrency": "--concurrency", "request_rate": "--rate", "ttft_s": "--ttft",
@@ -48,12 +58,14 @@ REQUEST_FLAGS = {
     "engine": "--engine", "utilization": "--utilization", "term": "--term", "currency": "--currency",
     "tenancies": "--tenancy/--bare-metal-only", "providers": "--provider", "regions": "--region",
     "max_usd_per_month": "--max-usd-per-month", "max_nodes": "--max-nodes",
+    "max_price_age_days": "--max-price-age", "sort": "--sort",
 }
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     from advisor.domain.choices import ENGINES, TENANCIES
     from advisor.export.terminal import add_table_arguments
+    from advisor.search.request import SORTS
 
     parser.epilog = EPILOG
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
@@ -76,6 +88,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     c.add_argument("--utilization", metavar="FRACTION", help="busy share of rented hours, e.g. 0.6 or 60%%")
     c.add_argument("--term", help="price term: on-demand, spot, 1-month … 3-year")
     c.add_argument("--currency", metavar="CODE", help="currency to show amounts in (ISO code)")
+    c.add_argument("--sort", choices=SORTS, default=None,
+                   help="rank by mtok (cost per million output tokens, default), month (monthly cost for "
+                        "the requested load), tpot or ttft")
     f = parser.add_argument_group("filters")
     f.add_argument("--bare-metal-only", action="store_true", help="only bare-metal offerings")
     f.add_argument("--tenancy", metavar="LIST", help=f"tenancies allowed: {','.join(TENANCIES)}")
@@ -83,13 +98,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     f.add_argument("--region", metavar="LIST", help="regions allowed (substring match)")
     f.add_argument("--max-usd-per-month", metavar="USD", help="budget for the deployment per month")
     f.add_argument("--max-nodes", metavar="N", help="most nodes the deployment may use")
+    f.add_argument("--max-price-age", metavar="AGE",
+                   help="leave out offerings priced longer ago than AGE: 90d, 90 (days), 6m (30-day months), 1y")
     o = parser.add_argument_group("output")
     o.add_argument("--top", type=int, default=None, metavar="N", help="feasible rows to show (default 10)")
     o.add_argument("--all", action="store_true", help="show every feasible row and the infeasible ones with reasons")
     o.add_argument("--explain", metavar="OFFERING", help="the whole derivation for one offering")
     o.add_argument("--format", choices=("table", "json", "csv", "md", "html"), default=None,
-                   help="output format (default: from the -o file's extension, else table)")
-    o.add_argument("-o", "--output", metavar="FILE", help="write to FILE atomically ('-' = stdout)")
+                   help="output format (default: from the -o file's extension: .md .html .json .csv, "
+                        ".txt = table; else table)")
+    o.add_argument("-o", "--output", metavar="FILE",
+                   help="write to FILE atomically ('-' = stdout); says 'wrote FILE' on stderr")
     o.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
     add_table_arguments(o)
     o.add_argument("--from", dest="from_file", metavar="FILE",
@@ -133,11 +152,13 @@ def request_fields(args: argparse.Namespace) -> dict[str, Any]:
         "regions": opt(args.region, sh.parse_list, "--region"),
         "max_usd_per_month": opt(args.max_usd_per_month, sh.parse_money, "--max-usd-per-month"),
         "max_nodes": opt(args.max_nodes, sh.parse_count, "--max-nodes"),
+        "max_price_age_days": opt(args.max_price_age, sh.parse_age_days, "--max-price-age"),
+        "sort": args.sort,
     }
 
 
 def run(args: argparse.Namespace) -> int:
-    from advisor.commands._world import world_from_args
+    from advisor.commands._world import say_model, world_from_args
     from advisor.errors import EXIT_BAD_INPUT, EXIT_NOTHING_FEASIBLE, EXIT_OK, AdvisorError
     from advisor.export.terminal import safe_text
     from advisor.export.write import write_document
@@ -146,19 +167,27 @@ def run(args: argparse.Namespace) -> int:
 
     if args.top is not None and args.top < 1:
         raise AdvisorError("--top must be at least 1", exit_code=EXIT_BAD_INPUT)
+    output_format(args)  # an -o FILE of no known format fails before the search
     fields = request_fields(args)
     loaded = _read_from(args, fields) if args.from_file else None
     issued = issue_date()
     world = world_from_args(args)
     request = loaded.request if loaded is not None else build_request(world, **fields)
     quote = build_quote(request, world, issued=issued)
-    for warning in quote.warnings[len(world.warnings):]:  # the world's own are printed already
-        print(f"advisor: warning: {safe_text(warning)}", file=sys.stderr)
-    if loaded is not None:
-        _compare(loaded, quote)
     text = _render(quote, args, loaded)
     if text:
         write_document(args.output, text, force=args.force)
+        if args.output not in (None, "-"):
+            print(f"wrote {safe_text(args.output)}", file=sys.stderr)
+    # diagnostics after every bad-input check and the write: an error stays one line
+    for warning in quote.warnings[len(world.warnings):]:  # the world's own are printed already
+        print(f"advisor: warning: {safe_text(warning)}", file=sys.stderr)
+    if quote.stale is not None:
+        print(f"advisor: warning: {safe_text(quote.stale.text)}", file=sys.stderr)
+    if loaded is not None:
+        _compare(loaded, quote)
+    else:
+        say_model(world, args.model)
     if not quote.feasible:
         print(f"advisor: {safe_text(nothing_feasible_message(quote))}", file=sys.stderr)
         return EXIT_NOTHING_FEASIBLE
@@ -210,13 +239,23 @@ def _compare(loaded: Any, quote: Any) -> None:
 
 
 def output_format(args: argparse.Namespace) -> str:
-    """--format, else the -o file's extension when it names a document format, else table."""
+    """--format, else the format the -o file's extension names (exit 2 for any other), else table."""
     if args.format:
         return str(args.format)
     if args.output and args.output != "-":
         from pathlib import Path
 
-        return DOCUMENT_EXTENSIONS.get(Path(args.output).suffix.lower(), "table")
+        suffix = Path(args.output).suffix.lower()
+        if suffix not in OUTPUT_EXTENSIONS:
+            from advisor.errors import EXIT_BAD_INPUT, AdvisorError
+            from advisor.export.terminal import safe_text
+
+            raise AdvisorError(
+                f"-o {safe_text(args.output)}: cannot tell the format from the extension {safe_text(suffix)!r}; "
+                "use .md, .html, .json, .csv or .txt (or no extension) for the table as plain text, or say "
+                "--format table|md|json|csv|html",
+                exit_code=EXIT_BAD_INPUT)
+        return OUTPUT_EXTENSIONS[suffix]
     return "table"
 
 

@@ -321,6 +321,9 @@ def assemble(
         compute_dtype=plan.compute_dtype,
         t_mem_s=w + kv,
         t_compute_s=gemm + attn,
+        stage_parts_s=(w, gemm, kv, attn),
+        stage_comm_s=setup.step.comm(micro),
+        stage_fixed_s=setup.step.t_fixed_s,
         fits=True,
     )
 

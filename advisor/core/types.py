@@ -137,4 +137,9 @@ class Estimate(NamedTuple):
     compute_dtype: str = ""  # dtype the GEMMs run in
     t_mem_s: float = 0.0  # decode step: memory time (weights + KV) at the chosen batch
     t_compute_s: float = 0.0  # decode step: compute time
+    # One pipeline stage's decode step at the micro-batch (batch / pp), before tenancy; the decode
+    # step is pp × (max(weights, GEMMs) + max(KV, attention) + comm + fixed) ÷ tenancy factor.
+    stage_parts_s: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 0.0)  # weights, GEMMs, KV, attention
+    stage_comm_s: float = 0.0  # collectives of that stage step: TP all-reduce, EP all-to-all, PP send
+    stage_fixed_s: float = 0.0  # fixed overhead of that stage step
     fits: bool = True  # the model and at least one sequence fit in memory

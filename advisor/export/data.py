@@ -4,7 +4,8 @@ JSON keys are a public API (scripts read them; renaming one breaks them): `reque
 `results` (each with `offering`, `provider`, `layout`, `nodes`, `gpus`, `usd_per_hour`, `usd_per_million_output_tokens`,
 `usd_per_million_input_tokens`, `usd_per_month`, `output_tokens_per_s`, `ttft_s`, `tpot_s`,
 `memory`, `interconnect`, `error_band_pct`, `error_band`, `feasible`, `reasons`), `assumptions`,
-`sources`, `warnings` (with a line when the top two are within each other's error band). Amounts
+`sources`, `warnings` (with a line naming the ranked offerings priced longer ago than the quote
+validity, and one when the top two are within each other's error band). Amounts
 named `usd_*` are always USD; `price` repeats them in the request's currency.
 Must not import rich, textual, httpx or pint.
 """
@@ -46,7 +47,7 @@ def quote_document(quote: Quote, rows: list[Result]) -> dict[str, Any]:
         "assumptions": [{"name": a.name, "value": a.value, "source": a.source} for a in quote.assumptions],
         "sources": [{"path": s.path, "layer": s.layer, "sha256": s.sha256, "as_of": s.as_of, "role": s.role}
                     for s in quote.sources],
-        "warnings": list(quote.warnings) + ([quote.close_call.text] if quote.close_call is not None else []),
+        "warnings": list(quote.diagnostics),
     })
 
 

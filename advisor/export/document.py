@@ -19,13 +19,14 @@ from advisor.export.base import ExportOptions
 from advisor.export.table import BAND, band_cell, cells, headers, title
 from advisor.export.terminal import safe_text
 from advisor.quote.build import Quote, nothing_feasible_message
-from advisor.quote.parts import FABRIC_NAMES, InterconnectAnalysis, Recommendation
+from advisor.quote.parts import FABRIC_NAMES, Alternative, InterconnectAnalysis, Recommendation
+from advisor.search.ranking import SORT_KEYS
 from advisor.shorthands import format_duration, format_tokens
 
 GIB = 1024.0**3
 RIGHT_HEADERS = {"#", "Qty", "Hours/month", "Unit price", "Per month", "GiB per GPU", "Share of usable",
                  "Target", "Predicted", "Headroom", "Out tok/s", "TTFT", "TPOT", "Per Mtok out",
-                 "vs recommended", BAND}
+                 BAND}
 
 
 class Table(NamedTuple):
@@ -38,7 +39,7 @@ class Table(NamedTuple):
 
     def right_aligned(self, column: int) -> bool:
         header = self.headers[column]
-        return header in RIGHT_HEADERS or "/Mtok" in header or "/month" in header
+        return header in RIGHT_HEADERS or "/Mtok" in header or "/month" in header or header.endswith("vs recommended")
 
     def kind(self, row: int) -> str:
         return self.row_kinds[row] if row < len(self.row_kinds) else ""
@@ -77,8 +78,9 @@ def build_document(quote: Quote, options: ExportOptions) -> Document:
     if quote.alternatives:
         sections.append(_alternatives(quote))
     sections += [_ranking(quote, options), _assumptions(quote)]
-    if quote.warnings:
-        sections.append(Section("Warnings", "warnings", bullets=tuple(safe_text(w) for w in quote.warnings)))
+    warnings = (*quote.warnings, *([quote.stale.text] if quote.stale is not None else []))
+    if warnings:
+        sections.append(Section("Warnings", "warnings", bullets=tuple(safe_text(w) for w in warnings)))
     sections.append(_sources(quote))
     return Document(
         heading=f"Quote {quote.number}: {safe_text(quote.model.name)}",
@@ -110,6 +112,7 @@ def _facts(quote: Quote) -> tuple[tuple[str, str], ...]:
         ("Targets", _targets(quote)),
         ("Utilization", f"{r.utilization:.0%} of rented hours busy ({r.term} prices)"),
         ("Currency", f"{quote.currency} (every amount)"),
+        ("Ranked by", SORT_KEYS[r.sort].basis),
         ("Prepared by", f"advisor {quote.tool_version}"),
     )
 
@@ -160,14 +163,15 @@ def _recommended(quote: Quote) -> Section:
     o, t = rec.result.offering, rec.totals
     compute = f", GEMMs in {rec.compute_dtype}" if rec.compute_dtype else ""
     lead = safe_text(f"{o.provider} {o.sku} ({o.id}): {rec.layout}, weights {rec.weights}, "
-                     f"KV cache {rec.kv_dtype}{compute}; sized for {rec.load}.")
+                     f"KV cache {rec.kv_dtype}{compute}; sized for {rec.load}{_per_replica(rec)}.")
     rows = [(str(i.quantity), safe_text(i.description), f"{i.hours_per_month:g}",
              f"{i.unit_price_per_hour.text()}/h", i.per_month.text()) for i in rec.line_items]
     rows.append(("", "Total per month", "", "", t.per_month.text()))
     table = Table(("Qty", "Item", "Hours/month", "Unit price", "Per month"), tuple(rows),
                   ("",) * len(rec.line_items) + ("total",))
+    basis = "the ranking basis: " if quote.request.sort == "mtok" else ""
     cost = (f"At {t.utilization:.0%} utilization: {t.per_million_output_tokens.text(4)} per million output "
-            f"tokens (the ranking basis: the whole cluster charged to output tokens), "
+            f"tokens ({basis}the whole cluster charged to output tokens), "
             f"{t.per_million_input_tokens.text(4)} per million input tokens and "
             f"{t.per_million_output_tokens_decode.text(4)} per million output tokens by GPU-time share, "
             f"{t.per_million_tokens_blended.text(4)} per million tokens blended; about "
@@ -182,6 +186,25 @@ def _recommended(quote: Quote) -> Section:
                               f"converted at {quote.usd_per_unit:g} USD per {i.list_price_per_hour.currency}")
                     for i in rec.line_items if i.list_price_per_hour is not None)
     return Section("Recommended deployment", "recommended", tuple(paragraphs), table, bullets)
+
+
+def _per_replica(rec: Recommendation) -> str:
+    """How the load meets the decode batch the KV cache is sized for: a closed loop's requests
+    include those still waiting for their first token, so fewer decode at a time."""
+    cand = rec.result.candidate
+    decoding = rec.vram.sequences_per_replica
+    if cand is None:
+        return ""
+    replicas = cand.layout.replicas
+    where = " per replica" if replicas > 1 else ""
+    total = cand.load.concurrency
+    if total is None:
+        return f" (about {decoding} sequences decoding at a time{where})"
+    spread = f", {total / replicas:g} per replica" if replicas > 1 else ""
+    if decoding >= total / replicas:
+        return f" ({total} open requests{spread})"
+    return (f" ({total} open requests{spread}: about {decoding} decoding at a time{where}, the others waiting "
+            "for their first token)")
 
 
 def _slo(quote: Quote, rec: Recommendation) -> Section:
@@ -209,7 +232,8 @@ def _vram(quote: Quote, rec: Recommendation) -> Section:
     rows = (
         row("Weights", v.weights_bytes_per_gpu),
         row("Workspace (activations, buffers)", v.workspace_bytes_per_gpu),
-        row(f"KV cache ({v.sequences_per_replica} sequences at {format_tokens(quote.request.max_context)} context)",
+        row(f"KV cache ({v.sequences_per_replica} decoding sequences per replica at "
+            f"{format_tokens(quote.request.max_context)} context)",
             v.kv_bytes_per_gpu),
         row("Total used", v.used_bytes_per_gpu),
         row(f"Usable ({v.engine_memory_fraction:.0%} of {v.memory_bytes_per_gpu / GIB:,.1f} GiB)", usable),
@@ -253,16 +277,26 @@ def interconnect_lines(ic: InterconnectAnalysis) -> tuple[str, ...]:
 
 
 def _alternatives(quote: Quote) -> Section:
+    key = SORT_KEYS[quote.request.sort]
     rows = []
     for alt in quote.alternatives:
         o = alt.result.offering
-        delta = "tie (same cost; listed by provider, then id)" if alt.tie else f"{alt.delta:+.1%}"
         rows.append((str(alt.result.rank), safe_text(o.provider), safe_text(o.sku), safe_text(alt.line_item.text),
                      alt.layout, alt.precision, alt.per_month.text(), alt.per_million_output_tokens.text(4),
-                     band_cell(quote, alt.result), delta))
+                     band_cell(quote, alt.result), _delta(alt, key.quantity)))
     header = ("#", "Provider", "SKU", "Line item", "Layout", "Precision", "Per month", "Per Mtok out", BAND,
-              "vs recommended")
-    return Section("Next best alternatives", "alternatives", table=Table(header, tuple(rows)))
+              f"{key.column} vs recommended")
+    lead = (f"Ranked by {key.basis}; the last column is each alternative's {key.quantity} relative to the "
+            "recommendation's (+16 % = 16 % higher).")
+    return Section("Next best alternatives", "alternatives", (lead,), table=Table(header, tuple(rows)))
+
+
+def _delta(alt: Alternative, quantity: str) -> str:
+    if not alt.tie:
+        return f"{alt.delta:+.1%}"
+    if alt.basis == "mtok":
+        return "tie (same cost; listed by provider, then id)"
+    return f"tie (same {quantity}; listed by cost per Mtok out, then provider and id)"
 
 
 def _ranking(quote: Quote, options: ExportOptions) -> Section:
@@ -271,7 +305,8 @@ def _ranking(quote: Quote, options: ExportOptions) -> Section:
     body = tuple(tuple(cells(quote, r, reasons=reasons)) for r in rows)
     kinds = tuple("" if r.feasible else "muted" for r in rows)
     shown = sum(1 for r in rows if r.feasible)
-    lead = [f"{shown} of {len(quote.feasible)} feasible offerings listed, cheapest per million output tokens first"]
+    lead = [f"{shown} of {len(quote.feasible)} feasible offerings listed, ranked by "
+            f"{SORT_KEYS[quote.request.sort].basis}, lowest first"]
     if quote.infeasible:
         listed = sum(1 for r in rows if not r.feasible)
         lead.append(f"{listed} of {len(quote.infeasible)} infeasible listed with the reason" if listed

@@ -14,7 +14,7 @@ import math
 from advisor.core.types import Estimate
 from advisor.quote.build import Quote
 from advisor.search.feasibility import layout_label
-from advisor.search.ranking import Result
+from advisor.search.ranking import SORT_KEYS, Result
 from advisor.shorthands import format_duration, format_tokens
 
 GIB = 1024.0**3
@@ -38,7 +38,8 @@ def _header(quote: Quote, result: Result) -> list[str]:
     gpu = result.accelerator.name if result.accelerator else o.accelerator
     inter = "none (single nodes)" if o.inter_fabric == "none" else (
         f"{o.inter_fabric} {(o.inter_bytes_per_s or 0) / 1e9:,.0f} GB/s per node, up to {o.max_nodes} nodes")
-    status = f"rank {result.rank} of {len(quote.feasible)} feasible" if result.feasible else "NOT feasible"
+    status = (f"rank {result.rank} of {len(quote.feasible)} feasible by {SORT_KEYS[quote.request.sort].quantity}"
+              if result.feasible else "NOT feasible")
     lines = [
         f"{o.id}: {o.provider} {o.sku} — {status}",
         f"  node: {o.gpus_per_node} × {gpu}, {o.intra_fabric} {o.intra_bytes_per_s / 1e9:,.0f} GB/s per GPU "
@@ -102,14 +103,10 @@ def _memory(quote: Quote, est: Estimate) -> list[str]:
 
 
 def _time(quote: Quote, result: Result, est: Estimate) -> list[str]:
-    fixed = est.factors.get("t_fixed_s", 0.0)
-    comm = est.interconnect.comm_time_per_step_s
     return [
         "",
         "Time",
-        f"  decode step = max(t_mem, t_compute) + t_comm + t_fixed = max({format_duration(est.t_mem_s)}, "
-        f"{format_duration(est.t_compute_s)}) + {format_duration(comm)} + {format_duration(fixed)} "
-        f"≈ {format_duration(est.decode_step_s)} at batch {est.batch} per replica ({est.bound}-bound)",
+        *_decode_step(result, est),
         f"  TPOT {format_duration(est.tpot_s)}; TTFT {format_duration(est.ttft_s)} "
         f"(prefill of one {quote.request.input_tokens}-token prompt on an idle replica: "
         f"{format_duration(est.prefill_s)}); mode {est.mode or 'closed-loop'}"
@@ -118,6 +115,44 @@ def _time(quote: Quote, result: Result, est: Estimate) -> list[str]:
         f"{est.total_tokens_per_s - est.output_tokens_per_s:,.1f} input tok/s, "
         f"{est.requests_per_s:,.3f} req/s (whole deployment)",
     ] + [f"  note: {note}" for note in est.notes]
+
+
+def _decode_step(result: Result, est: Estimate) -> list[str]:
+    """The decode step as the core sums it: a token crosses PP stages, each running the GEMMs and
+    the attention (each bound by the slower of memory and compute), its collectives and its
+    fixed overhead on a micro-batch of batch/PP; the tenancy factor divides it."""
+    if est.decode_step_s <= 0 or not math.isfinite(est.decode_step_s):
+        return [f"  decode step {format_duration(est.decode_step_s) if est.decode_step_s > 0 else 'none'} "
+                f"({est.bound})"]
+    layout = result.candidate.layout if result.candidate else (result.failure.layout if result.failure else None)
+    pp = layout.pp if layout is not None else 1
+    weights, gemm, kv, attention = est.stage_parts_s
+    stage = (f"max({_t(weights)}, {_t(gemm)}) + max({_t(kv)}, {_t(attention)}) + {_t(est.stage_comm_s)} "
+             f"+ {_t(est.stage_fixed_s)}")
+    formula = "max(weights, GEMMs) + max(KV, attention) + comm + fixed"
+    tenancy = est.tenancy_factor
+    if pp > 1:
+        formula, stage = f"PP × ({formula})", f"{pp} × ({stage})"
+    if tenancy != 1.0:
+        formula, stage = f"{formula} ÷ tenancy", f"{stage} ÷ {tenancy:.3f}"
+    per = f"{pp} pipeline stages, each on a micro-batch of batch/{pp}" if pp > 1 else "one stage"
+    return [
+        f"  decode step = {formula}",
+        f"              = {stage} ≈ {_t(est.decode_step_s)}",
+        f"    at batch {est.batch} per replica ({per}; {est.bound}-bound); comm is every collective of the "
+        "step (all-reduce, all-to-all, pipeline send)",
+    ]
+
+
+def _t(seconds: float) -> str:
+    """Three significant digits, so the step's arithmetic can be checked: '9.40 ms', '784 µs'."""
+    if seconds == 0:
+        return "0"
+    if seconds >= 1.0:
+        return f"{seconds:#.3g} s"
+    if seconds >= 1e-3:
+        return f"{seconds * 1e3:#.3g} ms"
+    return f"{seconds * 1e6:#.3g} µs".replace(". µs", " µs")
 
 
 def _interconnect(result: Result, est: Estimate) -> list[str]:
@@ -167,12 +202,13 @@ def _cost(quote: Quote, result: Result) -> list[str]:
     node_price = cost.usd_per_hour / cand.nodes
     out_tps = est.output_tokens_per_s
     in_tps = est.total_tokens_per_s - out_tps
+    ranking = " (ranking)" if quote.request.sort == "mtok" else ""
     lines = [
         "",
         "Cost (USD)",
         f"  per hour   = {cand.nodes} node(s) × {node_price:,.4f} = {cost.usd_per_hour:,.2f}",
         f"  per month  = {cost.usd_per_hour:,.2f} × {quote.hours_per_month:g} h = {cost.usd_per_month:,.2f}",
-        f"  per Mtok output (ranking) = {cost.usd_per_hour:,.2f} / ({out_tps:,.1f} tok/s × 3600 × {u:g}) × 10⁶ "
+        f"  per Mtok output{ranking} = {cost.usd_per_hour:,.2f} / ({out_tps:,.1f} tok/s × 3600 × {u:g}) × 10⁶ "
         f"= {cost.usd_per_million_output_tokens:,.4f}",
         f"  prefill share of GPU time = {cost.prefill_share:.1%}",
         f"  per Mtok input  = {cost.usd_per_hour:,.2f} × {cost.prefill_share:.3f} / ({in_tps:,.1f} × 3600 × {u:g}) "

@@ -5,7 +5,9 @@ The document keeps every key of the first JSON output, which scripts already rea
 `usd_per_million_input_tokens`, `usd_per_month`, `output_tokens_per_s`, `ttft_s`, `tpot_s`,
 `memory`, `interconnect`, `feasible`, `reasons`; `assumptions`; `sources`) and adds `schema`,
 `quote_number`, `issued`, `valid_until`, `recommendation` (line items, totals, VRAM,
-interconnect, SLO check, error band), `alternatives`, `selection` and `note`; each result, the
+interconnect, SLO check, error band), `alternatives` (each `delta` is a relative difference of
+`delta_of`, the quantity the results are ranked by), `ranked_by` (`sort`, `basis`), `selection`
+and `note`; each result, the
 recommendation and each alternative carry `error_band_pct` (± %, null for a prior or no band)
 and `error_band` (the band in words), and `warnings` says when the top two are within it. Amounts outside the `usd_*`
 keys are `{"amount": …, "currency": …}`. Versioning: new keys may appear within version 1; a
@@ -25,7 +27,7 @@ from advisor.export.terminal import json_safe, safe_text
 from advisor.files import STDIN, loads_json, read_input
 from advisor.quote.build import Quote
 from advisor.quote.parts import Alternative, LineItem, Money, Recommendation
-from advisor.search.ranking import Result
+from advisor.search.ranking import SORT_KEYS, Result
 from advisor.search.request import QuoteRequest, validate_request
 
 EXTENSION = "json"
@@ -52,6 +54,7 @@ def document(quote: Quote, options: ExportOptions) -> dict[str, Any]:
         "validity_days": quote.validity_days,
         "prices_as_of": quote.prices_as_of.isoformat() if quote.prices_as_of else None,
         "expired": quote.expired,
+        "ranked_by": {"sort": quote.request.sort, "basis": SORT_KEYS[quote.request.sort].basis},
         "note": quote.note,
     }
     tail = {
@@ -136,7 +139,7 @@ def _alternative(quote: Quote, alt: Alternative) -> dict[str, Any]:
         "rank": alt.result.rank, "offering": alt.result.offering.id, "provider": alt.result.offering.provider,
         "line_item": _line_item(alt.line_item), "layout": alt.layout, "precision": alt.precision,
         "per_month": money(alt.per_month), "per_million_output_tokens": money(alt.per_million_output_tokens),
-        "delta": alt.delta, "tie": alt.tie, **_band(quote, alt.result),
+        "delta": alt.delta, "delta_of": SORT_KEYS[alt.basis].quantity, "tie": alt.tie, **_band(quote, alt.result),
     }
 
 

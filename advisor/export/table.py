@@ -18,7 +18,8 @@ from advisor.export.data import memory_used_bytes_per_gpu
 from advisor.export.terminal import Column, safe_text
 from advisor.quote.build import Quote
 from advisor.search.feasibility import layout_label
-from advisor.search.ranking import Result
+from advisor.search.ranking import SORT_KEYS, Result
+from advisor.search.request import model_params_text
 from advisor.shorthands import format_duration, format_tokens
 
 GIB = 1024.0**3
@@ -113,8 +114,8 @@ def title(quote: Quote) -> str:
     if r.tpot_s is not None:
         targets.append(f"TPOT ≤ {format_duration(r.tpot_s)}")
     return (
-        f"{quote.model.name} · ctx {format_tokens(r.max_context)} · {r.input_tokens} in / "
-        f"{r.output_tokens} out · {r.load_label} · {', '.join(targets) or 'no targets'} · "
+        f"{quote.model.name} ({model_params_text(quote.model)}) · ctx {format_tokens(r.max_context)} · "
+        f"{r.input_tokens} in / {r.output_tokens} out · {r.load_label} · {', '.join(targets) or 'no targets'} · "
         f"{r.utilization:.0%} utilization · {r.term}"
     )
 
@@ -185,7 +186,9 @@ def print_quote_table(quote: Quote, rows: list[Result], out: TextIO, *, reasons:
                          styles=[None if r.feasible else "dim" for r in rows], say_hidden=False)
     notes = io.StringIO()  # wrapped at the width between words, without trailing blanks
     console = Console(file=notes, highlight=False, soft_wrap=False, width=table_width(width))
-    for line in (close_call_line(quote), _footer(quote, rows), hidden):
+    close = close_call_line(quote) if quote.close_call is not None else ""
+    stale = stale_line(quote) if quote.stale is not None else ""
+    for line in (close, ranking_line(quote), _footer(quote, rows), stale, hidden):
         if line:
             console.print(Text(safe_text(line)))
     out.write("".join(part.rstrip() + "\n" for part in notes.getvalue().splitlines()))
@@ -207,6 +210,22 @@ def _footer(quote: Quote, rows: list[Result]) -> str:
 def close_call_line(quote: Quote) -> str:
     """'Note: rank 1 (…) and rank 2 (…) are 3.2 % apart …', or '' when the ranking is clear."""
     return f"Note: {quote.close_call.text}." if quote.close_call is not None else ""
+
+
+def ranking_line(quote: Quote) -> str:
+    """'Ranked by cost per million output tokens (…); --sort month|tpot|ttft ranks otherwise'."""
+    sort = quote.request.sort
+    others = "|".join(name for name in SORT_KEYS if name != sort)
+    return f"Ranked by {SORT_KEYS[sort].basis}; --sort {others} ranks otherwise"
+
+
+def stale_line(quote: Quote) -> str:
+    """'Warning: 35 of 35 prices older than 30 days (oldest 2025-05-29): …', or '' when none is."""
+    stale = quote.stale
+    if stale is None:
+        return ""
+    return (f"Warning: {stale.short}: {safe_text(stale.named)}; confirm prices with the providers, "
+            "or leave old ones out with --max-price-age 90d")
 
 
 def price_warning_note(flagged: tuple[str, ...]) -> str:

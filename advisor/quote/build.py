@@ -2,8 +2,9 @@
 
 Owns the `Quote` object (request, ranked results, excluded offerings, assumptions, sources,
 warnings, display currency; quote number, issue and valid-until dates, the itemized
-recommendation, the next best alternatives, and whether the top two are within each other's
-error band) and the message that says what to relax when nothing is feasible. The search lives
+recommendation, the next best alternatives, whether the top two are within each other's error
+band, and which ranked prices are older than the quote validity, `advisor.quote.staleness`) and
+the message that says what to relax when nothing is feasible. The search lives
 in `advisor.search.space`, per-offering cost and order in `advisor.search.ranking`, the
 procurement parts in `advisor.quote.parts`; the rendering in `advisor.views` and
 `advisor.export`. To extend a quote add fields with defaults to `Quote` and fill them in
@@ -40,6 +41,7 @@ from advisor.quote.parts import (
     recommendation,
     valid_until,
 )
+from advisor.quote.staleness import StalePrices, stale_prices
 from advisor.search.ranking import Result, evaluate_offering, excluded_reason, rank, usd_per_unit
 from advisor.search.request import QuoteRequest
 from advisor.search.sizing import Searcher
@@ -100,11 +102,20 @@ class Quote(NamedTuple):
     flagged: tuple[str, ...] = ()  # offerings in `results` whose price drew a warning, in rank order
     note: str = ESTIMATE_NOTE
     close_call: CloseCall | None = None  # the top two are within each other's error band
+    stale: StalePrices | None = None  # ranked prices older than the validity (see `diagnostics`)
 
     @property
     def expired(self) -> bool:
         """The prices are older than the validity already on the issue date."""
         return self.valid_until is not None and self.issued is not None and self.valid_until < self.issued
+
+    @property
+    def diagnostics(self) -> tuple[str, ...]:
+        """Every warning about this quote: the data's and search's (`warnings`), the stale
+        prices, and the close call between the top two (JSON `warnings`, documents, stderr)."""
+        extra = [self.stale.text] if self.stale is not None else []
+        extra += [self.close_call.text] if self.close_call is not None else []
+        return (*self.warnings, *extra)
 
     @property
     def feasible(self) -> tuple[Result, ...]:
@@ -167,10 +178,11 @@ def build_quote(
     searcher = Searcher(request, model, physics or core_physics(),
                         memory_fraction=settings.engine_memory_fraction,
                         comm_share_target=settings.comm_share_target)
+    issued = issued or date.today()
     excluded: list[tuple[str, str]] = []
     results: list[Result] = []
     for offering in sorted(world.offerings.values(), key=lambda o: o.id):
-        why = excluded_reason(offering, request)
+        why = excluded_reason(offering, request, issued)
         if why is not None:
             excluded.append((offering.id, why))
         else:
@@ -182,7 +194,8 @@ def build_quote(
         estimates=searcher.calls,
         seconds=time.perf_counter() - started,
     )
-    return assemble_quote(request, world, model, rank(results), tuple(excluded), rate, stats, issued=issued)
+    ranked = rank(results, request.sort)
+    return assemble_quote(request, world, model, ranked, tuple(excluded), rate, stats, issued=issued)
 
 
 def assemble_quote(
@@ -218,9 +231,10 @@ def assemble_quote(
         validity_days=settings.quote_validity_days,
         prices_as_of=as_of,
         recommendation=best,
-        alternatives=alternatives(feasible, pricing),
+        alternatives=alternatives(feasible, pricing, request.sort),
         flagged=tuple(r.offering.id for r in results if r.offering.id in world.flagged),
-        close_call=close_call(feasible, model.moe is not None),
+        close_call=close_call(feasible, model.moe is not None) if request.sort == "mtok" else None,
+        stale=stale_prices(results, issued, settings.quote_validity_days),
     )
 
 
@@ -336,7 +350,8 @@ def nothing_feasible_message(quote: Quote) -> str:
     searched = len(quote.results)
     filtered = f", {len(quote.excluded)} filtered out" if quote.excluded else ""
     if not quote.results:
-        return f"no offering passes the filters ({len(quote.excluded)} filtered out): relax the filters"
+        first = f"; e.g. {quote.excluded[0][0]}: {quote.excluded[0][1]}" if quote.excluded else ""
+        return f"no offering passes the filters ({len(quote.excluded)} filtered out{first}): relax the filters"
     closest = quote.results[0]
     failure = closest.failure
     relax = f"; try {failure.relax}" if failure is not None and failure.relax else ""

@@ -18,8 +18,8 @@ from typing import NamedTuple
 from advisor.catalog.world import Origin
 from advisor.domain.common import to_json
 from advisor.search.feasibility import layout_label
-from advisor.search.ranking import SECONDS_PER_HOUR, Result
-from advisor.search.request import QuoteRequest
+from advisor.search.ranking import SECONDS_PER_HOUR, SORT_KEYS, Result
+from advisor.search.request import QuoteRequest, Sort
 from advisor.search.space import Candidate
 
 ESTIMATE_NOTE = (
@@ -28,6 +28,8 @@ ESTIMATE_NOTE = (
 )
 ALTERNATIVES = 3  # next best feasible deployments a quote lists after the recommendation
 QUOTE_NUMBER_PREFIX = "AQ"
+# request fields added after quote numbers were first issued, with the value that leaves them out
+LATER_FIELDS: dict[str, object] = {"max_price_age_days": None, "sort": "mtok"}
 TIE_TOLERANCE = 1e-9  # relative: two costs this close are the same price (a tie)
 FABRIC_NAMES = {
     "nvswitch": "NVSwitch", "nvlink-bridge": "NVLink bridge", "pcie": "PCIe",
@@ -174,11 +176,12 @@ class Alternative(NamedTuple):
     per_million_output_tokens: Money
     layout: str
     precision: str
-    delta: float  # relative cost per million output tokens vs the recommendation (0.12 = +12 %)
+    delta: float  # the ranking quantity (`basis`) relative to the recommendation's (0.12 = +12 %)
+    basis: Sort = "mtok"  # the sort key the results are ranked by, and `delta` is a difference of
 
     @property
     def tie(self) -> bool:
-        """Same cost per token as the recommendation: the order came from the tie-breaks."""
+        """Same ranking quantity as the recommendation: the order came from the tie-breaks."""
         return abs(self.delta) <= TIE_TOLERANCE
 
 
@@ -201,9 +204,13 @@ def quote_number(request: QuoteRequest, files: Iterable[Origin], tool_version: s
 
     The same question on the same data with the same tool always gets the same number, so a
     quote can be matched with its inputs; paths do not count (a moved checkout is the same data).
+    Request fields added later count only when set, so a quote made before they existed keeps
+    its number.
     """
+    fields = {key: value for key, value in to_json(request).items()
+              if key not in LATER_FIELDS or value != LATER_FIELDS[key]}
     canonical = json.dumps(
-        {"request": to_json(request),
+        {"request": fields,
          "data": sorted(f.sha256 for f in files if f.sha256),
          "tool": tool_version},
         sort_keys=True, separators=(",", ":"), ensure_ascii=True,
@@ -337,11 +344,14 @@ def _load(cand: Candidate) -> str:
     return f"{load.rate:g} req/s" if load.rate is not None else "—"
 
 
-def alternatives(feasible: tuple[Result, ...], pricing: Pricing, count: int = ALTERNATIVES) -> tuple[Alternative, ...]:
-    """The next `count` feasible results after the first, compared with it."""
+def alternatives(feasible: tuple[Result, ...], pricing: Pricing, sort: Sort = "mtok",
+                 count: int = ALTERNATIVES) -> tuple[Alternative, ...]:
+    """The next `count` feasible results after the first, compared with it on the quantity they
+    are ranked by (`SORT_KEYS[sort]`)."""
     if not feasible or feasible[0].cost is None:
         return ()
-    best = feasible[0].cost.usd_per_million_output_tokens
+    value = SORT_KEYS[sort].value
+    best = value(feasible[0])
     found = []
     for result in feasible[1:1 + count]:
         cand, cost = result.candidate, result.cost
@@ -353,6 +363,7 @@ def alternatives(feasible: tuple[Result, ...], pricing: Pricing, count: int = AL
             per_million_output_tokens=pricing.money(cost.usd_per_million_output_tokens),
             layout=f"{cand.layout.replicas}× {layout_label(cand.layout)}",
             precision=f"{cand.precision.weights} · KV {cand.precision.kv}",
-            delta=cost.usd_per_million_output_tokens / best - 1 if best > 0 else 0.0,
+            delta=value(result) / best - 1 if best > 0 else 0.0,
+            basis=sort,
         ))
     return tuple(found)

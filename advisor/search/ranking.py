@@ -9,7 +9,8 @@ Cost conventions (all amounts USD inside; display converts):
 - usd_per_hour = nodes × node price under the requested term (× USD per unit of its currency);
 - usd_per_month = usd_per_hour × hours_per_month (rented around the clock);
 - usd_per_million_output_tokens = usd_per_hour / (output tokens/s × 3600 × utilization) × 10⁶:
-  the whole cluster charged to output tokens — the ranking key;
+  the whole cluster charged to output tokens — the default ranking key (`SORT_KEYS` holds the
+  others: monthly cost, TPOT, TTFT; `--sort` picks one);
 - the split pair prices input and output tokens separately by GPU-time share: the core's
   `Estimate.prefill_share` of replica time goes to input tokens, the rest to output tokens,
   so input × price_in + output × price_out equals the cost;
@@ -19,6 +20,8 @@ Cost conventions (all amounts USD inside; display converts):
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from datetime import date
 from typing import Any, NamedTuple
 
 from advisor.catalog.world import World
@@ -27,7 +30,7 @@ from advisor.domain import Accelerator, EfficiencyFactors, Offering
 from advisor.errors import AdvisorError
 from advisor.search.feasibility import PROGRESS, Failure
 from advisor.search.providers import matches_provider
-from advisor.search.request import QuoteRequest
+from advisor.search.request import QuoteRequest, Sort
 from advisor.search.sizing import Searcher
 from advisor.search.space import Candidate, Hardware, make_hardware
 
@@ -95,8 +98,13 @@ def cost_of(
     )
 
 
-def excluded_reason(offering: Offering, request: QuoteRequest) -> str | None:
-    """Why a filter drops this offering before any search, or None when it passes."""
+def excluded_reason(offering: Offering, request: QuoteRequest, issued: date | None = None) -> str | None:
+    """Why a filter drops this offering before any search, or None when it passes; the price
+    age limit counts days before `issued` (no limit applies without one)."""
+    limit = request.max_price_age_days
+    if limit is not None and issued is not None and (issued - offering.as_of).days > limit:
+        return (f"price seen {offering.as_of.isoformat()}, {(issued - offering.as_of).days} days before "
+                f"{issued.isoformat()}: older than the {limit}-day limit")
     if request.tenancies and offering.tenancy not in request.tenancies:
         return f"tenancy {offering.tenancy} is not {' or '.join(request.tenancies)}"
     if request.providers and not matches_provider(offering, request.providers):
@@ -232,24 +240,57 @@ def _infeasible(offering: Offering, acc: Accelerator | None, hw: Hardware | None
     return Result(offering, acc, False, (failure.message,), hw, None, None, failure)
 
 
-def rank_key(result: Result) -> tuple[Any, ...]:
-    """Total order: feasible by $/Mtok output, then $/month, provider, offering id, layout;
-    infeasible after them, closest to feasible first."""
+class SortKey(NamedTuple):
+    """One basis the feasible results can be ranked by (`--sort NAME`); smaller is better."""
+
+    name: Sort
+    basis: str  # what the ranking is by, in words ("cost per million output tokens")
+    quantity: str  # what a difference to rank 1 is a difference of ("monthly cost")
+    column: str  # the documents' column that shows it ("Per month")
+    value: Callable[[Result], float]  # of a feasible result (it has a cost and an estimate)
+
+
+def _priced(result: Result) -> Cost:
+    assert result.cost is not None
+    return result.cost
+
+
+def _estimated(result: Result) -> Estimate:
+    assert result.estimate is not None
+    return result.estimate
+
+
+SORT_KEYS: dict[Sort, SortKey] = {
+    "mtok": SortKey("mtok", "cost per million output tokens (the whole cluster charged to output tokens, at "
+                    "the utilization)", "cost per million output tokens", "Per Mtok out",
+                    lambda r: _priced(r).usd_per_million_output_tokens),
+    "month": SortKey("month", "monthly cost of the deployment (sized for the requested load, or one unit without "
+                     "one)", "monthly cost", "Per month", lambda r: _priced(r).usd_per_month),
+    "tpot": SortKey("tpot", "time per output token (TPOT) at the quoted load", "TPOT", "TPOT",
+                    lambda r: _estimated(r).tpot_s),
+    "ttft": SortKey("ttft", "time to first token (TTFT) at the quoted load", "TTFT", "TTFT",
+                    lambda r: _estimated(r).ttft_s),
+}
+
+
+def rank_key(result: Result, sort: Sort = "mtok") -> tuple[Any, ...]:
+    """Total order: feasible by the sort key (`SORT_KEYS`), then $/Mtok output, $/month,
+    provider, offering id, layout; infeasible after them, closest to feasible first."""
     o = result.offering
     if result.feasible and result.cost is not None and result.candidate is not None:
         c = result.candidate
         layout = (c.layout.tp, c.layout.pp, c.layout.ep, c.layout.replicas)
-        return (0, result.cost.usd_per_million_output_tokens, result.cost.usd_per_month,
-                o.provider.lower(), o.id, layout, c.precision.weights, c.precision.kv)
+        return (0, SORT_KEYS[sort].value(result), result.cost.usd_per_million_output_tokens,
+                result.cost.usd_per_month, o.provider.lower(), o.id, layout, c.precision.weights, c.precision.kv)
     failure = result.failure
     progress = PROGRESS.get(failure.kind, 0) if failure is not None else -9
     slack = failure.slack if failure is not None else math.inf
     return (1, -progress, slack, o.provider.lower(), o.id, (), "", "")
 
 
-def rank(results: list[Result]) -> tuple[Result, ...]:
-    """Sort by `rank_key` and number the feasible results 1, 2, …"""
-    ordered = sorted(results, key=rank_key)
+def rank(results: list[Result], sort: Sort = "mtok") -> tuple[Result, ...]:
+    """Sort by `rank_key` on the sort key and number the feasible results 1, 2, …"""
+    ordered = sorted(results, key=lambda result: rank_key(result, sort))
     ranked: list[Result] = []
     for position, result in enumerate(ordered, start=1):
         ranked.append(_with_rank(result, position) if result.feasible else result)

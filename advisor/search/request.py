@@ -26,12 +26,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any, get_args
+from typing import Any, Literal, NamedTuple, get_args
 
 from advisor.catalog.world import World
 from advisor.domain.choices import TENANCIES, TERMS
 from advisor.domain.common import CONFIG, ID_PATTERN, MAX_TEXT, KvDtype, WeightDtype
 from advisor.domain.engines import split_engine
+from advisor.domain.model import ModelProfile
 from advisor.domain.offering import Tenancy, Term
 from advisor.errors import EXIT_BAD_INPUT, AdvisorError
 from advisor.search.providers import check_providers
@@ -43,8 +44,15 @@ DEFAULT_TPOT_S = 0.1
 DEFAULT_WEIGHTS: tuple[str, ...] = ("bf16", "fp16", "fp8")
 DEFAULT_KV: tuple[str, ...] = ("bf16",)
 MAX_DEFAULT_OUTPUT_TOKENS = 1024
-SIZE_HINT_TOLERANCE = 0.10  # '405b' matches a model within ±10 % of 405e9 parameters
+# '405b' matches a model within ±5 % of 405e9 parameters: closer than two real sizes lie
+# (123b must not quietly become the 116.8B gpt-oss-120b)
+SIZE_HINT_TOLERANCE = 0.05
 
+
+# What the feasible offerings are ranked by (`--sort`); `advisor.search.ranking.SORT_KEYS` says
+# what each means and computes it
+Sort = Literal["mtok", "month", "tpot", "ttft"]
+SORTS: tuple[Sort, ...] = get_args(Sort)
 
 # The request's bounds, in one place: `QuoteRequest.__post_init__` enforces them whether the
 # request comes from flags, the TUI's form or a quote file (pydantic checks the types there).
@@ -61,12 +69,14 @@ RANGES: dict[str, tuple[float, float, bool]] = {
     "utilization": (0, 1, False),
     "max_usd_per_month": (0, 1e12, False),
     "max_nodes": (1, 10_000, True),
+    "max_price_age_days": (1, 36_500, True),
 }
 CHOICES: dict[str, tuple[str, ...]] = {
     "weights": get_args(WeightDtype),
     "kv_dtypes": get_args(KvDtype),
     "term": TERMS,
     "tenancies": TENANCIES,
+    "sort": SORTS,
 }
 _ID = re.compile(ID_PATTERN)
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
@@ -119,8 +129,14 @@ class QuoteRequest:
     """Budget for the whole deployment per month, in USD."""
     max_nodes: int | None = None
     """Most nodes the deployment may use (the offering's own limit also applies)."""
+    max_price_age_days: int | None = None
+    """Offerings whose price was seen more than this many days before the issue date are left
+    out (`--max-price-age 90d`); None: prices of any age."""
     preset: str | None = None
     """Workload preset the defaults came from."""
+    sort: Sort = "mtok"
+    """What the feasible offerings are ranked by: cost per million output tokens (mtok), monthly
+    cost for the requested load (month), TPOT or TTFT; each offering keeps its cheapest deployment."""
     notes: tuple[str, ...] = ()
     """How defaults and shorthands were resolved, for the quote's assumptions."""
 
@@ -164,22 +180,69 @@ class QuoteRequest:
         return "largest load one unit serves within targets"
 
 
-def resolve_model(world: World, name: str) -> tuple[str, str | None]:
-    """Model id for a name, alias or size hint; the second item notes how a hint resolved."""
+class ModelChoice(NamedTuple):
+    """How a `--model` text resolved: the model id, and what to tell the user about it."""
+
+    id: str
+    given: str
+    by_size: bool  # a size hint such as '405b' chose the model (not an id or alias)
+    also_near: tuple[str, ...] = ()  # other models within SIZE_HINT_TOLERANCE, nearest first
+
+    def line(self, world: World) -> str | None:
+        """'123b → mistral-large-2 (123.0B)' when the text was not the id itself; else None."""
+        if self.given == self.id:
+            return None
+        also = f"; also within {SIZE_HINT_TOLERANCE * 100:g} %: {', '.join(self.also_near)}" if self.also_near else ""
+        return f"{self.given} → {model_size_text(world.models[self.id])}{also}"
+
+    def note(self, world: World) -> str | None:
+        """The assumption line of a size hint (None for an id or alias: the model row says it)."""
+        if not self.by_size:
+            return None
+        return f"model size {self.given!r} resolved to the nearest model by total parameters: " + (
+            self.line(world) or self.id)
+
+
+def model_params_text(model: ModelProfile) -> str:
+    """'70.6B'; a mixture of experts says so: '116.8B MoE, 5.1B active'."""
+    active = model.active_params or model.total_params
+    moe = f" MoE, {active / 1e9:.1f}B active" if model.moe is not None else ""
+    return f"{model.total_params / 1e9:.1f}B{moe}"
+
+
+def model_size_text(model: ModelProfile) -> str:
+    """'llama-3.1-70b (70.6B)', 'gpt-oss-120b (116.8B MoE, 5.1B active)'."""
+    return f"{model.id} ({model_params_text(model)})"
+
+
+def choose_model(world: World, name: str) -> ModelChoice:
+    """The model a `--model` text names: an id or alias, else a size hint ('123b') matching a
+    model within SIZE_HINT_TOLERANCE of its total parameters. A size with no model that close
+    is refused (exit 2) with the nearest models and their sizes."""
+    given = name.strip()
     try:
-        return world.model(name).id, None
+        return ModelChoice(world.model(given).id, given, by_size=False)
     except AdvisorError:
-        if not looks_like_model_size(name):
+        if not looks_like_model_size(given):
             raise
-    params = parse_model_size(name)
-    scored = sorted(
-        (abs(m.total_params - params) / params, m.id, m.total_params) for m in world.models.values()
-    )
-    if not scored or scored[0][0] > SIZE_HINT_TOLERANCE:
-        nearest = f" (nearest: {scored[0][1]})" if scored else ""
-        raise AdvisorError(f"no model of about {name} parameters{nearest}", exit_code=EXIT_BAD_INPUT)
-    _, model_id, total = scored[0]
-    return model_id, f"model {name!r} resolved to {model_id} ({total / 1e9:.1f}B parameters)"
+    params = parse_model_size(given)
+    ranked = sorted(world.models.values(), key=lambda m: (abs(m.total_params - params) / params, m.id))
+    near = [m for m in ranked if abs(m.total_params - params) / params <= SIZE_HINT_TOLERANCE]
+    if not near:
+        nearest = ", ".join(model_size_text(m) for m in ranked[:3])
+        raise AdvisorError(
+            f"no model within {SIZE_HINT_TOLERANCE * 100:g} % of {given} ({params / 1e9:g}B parameters)"
+            + (f"; nearest: {nearest}" if nearest else "")
+            + "; give a model id (see `advisor models`)",
+            exit_code=EXIT_BAD_INPUT,
+        )
+    return ModelChoice(near[0].id, given, by_size=True, also_near=tuple(model_size_text(m) for m in near[1:]))
+
+
+def resolve_model(world: World, name: str) -> tuple[str, str | None]:
+    """Model id for a name, alias or size hint; the second item says how a size hint resolved."""
+    choice = choose_model(world, name)
+    return choice.id, choice.note(world)
 
 
 def build_request(world: World, **raw: Any) -> QuoteRequest:
@@ -300,6 +363,6 @@ def _fill_choices(fields: dict[str, Any], given: dict[str, Any], preset: Any, wo
     )
     fields["term"] = given.get("term", settings.term)
     fields["currency"] = str(given.get("currency", settings.currency)).upper()
-    for key in ("tenancies", "providers", "regions", "max_usd_per_month", "max_nodes"):
+    for key in ("tenancies", "providers", "regions", "max_usd_per_month", "max_nodes", "max_price_age_days", "sort"):
         if key in given:
             fields[key] = given[key]

@@ -1,0 +1,70 @@
+"""`--explain`'s decode-step arithmetic adds up: the PP factor, both kernel maxima, every
+collective, the stage overhead and the tenancy factor are shown, and the sum of the shown terms
+is the shown step within rounding (issue 17, point 8)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from export_helpers import fixture_quote
+
+from advisor.cli import main
+from advisor.export.explain import explain_lines
+from advisor.search.ranking import Result
+
+UNIT = {"s": 1.0, "ms": 1e-3, "µs": 1e-6}
+TIME = r"(\d+(?:\.\d+)?(?: (?:ms|µs|s))?)"  # '9.40 ms', '784 µs', '0'
+STEP = re.compile(rf"= (?:(\d+) × \()?max\({TIME}, {TIME}\) \+ max\({TIME}, {TIME}\) \+ {TIME} \+ {TIME}\)?"
+                  rf"(?: ÷ (\d+\.\d+))? ≈ {TIME}$")
+
+
+def seconds(text: str) -> float:
+    number, _, unit = text.partition(" ")
+    return float(number) * UNIT[unit] if unit else float(number)
+
+
+def shown_step(lines: list[str]) -> tuple[float, float]:
+    """(the shown terms summed as the line says, the shown result) of the decode step, seconds."""
+    found = [match for line in lines if (match := STEP.search(line))]
+    assert len(found) == 1, lines
+    pp, weights, gemm, kv, attention, comm, fixed, tenancy, step = found[0].groups()
+    stage = max(seconds(weights), seconds(gemm)) + max(seconds(kv), seconds(attention)) + seconds(comm) + seconds(fixed)
+    return int(pp or 1) * stage / float(tenancy or 1.0), seconds(step)
+
+
+def check(result: Result, lines: list[str]) -> None:
+    total, step = shown_step(lines)
+    assert total == pytest.approx(step, rel=0.01)  # three significant digits each
+    assert result.estimate is not None and step == pytest.approx(result.estimate.decode_step_s, rel=0.005)
+
+
+@pytest.mark.usefixtures("in_fixture")
+def test_a_pp2_step_adds_up_with_its_factor() -> None:
+    quote = fixture_quote()
+    cluster = next(r for r in quote.feasible if r.candidate is not None and r.candidate.layout.pp > 1)
+    lines = explain_lines(quote, cluster)
+    check(cluster, lines)
+    assert any(f"= {cluster.candidate.layout.pp} × (max(" in line for line in lines)  # type: ignore[union-attr]
+
+
+@pytest.mark.usefixtures("in_fixture")
+def test_every_feasible_row_of_the_fixture_adds_up() -> None:
+    quote = fixture_quote()
+    for result in quote.feasible:
+        check(result, explain_lines(quote, result))
+
+
+def test_the_cli_explains_a_pp2_offering_that_adds_up(capsys: pytest.CaptureFixture[str], tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    from advisor.catalog.config import load_world
+    from advisor.quote.build import build_quote
+    from advisor.search.request import build_request
+
+    world = load_world(discover=False)
+    quote = build_quote(build_request(world, model="405b", max_context=32768), world)
+    pp2 = next(r for r in quote.feasible if r.candidate is not None and r.candidate.layout.pp == 2)
+    assert main(["--no-discover", "quote", "--model", "405b", "--ctx", "32k", "--explain", pp2.offering.id]) == 0
+    check(pp2, capsys.readouterr().out.splitlines())
