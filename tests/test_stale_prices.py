@@ -67,6 +67,7 @@ def test_built_in_prices_warn_on_stderr_in_json_and_under_the_table(capsys: pyte
     code, out, err = run(capsys, "--model", "70b", "--top", "3")
     assert code == 0
     assert "Warning: " in out and "older than the 30-day validity" in out and "--max-price-age" in out
+    assert "older than" not in err  # said once: the table's own line, not again on stderr
 
 
 @pytest.mark.usefixtures("away")

@@ -182,7 +182,8 @@ def run(args: argparse.Namespace) -> int:
     # diagnostics after every bad-input check and the write: an error stays one line
     for warning in quote.warnings[len(world.warnings):]:  # the world's own are printed already
         print(f"advisor: warning: {safe_text(warning)}", file=sys.stderr)
-    if quote.stale is not None:
+    in_table = bool(text) and not args.explain and output_format(args) == "table"
+    if quote.stale is not None and not in_table:  # the table says it in a line of its own
         print(f"advisor: warning: {safe_text(quote.stale.text)}", file=sys.stderr)
     if loaded is not None:
         _compare(loaded, quote)
