@@ -24,6 +24,7 @@ from textual.worker import Worker, WorkerState, get_current_worker
 
 from advisor.catalog.world import World
 from advisor.errors import EXIT_OK, AdvisorError
+from advisor.tui.dialogs.export import formats_text
 from advisor.tui.form import FormValues
 from advisor.tui.messages import RemotesRefreshed
 from advisor.tui.palette import AdvisorCommands, listed_commands
@@ -54,7 +55,7 @@ class AdvisorApp(App[int]):
     COMMANDS = App.COMMANDS | {AdvisorCommands}
     BINDINGS = [
         Binding("ctrl+q", "quit", "Quit", id="quit", tooltip="Leave advisor", priority=True),
-        Binding("ctrl+s", "export", "Export", id="export", tooltip="Write the quote to a file (md, json, csv)"),
+        Binding("ctrl+s", "export", "Export", id="export", tooltip=f"Write the quote to a file ({formats_text()})"),
         Binding("ctrl+t", "toggle_theme", "Theme", id="theme", tooltip="Switch between dark and light"),
         Binding("f9", "team_config", "Team config", id="team-config",
                 tooltip="Show the discovered config files and their paths"),

@@ -31,6 +31,12 @@ def export_formats() -> tuple[str, ...]:
     return tuple(f.value for f in Format)
 
 
+def formats_text() -> str:
+    """'md, json, csv or html': the formats, for help texts (never a hand-kept list)."""
+    *rest, last = export_formats()
+    return f"{', '.join(rest)} or {last}" if rest else last
+
+
 def suffix(fmt: str) -> str:
     from advisor.export import extension
 

@@ -1,0 +1,63 @@
+"""What a new user meets first in the TUI (issue 17): the help screen (F1, `?`), focus starting on
+the results table (`q`, `j`/`k` work at once), checkbox states legible without colour, team
+entries marked in the results and the details, a 100×30 terminal that still shows the cost and
+latency columns and the whole footer, header clicks that sort, and the palette naming the real
+export formats.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import pkgutil
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("textual")
+
+from team_data import SHAPE_8B
+from textual.binding import Binding
+from textual.widgets import Checkbox, Footer, Input, Static
+from tui_helpers import builtin_app, settle, table_ids
+
+import advisor.tui
+from advisor.catalog.config import load_world
+from advisor.tui.app import AdvisorApp
+from advisor.tui.form import FormValues
+
+pytestmark = pytest.mark.anyio
+
+SMALL = (100, 30)
+LARGE = (160, 45)
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+def header_line(table: object) -> str:
+    """The table's header row as drawn (after horizontal scrolling)."""
+    return table.render_line(0).text  # type: ignore[attr-defined]
+
+
+def row_line(table: object, row: int) -> str:
+    return table.render_line(1 + row).text  # type: ignore[attr-defined]
+
+
+# -- export formats ------------------------------------------------------------------------------
+
+async def test_palette_and_binding_name_every_export_format() -> None:
+    from advisor.tui.dialogs.export import export_formats
+    from advisor.tui.palette import AdvisorCommands
+
+    app = builtin_app()
+    async with app.run_test(size=LARGE) as pilot:
+        await settle(pilot)
+        commands = {text: help_text for text, _, help_text in AdvisorCommands(app.screen).top_commands()}
+        export_help = commands["Export quote…"]
+        tooltip = next(b.tooltip for b in AdvisorApp.BINDINGS if isinstance(b, Binding) and b.id == "export")
+        assert "html" in export_formats()
+        for fmt in export_formats():
+            assert fmt in export_help and fmt in tooltip
