@@ -46,6 +46,21 @@ def row_line(table: object, row: int) -> str:
     return table.render_line(1 + row).text  # type: ignore[attr-defined]
 
 
+# -- checkboxes --------------------------------------------------------------------------------
+
+async def test_checkbox_states_differ_without_colour() -> None:
+    app = builtin_app()
+    async with app.run_test(size=SMALL) as pilot:
+        main = await settle(pilot)
+        on, off = main.query_one("#w-bf16", Checkbox), main.query_one("#w-int8", Checkbox)
+        assert on.value and not off.value
+        on_text, off_text = on.render().plain, off.render().plain  # type: ignore[union-attr]
+        assert on_text.replace("bf16", "") != off_text.replace("int8", "")
+        off.toggle()
+        await pilot.pause()
+        assert off.render().plain.replace("int8", "") == on_text.replace("bf16", "")  # type: ignore[union-attr]
+
+
 # -- export formats ------------------------------------------------------------------------------
 
 async def test_palette_and_binding_name_every_export_format() -> None:

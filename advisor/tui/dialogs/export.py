@@ -22,6 +22,7 @@ from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 from advisor.errors import AdvisorError
 from advisor.quote.build import Quote
 from advisor.tui.dialogs.confirm import ConfirmDialog
+from advisor.tui.widgets.tick import TickBox
 
 
 def export_formats() -> tuple[str, ...]:
@@ -81,7 +82,7 @@ class ExportDialog(ModalScreen[str | None]):
             with Horizontal(classes="field-row"):
                 yield Label("Path", classes="field-label")
                 yield Input(default_path(self.quote, fmt), id="export-path", compact=True)
-            yield Checkbox("every offering (infeasible ones with reasons), like --all", False,
+            yield TickBox("every offering (infeasible ones with reasons), like --all", False,
                            id="export-infeasible", compact=True)
             yield Static("", id="export-error", classes="field-error", markup=False)
             with Horizontal(classes="dialog-buttons"):
