@@ -46,6 +46,35 @@ def row_line(table: object, row: int) -> str:
     return table.render_line(1 + row).text  # type: ignore[attr-defined]
 
 
+# -- focus and keys -------------------------------------------------------------------------------
+
+async def test_focus_starts_on_the_results_table_and_j_k_move_it() -> None:
+    app = builtin_app()
+    async with app.run_test(size=SMALL) as pilot:
+        main = await settle(pilot)
+        assert app.focused is main.table
+        ids = table_ids(main)
+        await pilot.press("j")
+        assert main.table.selected_id == ids[1]
+        await pilot.press("j", "j", "k")
+        assert main.table.selected_id == ids[2]
+        assert main.query_one("#model", Input).value == "llama-3.1-70b"  # nothing typed there
+
+
+async def test_q_quits_from_the_table_but_types_in_a_text_field() -> None:
+    app = builtin_app()
+    async with app.run_test(size=SMALL) as pilot:
+        main = await settle(pilot)
+        main.query_one("#concurrency", Input).focus()
+        await pilot.press("q")
+        await pilot.pause()
+        assert app.return_value is None and main.query_one("#concurrency", Input).value == "q"
+        main.table.focus()
+        await pilot.press("q")
+        await pilot.pause()
+    assert app.return_value == 0
+
+
 # -- checkboxes --------------------------------------------------------------------------------
 
 async def test_checkbox_states_differ_without_colour() -> None:

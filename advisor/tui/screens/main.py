@@ -48,6 +48,9 @@ class MainScreen(Screen):
     """Form, results, details; owns the quote and the workers that make it."""
 
     BINDINGS = [
+        # Single keys for k9s/lazygit habits; a focused text field takes them as typing instead.
+        Binding("q", "app.quit", "Quit", id="quit-key", show=False,
+                tooltip="Leave advisor (when no text field has focus)"),
         Binding("f2", "show_tab('details')", "Details", id="tab-details", tooltip="Derivation of the selected row"),
         Binding("f3", "show_tab('charts')", "Charts", id="tab-charts", tooltip="Cost and TPOT against concurrency"),
         Binding("f4", "show_tab('floors')", "Floors", id="tab-floors", tooltip="Fewest GPUs per model and precision"),
@@ -102,7 +105,7 @@ class MainScreen(Screen):
         return self._timer is not None or self.applied_generation != self.generation
 
     def on_mount(self) -> None:
-        self.query_one("#model").focus()
+        self.table.focus()  # keys (?, q, j/k) work at once; the form is a click or Tab away
         self.request_quote(self.form.values(), immediate=True)
 
     # -- form → worker ------------------------------------------------------------------

@@ -20,6 +20,8 @@ class ResultsTable(DataTable):
     """The quote's results; `show(quote)` repopulates it, keeping sort order and cursor."""
 
     BINDINGS = [
+        Binding("j", "cursor_down", "Next row", id="row-next", show=False, tooltip="Move down a row (like ↓)"),
+        Binding("k", "cursor_up", "Previous row", id="row-previous", show=False, tooltip="Move up a row (like ↑)"),
         Binding("s", "next_sort", "Sort", id="sort-next", tooltip="Sort by the next column"),
         Binding("r", "reverse_sort", "Reverse", id="sort-reverse", tooltip="Reverse the sort order"),
     ]
