@@ -46,6 +46,63 @@ def row_line(table: object, row: int) -> str:
     return table.render_line(1 + row).text  # type: ignore[attr-defined]
 
 
+# -- help ---------------------------------------------------------------------------------------
+
+def classes_with_bindings() -> list[type]:
+    """Every class in advisor.tui that declares BINDINGS of its own."""
+    found: list[type] = []
+    for info in pkgutil.walk_packages(advisor.tui.__path__, "advisor.tui."):
+        module = importlib.import_module(info.name)
+        for _, cls in inspect.getmembers(module, inspect.isclass):
+            if cls.__module__ == module.__name__ and "BINDINGS" in cls.__dict__:
+                found.append(cls)
+    return found
+
+
+async def test_f1_opens_a_help_screen_listing_every_binding_and_escape_closes_it() -> None:
+    app = builtin_app()
+    async with app.run_test(size=SMALL) as pilot:
+        main = await settle(pilot)
+        await pilot.press("f1")
+        await pilot.pause()
+        assert app.screen is not main
+        text = str(app.screen.query_one("#help-text", Static).content)
+        classes = classes_with_bindings()
+        assert len(classes) >= 8  # app, screens, dialogs, table, model picker
+        lines = text.splitlines()
+
+        def listed(key: str, description: str) -> bool:
+            return any(key in line.strip().split("  ")[0].split(", ") and description in line for line in lines)
+
+        for cls in classes:
+            for binding in Binding.make_bindings(cls.__dict__["BINDINGS"]):
+                assert binding.description, (cls.__name__, binding)
+                assert listed(app.get_key_display(binding), binding.description), (cls.__name__, binding)
+        assert listed("pgdn", "Page down")  # the table's inherited (Textual) keys too
+        assert listed(app.get_key_display(Binding(app.COMMAND_PALETTE_BINDING, "")), "Command palette")
+        assert "How to" in text and "Tab" in text  # a short how-to above the keys
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen is main
+        await pilot.press("f1")
+        await pilot.pause()
+        await pilot.press("f1")  # F1 toggles
+        await pilot.pause()
+        assert app.screen is main
+
+
+async def test_question_mark_opens_help_only_when_no_text_field_has_focus() -> None:
+    app = builtin_app()
+    async with app.run_test(size=SMALL) as pilot:
+        main = await settle(pilot)
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert app.screen is not main and app.screen.query("#help-text")
+        await pilot.press("q")  # closes help, does not quit
+        await pilot.pause()
+        assert app.screen is main and app.return_value is None
+        main.query_one("#model", Input).focus()
+        await pilot.press("question_mark")
 # -- focus and keys -------------------------------------------------------------------------------
 
 async def test_focus_starts_on_the_results_table_and_j_k_move_it() -> None:

@@ -54,6 +54,9 @@ class AdvisorApp(App[int]):
     TITLE = "advisor"
     COMMANDS = App.COMMANDS | {AdvisorCommands}
     BINDINGS = [
+        Binding("f1", "help", "Help", id="help", tooltip="Every key and a short how-to"),
+        Binding("question_mark", "help", "Help", id="help-key", show=False,
+                tooltip="Every key and a short how-to (when no text field has focus)"),
         Binding("ctrl+q", "quit", "Quit", id="quit", tooltip="Leave advisor", priority=True),
         Binding("ctrl+s", "export", "Export", id="export", tooltip=f"Write the quote to a file ({formats_text()})"),
         Binding("ctrl+t", "toggle_theme", "Theme", id="theme", tooltip="Switch between dark and light"),
@@ -142,6 +145,14 @@ class AdvisorApp(App[int]):
 
     async def action_quit(self) -> None:
         self.exit(self.load_error.exit_code if self.load_error else EXIT_OK)
+
+    def action_help(self) -> None:
+        from advisor.tui.screens.help import HelpScreen
+
+        if isinstance(self.screen, HelpScreen):
+            self.screen.dismiss(None)
+        else:
+            self.push_screen(HelpScreen())
 
     def action_toggle_theme(self) -> None:
         self.theme = LIGHT if self.theme == DARK else DARK
