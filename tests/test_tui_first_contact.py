@@ -103,6 +103,11 @@ async def test_question_mark_opens_help_only_when_no_text_field_has_focus() -> N
         assert app.screen is main and app.return_value is None
         main.query_one("#model", Input).focus()
         await pilot.press("question_mark")
+        await pilot.pause()
+        assert app.screen is main
+        assert main.query_one("#model", Input).value.endswith("?")  # typed, as in any text field
+
+
 # -- focus and keys -------------------------------------------------------------------------------
 
 async def test_focus_starts_on_the_results_table_and_j_k_move_it() -> None:
@@ -142,9 +147,73 @@ async def test_checkbox_states_differ_without_colour() -> None:
         assert on.value and not off.value
         on_text, off_text = on.render().plain, off.render().plain  # type: ignore[union-attr]
         assert on_text.replace("bf16", "") != off_text.replace("int8", "")
-        off.toggle()
+# -- team marks ----------------------------------------------------------------------------------
+
+TEAM_MODEL = """
+[[model]]
+id = "acme-8b"
+name = "Acme-8B"
+family = "llama"
+total_params = 8.03e9
+""" + SHAPE_8B + """tie_embeddings = false
+max_context = 131072
+attention = [{ kind = "full", layers = 32 }]
+native_dtype = "bf16"
+source = "team copy of Llama-3.1-8B"
+as_of = 2026-08-01
+"""
+
+TEAM_OFFERING = """
+[[offering]]
+id = "acme/h100-1x"
+provider = "Acme"
+sku = "acme-h100"
+accelerator = "h100-sxm"
+gpus_per_node = 1
+intra_fabric = "none"
+intra_bytes_per_s = 63e9
+tenancy = "vm"
+price_per_node_hour = 0.5
+currency = "USD"
+regions = []
+as_of = 2026-08-01
+source = "negotiated"
+"""
+
+
+def team_repo(folder: Path) -> Path:
+    folder.mkdir(parents=True)
+    (folder / "advisor.toml").write_text('profiles = ["models.toml"]\ncatalogs = ["prices.toml"]\n')
+    (folder / "models.toml").write_text(TEAM_MODEL)
+    (folder / "prices.toml").write_text(TEAM_OFFERING)
+    return folder
+
+
+async def test_team_offerings_and_model_are_marked_in_results_and_details(tmp_path: Path) -> None:
+    world = load_world(cwd=team_repo(tmp_path / "repo"))
+    app = AdvisorApp(loader=lambda: world, initial=FormValues(model="acme-8b"))
+    async with app.run_test(size=LARGE) as pilot:
+        main = await settle(pilot)
+        assert main.quote is not None and main.quote.best is not None
+        assert main.quote.best.offering.id == "acme/h100-1x"  # 0.5 USD/h for an H100: first
+        table = main.table
+        assert table.get_cell("acme/h100-1x", "provider").plain.startswith("★ ")
+        others = [key for key in table_ids(main) if key != "acme/h100-1x"]
+        assert not any(table.get_cell(key, "provider").plain.startswith("★") for key in others)
+        assert "★" in row_line(table, 0) and "★" not in row_line(table, 1)
+        table.move_cursor(row=0)
         await pilot.pause()
-        assert off.render().plain.replace("int8", "") == on_text.replace("bf16", "")  # type: ignore[union-attr]
+        left = str(main.query_one("#details-left", Static).content)
+        assert "acme/h100-1x  ★ team" in left
+        assert "model Acme-8B (acme-8b)  ★ team" in left
+        table.move_cursor(row=1)
+        await pilot.pause()
+        left = str(main.query_one("#details-left", Static).content)
+        assert "★" not in left.split("\n", 1)[0]  # a built-in offering is not marked …
+        assert "model Acme-8B (acme-8b)  ★ team" in left  # … the team model still is
+        await pilot.press("f1")
+        await pilot.pause()
+        assert "★ team" in str(app.screen.query_one("#help-text", Static).content)  # what ★ means
 
 
 # -- export formats ------------------------------------------------------------------------------

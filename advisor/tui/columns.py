@@ -105,10 +105,18 @@ def cell_indexes(quote: Quote) -> list[int | None]:
     return found
 
 
-def row_cells(quote: Quote, result: Result, indexes: list[int | None] | None = None) -> list[str]:
-    """The row's text in `COLUMNS` order, taken from the CLI table's cells by header."""
+MARKED = "provider"  # the column whose cell carries the team mark ('★ Acme')
+
+
+def row_cells(quote: Quote, result: Result, indexes: list[int | None] | None = None, mark: str = "") -> list[str]:
+    """The row's text in `COLUMNS` order, taken from the CLI table's cells by header; `mark`
+    (the offering's '★' when it comes from a team config) before the provider."""
     texts = cells(quote, result, reasons=True)
-    return ["—" if i is None else texts[i] for i in (indexes or cell_indexes(quote))]
+    found = ["—" if i is None else texts[i] for i in (indexes or cell_indexes(quote))]
+    if mark:
+        at = COLUMN_KEYS.index(MARKED)
+        found[at] = f"{mark} {found[at]}"
+    return found
 
 
 def sorted_results(results: tuple[Result, ...], key: str | None, reverse: bool) -> list[Result]:

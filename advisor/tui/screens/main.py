@@ -31,6 +31,7 @@ from advisor.quote.sweep import Floor
 from advisor.search.request import QuoteRequest, build_request
 from advisor.tui.form import FormValues, parse_form
 from advisor.tui.messages import FloorsReady, FormChanged, QuoteFailed, QuoteReady, SweepReady
+from advisor.tui.pickers import offering_marks
 from advisor.tui.status import model_hint, status_text, title_text
 from advisor.tui.widgets.assumptions import AssumptionsPane
 from advisor.tui.widgets.charts import ChartsPane
@@ -184,7 +185,7 @@ class MainScreen(Screen):
         self.applied_generation = event.generation
         quote = self.quote = event.quote
         self.query_one("#title", Static).update(title_text(quote))
-        self.table.show(quote)
+        self.table.show(quote, offering_marks(self.world, quote))
         self.form.show_defaults(quote.request)
         level = "ok" if quote.feasible else "warning"
         self._set_status(status_text(quote) if quote.feasible else "⚠ " + nothing_feasible_message(quote), level)
@@ -219,7 +220,7 @@ class MainScreen(Screen):
         self._selection_changed()
 
     def _selection_changed(self) -> None:
-        self.query_one("#details-pane", DetailsPane).show(self.quote, self.table.selected)
+        self.query_one("#details-pane", DetailsPane).show(self.quote, self.table.selected, self.world)
         if self.query_one("#tabs", TabbedContent).active == "charts":
             self._refresh_charts()
 

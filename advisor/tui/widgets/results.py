@@ -7,6 +7,8 @@ the same offering across re-ranks. Cells come from `advisor.tui.columns`.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from rich.text import Text
 from textual.binding import Binding
 from textual.widgets import DataTable
@@ -32,6 +34,7 @@ class ResultsTable(DataTable):
         self.sort_key: str | None = None
         self.reverse = False
         self.results: list[Result] = []
+        self.marks: dict[str, str] = {}
         self._shown_labels: list[str] | None = None
 
     def on_mount(self) -> None:
@@ -52,18 +55,22 @@ class ResultsTable(DataTable):
         for col, text in zip(COLUMNS, labels, strict=False):
             self.add_column(Text(text, justify="right" if col.right else "left"), key=col.key, width=col.width)
 
-    def show(self, quote: Quote) -> None:
-        """Fill the table from `quote` in the current sort order."""
+    def show(self, quote: Quote, marks: Mapping[str, str] | None = None) -> None:
+        """Fill the table from `quote` in the current sort order; `marks`: offering id -> '★'
+        for offerings from a team (or user) config (None: keep the last ones)."""
         keep = self.selected_id
         self.quote = quote
+        if marks is not None:
+            self.marks = dict(marks)
         self._add_columns(quote.currency)
         self.results = sorted_results(quote.results, self.sort_key, self.reverse)
         indexes = cell_indexes(quote)
         for result in self.results:
             style = "" if result.feasible else "dim"
+            texts = row_cells(quote, result, indexes, self.marks.get(result.offering.id, ""))
             cells = [Text(text, style=style, justify="right" if col.right else "left", no_wrap=True,
                           overflow="ellipsis")
-                     for col, text in zip(COLUMNS, row_cells(quote, result, indexes), strict=False)]
+                     for col, text in zip(COLUMNS, texts, strict=False)]
             self.add_row(*cells, key=result.offering.id)
         self._restore_cursor(keep)
 
