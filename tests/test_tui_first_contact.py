@@ -147,6 +147,11 @@ async def test_checkbox_states_differ_without_colour() -> None:
         assert on.value and not off.value
         on_text, off_text = on.render().plain, off.render().plain  # type: ignore[union-attr]
         assert on_text.replace("bf16", "") != off_text.replace("int8", "")
+        off.toggle()
+        await pilot.pause()
+        assert off.render().plain.replace("int8", "") == on_text.replace("bf16", "")  # type: ignore[union-attr]
+
+
 # -- team marks ----------------------------------------------------------------------------------
 
 TEAM_MODEL = """
@@ -214,6 +219,70 @@ async def test_team_offerings_and_model_are_marked_in_results_and_details(tmp_pa
         await pilot.press("f1")
         await pilot.pause()
         assert "★ team" in str(app.screen.query_one("#help-text", Static).content)  # what ★ means
+
+
+# -- 100×30 layout ----------------------------------------------------------------------------
+
+async def test_at_100x30_cost_and_latency_columns_and_the_footer_are_visible() -> None:
+    app = builtin_app()
+    async with app.run_test(size=SMALL) as pilot:
+        main = await settle(pilot)
+        table = main.table
+        header = header_line(table)
+        for label in ("Offering", "$/Mtok", "$/month", "TPOT", "TTFT"):
+            assert label in header, header
+        assert main.quote is not None
+        best = main.quote.results[0]
+        first = row_line(table, 0)
+        assert best.offering.id[:12] in first
+        assert f"{best.cost.usd_per_month:,.0f}" in first  # type: ignore[union-attr]
+        assert table.region.height >= 10  # room for several rows above the tabs
+        tabs = main.query_one("#tabs")
+        footer = main.query_one(Footer)
+        assert tabs.region.bottom <= footer.region.y == 29
+        keys = list(footer.query("FooterKey"))
+        assert keys and all(key.region.right <= 100 for key in keys)
+        shown = " ".join(str(key.description) for key in keys)
+        assert "Help" in shown and "Quit" in shown
+
+
+async def test_at_160x45_the_wide_columns_stay() -> None:
+    app = builtin_app()
+    async with app.run_test(size=LARGE) as pilot:
+        main = await settle(pilot)
+        header = header_line(main.table)
+        for label in ("Provider", "Nodes × GPUs", "$/Mtok out", "$/month", "TPOT", "TTFT", "Why not"):
+            assert label in header, header
+
+
+async def test_clicking_cost_and_latency_headers_sorts_at_100x30() -> None:
+    app = builtin_app()
+    async with app.run_test(size=SMALL) as pilot:
+        main = await settle(pilot)
+        table = main.table
+        assert "▲" in header_line(table).split("Offering")[0]  # rank order is the default sort
+        values = {
+            "usd_mtok": lambda r: r.cost.usd_per_million_output_tokens,
+            "usd_month": lambda r: r.cost.usd_per_month,
+            "tpot": lambda r: r.estimate.tpot_s,
+            "ttft": lambda r: r.estimate.ttft_s,
+        }
+        for key, value in values.items():
+            keys = [str(c.key.value) for c in table.ordered_columns]
+            x = sum(c.get_render_width(table) for c in table.ordered_columns[: keys.index(key)]) + 2
+            assert x < table.scrollable_content_region.width
+            await pilot.click("#results", offset=(x, 0))
+            await pilot.pause(0.1)
+            feasible = [value(r) for r in table.results if r.feasible]
+            assert table.sort_key == key and feasible == sorted(feasible), key
+            label = str(table.columns[table.ordered_columns[keys.index(key)].key].label)
+            assert label.endswith("▲") and label.rstrip(" ▲") in header_line(table)
+            assert f"{label}" in header_line(table)  # the arrow is drawn, not cut off
+            await pilot.click("#results", offset=(x, 0))
+            await pilot.pause(0.1)
+            feasible = [value(r) for r in table.results if r.feasible]
+            assert table.reverse and feasible == sorted(feasible, reverse=True), key
+            assert "▼" in header_line(table)
 
 
 # -- export formats ------------------------------------------------------------------------------

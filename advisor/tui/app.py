@@ -51,6 +51,10 @@ class AdvisorApp(App[int]):
     """Which GPU cluster to rent for an LLM, interactively."""
 
     CSS_PATH = "app.tcss"
+    # Screen classes app.tcss sizes the layout by: below 120 columns the form narrows; below 40
+    # rows the table and the tabs share the height (else the tabs push the table off at 100×30).
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (40, "-tall")]
     TITLE = "advisor"
     COMMANDS = App.COMMANDS | {AdvisorCommands}
     BINDINGS = [
@@ -59,7 +63,7 @@ class AdvisorApp(App[int]):
                 tooltip="Every key and a short how-to (when no text field has focus)"),
         Binding("ctrl+q", "quit", "Quit", id="quit", tooltip="Leave advisor", priority=True),
         Binding("ctrl+s", "export", "Export", id="export", tooltip=f"Write the quote to a file ({formats_text()})"),
-        Binding("ctrl+t", "toggle_theme", "Theme", id="theme", tooltip="Switch between dark and light"),
+        Binding("ctrl+t", "toggle_theme", "Theme", id="theme", show=False, tooltip="Switch between dark and light"),
         Binding("f9", "team_config", "Team config", id="team-config",
                 tooltip="Show the discovered config files and their paths"),
     ]

@@ -90,7 +90,7 @@ class MainScreen(Screen):
                         yield Lazy(FloorsPane(id="floors-pane"))
                     with TabPane("Assumptions", id="assumptions"):
                         yield Lazy(AssumptionsPane(id="assumptions-pane"))
-        yield Footer()
+        yield Footer(compact=True)  # every key on it fits 100 columns; F1 lists the rest
 
     @property
     def form(self) -> WorkloadForm:
