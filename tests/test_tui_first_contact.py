@@ -246,6 +246,20 @@ async def test_at_100x30_cost_and_latency_columns_and_the_footer_are_visible() -
         assert "Help" in shown and "Quit" in shown
 
 
+async def test_at_100x30_every_dialog_fits_the_screen() -> None:
+    app = builtin_app()
+    async with app.run_test(size=SMALL) as pilot:
+        main = await settle(pilot)
+        for key in ("f9", "ctrl+s", "f1"):
+            await pilot.press(key)
+            await pilot.pause()
+            box = app.screen.query_one(".dialog")
+            assert 0 <= box.region.x and box.region.right <= 100 and box.region.bottom <= 30, (key, box.region)
+            await pilot.press("escape")
+            await pilot.pause()
+            assert app.screen is main
+
+
 async def test_at_160x45_the_wide_columns_stay() -> None:
     app = builtin_app()
     async with app.run_test(size=LARGE) as pilot:
