@@ -32,7 +32,7 @@ HOW_TO = (
     "Assumptions ({tab-assumptions}) are the other tabs.\n"
     "{export} exports the quote, {palette} finds any command, {team-config} lists the config files. "
     "Entries that are not built in are marked: {marks}.\n"
-    "Tab and shift+Tab move between the form and the table. Single keys ({quit-key}, ?, {row-next}, "
+    "Tab and shift+Tab move between the form and the table. Single keys ({quit-key}, {help-key}, {row-next}, "
     "{row-previous}) work whenever no text field has focus; in a field they are typed."
 )
 
@@ -106,8 +106,9 @@ def help_text(app: App[object]) -> Text:
     text = Text("How to\n", style="bold")
     for paragraph in how_to(app).split("\n"):
         text.append(f"{paragraph}\n\n")  # unindented: a wrapped line starts where its first did
-    width = max((len(keys) for _, rows in help_sections(app) for keys, _, _ in rows), default=8) + 2
-    for title, rows in help_sections(app):
+    sections = help_sections(app)
+    width = max((len(keys) for _, rows in sections for keys, _, _ in rows), default=8) + 2
+    for title, rows in sections:
         text.append(f"{title}\n", style="bold")
         for keys, description, tooltip in rows:
             text.append(f"  {keys:<{width}}", style="bold").append(description)
