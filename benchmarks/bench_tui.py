@@ -43,8 +43,8 @@ def stamp_table_updates(main: MainScreen) -> list[float]:
     stamps: list[float] = []
     show = main.table.show
 
-    def show_and_stamp(quote: object) -> None:
-        show(quote)  # type: ignore[arg-type]
+    def show_and_stamp(quote: object, marks: object = None) -> None:
+        show(quote, marks)  # type: ignore[arg-type]
         stamps.append(time.perf_counter())
 
     main.table.show = show_and_stamp  # type: ignore[method-assign]

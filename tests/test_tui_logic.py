@@ -80,3 +80,23 @@ def test_column_chart_scales_bars_and_marks_missing_points() -> None:
     assert [b[0] for b in bars] == ["▆", "█", "█", "█", "█"]
     assert bars[-1][4:7] == "×××"  # the missing point (bars are 3 cells wide at this width)
     assert any("╌" in b for b in bars)  # the threshold line
+
+
+def test_columns_fit_the_width_with_cost_and_latency_first() -> None:
+    from advisor.tui.columns import COLUMN_KEYS, NARROW_FIRST, WIDE_FIRST, fit_columns
+
+    def used(shown: tuple, count: int) -> int:  # cells the first `count` columns take, padding included
+        return sum(s.width + 2 for s in shown[:count])
+
+    wide = fit_columns(117, "USD")  # the table at 160 columns
+    assert [s.key for s in wide[: len(WIDE_FIRST)]] == list(WIDE_FIRST)
+    assert used(wide, len(WIDE_FIRST)) <= 117
+    narrow = fit_columns(66, "USD")  # the table at 100 columns
+    assert [s.key for s in narrow[: len(NARROW_FIRST)]] == list(NARROW_FIRST)
+    assert used(narrow, len(NARROW_FIRST)) == 66  # the offering id takes what the others leave
+    assert [s.label for s in narrow[2:4]] == ["$/Mtok", "$/month"]
+    for shown in (wide, narrow, fit_columns(20, "EUR")):
+        assert sorted(s.key for s in shown) == sorted(COLUMN_KEYS)  # nothing dropped, only moved
+        assert all(s.width >= len(s.label) + 2 for s in shown)  # room for the sort arrow
+    assert fit_columns(20, "USD")[1].width == 12  # never narrower than that
+    assert fit_columns(66, "EUR")[2].label == "EUR /Mtok"

@@ -1,4 +1,5 @@
-"""SVG snapshots of the TUI at 160×45: the main view, an infeasible row's details, the charts.
+"""SVG snapshots of the TUI at 160×45 (the main view, an infeasible row's details, the charts) and
+at 100×30 (the main view with its compact columns, the help screen).
 
 Deterministic by construction: built-in data only (injected loader), no clock or random on
 screen, the focus parked on the results table (no blinking cursor), and every quote and worker
@@ -21,6 +22,7 @@ from advisor.tui.app import AdvisorApp
 from advisor.tui.form import FormValues
 
 SIZE = (160, 45)
+SMALL = (100, 30)
 
 
 def app_with(**texts: str) -> AdvisorApp:
@@ -57,3 +59,16 @@ def test_charts_view(snap_compare) -> None:  # type: ignore[no-untyped-def]
         await settle(pilot)
 
     assert snap_compare(app_with(concurrency="64"), terminal_size=SIZE, run_before=charts)
+
+
+def test_main_view_at_100x30(snap_compare) -> None:  # type: ignore[no-untyped-def]
+    assert snap_compare(app_with(concurrency="64"), terminal_size=SMALL, run_before=focus_table)
+
+
+def test_help_screen_at_100x30(snap_compare) -> None:  # type: ignore[no-untyped-def]
+    async def help_screen(pilot: Pilot) -> None:
+        await focus_table(pilot)
+        await pilot.press("f1")
+        await pilot.pause()
+
+    assert snap_compare(app_with(concurrency="64"), terminal_size=SMALL, run_before=help_screen)

@@ -12,7 +12,6 @@ from advisor.catalog.world import World
 from advisor.quote.build import build_quote
 from advisor.search.request import build_request
 from advisor.tui.app import AdvisorApp
-from advisor.tui.columns import COLUMN_KEYS
 from advisor.tui.screens.main import MainScreen
 
 _WORLD: World | None = None
@@ -43,7 +42,7 @@ def table_ids(main: MainScreen) -> list[str]:
 
 
 def cell(main: MainScreen, offering_id: str, column: str) -> Text:
-    return main.table.get_row(offering_id)[COLUMN_KEYS.index(column)]
+    return main.table.get_cell(offering_id, column)
 
 
 def expected_ids(world: World, **raw: Any) -> list[str]:

@@ -24,6 +24,7 @@ from textual.worker import Worker, WorkerState, get_current_worker
 
 from advisor.catalog.world import World
 from advisor.errors import EXIT_OK, AdvisorError
+from advisor.tui.dialogs.export import formats_text
 from advisor.tui.form import FormValues
 from advisor.tui.messages import RemotesRefreshed
 from advisor.tui.palette import AdvisorCommands, listed_commands
@@ -50,12 +51,19 @@ class AdvisorApp(App[int]):
     """Which GPU cluster to rent for an LLM, interactively."""
 
     CSS_PATH = "app.tcss"
+    # Screen classes app.tcss sizes the layout by: below 120 columns the form narrows; below 40
+    # rows the table and the tabs share the height (else the tabs push the table off at 100×30).
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (40, "-tall")]
     TITLE = "advisor"
     COMMANDS = App.COMMANDS | {AdvisorCommands}
     BINDINGS = [
+        Binding("f1", "help", "Help", id="help", tooltip="Every key and a short how-to"),
+        Binding("question_mark", "help", "Help", id="help-key", show=False,
+                tooltip="Every key and a short how-to (when no text field has focus)"),
         Binding("ctrl+q", "quit", "Quit", id="quit", tooltip="Leave advisor", priority=True),
-        Binding("ctrl+s", "export", "Export", id="export", tooltip="Write the quote to a file (md, json, csv)"),
-        Binding("ctrl+t", "toggle_theme", "Theme", id="theme", tooltip="Switch between dark and light"),
+        Binding("ctrl+s", "export", "Export", id="export", tooltip=f"Write the quote to a file ({formats_text()})"),
+        Binding("ctrl+t", "toggle_theme", "Theme", id="theme", show=False, tooltip="Switch between dark and light"),
         Binding("f9", "team_config", "Team config", id="team-config",
                 tooltip="Show the discovered config files and their paths"),
     ]
@@ -141,6 +149,14 @@ class AdvisorApp(App[int]):
 
     async def action_quit(self) -> None:
         self.exit(self.load_error.exit_code if self.load_error else EXIT_OK)
+
+    def action_help(self) -> None:
+        from advisor.tui.screens.help import HelpScreen
+
+        if isinstance(self.screen, HelpScreen):
+            self.screen.dismiss(None)
+        else:
+            self.push_screen(HelpScreen())
 
     def action_toggle_theme(self) -> None:
         self.theme = LIGHT if self.theme == DARK else DARK

@@ -19,6 +19,7 @@ from textual.fuzzy import Matcher
 
 from advisor.export.terminal import safe_text
 from advisor.quote.sweep import models_by_size
+from advisor.tui.dialogs.export import formats_text
 from advisor.tui.pickers import mark, preset_options
 
 if TYPE_CHECKING:
@@ -65,7 +66,7 @@ class AdvisorCommands(Provider):
             ("Open team config", app.action_team_config, "show the discovered config files and their paths"),
         ]
         if app.main_screen is not None:
-            found.insert(0, ("Export quote…", app.action_export, "write the quote to md, json or csv"))
+            found.insert(0, ("Export quote…", app.action_export, f"write the quote to {formats_text()}"))
             found.append(("Switch model…", app.action_pick_model, "choose the model from a list"))
             found.append(("Switch preset…", app.action_pick_preset, "choose a workload preset from a list"))
         return found

@@ -1,7 +1,8 @@
 """What the pickers offer: models matching typed text, presets, providers — team entries marked.
 
 An entry whose origin layer is "team" (the team config found upward from the working
-folder) is labelled "★ team"; a user-layer entry "☆ user". Model search matches the typed
+folder) is labelled "★ team"; a user-layer entry "☆ user"; in the results table, where room is
+short, an offering carries the glyph alone. Model search matches the typed
 text against ids, names and aliases (case and punctuation ignored) and size hints such as
 `70b`. Pure: must not import textual.
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 from advisor.catalog.world import World
 from advisor.domain import ModelProfile, normalize_name
 from advisor.export.terminal import safe_text
+from advisor.quote.build import Quote
 from advisor.shorthands import looks_like_model_size, parse_model_size
 
 MARKS = {"team": "★ team", "user": "☆ user", "cli": "★ config", "remote": "★ remote"}
@@ -20,6 +22,12 @@ SIZE_MATCH_TOLERANCE = 0.15
 def mark(world: World, kind: str, entry_id: str) -> str:
     """'★ team' for a team entry, '' for a built-in one."""
     return MARKS.get(world.layer_of(kind, entry_id), "")
+
+
+def offering_marks(world: World, quote: Quote) -> dict[str, str]:
+    """Offering id -> its mark's glyph ('★', '☆') for the quote's offerings that are not built in."""
+    glyphs = {r.offering.id: mark(world, "offering", r.offering.id).split(" ")[0] for r in quote.results}
+    return {offering_id: glyph for offering_id, glyph in glyphs.items() if glyph}
 
 
 def _names(model: ModelProfile) -> list[str]:

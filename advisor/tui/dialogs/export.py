@@ -22,6 +22,7 @@ from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 from advisor.errors import AdvisorError
 from advisor.quote.build import Quote
 from advisor.tui.dialogs.confirm import ConfirmDialog
+from advisor.tui.widgets.tick import TickBox
 
 
 def export_formats() -> tuple[str, ...]:
@@ -29,6 +30,12 @@ def export_formats() -> tuple[str, ...]:
     from advisor.export import Format
 
     return tuple(f.value for f in Format)
+
+
+def formats_text() -> str:
+    """'md, json, csv or html': the formats, for help texts (never a hand-kept list)."""
+    *rest, last = export_formats()
+    return f"{', '.join(rest)} or {last}" if rest else last
 
 
 def suffix(fmt: str) -> str:
@@ -75,7 +82,7 @@ class ExportDialog(ModalScreen[str | None]):
             with Horizontal(classes="field-row"):
                 yield Label("Path", classes="field-label")
                 yield Input(default_path(self.quote, fmt), id="export-path", compact=True)
-            yield Checkbox("every offering (infeasible ones with reasons), like --all", False,
+            yield TickBox("every offering (infeasible ones with reasons), like --all", False,
                            id="export-infeasible", compact=True)
             yield Static("", id="export-error", classes="field-error", markup=False)
             with Horizontal(classes="dialog-buttons"):

@@ -31,6 +31,7 @@ from advisor.quote.sweep import Floor
 from advisor.search.request import QuoteRequest, build_request
 from advisor.tui.form import FormValues, parse_form
 from advisor.tui.messages import FloorsReady, FormChanged, QuoteFailed, QuoteReady, SweepReady
+from advisor.tui.pickers import offering_marks
 from advisor.tui.status import model_hint, status_text, title_text
 from advisor.tui.widgets.assumptions import AssumptionsPane
 from advisor.tui.widgets.charts import ChartsPane
@@ -48,6 +49,9 @@ class MainScreen(Screen):
     """Form, results, details; owns the quote and the workers that make it."""
 
     BINDINGS = [
+        # Single keys for k9s/lazygit habits; a focused text field takes them as typing instead.
+        Binding("q", "app.quit", "Quit", id="quit-key", show=False,
+                tooltip="Leave advisor (when no text field has focus)"),
         Binding("f2", "show_tab('details')", "Details", id="tab-details", tooltip="Derivation of the selected row"),
         Binding("f3", "show_tab('charts')", "Charts", id="tab-charts", tooltip="Cost and TPOT against concurrency"),
         Binding("f4", "show_tab('floors')", "Floors", id="tab-floors", tooltip="Fewest GPUs per model and precision"),
@@ -86,7 +90,7 @@ class MainScreen(Screen):
                         yield Lazy(FloorsPane(id="floors-pane"))
                     with TabPane("Assumptions", id="assumptions"):
                         yield Lazy(AssumptionsPane(id="assumptions-pane"))
-        yield Footer()
+        yield Footer(compact=True)  # every key on it fits 100 columns; F1 lists the rest
 
     @property
     def form(self) -> WorkloadForm:
@@ -102,7 +106,7 @@ class MainScreen(Screen):
         return self._timer is not None or self.applied_generation != self.generation
 
     def on_mount(self) -> None:
-        self.query_one("#model").focus()
+        self.table.focus()  # keys (?, q, j/k) work at once; the form is a click or Tab away
         self.request_quote(self.form.values(), immediate=True)
 
     # -- form → worker ------------------------------------------------------------------
@@ -181,7 +185,7 @@ class MainScreen(Screen):
         self.applied_generation = event.generation
         quote = self.quote = event.quote
         self.query_one("#title", Static).update(title_text(quote))
-        self.table.show(quote)
+        self.table.show(quote, offering_marks(self.world, quote))
         self.form.show_defaults(quote.request)
         level = "ok" if quote.feasible else "warning"
         self._set_status(status_text(quote) if quote.feasible else "⚠ " + nothing_feasible_message(quote), level)
@@ -216,7 +220,7 @@ class MainScreen(Screen):
         self._selection_changed()
 
     def _selection_changed(self) -> None:
-        self.query_one("#details-pane", DetailsPane).show(self.quote, self.table.selected)
+        self.query_one("#details-pane", DetailsPane).show(self.quote, self.table.selected, self.world)
         if self.query_one("#tabs", TabbedContent).active == "charts":
             self._refresh_charts()
 

@@ -4,7 +4,9 @@ Every number is read from the quote (`Result.estimate`, `Result.cost`, `Result.h
 this module lays them out as Rich `Text` — a memory bar against usable VRAM (weights, KV for
 the load, workspace), the TP all-reduce need against the link, prefill/decode times and
 TTFT/TPOT against the targets, cost per million tokens and per month, and the efficiency
-factors with their source and error band. Text from files goes through `safe_text`.
+factors with their source and error band. The offering, the model and the efficiency entry
+carry their mark ('★ team') when a team or user config gives them. Text from files goes
+through `safe_text`.
 """
 
 from __future__ import annotations
@@ -16,12 +18,14 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Static
 
+from advisor.catalog.world import World
 from advisor.core.types import Estimate
 from advisor.export.terminal import safe_text
 from advisor.quote.build import Quote
 from advisor.search.feasibility import layout_label
 from advisor.search.ranking import Result
 from advisor.shorthands import format_duration, format_tokens
+from advisor.tui.pickers import mark
 
 GIB = 1024.0**3
 BAR_WIDTH = 44
@@ -45,12 +49,22 @@ def _heading(text: str) -> Text:
     return Text(text, style="bold")
 
 
-def header_lines(quote: Quote, result: Result) -> Text:
+def _marked(text: Text, tag: str) -> Text:
+    return text.append(f"  {tag}", style="bold yellow") if tag else text
+
+
+def header_lines(quote: Quote, result: Result, world: World | None = None) -> Text:
+    """The offering (marked '★ team' when a team config gives it), the model when it is a team
+    one, the hardware and whether it fits."""
     o = result.offering
     gpu = result.accelerator.name if result.accelerator else o.accelerator
     text = Text()
     text.append(safe_text(o.id), style="bold")
+    _marked(text, mark(world, "offering", o.id) if world else "")
     text.append(f"  {safe_text(o.provider)} {safe_text(o.sku)}\n")
+    model_tag = mark(world, "model", quote.model.id) if world else ""
+    if model_tag:
+        _marked(text.append(f"model {safe_text(quote.model.name)} ({quote.model.id})"), model_tag).append("\n")
     text.append(f"{o.gpus_per_node} × {safe_text(gpu)} per node · {o.tenancy}\n")
     if result.feasible and result.candidate is not None:
         c = result.candidate
@@ -148,7 +162,7 @@ def cost_lines(quote: Quote, result: Result) -> Text:
     return text
 
 
-def factor_lines(quote: Quote, result: Result) -> Text:
+def factor_lines(quote: Quote, result: Result, world: World | None = None) -> Text:
     hw = result.hardware
     text = _heading("Efficiency factors\n")
     if hw is None:
@@ -156,7 +170,8 @@ def factor_lines(quote: Quote, result: Result) -> Text:
     e = hw.efficiency
     fit = f"fitted to {e.rows} rows" if e.rows else "prior, not fitted"
     err = f", median error {e.median_abs_pct_error:.0f} %" if e.median_abs_pct_error is not None else ""
-    text.append(f"  {safe_text(e.id)} ({e.engine}; {fit}{err})\n")
+    text.append(f"  {safe_text(e.id)} ({e.engine}; {fit}{err})")
+    _marked(text, mark(world, "efficiency", e.id) if world else "").append("\n")
     band = quote.band_pct(result)
     text.append("  error band: ").append(safe_text(quote.band_text(result)),
                                          style="bold" if band is not None else "yellow")
@@ -168,16 +183,16 @@ def factor_lines(quote: Quote, result: Result) -> Text:
     return text
 
 
-def details_columns(quote: Quote, result: Result) -> tuple[Text, Text]:
-    """(left, right) columns of the details view for one result."""
-    left = header_lines(quote, result)
+def details_columns(quote: Quote, result: Result, world: World | None = None) -> tuple[Text, Text]:
+    """(left, right) columns of the details view for one result; `world` marks team entries."""
+    left = header_lines(quote, result, world)
     est = result.estimate
     if est is not None:
         left.append("\n").append_text(memory_lines(quote, est))
         left.append("\n\n").append_text(interconnect_lines(result, est))
         left.append("\n").append_text(timing_lines(quote, est))
     right = cost_lines(quote, result)
-    right.append("\n").append_text(factor_lines(quote, result))
+    right.append("\n").append_text(factor_lines(quote, result, world))
     return left, right
 
 
@@ -189,13 +204,13 @@ class DetailsPane(VerticalScroll):
             yield Static("Select a row to see why it costs what it costs.", id="details-left", markup=False)
             yield Static("", id="details-right", markup=False)
 
-    def show(self, quote: Quote | None, result: Result | None) -> None:
+    def show(self, quote: Quote | None, result: Result | None, world: World | None = None) -> None:
         left = self.query_one("#details-left", Static)
         right = self.query_one("#details-right", Static)
         if quote is None or result is None:
             left.update("Select a row to see why it costs what it costs.")
             right.update("")
             return
-        left_text, right_text = details_columns(quote, result)
+        left_text, right_text = details_columns(quote, result, world)
         left.update(left_text)
         right.update(right_text)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import Grid, Horizontal, VerticalScroll
 from textual.widget import Widget
 from textual.widgets import Checkbox, Input, Label, Select, Static
 
@@ -23,6 +23,7 @@ from advisor.tui.form import KV_CHOICES, TEXT_FIELDS, WEIGHT_CHOICES, FormValues
 from advisor.tui.messages import FormChanged
 from advisor.tui.pickers import preset_options, provider_options
 from advisor.tui.widgets.model_picker import ModelPicker
+from advisor.tui.widgets.tick import TickBox
 
 SELECTS = ("preset", "tenancy", "provider", "term", "engine")
 
@@ -62,11 +63,12 @@ class WorkloadForm(VerticalScroll):
             yield _row(spec.label, Input(start.texts.get(spec.id, ""), id=spec.id, compact=True,
                                          placeholder=spec.placeholder, tooltip=spec.help))
             yield from self._error(spec.id)
-        yield _row("Weights", *(Checkbox(w, w in start.weights, id=f"w-{w}", compact=True)
-                                for w in WEIGHT_CHOICES[:3]))
-        yield _row("", *(Checkbox(w, w in start.weights, id=f"w-{w}", compact=True) for w in WEIGHT_CHOICES[3:]))
+        # A grid, so a narrow form can put two to a line instead of three (app.tcss).
+        yield _row("Weights", Grid(*(TickBox(w, w in start.weights, id=f"w-{w}", compact=True)
+                                     for w in WEIGHT_CHOICES), classes="choices"))
         yield from self._error("weights")
-        yield _row("KV cache", *(Checkbox(k, k in start.kv_dtypes, id=f"kv-{k}", compact=True) for k in KV_CHOICES))
+        yield _row("KV cache", Grid(*(TickBox(k, k in start.kv_dtypes, id=f"kv-{k}", compact=True)
+                                      for k in KV_CHOICES), classes="choices"))
         yield from self._error("kv")
         yield _row("Tenancy", self._select("tenancy", [(t, t) for t in TENANCIES], start.tenancy, "any"))
         yield _row("Provider", self._select("provider", provider_options(self.world), start.provider, "any"))
