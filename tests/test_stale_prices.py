@@ -100,3 +100,15 @@ def test_the_age_limit_is_part_of_the_question() -> None:
     assert {r.offering.id for r in limited.results} == {
         r.offering.id for r in plain.results if (date(2026, 8, 20) - r.offering.as_of).days <= 40}
     assert limited.stale is None  # what is left is younger than the 45-day validity
+
+
+@pytest.mark.usefixtures("in_fixture")
+def test_the_tui_banner_is_empty_for_fresh_prices_and_says_what_to_do_for_old_ones() -> None:
+    from advisor.tui.status import stale_banner
+
+    fresh = fixture_quote(issued=date(2026, 7, 20))
+    assert fresh.stale is None and stale_banner(fresh) == ""
+    late = fixture_quote(issued=date(2026, 8, 20))
+    assert late.stale is not None
+    banner = stale_banner(late)
+    assert banner.startswith("⚠ ") and late.stale.short in banner and "--max-price-age" in banner

@@ -314,3 +314,21 @@ async def test_palette_and_binding_name_every_export_format() -> None:
         assert "html" in export_formats()
         for fmt in export_formats():
             assert fmt in export_help and fmt in tooltip
+
+
+# -- stale prices -------------------------------------------------------------------------------
+
+async def test_stale_built_in_prices_show_a_banner_and_an_assumptions_warning() -> None:
+    app = builtin_app()
+    async with app.run_test(size=SMALL) as pilot:
+        main = await settle(pilot)
+        assert main.quote is not None and main.quote.stale is not None  # every built-in price is old
+        banner = main.query_one("#stale", Static)
+        assert banner.display and banner.region.height == 1 and banner.region.right <= 100
+        drawn = str(banner.render())
+        assert "older than the 30-day validity" in drawn and main.quote.stale.oldest.isoformat() in drawn
+        await pilot.press("f5")
+        await pilot.pause()
+        shown = main.query_one("#assumptions-text", Static).visual
+        assert main.quote.stale.text in getattr(shown, "plain", "")
+

@@ -42,6 +42,14 @@ def status_text(quote: Quote) -> str:
     return "✓ " + " · ".join(parts)
 
 
+def stale_banner(quote: Quote) -> str:
+    """'⚠ 35 of 35 prices older than the 30-day validity (oldest 2024-07-03): confirm …', or ''."""
+    if quote.stale is None:
+        return ""
+    return (f"⚠ {quote.stale.short}: confirm them with the providers before sending the quote "
+            "(advisor quote --max-price-age 90d leaves old prices out)")
+
+
 def model_hint(world: World, text: str) -> tuple[str, str | None]:
     """(hint under the model field, error line or None) for what is typed there."""
     if not text.strip():

@@ -32,7 +32,7 @@ from advisor.search.request import QuoteRequest, build_request
 from advisor.tui.form import FormValues, parse_form
 from advisor.tui.messages import FloorsReady, FormChanged, QuoteFailed, QuoteReady, SweepReady
 from advisor.tui.pickers import offering_marks
-from advisor.tui.status import model_hint, status_text, title_text
+from advisor.tui.status import model_hint, stale_banner, status_text, title_text
 from advisor.tui.widgets.assumptions import AssumptionsPane
 from advisor.tui.widgets.charts import ChartsPane
 from advisor.tui.widgets.details import DetailsPane
@@ -79,6 +79,7 @@ class MainScreen(Screen):
             yield WorkloadForm(self.world, self.initial, id="form")
             with Vertical(id="right"):
                 yield Static("", id="status", markup=False)  # messages quote file and typed text
+                yield Static("", id="stale", markup=False)  # prices older than the quote validity
                 yield ResultsTable(id="results")
                 with TabbedContent(id="tabs", initial="details"):
                     with TabPane("Details", id="details"):
@@ -189,6 +190,9 @@ class MainScreen(Screen):
         self.form.show_defaults(quote.request)
         level = "ok" if quote.feasible else "warning"
         self._set_status(status_text(quote) if quote.feasible else "⚠ " + nothing_feasible_message(quote), level)
+        banner = self.query_one("#stale", Static)
+        banner.update(stale_banner(quote))
+        banner.display = quote.stale is not None
         active = self.query_one("#tabs", TabbedContent).active
         if active == "assumptions":  # otherwise filled when its tab is opened
             self._show_assumptions()

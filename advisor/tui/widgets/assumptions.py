@@ -20,9 +20,10 @@ def assumption_text(quote: Quote) -> Text:
         if item.source:
             text.append(f"  — {safe_text(item.source)}", style="dim")
         text.append("\n")
-    if quote.warnings:
+    warnings = list(quote.warnings) + ([quote.stale.text] if quote.stale is not None else [])
+    if warnings:
         text.append("\nWarnings\n", style="bold yellow")
-        for warning in quote.warnings:
+        for warning in warnings:
             text.append(f"  {safe_text(warning)}\n", style="yellow")
     text.append("\nFiles read\n", style="bold")
     for source in quote.sources:
