@@ -65,8 +65,6 @@ def summarize(world: Any) -> dict[str, Any]:
             "settings": settings, "warnings": list(world.warnings)}
 
 
-_TABLES = {"accelerator": "accelerators", "offering": "offerings", "model": "models",
-           "workload": "workloads", "efficiency": "efficiency", "tenancy": "tenancy"}
 
 
 def merged_fields(world: Any, kind: str, entry_id: str) -> dict[str, dict[str, Any]]:
@@ -74,9 +72,10 @@ def merged_fields(world: Any, kind: str, entry_id: str) -> dict[str, dict[str, A
     and file:line of the entry that set it, or the default)."""
     import dataclasses
 
+    from advisor.catalog.merge import TABLES
     from advisor.domain.common import to_json
 
-    record = getattr(world, _TABLES[kind]).get(entry_id)
+    record = getattr(world, TABLES[kind]).get(entry_id)
     if record is None:
         return {}
     origins = world.field_origins.get((kind, entry_id), {})
