@@ -216,7 +216,7 @@ class MainScreen(Screen):
         self._selection_changed()
 
     def _selection_changed(self) -> None:
-        self.query_one("#details-pane", DetailsPane).show(self.quote, self.table.selected)
+        self.query_one("#details-pane", DetailsPane).show(self.quote, self.table.selected, self.world)
         if self.query_one("#tabs", TabbedContent).active == "charts":
             self._refresh_charts()
 

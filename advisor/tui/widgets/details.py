@@ -16,12 +16,14 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Static
 
+from advisor.catalog.world import World
 from advisor.core.types import Estimate
 from advisor.export.terminal import safe_text
 from advisor.quote.build import Quote
 from advisor.search.feasibility import layout_label
 from advisor.search.ranking import Result
 from advisor.shorthands import format_duration, format_tokens
+from advisor.tui.pickers import mark
 
 GIB = 1024.0**3
 BAR_WIDTH = 44
@@ -148,7 +150,8 @@ def cost_lines(quote: Quote, result: Result) -> Text:
     return text
 
 
-def factor_lines(quote: Quote, result: Result) -> Text:
+def factor_lines(quote: Quote, result: Result, world: World | None = None) -> Text:
+    """The factors the estimate used, marked "★ team" when a team calibration supplied them."""
     hw = result.hardware
     text = _heading("Efficiency factors\n")
     if hw is None:
@@ -156,7 +159,9 @@ def factor_lines(quote: Quote, result: Result) -> Text:
     e = hw.efficiency
     fit = f"fitted to {e.rows} rows" if e.rows else "prior, not fitted"
     err = f", median error {e.median_abs_pct_error:.0f} %" if e.median_abs_pct_error is not None else ""
-    text.append(f"  {safe_text(e.id)} ({e.engine}; {fit}{err})\n")
+    text.append(f"  {safe_text(e.id)} ({e.engine}; {fit}{err})")
+    tag = mark(world, "efficiency", e.id) if world is not None else ""
+    text.append(f"  {tag}\n" if tag else "\n", style="bold")
     band = quote.band_pct(result)
     text.append("  error band: ").append(safe_text(quote.band_text(result)),
                                          style="bold" if band is not None else "yellow")
@@ -168,8 +173,8 @@ def factor_lines(quote: Quote, result: Result) -> Text:
     return text
 
 
-def details_columns(quote: Quote, result: Result) -> tuple[Text, Text]:
-    """(left, right) columns of the details view for one result."""
+def details_columns(quote: Quote, result: Result, world: World | None = None) -> tuple[Text, Text]:
+    """(left, right) columns of the details view for one result; `world` marks team entries."""
     left = header_lines(quote, result)
     est = result.estimate
     if est is not None:
@@ -177,7 +182,7 @@ def details_columns(quote: Quote, result: Result) -> tuple[Text, Text]:
         left.append("\n\n").append_text(interconnect_lines(result, est))
         left.append("\n").append_text(timing_lines(quote, est))
     right = cost_lines(quote, result)
-    right.append("\n").append_text(factor_lines(quote, result))
+    right.append("\n").append_text(factor_lines(quote, result, world))
     return left, right
 
 
@@ -189,13 +194,13 @@ class DetailsPane(VerticalScroll):
             yield Static("Select a row to see why it costs what it costs.", id="details-left", markup=False)
             yield Static("", id="details-right", markup=False)
 
-    def show(self, quote: Quote | None, result: Result | None) -> None:
+    def show(self, quote: Quote | None, result: Result | None, world: World | None = None) -> None:
         left = self.query_one("#details-left", Static)
         right = self.query_one("#details-right", Static)
         if quote is None or result is None:
             left.update("Select a row to see why it costs what it costs.")
             right.update("")
             return
-        left_text, right_text = details_columns(quote, result)
+        left_text, right_text = details_columns(quote, result, world)
         left.update(left_text)
         right.update(right_text)
