@@ -224,3 +224,26 @@ def test_one_run_with_only_its_throughput_is_refused_and_says_what_to_add(tmp_pa
                           "needed to fit a throughput scale"), err
     assert "TPOT and TTFT" in err
 
+
+
+# -- the README shows real output ----------------------------------------------------------
+
+def test_the_readme_shows_what_calibrate_prints(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    block = readme.split("### Calibrate from your own runs", 1)[1].split("```console\n", 1)[1].split("```", 1)[0]
+    shown: dict[str, list[str]] = {}
+    for line in block.splitlines():
+        if line.startswith("$ "):
+            command = line[2:]
+            shown[command] = []
+        else:
+            shown[command].append(line)
+    (tmp_path / "one-run.json").write_bytes(Path(ONE_RUN).read_bytes())
+    monkeypatch.chdir(tmp_path)
+    assert len(shown) == 3
+    for command, lines in shown.items():
+        argv = command.split()[1:]
+        code = main(["--no-discover", *argv])
+        out, err = capsys.readouterr()
+        assert code == (0 if "--tp" in argv else 2), command
+        assert (err + out).splitlines() == lines, command

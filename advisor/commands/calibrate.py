@@ -4,8 +4,9 @@
                       --kv-dtype K --offering ID] -o calibration.toml [--force]
 
 Reads vLLM / SGLang / genai-perf / AIPerf results or calibration-schema CSV
-(`advisor.calibration.formats`), fits the factors the runs identify for that accelerator and
-engine (`advisor.calibration.team`), prints the error before and after on stdout, and writes
+(`advisor.calibration.formats`), fits what the runs support for that accelerator and engine
+(`advisor.calibration.few_runs`: a throughput scale and a latency offset below 4 runs, else
+`advisor.calibration.team`), prints the error before and after on stdout, and writes
 one [[efficiency]] entry atomically (never over an existing file without --force). Exit 0
 written; 2 bad input, an unreadable file or a refused (unphysical or under-determined) fit.
 Heavy imports inside `run`. Must not import textual or httpx.
@@ -26,10 +27,13 @@ EPILOG = """\
 Files: vLLM `vllm bench serve --save-result` JSON, SGLang `sglang.bench_serving --output-file`
 JSONL, genai-perf profile_export_genai_perf.json, AIPerf profile_export_aiperf.json, or CSV in
 the calibration schema. What a file does not state (vLLM and SGLang name no GPU) comes from
-the flags; vLLM's `--metadata gpu=H100 tp=2 weights=fp8` is read too. Only the factors the runs
-identify are fitted (decode speed → eta_mem, t_fixed; TTFT → eta_prefill, t_request; large
-batches → eta_compute; several TP degrees → alpha); the rest keep the entry in use today.
-Load the result through the team config:  calibrations = ["calibration.toml"]"""
+the flags, all named in one message; vLLM's `--metadata gpu=H100 tp=2 weights=fp8` is read too.
+Fewer than 4 runs (operating points): one throughput scale on the decode step (the η it is
+bound by, its per-step overheads) and the latency offset t_request from TTFT. 4 runs or more:
+the factors the runs identify (decode speed → eta_mem, t_fixed; TTFT → eta_prefill,
+t_request; large batches → eta_compute; several TP degrees → alpha). The rest keep the entry
+in use today. Load the result through the team config:  calibrations = ["calibration.toml"]
+and compare with `advisor validate --data FILE …` (the report prints the command)."""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
