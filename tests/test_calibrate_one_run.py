@@ -49,6 +49,8 @@ def test_everything_a_file_leaves_out_is_asked_for_in_one_message(tmp_path: Path
     assert err == (f"advisor: {ONE_RUN}: vLLM bench serve results do not state the GPU or the "
                    "tensor-parallel degree; pass --gpu and --tp (e.g. --gpu h100 --tp 1)")
     assert not out.exists()  # the model (model_id) and load come from the file; vLLM is assumed
+    assert main(["--no-discover", "validate", "--data", ONE_RUN]) == 2  # validate reads it the same way
+    assert capsys.readouterr().err.strip() == err
 
 
 def test_a_misspelt_gpu_gets_a_did_you_mean_beside_what_is_still_missing(tmp_path: Path, capsys) -> None:
