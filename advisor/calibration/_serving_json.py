@@ -15,6 +15,10 @@ total_output_tokens, request_throughput, input_throughput, output_throughput,
 mean/median/std/p99 of e2e_latency, ttft, tpot, itl in ms, concurrency (measured mean).
 It names no model. Followed: sgl-project/sglang python/sglang/bench_serving.py (benchmark).
 
+Neither names the server's engine unless its client backend does (`--backend vllm`,
+`sglang`); with a generic OpenAI client the tool's own engine is assumed, and the reader of
+the runs says so (`measured.engine_assumed`).
+
 Mean prompt and output lengths are the token totals over completed requests; the time per
 output token is TPOT (per request, first token excluded) where present, else mean ITL.
 Must not import textual, rich or httpx.
@@ -29,6 +33,9 @@ from advisor.calibration.measured import Run, load_text
 
 VLLM = "vLLM bench serve"
 SGLANG = "SGLang bench_serving"
+# The engine each client ships with: assumed (and said) when its backend is a generic OpenAI
+# client, as `vllm bench serve`'s default `--backend openai` is.
+TOOL_ENGINE = {VLLM: "vllm", SGLANG: "sglang"}
 
 
 def is_vllm(obj: dict[str, Any]) -> bool:
@@ -96,11 +103,13 @@ def sglang_run(obj: dict[str, Any], label: str, **where: Any) -> Run:
 def _serving_run(obj: dict[str, Any], label: str, fmt: str, model: Any, **where: Any) -> Run:
     """The fields vLLM's and SGLang's serving benchmarks share (SGLang's grew out of vLLM's)."""
     f = Fields(obj, label, fmt)
+    backend = obj.get("backend")
     completed, isl, osl = _lengths(f)
     stated = stated_metadata(obj)
     if isinstance(model, str) and model.strip() and "model" not in stated:
         stated["model"] = model.strip()
     return Run(fmt=fmt, isl=isl, osl=osl, load=_load(f, completed), requests=completed,
                metrics=_metrics(f, "output_throughput"), stated=stated,
-               engine_hint=engine_from_backend(obj.get("backend")),
+               engine_hint=engine_from_backend(backend), engine_default=TOOL_ENGINE[fmt],
+               backend=backend.strip() if isinstance(backend, str) else None,
                date=iso_date(obj.get("date")), **where)

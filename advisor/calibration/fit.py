@@ -13,6 +13,7 @@ textual, rich, httpx or pint.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
 from collections import defaultdict
@@ -71,9 +72,14 @@ def _from_x(x: list[float]) -> dict[str, float]:
     return vals
 
 
-def factors_of(family: str, engine: Engine, vals: dict[str, float], max_batch: int) -> EfficiencyFactors:
-    """Factors under trial (labelled as such; never written out)."""
+def factors_of(family: str, engine: Engine, vals: dict[str, float], max_batch: int,
+               base: EfficiencyFactors | None = None) -> EfficiencyFactors:
+    """Factors under trial (labelled as such; never written out). With `base` (the prior of a
+    scale-and-offset fit) every field outside NAMES and max_batch is the base's: its per-layer
+    overhead, expert-GEMM efficiency and engine defaults stay what they were."""
     fitted: dict[str, Any] = vals
+    if base is not None:
+        return dataclasses.replace(base, **fitted, max_batch=max_batch, source="fit in progress")
     return EfficiencyFactors(
         id=f"{family}-{engine}", family=family, engine=engine, source="fit in progress",
         as_of=FIT_AS_OF, max_batch=max_batch, **fitted,

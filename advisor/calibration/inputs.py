@@ -88,18 +88,38 @@ def _summary(measured: Measured, rows: list[dict[str, str]]) -> str:
 
 
 def read_all(paths: list[str], ctx: Context, world: World) -> Inputs:
-    """Read each file; runs become rows through `measured.records`, CSV rows are filled."""
+    """Read each file; runs become rows through `measured.records`, CSV rows are filled.
+    Everything the runs leave unsaid that no flag fills is one error naming every flag."""
     from advisor.calibration.formats import read_measured
-    from advisor.calibration.measured import fill_record, records
 
-    files: list[Measured] = []
+    files = [read_measured(path) for path in paths]
+    _check_gaps(files, ctx, world)
+    return _rows(files, ctx, world)
+
+
+def _check_gaps(files: list[Measured], ctx: Context, world: World) -> None:
+    from advisor.calibration.measured import bad, gaps, gaps_message
+
+    lacking: dict[str, list[Any]] = {}
+    problems: list[str] = []
+    for run in (run for measured in files for run in measured.runs):
+        missing, wrong = gaps(run, ctx, world)
+        problems += wrong
+        for name in missing:
+            lacking.setdefault(name, []).append(run)
+    if lacking or problems:
+        raise bad(gaps_message(lacking, problems))
+
+
+def _rows(files: list[Measured], ctx: Context, world: World) -> Inputs:
+    from advisor.calibration.measured import engine_assumed, fill_record, records
+
     rows: list[dict[str, str]] = []
     warnings: list[str] = []
     summaries: list[str] = []
-    for path in paths:
-        measured = read_measured(path)
-        files.append(measured)
+    for measured in files:
         warnings.extend(measured.warnings)
+        warnings.extend(dict.fromkeys(w for run in measured.runs if (w := engine_assumed(run, ctx))))
         mine = [row for run in measured.runs for row in records(run, ctx, world)]
         mine += [fill_record(r, ctx) for r in measured.records]
         summaries.append(_summary(measured, mine))

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from pathlib import PurePath
 
 from advisor.catalog.world import World
 from advisor.core.precision import KV_FORMATS, WEIGHT_FORMATS
@@ -65,6 +66,8 @@ class Run:
     stated: dict[str, str] = field(default_factory=dict)  # model, gpu, tp, … as the file says
     engine_hint: str | None = None  # from the client's backend name: --engine wins over it
     date: str | None = None  # when it was measured (ISO date), if the file says
+    engine_default: str | None = None  # the engine the client tool comes with, assumed (and said)
+    backend: str | None = None  # the client's backend name as the file states it
 
     @property
     def label(self) -> str:
@@ -143,13 +146,23 @@ def _gpu(run: Run, ctx: Context, world: World) -> Accelerator:
 
 
 def _engine(run: Run, ctx: Context) -> str:
-    """A stated engine, else the flag, else what the client's backend name suggests."""
-    engine = run.stated.get("engine") or ctx.engine or run.engine_hint
+    """A stated engine, else the flag, else what the client's backend name suggests, else the
+    engine the client tool comes with (an assumption `engine_assumed` says)."""
+    engine = run.stated.get("engine") or ctx.engine or run.engine_hint or run.engine_default
     if engine is None:
         raise _missing(run, "engine", "the serving engine", "vllm")
     if engine not in ENGINES:
         raise bad(f"{run.label}: engine {engine!r} is not one of {', '.join(ENGINES)}")
     return engine
+
+
+def engine_assumed(run: Run, ctx: Context) -> str | None:
+    """The warning for a run whose engine is only the client tool's own, else None."""
+    if run.stated.get("engine") or ctx.engine or run.engine_hint or not run.engine_default:
+        return None
+    return (f"{run.file}: engine {run.engine_default} assumed: a {run.fmt} result names its "
+            f"client backend ({run.backend or 'none'!r}), not the server; pass --engine if another "
+            "engine served it")
 
 
 def _choice(run: Run, ctx: Context, name: str, allowed: tuple[str, ...], default: str) -> str:
@@ -175,6 +188,76 @@ def _fraction(run: Run, ctx: Context) -> float:
 def precision_text(weights: str, kv: str) -> str:
     """The calibration-schema precision: 'FP8' for FP8 weights and KV, else 'weights/kv'."""
     return weights.upper() if weights == kv else f"{weights}/{kv}"
+
+
+# -- what no file and no flag says, all at once ----------------------------------------------
+
+GAPS = {"model": ("the model", "llama-3.1-8b"), "gpu": ("the GPU", "h100"),
+        "engine": ("the serving engine", "vllm"), "tp": ("the tensor-parallel degree", "1")}
+
+
+def _resolves(resolve: object, name: str) -> str | None:
+    """None when `resolve(name)` finds the entry, else its one-line error (with did-you-mean)."""
+    try:
+        resolve(name)  # type: ignore[operator]
+    except AdvisorError as err:
+        return err.message
+    return None
+
+
+def gaps(run: Run, ctx: Context, world: World) -> tuple[list[str], list[str]]:
+    """What the run needs that neither it nor a flag states (keys of GAPS), and the names given
+    that resolve to nothing (one line each, with a did-you-mean)."""
+    missing: list[str] = []
+    problems: list[str] = []
+    named = run.stated.get("model")
+    if ctx.model and (error := _resolves(world.model, ctx.model)):
+        problems.append(f"--model {ctx.model}: {error}")
+    elif not (named and _model_by_name(named, world)) and not ctx.model:
+        if named:
+            problems.append(f"{run.label}: unknown model {named!r}; pass --model (a model id or alias)")
+        else:
+            missing.append("model")
+    gpu, flag = (run.stated["gpu"], run.label) if run.stated.get("gpu") else (ctx.gpu, f"--gpu {ctx.gpu}")
+    if gpu is None:
+        missing.append("gpu")
+    elif error := _resolves(world.accelerator, gpu):
+        problems.append(f"{flag}: {error}")
+    if not (run.stated.get("engine") or ctx.engine or run.engine_hint or run.engine_default):
+        missing.append("engine")
+    if run.stated.get("tp") is None and ctx.tp is None:
+        missing.append("tp")
+    return missing, problems
+
+
+def _names(files: list[str], everything: list[str]) -> str:
+    """Files by name, or by path where two of the files share a name."""
+    short = len({PurePath(f).name for f in everything}) == len(everything)
+    return ", ".join(PurePath(f).name if short else f for f in files)
+
+
+def _joined(items: list[str], word: str) -> str:
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} {word} {items[-1]}"
+
+
+def gaps_message(lacking: dict[str, list[Run]], problems: list[str]) -> str:
+    """One line: the names that resolve to nothing, then everything the runs do not state with
+    the flags that fill it."""
+    parts = list(dict.fromkeys(problems))
+    names = [n for n in GAPS if lacking.get(n)]
+    if names:
+        files = {n: list(dict.fromkeys(r.file for r in lacking[n])) for n in names}
+        every = list(dict.fromkeys(f for n in names for f in files[n]))
+        fmts = {r.fmt for n in names for r in lacking[n]}
+        whats = [GAPS[n][0] for n in names]
+        if all(files[n] == every for n in names) and len(every) == 1 and len(fmts) == 1:
+            head = f"{every[0]}: {fmts.pop()} results do not state {_joined(whats, 'or')}"
+        else:
+            head = "the results do not state " + _joined(
+                [f"{GAPS[n][0]} ({_names(files[n], every)})" for n in names], "or")
+        example = " ".join(f"{FLAGS[n]} {GAPS[n][1]}" for n in names)
+        parts.append(f"{head}; pass {_joined([FLAGS[n] for n in names], 'and')} (e.g. {example})")
+    return "; ".join(parts)
 
 
 def records(run: Run, ctx: Context, world: World) -> list[dict[str, str]]:

@@ -28,7 +28,13 @@ COMMENTS = {
     "t_fixed_s": "seconds of fixed overhead per decode step",
     "t_request_s": "seconds each request pays once before its first token",
     "max_batch": "engine cap on sequences per decode batch",
+    "t_layer_s": "seconds of per-step overhead per layer",
+    "eta_moe": "grouped expert GEMMs relative to dense GEMMs",
+    "small_gpu_max_batch": "engine batch cap on GPUs under 70 GiB and A100s",
+    "memory_fraction": "engine default share of GPU memory",
+    "prefill_chunk_tokens": "engine default prefill chunk",
 }
+KEPT = ("t_layer_s", "eta_moe", "small_gpu_max_batch", "memory_fraction", "prefill_chunk_tokens")
 SOURCE_CHARS = 1900  # the schema's text limit is 2000
 
 
@@ -88,6 +94,14 @@ def source_text(fit: TeamFit, files: list[Measured], out_name: str, base: Path) 
 
 def notes_text(fit: TeamFit) -> str:
     kept = [n for n in NAMES if n not in fit.free and n not in fit.bounded]
+    if fit.mode != "full":
+        runs = "1 run" if fit.runs == 1 else f"{fit.runs} runs"
+        scale = f"a throughput scale ×{fit.scale:.3f} on the {fit.bound}-bound decode step " \
+            f"({', '.join(fit.scaled)})" if fit.scaled else "no throughput scale (decode not measured)"
+        offset = "the latency offset t_request_s" if "t_request_s" in fit.free else "no latency offset"
+        return (f"fitted to {fit.rows} measured values from {runs}: {scale} and {offset}; kept from "
+                f"{fit.prior.id} ({runs} cannot separate them): {', '.join(kept)}, max_batch; "
+                f"median abs error before → after: {error_summary(fit)}")[:SOURCE_CHARS]
     bounded = f"; kept from {fit.prior.id} (the runs only bound them): {', '.join(fit.bounded)}" \
         if fit.bounded else ""
     return (f"fitted to {fit.rows} measured values: {', '.join(fit.free)}; kept from "
@@ -95,12 +109,17 @@ def notes_text(fit: TeamFit) -> str:
             f"{bounded}; median abs error before → after: {error_summary(fit)}")[:SOURCE_CHARS]
 
 
+def _scaled(fit: TeamFit, name: str) -> str:
+    """', throughput scale ×1.143' on an η, '÷1.143' on a per-step overhead."""
+    return f", throughput scale {'×' if name.startswith('eta') else '÷'}{fit.scale:.3f}"
+
+
 def render(fit: TeamFit, scope: Scope, files: list[Measured], *, as_of: dt.date,
            out_name: str, entry: str, base: Path) -> str:
     """The whole file; measured files are named relative to `base` (the TOML's folder)."""
     header = ["# Team calibration written by `advisor calibrate`; re-run it to update it.",
               f"# List it in advisor.toml: calibrations = [\"{out_name}\"]",
-              f"# Prior: {fit.prior.id}. Fitted: {', '.join(fit.free)}.",
+              f"# Prior: {fit.prior.id}. Fitted: {', '.join(dict.fromkeys([*fit.free, *fit.scaled]))}.",
               f"# Median abs error before → after: {error_summary(fit)}", "# Measurements:"]
     header += [f"#   {shown_path(m.path, base)}  {m.fmt}  sha256 {m.sha256}  {', '.join(m.dates)}"
                for m in files]
@@ -111,10 +130,17 @@ def render(fit: TeamFit, scope: Scope, files: list[Measured], *, as_of: dt.date,
         lines.append(f"offering = {toml_str(scope.offering.id)}")
     for name in NAMES:
         state = "fitted" if name in fit.free else f"from {fit.prior.id}"
+        if fit.mode != "full" and name in fit.free:
+            state += _scaled(fit, name) if name in fit.scaled else ", latency offset"
         state += ", the runs only bound it" if name in fit.bounded else ""
         lines.append(f"{name} = {values[name]:.4g}  # {COMMENTS[name]} ({state})")
     state = "searched" if "max_batch" in fit.free else f"from {fit.prior.id}"
     lines.append(f"max_batch = {fit.fitted.max_batch}  # {COMMENTS['max_batch']} ({state})")
+    for name in KEPT if fit.mode != "full" else ():  # the prior's, as the scale-and-offset fit kept them
+        value = getattr(fit.fitted, name)
+        if value is not None:
+            state = f"fitted{_scaled(fit, name)}" if name in fit.scaled else f"from {fit.prior.id}"
+            lines.append(f"{name} = {value:.4g}  # {COMMENTS[name]} ({state})")
     lines.append(f"rows = {fit.rows}")
     overall = fit.after["all"].median_abs_pct_error
     if overall == overall:

@@ -70,6 +70,12 @@ class TeamFit:
     before: dict[str, Score]
     after: dict[str, Score]
     rows: int
+    mode: str = "full"  # "full" (identifiability-driven) or "scale and offset" (few runs)
+    runs: int = 0  # distinct operating points measured
+    scaled: tuple[str, ...] = ()  # what the throughput scale moved: the bound η (×), step overheads (÷)
+    scale: float = 1.0  # that scale: how much faster the decode step is than the prior says
+    bound: str = ""  # what the runs' decode is bound by: "memory", "compute", "memory and compute"
+    bound_why: str = ""  # the sensitivities that say so, in words
 
 
 def refuse(message: str) -> AdvisorError:
@@ -135,14 +141,15 @@ def roofline_problems(cases: list[Case], prior: EfficiencyFactors) -> list[str]:
     return [text for _, text in sorted(found, key=lambda item: -item[0])]
 
 
-def _limit_problems(fitted: EfficiencyFactors, names: list[str]) -> list[str]:
+def limit_problems(fitted: EfficiencyFactors, names: list[str],
+                   limits: dict[str, float] = TIME_LIMITS_S) -> list[str]:
     problems = []
     for name in names:
         if name.startswith("eta"):
             problems.append(f"{name} reached the {ETA_LIMIT} ceiling (faster than any engine "
                             "gets; check --gpu, --tp, --weights and --kv-dtype)")
         else:
-            problems.append(f"{name} reached its {TIME_LIMITS_S[name]:g} s limit (slower than "
+            problems.append(f"{name} reached its {limits[name]:g} s limit (slower than "
                             "overheads explain; check the layout flags and the files)")
     return problems
 
@@ -153,20 +160,22 @@ def _log_predictions(cases: list[Case], eff: EfficiencyFactors) -> list[float | 
     return [math.log(p) if p > 0 and math.isfinite(p) else None for p in predictions(cases, eff)]
 
 
-def sensitivities(cases: list[Case], prior: EfficiencyFactors) -> dict[str, list[float]]:
-    """d log(prediction) / d log(factor) per row, by lowering each factor 10 %."""
+def sensitivities(cases: list[Case], prior: EfficiencyFactors, *,
+                  keep: EfficiencyFactors | None = None) -> dict[str, list[float]]:
+    """d log(prediction) / d log(factor) per row, by lowering each factor 10 %; with `keep`
+    (the prior itself) its fields outside NAMES stay as they are (see `fit.factors_of`)."""
     base = _start(prior)
-    p0 = _log_predictions(cases, factors_of(prior.family, prior.engine, base, prior.max_batch))
+    p0 = _log_predictions(cases, factors_of(prior.family, prior.engine, base, prior.max_batch, keep))
     columns: dict[str, list[float]] = {}
     for name in NAMES:
         probe = {**base, name: base[name] / 1.1}
-        p1 = _log_predictions(cases, factors_of(prior.family, prior.engine, probe, prior.max_batch))
+        p1 = _log_predictions(cases, factors_of(prior.family, prior.engine, probe, prior.max_batch, keep))
         columns[name] = [(b - a) / -STEP if a is not None and b is not None else 0.0
                          for a, b in zip(p0, p1, strict=False)]
     return columns
 
 
-def _rms(v: list[float]) -> float:
+def rms(v: list[float]) -> float:
     return math.sqrt(sum(x * x for x in v) / len(v)) if v else 0.0
 
 
@@ -186,8 +195,8 @@ def ranked(columns: dict[str, list[float]]) -> list[tuple[str, float]]:
     remaining = list(NAMES)
     while remaining:
         parts = {n: _remove(columns[n], basis) for n in remaining}
-        best = max(remaining, key=lambda n: _rms(parts[n]))
-        size = _rms(parts[best])
+        best = max(remaining, key=lambda n: rms(parts[n]))
+        size = rms(parts[best])
         if size < 1e-6:
             break
         norm = math.sqrt(sum(x * x for x in parts[best]))
@@ -286,7 +295,7 @@ def fit_team(cases: list[Case], prior: EfficiencyFactors, *, max_evals: int = 40
     searched = ("max_batch",) if len(grid) > 1 else ()
     return TeamFit(prior=prior, fitted=found, free=tuple(free) + searched,
                    bounded=tuple(n for n in NAMES if n in bounded),
-                   sensitivity={n: _rms(columns[n]) for n in NAMES},
+                   sensitivity={n: rms(columns[n]) for n in NAMES},
                    before=metric_scores(cases, prior), after=metric_scores(cases, found),
                    rows=len(cases))
 
@@ -314,7 +323,7 @@ def _fit_within_limits(cases: list[Case], prior: EfficiencyFactors, free: list[s
             bounded.update(flat)
             free = [n for n in free if n not in flat]
         else:
-            raise refuse("; ".join(_limit_problems(found, at_limit)))
+            raise refuse("; ".join(limit_problems(found, at_limit)))
 
 
 def _at_limit(found: EfficiencyFactors, free: list[str]) -> list[str]:

@@ -163,6 +163,7 @@ def cost_lines(quote: Quote, result: Result) -> Text:
 
 
 def factor_lines(quote: Quote, result: Result, world: World | None = None) -> Text:
+    """The factors the estimate used, marked "★ team" when a team calibration supplied them."""
     hw = result.hardware
     text = _heading("Efficiency factors\n")
     if hw is None:
