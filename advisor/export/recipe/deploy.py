@@ -45,7 +45,7 @@ def _scalar(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, int | float):
         return json.dumps(value)
-    return json.dumps(str(value), ensure_ascii=False)
+    return json.dumps(str(value))  # ASCII only: YAML reads U+2028 and friends as line breaks
 
 
 def _key(key: str) -> str:
@@ -53,9 +53,11 @@ def _key(key: str) -> str:
 
 
 def _block(text: str, indent: int) -> list[str] | None:
-    """A literal block (`|`) for a multi-line script of printable lines, else None."""
-    if "\n" not in text or any(not line.isprintable() or line != line.rstrip() for line in text.split("\n")):
-        return None
+    """A literal block (`|`) for a multi-line script of printable ASCII lines, else None."""
+    lines = text.split("\n")
+    if "\n" not in text or lines[0][:1] in ("", " ") or any(
+            not line.isascii() or not line.isprintable() or line != line.rstrip() for line in lines):
+        return None  # a quoted scalar says it exactly (leading space, control or non-ASCII characters)
     body = text[:-1] if text.endswith("\n") else text
     pad = " " * indent
     chomp = "" if text.endswith("\n") else "-"
