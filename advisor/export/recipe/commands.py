@@ -32,7 +32,7 @@ def line(argv: list[str]) -> str:
 def head_var(plan: Plan, server: Server) -> str:
     """The shell variable holding a multi-node server's head address (the user sets it)."""
     multi = [s for s in plan.servers if s.nodes > 1]
-    return "HEAD_ADDR" if len(multi) <= 1 else f"HEAD_ADDR_{server.index}"
+    return "HEAD_ADDR" if len(multi) <= 1 else f"HEAD_ADDR_{server.number}"
 
 
 def _dtype(plan: Plan, spelling: dict[str, str]) -> list[str]:
@@ -208,7 +208,7 @@ class Bench(NamedTuple):
 
 
 def result_name(plan: Plan, server: Server, tool: str) -> str:
-    stem = f"{plan.model_id}-{plan.accelerator}-{plan.release.engine}-s{server.index}"
+    stem = f"{plan.model_id}-{plan.accelerator}-{plan.release.engine}-s{server.number}"
     return {"aiperf": f"aiperf-{stem}/profile_export_aiperf.json", "sglang": f"{stem}.jsonl"}.get(tool, f"{stem}.json")
 
 

@@ -224,7 +224,7 @@ def render_k8s(plan: Plan) -> str:
         for rank in range(1, one.nodes):
             body = _script(plan1, rank, leader)
             worker_scripts += [f"  {rank})", *[f"    {t}" for t in body.rstrip("\n").split("\n")], "    ;;"]
-        worker_scripts += ['  *) echo "LWS_WORKER_INDEX must be 1 to {}" >&2; exit 2 ;;'.format(one.nodes - 1), "esac"]
+        worker_scripts += [f'  *) echo "LWS_WORKER_INDEX must be 1 to {one.nodes - 1}" >&2; exit 2 ;;', "esac"]
         workload = {
             "apiVersion": "leaderworkerset.x-k8s.io/v1", "kind": "LeaderWorkerSet",
             "metadata": {"name": name, "labels": labels},

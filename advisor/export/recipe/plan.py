@@ -35,7 +35,7 @@ RATE_SECONDS = 120  # open loop: two minutes of arrivals
 class Server(NamedTuple):
     """One engine process group: `replicas` model copies on `gpus` GPUs over `nodes` nodes."""
 
-    index: int  # 1-based
+    number: int  # 1-based
     replicas: int
     gpus: int
     first_node: int  # 0-based

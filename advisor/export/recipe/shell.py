@@ -156,7 +156,7 @@ def render_sh(plan: Plan) -> str:
            "set -euo pipefail", model_line(plan), "", "serve() {",
            f'  case "${{NODE_RANK:?set NODE_RANK to this node\'s index, 0 to {last}}}" in']
     for rank in range(plan.nodes):
-        served = [f"server {s.index}" + (f" (GPUs {s.devices[0]}-{s.devices[-1]})" if s.devices else "")
+        served = [f"server {s.number}" + (f" (GPUs {s.devices[0]}-{s.devices[-1]})" if s.devices else "")
                   for s in plan.servers if rank in s.node_ranks]
         out.append(f"    {rank})  # node {rank}: {', '.join(served) or 'no server'}")
         out += [f"      {text}" for text in node_lines(plan, rank)]
