@@ -45,7 +45,13 @@ or none is the table as plain text; any other is exit 2 unless --format says), w
 with a quote number, issue and valid-until dates, line items, totals, the SLO check, VRAM and
 interconnect analysis, alternatives, assumptions and sources. The JSON quote (schema
 advisor.quote/1) carries the whole request: `advisor quote --from quote.json` reproduces it.
-The issue date is today, or the UTC day of $SOURCE_DATE_EPOCH."""
+The issue date is today, or the UTC day of $SOURCE_DATE_EPOCH.
+Recipes: --recipe [ROW] prints (or -o writes) the launch recipe of the recommendation or of a
+rank/offering: the engine's command per node for the --engine release (newest checked one when
+none is named), every flag from the row's numbers; a benchmark of the quoted load with the
+predicted tok/s, TTFT and TPOT and their error band; then `advisor validate` and `advisor
+calibrate` for the result. --recipe-format sh (default), skypilot (task YAML) or k8s
+(Deployment or LeaderWorkerSet, and a Service)."""
 
 DEFAULT_TOP = 10
 # -o FILE's extension -> format; .txt (or none) is the terminal table as plain text (no colour)
@@ -64,6 +70,7 @@ REQUEST_FLAGS = {
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     from advisor.domain.choices import ENGINES, TENANCIES
+    from advisor.export.recipe import RECIPE_FORMATS
     from advisor.export.terminal import add_table_arguments
     from advisor.search.request import SORTS
 
@@ -111,6 +118,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                    help="write to FILE atomically ('-' = stdout); says 'wrote FILE' on stderr")
     o.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
     add_table_arguments(o)
+    o.add_argument("--recipe", nargs="?", const="1", default=None, metavar="ROW",
+                   help="print the launch recipe of a row instead of the table: the engine commands per node, "
+                        "the benchmark that checks the prediction and the way back to validate/calibrate; ROW is "
+                        "a rank or an offering id (default: 1, the recommendation)")
+    o.add_argument("--recipe-format", choices=RECIPE_FORMATS, default=None,
+                   help="recipe as a shell script (sh, default), a SkyPilot task (skypilot) or a Kubernetes "
+                        "manifest (k8s); implies --recipe")
     o.add_argument("--from", dest="from_file", metavar="FILE",
                    help="reproduce the JSON quote in FILE ('-' = stdin): its request replaces the workload, "
                         "choice and filter flags")
@@ -167,14 +181,21 @@ def run(args: argparse.Namespace) -> int:
 
     if args.top is not None and args.top < 1:
         raise AdvisorError("--top must be at least 1", exit_code=EXIT_BAD_INPUT)
-    output_format(args)  # an -o FILE of no known format fails before the search
+    recipe = _recipe_request(args)
+    if recipe is None:
+        output_format(args)  # an -o FILE of no known format fails before the search
     fields = request_fields(args)
     loaded = _read_from(args, fields) if args.from_file else None
     issued = issue_date()
     world = world_from_args(args)
     request = loaded.request if loaded is not None else build_request(world, **fields)
     quote = build_quote(request, world, issued=issued)
-    text = _render(quote, args, loaded)
+    if recipe is not None and quote.feasible:
+        from advisor.export.recipe import render_recipe
+
+        text = render_recipe(quote, *recipe)
+    else:
+        text = "" if recipe is not None else _render(quote, args, loaded)
     if text:
         write_document(args.output, text, force=args.force)
         if args.output not in (None, "-"):
@@ -182,7 +203,7 @@ def run(args: argparse.Namespace) -> int:
     # diagnostics after every bad-input check and the write: an error stays one line
     for warning in quote.warnings[len(world.warnings):]:  # the world's own are printed already
         print(f"advisor: warning: {safe_text(warning)}", file=sys.stderr)
-    in_table = bool(text) and not args.explain and output_format(args) == "table"
+    in_table = bool(text) and recipe is None and not args.explain and output_format(args) == "table"
     if quote.stale is not None and not in_table:  # the table says it in a line of its own
         print(f"advisor: warning: {safe_text(quote.stale.text)}", file=sys.stderr)
     if loaded is not None:
@@ -193,6 +214,20 @@ def run(args: argparse.Namespace) -> int:
         print(f"advisor: {safe_text(nothing_feasible_message(quote))}", file=sys.stderr)
         return EXIT_NOTHING_FEASIBLE
     return EXIT_OK
+
+
+def _recipe_request(args: argparse.Namespace) -> tuple[str, str] | None:
+    """(row, format) when a launch recipe is asked for instead of the table, else None."""
+    if args.recipe is None and args.recipe_format is None:
+        return None
+    clash = [flag for flag, given in (("--format", args.format), ("--explain", args.explain), ("--all", args.all),
+                                      ("--top", args.top is not None)) if given]
+    if clash:
+        from advisor.errors import EXIT_BAD_INPUT, AdvisorError
+
+        raise AdvisorError(f"--recipe prints one row's launch recipe: drop {', '.join(clash)}",
+                           exit_code=EXIT_BAD_INPUT)
+    return args.recipe or "1", args.recipe_format or "sh"
 
 
 def issue_date() -> Any:

@@ -103,6 +103,7 @@ class Quote(NamedTuple):
     note: str = ESTIMATE_NOTE
     close_call: CloseCall | None = None  # the top two are within each other's error band
     stale: StalePrices | None = None  # ranked prices older than the validity (see `diagnostics`)
+    engine_memory_fraction: float = 0.9  # the share of GPU memory every estimate let the engine use
 
     @property
     def expired(self) -> bool:
@@ -235,6 +236,7 @@ def assemble_quote(
         flagged=tuple(r.offering.id for r in results if r.offering.id in world.flagged),
         close_call=close_call(feasible, model.moe is not None) if request.sort == "mtok" else None,
         stale=stale_prices(results, issued, settings.quote_validity_days),
+        engine_memory_fraction=settings.engine_memory_fraction,
     )
 
 
