@@ -9,7 +9,7 @@ from __future__ import annotations
 from advisor.domain.calibration import EfficiencyFactors, TenancyFactor
 from advisor.domain.common import normalize_name
 from advisor.domain.hardware import Accelerator
-from advisor.domain.model import AttentionLayers, Mla, ModelProfile, Moe
+from advisor.domain.model import AttentionLayers, LinearAttention, Mla, ModelProfile, Moe, SparseAttention
 from advisor.domain.offering import CommitmentPrice, Offering
 from advisor.domain.workload import WorkloadProfile
 
@@ -18,10 +18,12 @@ __all__ = [
     "AttentionLayers",
     "CommitmentPrice",
     "EfficiencyFactors",
+    "LinearAttention",
     "Mla",
     "ModelProfile",
     "Moe",
     "Offering",
+    "SparseAttention",
     "TenancyFactor",
     "WorkloadProfile",
     "normalize_name",
