@@ -209,6 +209,16 @@ def breakdown(model: ModelProfile) -> ParamBreakdown:
     return _scaled(best, model.total_params)
 
 
+def counted_params(model: ModelProfile) -> tuple[float, float]:
+    """(total, active) parameters the shape alone explains, gated MLPs assumed: embeddings,
+    lm_head unless tied, attention (GQA, MLA, DSA indexer, linear), dense MLPs, every routed
+    expert (active: the top-k), shared experts and routers. Norms and biases are left out."""
+    raw = _raw_breakdown(model, GATED_MATRICES)
+    k = model.moe.experts_per_token if model.moe else 0
+    edges = raw.embedding + raw.lm_head
+    return raw.total, edges + raw.non_expert_body + k * raw.per_expert * raw.moe_layers
+
+
 def _groups(model: ModelProfile) -> tuple[AttentionGroup, ...]:
     return tuple(
         AttentionGroup(kind=g.kind, layers=g.layers, window=g.window or 0) for g in model.attention
