@@ -234,6 +234,20 @@ def test_embedded_kv_figures_match_models_csv() -> None:
     assert column == KV_BYTES_BF16_FULL
 
 
+def _layer_attention_params(m: ModelProfile, kind: str) -> int:
+    """One layer's attention projections: linear layers project q, k (key heads), v and an output
+    gate (value heads) and back; sparse layers add the DSA indexer (q from the query latent, one
+    key, per-head weights) to MLA."""
+    if kind == "linear" and m.linear is not None:
+        a = m.linear
+        keys, values = a.key_heads * a.key_dim, a.value_heads * a.value_dim
+        return m.hidden * (2 * keys + 2 * values) + values * m.hidden + a.conv_kernel * (2 * keys + values)
+    if kind == "sparse" and m.sparse is not None and m.mla is not None:
+        s, q_in = m.sparse, m.mla.q_lora_rank or m.hidden
+        return _attention_params(m) + q_in * s.index_heads * s.index_head_dim + m.hidden * (s.index_head_dim + s.index_heads)
+    return _attention_params(m)
+
+
 def _attention_params(m: ModelProfile) -> int:
     if m.mla is not None:
         a, h = m.mla, m.hidden
@@ -248,15 +262,15 @@ def _shape_params(m: ModelProfile) -> tuple[float, float]:
     """(total, active) from the shape: gated 3-matrix MLPs, experts, embeddings + lm_head."""
     embed = m.vocab * m.hidden
     lm_head = 0 if m.tie_embeddings else embed
-    per_layer_attn = _attention_params(m)
+    attention = sum(g.layers * _layer_attention_params(m, g.kind) for g in m.attention)
     dense_mlp = 3 * m.hidden * m.intermediate
     if m.moe is None:
-        total = embed + lm_head + m.layers * (per_layer_attn + dense_mlp)
+        total = embed + lm_head + attention + m.layers * dense_mlp
         return total, total
     e = m.moe
     expert = 3 * m.hidden * e.expert_intermediate
     moe_layers = m.layers - e.dense_layers
-    body = m.layers * per_layer_attn + e.dense_layers * dense_mlp
+    body = attention + e.dense_layers * dense_mlp
     total = embed + lm_head + body + moe_layers * ((e.experts + e.shared_experts) * expert + m.hidden * e.experts)
     active = lm_head + body + moe_layers * (e.experts_per_token + e.shared_experts) * expert
     return total, active
