@@ -244,7 +244,8 @@ def _layer_attention_params(m: ModelProfile, kind: str) -> int:
         return m.hidden * (2 * keys + 2 * values) + values * m.hidden + a.conv_kernel * (2 * keys + values)
     if kind == "sparse" and m.sparse is not None and m.mla is not None:
         s, q_in = m.sparse, m.mla.q_lora_rank or m.hidden
-        return _attention_params(m) + q_in * s.index_heads * s.index_head_dim + m.hidden * (s.index_head_dim + s.index_heads)
+        indexer = q_in * s.index_heads * s.index_head_dim + m.hidden * (s.index_head_dim + s.index_heads)
+        return _attention_params(m) + indexer
     return _attention_params(m)
 
 
@@ -346,3 +347,13 @@ def test_world_loads_all_builtin_entries(world) -> None:  # type: ignore[no-unty
     assert set(world.accelerators) == set(ACCELERATORS)
     assert {o.id for o in OFFERINGS} <= set(world.offerings)
     assert set(MODELS) <= set(world.models)
+
+
+@pytest.mark.parametrize("model", DATA["model"], ids=lambda m: m.id)
+def test_sources_are_the_models_own_repository(model: ModelProfile) -> None:
+    """Every source names the maker's own Hub repository (or a paper), never a third-party copy;
+    copies a figure was first read from are named in the notes."""
+    org = model.hf_repo.split("/")[0]
+    assert org, model.id
+    for part in model.source.split(" ; "):
+        assert part.startswith((f"https://huggingface.co/{org}/", "https://arxiv.org/")), part
