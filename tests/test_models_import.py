@@ -62,7 +62,22 @@ def test_kv_bytes_per_token_match_the_hand_computation(name: str) -> None:
 
 
 def test_fixture_table_covers_every_fixture_folder() -> None:
-    assert sorted(p.name for p in FIXTURES.iterdir() if p.is_dir()) == sorted(PUBLISHED)
+    folders = sorted(p.name for p in FIXTURES.iterdir() if p.is_dir())
+    assert folders == sorted([*PUBLISHED, "llama-4-scout"])
+
+
+def test_llama4_chunked_layers_and_implicit_shared_expert() -> None:
+    # Llama-4-Scout (text_config): 3 of 4 layers chunked at 8,192 (no_rope_layers 1), every
+    # 4th global; 16 experts top-1 plus the shared expert the modelling code always has.
+    result = imported("llama-4-scout")
+    profile = result.profile
+    assert groups("llama-4-scout") == {"chunked": (36, 8192), "full": (12, None)}
+    assert kv_bytes_per_token(shape(profile), Layout(), "bf16")[0] == 48 * 2 * 8 * 128 * 2
+    assert profile.moe is not None and (profile.moe.shared_experts, profile.intermediate) == (1, 16384)
+    assert profile.active_params is not None and abs(profile.active_params - 17e9) / 17e9 < 0.02
+    # Published 109 B includes the vision encoder (34 layers of 1408 wide, ~0.8 B), not counted.
+    assert 0.985 < result.counted_total / 109e9 < 1.0
+    assert "Vision encoder not counted" in profile.notes
 
 
 def groups(name: str) -> dict[str, tuple[int, int | None]]:

@@ -147,6 +147,8 @@ def _moe(text: dict[str, Any], layers: int) -> dict[str, Any] | None:
 
 
 def _shared_experts(text: dict[str, Any], width: int) -> int:
+    if text.get("model_type") == "llama4_text":  # one shared expert in code, none in the config
+        return 1
     if text.get("n_shared_experts") is not None:
         return _int(text, "n_shared_experts", low=0)
     for key in ("shared_expert_intermediate_size", "shared_intermediate_size"):
@@ -168,6 +170,11 @@ def _dense_layers(text: dict[str, Any], layers: int) -> int:
         if text.get("moe_layer_freq", 1) != 1:
             raise ConfigError("moe_layer_freq", "moe_layer_freq other than 1 is not modelled")
         return dense
+    listed = text.get("moe_layers")
+    if listed is not None:
+        if not isinstance(listed, list) or not all(isinstance(i, int) and 0 <= i < layers for i in listed):
+            raise ConfigError("moe_layers", "moe_layers must be a list of layer numbers")
+        return layers - len(set(listed))
     only = text.get("mlp_only_layers") or []
     if not isinstance(only, list) or not all(isinstance(i, int) for i in only):
         raise ConfigError("mlp_only_layers", "mlp_only_layers must be a list of layer numbers")

@@ -22,6 +22,7 @@ MAPPED = frozenset({
     "linear_num_key_heads", "linear_num_value_heads", "linear_key_head_dim",
     "linear_value_head_dim", "linear_conv_kernel_dim", "full_attention_interval",
     "attn_type_list", "shared_intermediate_size", "vision_config", "num_nextn_predict_layers",
+    "moe_layers",
 })
 
 # Keys that do not change weights, KV or step time as advisor models them.
@@ -50,5 +51,7 @@ IGNORED = frozenset({
     "original_max_position_embeddings", "router_dtype", "expert_bias",
     "image_token_id", "video_token_id", "vision_start_token_id", "vision_end_token_id",
     "multimodal_projector_bias", "projector_hidden_act", "spatial_merge_size",
-    "vision_feature_layer", "image_seq_length", "embd_pdrop", "initial_context_length",
+    "vision_feature_layer", "image_seq_length", "_attn_implementation_autoset",
+    "attn_scale", "attn_temperature_tuning", "floor_scale", "for_llm_compressor", "embd_pdrop",
+    "initial_context_length",
 })
