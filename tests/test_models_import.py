@@ -238,3 +238,22 @@ def test_offline_without_a_cached_copy_says_so(
 ) -> None:
     code, _, err = run(capsys, "--offline", "models", "import", "https://huggingface.co/org/model")
     assert code == 3 and "--offline and no cached copy" in err
+
+
+@pytest.mark.parametrize(("changes", "expected"), [
+    ({"num_experts_per_tok": 200}, "moe: experts_per_token exceeds experts"),
+    ({"vocab_size": 10**9}, "vocab_size: Input should be less than or equal to 10000000"),
+    ({"attn_type_list": [True] * 48}, "attn_type_list: attn_type_list holds values other than 0 and 1"),
+])
+def test_a_profile_the_domain_refuses_is_one_line_naming_the_key(
+    private_dirs: Path, capsys: pytest.CaptureFixture[str], changes: dict[str, object], expected: str,
+) -> None:
+    code, out, err = run(capsys, "models", "import", str(write_config(private_dirs, **changes)))
+    assert code == 2 and out == "" and expected in err and len(err.splitlines()) == 1
+
+
+def test_an_oversized_config_is_refused_unread(private_dirs: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = private_dirs / "config.json"
+    path.write_text('{"pad": "' + "x" * (2 * 1024 * 1024) + '"}', encoding="utf-8")
+    code, _, err = run(capsys, "models", "import", str(path))
+    assert code == 2 and "larger than" in err

@@ -44,7 +44,7 @@ class Mapped:
 
 def map_config(config: dict[str, Any], *, ignore: frozenset[str] = frozenset()) -> Mapped:
     """The profile fields of a parsed config.json; ConfigError for what is not understood."""
-    text = _text_config(config)
+    text = _text_config(config, ignore)
     _check_keys(text, ignore)
     notes: list[str] = []
     layers = _int(text, "num_hidden_layers")
@@ -74,7 +74,7 @@ def map_config(config: dict[str, Any], *, ignore: frozenset[str] = frozenset()) 
     return Mapped(fields, notes)
 
 
-def _text_config(config: dict[str, Any]) -> dict[str, Any]:
+def _text_config(config: dict[str, Any], ignore: frozenset[str]) -> dict[str, Any]:
     """The language model's keys: `text_config` of a multimodal config, with the top level's
     quantization, or the config itself."""
     inner = config.get("text_config")
@@ -82,7 +82,7 @@ def _text_config(config: dict[str, Any]) -> dict[str, Any]:
         return config
     if not isinstance(inner, dict):
         raise ConfigError("text_config", "text_config is not an object")
-    _check_keys({k: v for k, v in config.items() if k != "text_config"}, frozenset())
+    _check_keys({k: v for k, v in config.items() if k != "text_config"}, ignore)
     merged = dict(inner)
     for key in ("quantization_config", "vision_config", "tie_word_embeddings", "torch_dtype"):
         if key in config and key not in merged:
@@ -112,7 +112,9 @@ def _int(text: dict[str, Any], key: str, *, default: int | None = None, low: int
 
 
 def _bool(text: dict[str, Any], key: str, *, default: bool) -> bool:
-    value = text.get(key, default)
+    value = text.get(key)
+    if value is None:
+        return default
     if not isinstance(value, bool):
         raise ConfigError(key, f"{key} must be true or false, not {value!r}")
     return value
@@ -237,7 +239,7 @@ def _layer_kinds(text: dict[str, Any], layers: int) -> list[str]:
         return _listed_kinds(text, layers)
     if text.get("attn_type_list") is not None:
         codes = _layer_list(text, "attn_type_list", layers)
-        if not set(codes) <= {0, 1}:
+        if not all(type(c) is int and c in (0, 1) for c in codes):
             raise ConfigError("attn_type_list", "attn_type_list holds values other than 0 and 1")
         return ["linear" if c == 0 else "full" for c in codes]
     if text.get("full_attention_interval") is not None:

@@ -156,14 +156,29 @@ def _where(doc: Document, key: str) -> str:
     return f"{doc.name}:{line}: {key}"
 
 
+# Profile fields and the config.json keys they come from, for messages.
+CONFIG_KEYS = {
+    "layers": "num_hidden_layers", "hidden": "hidden_size", "heads": "num_attention_heads",
+    "kv_heads": "num_key_value_heads", "head_dim": "head_dim", "vocab": "vocab_size",
+    "max_context": "max_position_embeddings", "intermediate": "intermediate_size",
+    "moe.experts": "num_experts", "moe.experts_per_token": "num_experts_per_tok",
+    "moe.expert_intermediate": "moe_intermediate_size", "moe.shared_experts": "n_shared_experts",
+    "moe.dense_layers": "first_k_dense_replace", "sparse.topk": "index_topk",
+}
+
+
 def _validated(source: Source, fields: dict[str, Any]) -> ModelProfile:
+    from pydantic import ValidationError
+
     try:
         profile: ModelProfile = validate(ModelProfile, **fields)
-    except ValueError as exc:  # pydantic's ValidationError is a ValueError
-        first = str(exc).strip().splitlines()
-        reason = first[-1].strip() if first else "invalid"
-        raise AdvisorError(f"{source.cite}: the profile it gives is not valid: {reason}",
-                           exit_code=EXIT_BAD_INPUT) from None
+    except ValidationError as exc:
+        first = exc.errors(include_url=False)[0]
+        field = ".".join(str(part) for part in first["loc"] if not isinstance(part, int))
+        message = str(first["msg"]).removeprefix("Value error, ")
+        key = CONFIG_KEYS.get(field, field)
+        where = _where(source.config, key) if key else source.config.name
+        raise AdvisorError(f"{where}: {message}", exit_code=EXIT_BAD_INPUT) from None
     return profile
 
 

@@ -1,7 +1,8 @@
 """Parameter breakdown of a model from its shape, and per-model constants for the hot path.
 
-`breakdown(model)` counts embeddings, lm_head (unless tied), attention (GQA or MLA projection
-shapes), dense MLP, routed experts, shared experts and routers from the published config, then
+`breakdown(model)` counts embeddings, lm_head (unless tied), attention (GQA, MLA, MLA plus the
+DSA indexer, or linear-attention projection shapes), dense MLP, routed experts, shared experts
+and routers from the published config, then
 reconciles the body with the published `total_params` (norms, biases, vision towers, MTP heads
 the shape does not name). `shape(model)` caches the floats the memory and time models use, so
 `estimate()` never walks pydantic objects in its loops. Pure; no I/O, pint, rich or textual.
