@@ -257,3 +257,22 @@ def test_an_oversized_config_is_refused_unread(private_dirs: Path, capsys: pytes
     path.write_text('{"pad": "' + "x" * (2 * 1024 * 1024) + '"}', encoding="utf-8")
     code, _, err = run(capsys, "models", "import", str(path))
     assert code == 2 and "larger than" in err
+
+
+def compressed(bits: int, kind: str) -> dict[str, object]:
+    return {"quant_method": "compressed-tensors",
+            "config_groups": {"group_0": {"weights": {"num_bits": bits, "type": kind}}}}
+
+
+@pytest.mark.parametrize(("quantization", "dtype"), [
+    (compressed(4, "int"), "int4"),
+    (compressed(8, "float"), "fp8"),
+    ({"quant_method": "modelopt", "quant_algo": "NVFP4"}, "fp4"),
+    ({"quant_method": "gptq", "bits": 8}, "int8"),
+    ({"quant_method": "fp8", "weight_block_size": [128, 128]}, "fp8"),
+])
+def test_quantization_methods_map_to_weight_formats(
+    private_dirs: Path, quantization: dict[str, object], dtype: str,
+) -> None:
+    path = write_config(private_dirs, quantization_config=quantization)
+    assert import_profile(read_source(str(path))).profile.native_dtype == dtype
