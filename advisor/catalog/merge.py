@@ -1,6 +1,7 @@
 """Merging loaded layers into a World: entries by id, a later layer's entry with an id already
 loaded patching it (`advisor.catalog.overrides`), a repeated id within one layer a problem naming
-both places, and references to accelerators or offerings that are not loaded. Must not import
+both places, and references to accelerators or offerings that are not loaded (an API price for an
+unknown model is a warning, not a problem). Must not import
 textual, rich, httpx or pint.
 """
 
@@ -11,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from advisor.catalog.overrides import deep_merge, patch_entry
 from advisor.catalog.world import BUILTIN, Origin, Settings, Skipped, World
-from advisor.errors import EXIT_BAD_INPUT, Problem, closest
+from advisor.errors import EXIT_BAD_INPUT, Problem, closest, did_you_mean
 
 if TYPE_CHECKING:
     from advisor.catalog.config import Layer
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
 TABLES = {
     "accelerator": "accelerators", "offering": "offerings", "model": "models",
     "workload": "workloads", "efficiency": "efficiency", "tenancy": "tenancy",
+    "api_price": "api_prices",
 }
 
 
@@ -70,10 +72,26 @@ def merge_layers(layers: list[Layer], warnings: list[str] | None = None) -> tupl
         workloads=tables["workload"], efficiency=tables["efficiency"], tenancy=tables["tenancy"],
         settings=settings, origins=origins, files=tuple(files), shadowed=tuple(shadowed),
         warnings=tuple(warnings or ()), skipped=tuple(skipped), field_origins=field_origins,
+        api_prices=tables["api_price"],
     )
+    world = world._replace(warnings=(*world.warnings, *unknown_model_warnings(world)))
     codes = {layer.name: layer.exit_code for layer in layers}
     problems.extend((codes.get(p_layer, EXIT_BAD_INPUT), p) for p_layer, p in reference_problems(world))
     return world, problems
+
+
+def unknown_model_warnings(world: World) -> list[str]:
+    """API prices for a model no profile has (yet): loaded and unused, one warning each, so a
+    price file written for models added later still loads."""
+    found = []
+    for price in world.api_prices.values():
+        if price.model in world.models:
+            continue
+        origin = world.origins.get(("api_price", price.id)) or Origin("?", BUILTIN)
+        found.append(f"{origin.path}:{origin.line or '?'}: api_price.model: unknown model {price.model!r}"
+                     f"{did_you_mean(price.model, world.models)}; the price is not used until a model "
+                     "profile with that id exists")
+    return found
 
 
 def reference_problems(world: World) -> list[tuple[str, Problem]]:
