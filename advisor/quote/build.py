@@ -147,6 +147,13 @@ class Quote(NamedTuple):
         """The band of one row in words (None: the row never got an efficiency entry)."""
         return error_band_text(result, self.moe)
 
+    def break_even_of(self, result: Result) -> BreakEven | None:
+        """Any priced row against the API reference (the recommendation's is `break_even`)."""
+        if self.api_reference is None:
+            return None
+        pricing = Pricing(self.currency, self.usd_per_unit, self.hours_per_month, self.request.term)
+        return break_even(result, self.api_reference, pricing, self.request.utilization)
+
     def in_currency(self, usd: float | None) -> float | None:
         """An amount in the quote's currency."""
         return None if usd is None else usd / self.usd_per_unit
