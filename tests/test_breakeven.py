@@ -20,7 +20,8 @@ from advisor.search.ranking import Cost, Result
 FIXTURE = Path(__file__).parent / "fixtures" / "api_prices"
 
 
-def price(pid: str, usd_in: float, usd_out: float, cached: float | None = None, model: str = "llama-3.1-70b") -> ApiPrice:
+def price(pid: str, usd_in: float, usd_out: float, cached: float | None = None,
+          model: str = "llama-3.1-70b") -> ApiPrice:
     return ApiPrice(id=pid, provider=pid.split("/")[0], model=model, usd_per_million_input=usd_in,
                     usd_per_million_output=usd_out, usd_per_million_cached_input=cached,
                     as_of=date(2026, 12, 1), source="test")
@@ -135,7 +136,7 @@ def test_the_json_break_even_is_the_cost_per_hour_over_the_api_price_of_the_toke
     u = be["usd_per_hour"] / (0.1e-6 * be["tokens_per_hour_full_load"])
     assert be["break_even_utilization"] == pytest.approx(u)
     assert be["break_even_tokens_per_month"] == pytest.approx(be["usd_per_hour"] * 730 / 0.1e-6)
-    assert be["cheaper_than_api"] is (0.5 > u)
+    assert be["cheaper_than_api"] is (u < 0.5)
     # the price for a model that has no profile yet loads, with a warning
     assert "unknown model 'kimi-k2'" in err and "not used until a model profile" in err
 

@@ -128,11 +128,13 @@ def test_prices_are_per_token_times_a_million_and_bounded(capsys: pytest.Capture
     assert 'provider = "Groq"\nmodel = "llama-3.3-70b"' in out and "usd_per_million_output = 0.79" in out
     assert 'model = "llama-3.1-405b"' in out and "usd_per_million_input = 3.0" in out
     assert out.count("[[api_price]]") == 3
-    assert "2 of a known model had no usable price (groq/llama-3.1-8b-instant, deepinfra/meta-llama/Meta-Llama-3.1-8B-Instruct)" in err
+    assert ("2 of a known model had no usable price "
+            "(groq/llama-3.1-8b-instant, deepinfra/meta-llama/Meta-Llama-3.1-8B-Instruct)") in err
 
 
 def test_the_command_runs_as_a_program(tmp_path: Path) -> None:
-    done = subprocess.run([sys.executable, "-m", "advisor", "--no-discover", "catalog", "import", "litellm", str(FIXTURE), "-o",
-                           str(tmp_path / "p.toml")], capture_output=True, text=True, check=False, cwd=tmp_path)
+    argv = ["--no-discover", "catalog", "import", "litellm", str(FIXTURE), "-o", str(tmp_path / "p.toml")]
+    done = subprocess.run([sys.executable, "-m", "advisor", *argv], capture_output=True, text=True, check=False,
+                          cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert "imported 10 API prices for 8 models" in done.stderr
