@@ -148,3 +148,32 @@ def test_every_export_carries_the_comparison(capsys: pytest.CaptureFixture[str])
         assert code == 0 and expected in out, fmt
     code, out, _ = run(capsys, "--no-discover", "quote", "--model", "405b", "--ctx", "8k", "--format", "md")
     assert "No hosted API price for llama-3.1-405b in the catalog" in out
+
+
+# -- the catalog kind ------------------------------------------------------------------------
+
+PRICE_TABLE = """[[api_price]]
+id = "acme/llama-3.1-70b"
+provider = "Acme"
+model = "llama-3.1-70b"
+usd_per_million_input = 0.50
+usd_per_million_output = 0.80
+as_of = 2026-12-01
+source = "acme.example/pricing"
+"""
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    ("usd_per_million_cached_input = 0.9\n", "prices.toml:1: api_price: usd_per_million_cached_input exceeds "
+                                             "usd_per_million_input"),
+    ("usd_per_milion_output_tokens = 1\n", "prices.toml:9: api_price.usd_per_milion_output_tokens: unknown key "
+                                           "(did you mean 'usd_per_million_output'?)"),
+    ("confidence = 'D'\n", "prices.toml:9: api_price.confidence: Input should be 'A', 'B' or 'C'"),
+])
+def test_a_bad_api_price_names_file_line_and_key(capsys: pytest.CaptureFixture[str], tmp_path: Path,
+                                                 change: str, message: str) -> None:
+    (tmp_path / "prices.toml").write_text(PRICE_TABLE + change)
+    (tmp_path / "advisor.toml").write_text('catalogs = ["prices.toml"]\n')
+    code, _, err = run(capsys, "--no-discover", "--config", str(tmp_path / "advisor.toml"), "quote",
+                       "--model", "70b", "--ctx", "8k")
+    assert code == 2 and message in err and "Traceback" not in err
