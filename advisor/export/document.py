@@ -20,7 +20,7 @@ from advisor.export.base import ExportOptions
 from advisor.export.table import BAND, band_cell, cells, headers, title
 from advisor.export.terminal import safe_text
 from advisor.quote.build import Quote, nothing_feasible_message
-from advisor.quote.parts import FABRIC_NAMES, Alternative, InterconnectAnalysis, Recommendation
+from advisor.quote.parts import FABRIC_NAMES, Alternative, InterconnectAnalysis, Money, Recommendation
 from advisor.search.ranking import SORT_KEYS
 from advisor.shorthands import format_duration, format_tokens
 
@@ -202,8 +202,8 @@ def _versus_api(quote: Quote) -> Section:
         bullets = [
             f"API price source: {price.source} (seen {price.as_of.isoformat()}, confidence {price.confidence})",
             f"Tokens per hour with every rented hour busy: {be.tokens_per_hour_full_load / 1e6:,.2f} million "
-            f"(input + output); per hour: {be.cluster_per_million_tokens_full_load.currency} "
-            f"{quote.in_currency(be.usd_per_hour) or 0:,.2f}",
+            f"(input + output); cost per hour: "
+            f"{Money(be.usd_per_hour / quote.usd_per_unit, quote.currency).text()}",
             f"Break-even utilization = cost per hour / (API price per token × tokens per hour) = {u:.1%}; "
             f"break-even volume = {volume / 1e6:,.0f} million tokens a month" if u is not None and volume else "",
         ]
