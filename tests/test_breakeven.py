@@ -4,6 +4,7 @@ the break-even utilization and monthly volume (hand-computed), and where a quote
 from __future__ import annotations
 
 import json
+import re
 from datetime import date
 from pathlib import Path
 from types import SimpleNamespace
@@ -177,3 +178,14 @@ def test_a_bad_api_price_names_file_line_and_key(capsys: pytest.CaptureFixture[s
     code, _, err = run(capsys, "--no-discover", "--config", str(tmp_path / "advisor.toml"), "quote",
                        "--model", "70b", "--ctx", "8k")
     assert code == 2 and message in err and "Traceback" not in err
+
+
+def test_explain_shows_the_break_even_arithmetic_and_it_adds_up(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "--no-discover", "quote", "--model", "70b", "--ctx", "8k", "--format", "json")
+    rank1 = json.loads(out)["break_even"]["offering"]
+    code, out, _ = run(capsys, "--no-discover", "quote", "--model", "70b", "--ctx", "8k", "--explain", rank1)
+    assert code == 0
+    assert "  API price = (2048 × 0.13 + 1024 × 0.4) / 3072 = 0.2200 per Mtok (DeepInfra" in out
+    line = next(x for x in out.splitlines() if x.startswith("  break-even utilization = "))
+    usd, api, tokens_m, pct = (float(v.replace(",", "")) for v in re.findall(r"[\d,]+\.\d+", line))
+    assert pct / 100 == pytest.approx(usd / (api / 1e6 * tokens_m * 1e6), abs=1e-3)

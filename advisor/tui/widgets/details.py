@@ -165,7 +165,7 @@ def cost_lines(quote: Quote, result: Result) -> Text:
 
 def api_lines(quote: Quote, result: Result) -> Text:
     """This row against the cheapest hosted API for the model and token mix, and its break-even."""
-    text = _heading("Versus hosted APIs\n")
+    text = _heading(f"Versus hosted APIs ({quote.currency})\n")
     be = quote.break_even_of(result)
     if be is None:
         return text.append("  —\n", style="dim")
