@@ -189,3 +189,12 @@ def test_explain_shows_the_break_even_arithmetic_and_it_adds_up(capsys: pytest.C
     line = next(x for x in out.splitlines() if x.startswith("  break-even utilization = "))
     usd, api, tokens_m, pct = (float(v.replace(",", "")) for v in re.findall(r"[\d,]+\.\d+", line))
     assert pct / 100 == pytest.approx(usd / (api / 1e6 * tokens_m * 1e6), abs=1e-3)
+
+
+def test_check_counts_api_prices_and_warns_of_an_unknown_model(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "--no-discover", "check", str(FIXTURE / "prices.toml"))
+    assert code == 0
+    assert "ok: 1 file, 2 API prices; no problems, 1 warning" in out
+    assert "prices.toml:15: api_price.model: fixture-host/kimi-k2: unknown model 'kimi-k2'" in err
+    code, _, err = run(capsys, "--no-discover", "check", "--strict", str(FIXTURE / "prices.toml"))
+    assert code == 2 and "unknown model 'kimi-k2'" in err

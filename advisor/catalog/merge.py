@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from advisor.catalog.overrides import deep_merge, patch_entry
 from advisor.catalog.world import BUILTIN, Origin, Settings, Skipped, World
-from advisor.errors import EXIT_BAD_INPUT, Problem, closest, did_you_mean
+from advisor.errors import EXIT_BAD_INPUT, Problem, closest
 
 if TYPE_CHECKING:
     from advisor.catalog.config import Layer
@@ -74,24 +74,9 @@ def merge_layers(layers: list[Layer], warnings: list[str] | None = None) -> tupl
         warnings=tuple(warnings or ()), skipped=tuple(skipped), field_origins=field_origins,
         api_prices=tables["api_price"],
     )
-    world = world._replace(warnings=(*world.warnings, *unknown_model_warnings(world)))
     codes = {layer.name: layer.exit_code for layer in layers}
     problems.extend((codes.get(p_layer, EXIT_BAD_INPUT), p) for p_layer, p in reference_problems(world))
     return world, problems
-
-
-def unknown_model_warnings(world: World) -> list[str]:
-    """API prices for a model no profile has (yet): loaded and unused, one warning each, so a
-    price file written for models added later still loads."""
-    found = []
-    for price in world.api_prices.values():
-        if price.model in world.models:
-            continue
-        origin = world.origins.get(("api_price", price.id)) or Origin("?", BUILTIN)
-        found.append(f"{origin.path}:{origin.line or '?'}: api_price.model: unknown model {price.model!r}"
-                     f"{did_you_mean(price.model, world.models)}; the price is not used until a model "
-                     "profile with that id exists")
-    return found
 
 
 def reference_problems(world: World) -> list[tuple[str, Problem]]:
