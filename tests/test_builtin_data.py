@@ -22,6 +22,7 @@ import pytest
 
 from advisor.domain import (
     Accelerator,
+    ApiPrice,
     EfficiencyFactors,
     ModelProfile,
     Offering,
@@ -37,6 +38,7 @@ KIND_MODELS: dict[str, Any] = {
     "workload": WorkloadProfile,
     "tenancy": TenancyFactor,
     "efficiency": EfficiencyFactors,
+    "api_price": ApiPrice,
 }
 FAMILIES = {"ampere", "ada", "hopper", "blackwell", "cdna2", "cdna3", "cdna4", "gaudi2", "gaudi3"}
 FACTS = Path("/work/shared/facts/models.csv")
@@ -357,3 +359,12 @@ def test_sources_are_the_models_own_repository(model: ModelProfile) -> None:
     assert org, model.id
     for part in model.source.split(" ; "):
         assert part.startswith((f"https://huggingface.co/{org}/", "https://arxiv.org/")), part
+
+
+def test_built_in_api_prices_name_built_in_models_with_a_source() -> None:
+    prices: list[ApiPrice] = DATA["api_price"]
+    assert len(prices) >= 8
+    for p in prices:
+        assert p.model in MODELS, p.id  # an unknown model would only warn: the built-ins must not
+        assert p.source and p.id.endswith("/" + p.model), p.id
+    assert {p.model for p in prices} >= {"llama-3.1-8b", "llama-3.1-70b"}

@@ -6,6 +6,7 @@ Must not import pint at module level, textual, rich or httpx.
 
 from __future__ import annotations
 
+from advisor.domain.api_price import ApiPrice
 from advisor.domain.calibration import EfficiencyFactors, TenancyFactor
 from advisor.domain.common import normalize_name
 from advisor.domain.hardware import Accelerator
@@ -15,6 +16,7 @@ from advisor.domain.workload import WorkloadProfile
 
 __all__ = [
     "Accelerator",
+    "ApiPrice",
     "AttentionLayers",
     "CommitmentPrice",
     "EfficiencyFactors",
