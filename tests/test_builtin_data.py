@@ -12,6 +12,7 @@ file is present, the embedded copies are checked against it too.
 from __future__ import annotations
 
 import csv
+import re
 import tomllib
 from collections.abc import Iterator
 from importlib import resources
@@ -166,6 +167,29 @@ def test_headline_figures() -> None:
 
 
 # ------------------------------------------------------------------ offerings
+
+
+PREEMPTION = re.compile(r"reclaim|interrupt|evict|preempt|stopped at any time", re.IGNORECASE)
+MIRRORS = ("mirror", "jiralog", "caleta.io")  # sources dropped in the issue-19 refresh
+
+
+@pytest.mark.parametrize("off", OFFERINGS, ids=lambda o: o.id)
+def test_offering_terms_are_cheaper_and_spot_says_it_can_be_taken_back(off: Offering) -> None:
+    """A commitment or spot price below the on-demand price it discounts (a price above it is a
+    typo or a swapped column), and a spot price comes with a note that the machine can be
+    reclaimed."""
+    terms = {c.term: c.price_per_node_hour for c in off.commitments}
+    if off.price_term == "on-demand":
+        assert all(price < off.price_per_node_hour for price in terms.values()), terms
+    if "spot" in terms or off.price_term == "spot":
+        assert PREEMPTION.search(off.notes), off.notes
+    assert len(terms) == len(off.commitments), "a term listed twice"
+
+
+@pytest.mark.parametrize("off", OFFERINGS, ids=lambda o: o.id)
+def test_offering_sources_are_not_the_dropped_mirrors(off: Offering) -> None:
+    assert not any(m in off.source.lower() for m in MIRRORS), off.source
+    assert not any(m in c.source.lower() for c in off.commitments for m in MIRRORS)
 
 
 @pytest.mark.parametrize("off", OFFERINGS, ids=lambda o: o.id)

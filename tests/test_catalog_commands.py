@@ -213,3 +213,49 @@ def test_safe_text_and_csv_cells() -> None:
     assert safe_text("[bold]x[/bold]") == "[bold]x[/bold]"
     assert csv_cell("=1+1") == "'=1+1" and csv_cell("@SUM(A1)") == "'@SUM(A1)"
     assert csv_cell(-3.5) == -3.5 and csv_cell(["a", "=b"]) == "a;=b"
+
+
+# -- offerings --stale --------------------------------------------------------------------
+
+def _issue_on(monkeypatch: pytest.MonkeyPatch, day: Any) -> None:
+    from datetime import UTC, datetime, time
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", str(int(datetime.combine(day, time(12), tzinfo=UTC).timestamp())))
+
+
+@pytest.mark.parametrize("extra_days", [0, 1])
+def test_stale_lists_prices_older_than_the_age_oldest_first_with_their_age(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, world: Any, extra_days: int,
+) -> None:
+    from datetime import timedelta
+
+    newest = max(o.as_of for o in world.offerings.values())
+    issued = newest + timedelta(days=90 + extra_days)  # the newest is exactly 90 days old, then 91
+    _issue_on(monkeypatch, issued)
+    records = as_json(capsys, "offerings", "--stale", "90d")
+    expected = {o.id: (issued - o.as_of).days for o in world.offerings.values() if (issued - o.as_of).days > 90}
+    assert {r["id"]: r["age_days"] for r in records} == expected
+    assert any(r["as_of"] == newest.isoformat() for r in records) == bool(extra_days)
+    ages = [r["age_days"] for r in records]
+    assert ages == sorted(ages, reverse=True)
+
+
+def test_stale_table_shows_the_age_and_weeks_months_parse(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, world: Any,
+) -> None:
+    from datetime import date
+
+    _issue_on(monkeypatch, date(2100, 1, 1))
+    code, out, err = run(capsys, "offerings", "--stale", "12w", "--width", "200")
+    assert (code, err) == (0, "")
+    oldest = min(world.offerings.values(), key=lambda o: o.as_of)
+    assert f"{(date(2100, 1, 1) - oldest.as_of).days} d" in out
+    assert f"{len(world.offerings)} offerings priced more than 84 days before 2100-01-01" in out
+    assert len(as_json(capsys, "offerings", "--stale", "6m")) == len(world.offerings)
+
+
+@pytest.mark.parametrize("age", ["9x", "90 days", "-5d", ""])
+def test_stale_with_a_bad_age_is_one_line_and_exit_2(capsys: pytest.CaptureFixture[str], age: str) -> None:
+    code, out, err = run(capsys, "offerings", "--stale", age)
+    assert code == 2 and out == ""
+    assert len(err.strip().splitlines()) == 1 and "--stale" in err

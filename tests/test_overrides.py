@@ -21,6 +21,14 @@ README = Path(__file__).resolve().parent.parent / "README.md"
 LAMBDA_8X = "lambda/gpu-8x-h100-sxm5"
 
 
+def _entry_line(catalog: str, entry_id: str) -> int:
+    """The line of the `[[offering]]` header of `entry_id` in a built-in catalog file."""
+    lines = (Path(__file__).resolve().parent.parent / "catalogs" / catalog).read_text(encoding="utf-8").splitlines()
+    at = lines.index(f'id = "{entry_id}"')
+    assert lines[at - 1] == "[[offering]]"
+    return at
+
+
 def readme_override() -> str:
     """The README's negotiated-price example, as a user would copy it."""
     text = README.read_text(encoding="utf-8")
@@ -138,7 +146,7 @@ def test_a_patch_that_breaks_the_merged_entry_says_where_the_other_value_came_fr
     assert code == 3
     assert err.startswith(f"advisor: {path}:3: offering.fast_group_gpus: fast_group_gpus exceeds gpus_per_node "
                           "(merged over ")
-    assert err.endswith("catalogs/lambda.toml:5, the entry this one patches)\n")
+    assert err.endswith(f"catalogs/lambda.toml:{_entry_line('lambda.toml', LAMBDA_8X)}, the entry this one patches)\n")
     with pytest.raises(AdvisorError) as caught:
         load_world(cwd=repo)
     assert caught.value.exit_code == 3

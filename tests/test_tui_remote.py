@@ -67,7 +67,11 @@ def list_remote(project: Path, url: str, extra: str = "") -> None:
 
 
 def app_for(*argv: str) -> AdvisorApp:
-    return build_app(build_parser().parse_args(list(argv)))
+    app = build_app(build_parser().parse_args(list(argv)))
+    # The notices are read after the refresh and every quote it caused have settled, which on a
+    # loaded machine with the full built-in catalog can outlast Textual's 5-second default.
+    app.NOTIFICATION_TIMEOUT = 600
+    return app
 
 
 async def refreshed(pilot: Pilot) -> MainScreen:

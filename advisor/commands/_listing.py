@@ -19,14 +19,17 @@ if TYPE_CHECKING:
 
 
 def show_entries(args: argparse.Namespace, kind: str, select: Callable[[World], Iterable[Any]],
-                 columns: Sequence[Column], noun: str) -> int:
+                 columns: Sequence[Column], noun: str,
+                 decorate: Callable[[list[dict[str, Any]]], list[dict[str, Any]]] | None = None) -> int:
     """Load the World, list the entries `select` picks as a table (fitted to --width, or the
-    --columns chosen), JSON or CSV; exit code 0."""
+    --columns chosen), JSON or CSV; `decorate` may add fields and reorder; exit code 0."""
     from advisor.commands._world import world_from_args
     from advisor.export.terminal import render
 
     world = world_from_args(args)
     records = entry_records(world, kind, select(world))
+    if decorate is not None:
+        records = decorate(records)
     render(records, columns, args.format, title=f"{len(records)} {noun}", width=args.width,
            chosen=args.columns)
     return 0
