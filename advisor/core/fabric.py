@@ -28,6 +28,9 @@ LINK_EFFICIENCY: dict[str, float] = {
     "none": 0.62,
 }
 NVLS_EFFICIENCY = 1.07
+# Achieved bus bandwidth / NIC line rate across nodes (an assumption: nccl-tests across 2
+# InfiniBand NDR nodes reach ~40 of 50 GB/s per GPU).
+INTER_EFFICIENCY = 0.80
 MESH_LINKS = 7  # Infinity Fabric: 7 point-to-point links per GPU (a TP group of t uses t−1)
 MESH_PEER_EFFICIENCY = 0.75
 
