@@ -16,6 +16,7 @@ import math
 from typing import Any
 
 from advisor.domain.common import to_json
+from advisor.export.collectives import collective_record
 from advisor.quote.build import Quote
 from advisor.search.feasibility import layout_label
 from advisor.search.ranking import Result
@@ -189,6 +190,7 @@ def _interconnect(result: Result) -> dict[str, Any] | None:
         "comm_time_per_step_s": ic.comm_time_per_step_s,
         "comm_share": ic.comm_share,
         "target_share": ic.target_share,
+        "collectives": collective_record(ic),
     }
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 
 from advisor.core.types import Estimate
+from advisor.export.collectives import collective_rows
 from advisor.quote.build import Quote
 from advisor.search.feasibility import layout_label
 from advisor.search.ranking import SORT_KEYS, Result
@@ -166,7 +167,7 @@ def _interconnect(result: Result, est: Estimate) -> list[str]:
         f"{format_duration(ic.comm_time_per_step_s)} = {ic.comm_share:.1%} of the step",
         f"  needed {_needed(ic.required_bytes_per_s)} to keep it under {ic.target_share:.0%}; "
         f"available {ic.available_bytes_per_s / 1e9:,.1f} GB/s{inter}",
-    ]
+    ] + [f"  {label.strip()}: {value}" for label, value in collective_rows(ic)]
 
 
 def _needed(bytes_per_s: float) -> str:
