@@ -151,7 +151,7 @@ def test_replica_count_follows_the_largest_load_within_targets() -> None:
 
     hw = best.hardware
     s = Searcher(quote.request, LLAMA_70B, core_physics())
-    hw = s._with_memo_ids(hw)
+    hw = s.with_memo_ids(hw)
     one = dataclasses.replace(cand.layout, replicas=1)
     assert s.meets_targets(s.estimate(hw, one, cand.precision, s.load(concurrency=limit)))
     cap = min(s.memory(hw, one, cand.precision).max_sequences, hw.efficiency.max_batch)

@@ -30,6 +30,7 @@ def explain_lines(quote: Quote, result: Result) -> list[str]:
         lines += _interconnect(result, est) + _factors(quote, result, est)
     if result.cost is not None and result.candidate is not None:
         lines += _cost(quote, result)
+    lines += layout_lines(quote, result)
     lines += ["", "Assumptions"] + [f"  {a.name}: {a.value}" for a in quote.assumptions]
     return lines
 
@@ -168,6 +169,28 @@ def _interconnect(result: Result, est: Estimate) -> list[str]:
         f"  needed {_needed(ic.required_bytes_per_s)} to keep it under {ic.target_share:.0%}; "
         f"available {ic.available_bytes_per_s / 1e9:,.1f} GB/s{inter}",
     ] + [f"  {label.strip()}: {value}" for label, value in collective_rows(ic)]
+
+
+def layout_lines(quote: Quote, result: Result) -> list[str]:
+    """Every layout tried on the offering the quote sized them on (`build_quote`'s
+    `layouts_for`, else the top one), side by side; nothing for other offerings."""
+    rows = quote.layouts
+    if not rows or quote.layouts_offering != result.offering.id:
+        return []
+    lines = ["", f"Layouts tried on {result.offering.id} ({rows[0].precision.weights} weights, "
+                 f"{rows[0].precision.kv} KV; collectives as a share of each decode step)"]
+    small = [row for row in rows if row.kind == "memory"]
+    if len(small) > 1:  # smallest first: the last is the widest that still does not hold it
+        lines.append(f"  {len(small)} layouts do not hold the model, up to {small[-1].label}: {small[-1].reason}")
+    for row in rows if len(small) <= 1 else [r for r in rows if r.kind != "memory"]:
+        if row.feasible:
+            figures = (f"{row.nodes} node(s), {row.output_tokens_per_s:,.0f} tok/s "
+                       f"({row.tokens_per_s_per_node:,.0f} per node), TPOT {format_duration(row.tpot_s)}, "
+                       f"collectives {row.collective_share:.0%}")
+            lines.append(f"  {row.label:<12} {figures}" + (f"; slow: {row.reason}" if row.reason else ""))
+        else:
+            lines.append(f"  {row.label:<12} infeasible: {row.reason}")
+    return lines
 
 
 def _needed(bytes_per_s: float) -> str:

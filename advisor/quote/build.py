@@ -27,6 +27,7 @@ from typing import NamedTuple
 from advisor import __version__
 from advisor.catalog.world import Origin, World
 from advisor.core.efficiency import band_pct, band_text
+from advisor.core.types import Precision
 from advisor.domain import EfficiencyFactors, ModelProfile
 from advisor.errors import EXIT_BAD_INPUT, AdvisorError, did_you_mean
 from advisor.quote.bands import CloseCall, close_call, error_band, error_band_text
@@ -42,10 +43,11 @@ from advisor.quote.parts import (
     valid_until,
 )
 from advisor.quote.staleness import StalePrices, stale_prices
+from advisor.search.layout_table import LayoutRow, compare_layouts
 from advisor.search.ranking import Result, evaluate_offering, excluded_reason, rank, usd_per_unit
 from advisor.search.request import QuoteRequest
 from advisor.search.sizing import Searcher
-from advisor.search.space import Physics, core_physics
+from advisor.search.space import Physics, core_physics, weight_choices
 from advisor.shorthands import format_tokens
 
 
@@ -104,6 +106,8 @@ class Quote(NamedTuple):
     close_call: CloseCall | None = None  # the top two are within each other's error band
     stale: StalePrices | None = None  # ranked prices older than the validity (see `diagnostics`)
     engine_memory_fraction: float = 0.9  # the share of GPU memory every estimate let the engine use
+    layouts: tuple[LayoutRow, ...] = ()  # every layout tried on one offering, with reasons
+    layouts_offering: str = ""  # that offering's id (see `build_quote`'s layouts_for)
 
     @property
     def expired(self) -> bool:
@@ -161,10 +165,13 @@ class Quote(NamedTuple):
 
 def build_quote(
     request: QuoteRequest, world: World, *, physics: Physics | None = None, issued: date | None = None,
+    layouts_for: str | None = None,
 ) -> Quote:
     """Search every offering for this request, rank the results and collect the assumptions.
 
     `issued` is the issue date (today when None): pass one for reproducible documents.
+    `layouts_for` (an offering id or SKU) sizes every layout on that offering side by side
+    (`Quote.layouts`); without it, on the top-ranked offering.
     """
     started = time.perf_counter()
     rate = usd_per_unit(request.currency, world)
@@ -196,12 +203,34 @@ def build_quote(
         seconds=time.perf_counter() - started,
     )
     ranked = rank(results, request.sort)
-    return assemble_quote(request, world, model, ranked, tuple(excluded), rate, stats, issued=issued)
+    layouts_offering, layouts = _layouts(searcher, ranked, layouts_for)
+    return assemble_quote(request, world, model, ranked, tuple(excluded), rate, stats, issued=issued,
+                          layouts=layouts, layouts_offering=layouts_offering)
+
+
+def _layouts(searcher: Searcher, ranked: tuple[Result, ...],
+             name: str | None) -> tuple[str, tuple[LayoutRow, ...]]:
+    """(offering id, every layout on it): the named offering (else the top-ranked one), at the
+    precision its row chose (else the smallest allowed format, the likeliest to fit)."""
+    chosen = [r for r in ranked if name in (r.offering.id, r.offering.sku)] if name else ranked[:1]
+    if not chosen or chosen[0].hardware is None:
+        return "", ()
+    result = chosen[0]
+    assert result.hardware is not None
+    if result.candidate is not None:
+        precision = result.candidate.precision
+    else:
+        weights = weight_choices(result.hardware.accelerator, searcher.request.weights)
+        if not weights:
+            return "", ()
+        precision = Precision(weights[0], searcher.request.kv_dtypes[0])
+    return result.offering.id, compare_layouts(searcher, result.hardware, precision)
 
 
 def assemble_quote(
     request: QuoteRequest, world: World, model: ModelProfile, results: tuple[Result, ...],
     excluded: tuple[tuple[str, str], ...], rate: float, stats: SearchStats, *, issued: date | None = None,
+    layouts: tuple[LayoutRow, ...] = (), layouts_offering: str = "",
 ) -> Quote:
     """Wrap ranked results with assumptions, sources, warnings, the quote number and dates, the
     itemized recommendation and the next best alternatives."""
@@ -237,6 +266,8 @@ def assemble_quote(
         close_call=close_call(feasible, model.moe is not None) if request.sort == "mtok" else None,
         stale=stale_prices(results, issued, settings.quote_validity_days),
         engine_memory_fraction=settings.engine_memory_fraction,
+        layouts=layouts,
+        layouts_offering=layouts_offering,
     )
 
 

@@ -158,6 +158,9 @@ def _tp_layouts(model: ModelProfile, gpus: int, tp: int) -> list[Layout]:
 
 
 MIN_DEP_GPUS = 8  # narrower expert groups are what TP·EP inside a node already covers
+# Redundant copies the search adds: at most 1/8 of the experts, DeepSeek's own ratio (32
+# redundant for 256 routed experts, "DeepSeek-V3/R1 Inference System Overview", 2025-02).
+REDUNDANT_SHARE_MAX = 8
 
 
 def _dep_layouts(model: ModelProfile, gpus: int, per_node: int) -> list[Layout]:
@@ -167,7 +170,10 @@ def _dep_layouts(model: ModelProfile, gpus: int, per_node: int) -> list[Layout]:
     if model.moe is None or gpus < min(MIN_DEP_GPUS, per_node) or gpus < 2:
         return []
     experts = model.moe.experts
-    return [Layout(tp=1, pp=1, ep=gpus, dp=gpus, replicas=1, redundant_experts=-experts % gpus)]
+    redundant = -experts % gpus
+    if redundant * REDUNDANT_SHARE_MAX > experts:
+        return []
+    return [Layout(tp=1, pp=1, ep=gpus, dp=gpus, replicas=1, redundant_experts=redundant)]
 
 
 def weight_choices(acc: Accelerator, allowed: tuple[str, ...]) -> list[str]:
