@@ -104,3 +104,16 @@ def test_dep_needs_attention_ranks_in_whole_expert_groups() -> None:
     assert reason is not None and "groups of 16" in reason
     assert layout_reason(DEEPSEEK_V3, Layout(tp=1, ep=16, dp=16)) is None
     assert layout_reason(DEEPSEEK_V3, Layout(tp=1, ep=16, replicas=16)) is None
+
+
+def test_nvl72_is_one_nvlink_domain_so_tp_and_ep_never_touch_the_nics() -> None:
+    """GB200 NVL72: 72 GPUs in one NVLink domain; EP72 all-to-all stays on NVLink 5 (900 GB/s ×
+    0.80 = 720 GB/s per GPU), while EP72 on 8-GPU H100 nodes crosses InfiniBand."""
+    gb200 = dataclasses.replace(H100, id="gb200", link_kind="nvlink5", link_bytes_per_s=900e9,
+                                nvlink_domain_gpus=72)
+    fabric = fabric_for_gpu(gb200, 72)
+    assert fabric.gpus_per_node == 72
+    link = group_link(fabric, 72)
+    assert (link.label, link.bytes_per_s) == ("nvswitch", pytest.approx(720e9))
+    assert group_link(fabric_for_gpu(H100, 72), 72).label == "nvswitch + infiniband"
+    assert layout_reason(LLAMA_70B, Layout(tp=64), fabric) is None  # TP64 inside the rack
