@@ -31,6 +31,7 @@ _LINE = (
     '"interconnect":{"allreduce_bytes_per_step":%.7g,"comm_share":%.7g,'
     '"required_bytes_per_s":%s,"available_bytes_per_s":%.7g,"link_kind":"%s",'
     '"collectives":{"stage_step_s":%.7g,"allreduce_s":%.7g,"allreduce_nic_s":%.7g,"alltoall_s":%.7g,'
+    '"alltoall_hidden_s":%.7g,'
     '"alltoall_bytes_per_step":%.7g,"alltoall_link_kind":"%s","pp_send_s":%.7g,"pp_link_kind":"%s",'
     '"collective_share":%.7g}},'
     '"efficiency":%s,%s,"tenancy_factor":%.7g,"mode":"%s","bound":"%s","saturated":%s,"notes":%s}'
@@ -63,7 +64,8 @@ def to_line(caches: Caches, case_id: Any, result: Result, dumps) -> str:
         est.output_tokens_per_s, est.total_tokens_per_s, _g(est.ttft_s), _g(est.tpot_s),
         ic.allreduce_bytes_per_step, ic.comm_share, _g(ic.required_bytes_per_s),
         ic.available_bytes_per_s, ic.link_kind, ic.step_s, ic.allreduce_s, ic.allreduce_nic_s,
-        ic.alltoall_s, ic.alltoall_bytes_per_step, ic.alltoall_link_kind, ic.pp_send_s, ic.pp_link_kind,
+        ic.alltoall_s, ic.alltoall_hidden_s, ic.alltoall_bytes_per_step, ic.alltoall_link_kind, ic.pp_send_s,
+        ic.pp_link_kind,
         ic.collective_share, eff_json, band_json, est.tenancy_factor, est.mode, est.bound,
         "true" if est.saturated else "false", dumps(notes) if notes else "[]",
     )

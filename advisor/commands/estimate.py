@@ -34,7 +34,7 @@ JSON: model, gpu, engine, layout{tp,pp,ep,replicas,redundant_experts}, weights, 
 memory{...}, batch, throughput{output_tokens_per_s,total_tokens_per_s} (all replicas),
 latency{ttft_s,tpot_s}, interconnect{allreduce_bytes_per_step,comm_share,required_bytes_per_s,
 available_bytes_per_s,link_kind,collectives{stage_step_s,allreduce_s,allreduce_nic_s,
-alltoall_s,alltoall_bytes_per_step,alltoall_link_kind,pp_send_s,pp_link_kind,collective_share}},
+alltoall_s,alltoall_hidden_s,alltoall_bytes_per_step,alltoall_link_kind,pp_send_s,pp_link_kind,collective_share}},
 efficiency{factors, rows, fit error, source}, error_band_pct (± %, null for a prior or no
 band), error_band (in words), tenancy_factor, mode, bound, saturated, notes.
 Without an offering the fabric is the chip's own (NVLink/NVSwitch or Infinity Fabric for

@@ -293,7 +293,7 @@ def assemble(
         step_s=stage_step,
         target_share=comm_share_target,
     )
-    link = with_collectives(link, plan, micro, stage_step)
+    link = with_collectives(link, setup.step, micro, stage_step)
     out = op.requests_per_s * setup.osl * replicas * tenancy_factor
     sequences = max(1, math.ceil(op.batch))
     notes = []
@@ -324,7 +324,7 @@ def assemble(
         t_mem_s=w + kv,
         t_compute_s=gemm + attn,
         stage_parts_s=(w, gemm, kv, attn),
-        stage_comm_s=setup.step.comm(micro),
+        stage_comm_s=setup.step.exposed_comm(micro, setup.step.kernels(micro)),
         stage_fixed_s=setup.step.t_fixed_s,
         fits=True,
     )

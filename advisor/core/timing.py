@@ -107,6 +107,7 @@ class Plan(NamedTuple):
     expert_flops_per_token: float = 0.0  # the routed-expert part of gemm_flops_per_token
     eta_moe: float = 1.0  # grouped expert GEMMs' efficiency relative to dense GEMMs
     dispatch_bytes: float = 2.0  # bytes per element of the EP dispatch (FP8 on FP8/FP4 stacks)
+    alltoall_overlap: bool = False  # EP across nodes: all-to-all hidden behind compute (see below)
 
 
 def _kv_groups(s: ModelShape, layout: Layout, kv: str) -> tuple[tuple[float, int], ...]:
@@ -196,6 +197,7 @@ def build_plan(
         expert_flops_per_token=2.0 * k * p.per_expert * p.moe_layers * share / tp if s.experts else 0.0,
         eta_moe=f.eta_moe,
         dispatch_bytes=1.0 if precision.weights in ("fp8", "fp4") else float(ACTIVATION_BYTES),
+        alltoall_overlap=ep_groups > 1 and layout.ep > fabric.gpus_per_node,
     )
 
 
@@ -262,9 +264,22 @@ class Step(NamedTuple):
         """Collectives of a step carrying `tokens` tokens (each at its own algorithm)."""
         return comm_s(self.plan, tokens) if tokens > 0 else 0.0
 
+    def exposed_comm(self, tokens: float, kernels_s: float) -> float:
+        """The collectives' time a step waits for: all of it, except that an EP all-to-all across
+        nodes runs two micro-batches so each one's dispatch/combine overlaps the other's
+        compute (DeepSeek's dual micro-batch, SGLang two-batch overlap, vLLM DBO, as every
+        published wide-EP deployment runs) and only its excess over the kernels shows."""
+        if tokens <= 0:
+            return 0.0
+        if not self.plan.alltoall_overlap:
+            return comm_s(self.plan, tokens)
+        allreduce, alltoall, send = comm_terms(self.plan, tokens)
+        return allreduce + send + max(0.0, alltoall - kernels_s)
+
     def stage(self, batch: float) -> float:
         """One stage step for `batch` sequences: kernels + collectives + fixed overhead."""
-        return self.kernels(batch) + self.comm(batch) + self.t_fixed_s
+        kernels = self.kernels(batch)
+        return kernels + self.exposed_comm(batch, kernels) + self.t_fixed_s
 
     def tpot(self, batch: float) -> float:
         """Time per output token for a replica decoding `batch` sequences, no prefill: the batch
@@ -316,10 +331,13 @@ def comm_terms(plan: Plan, tokens: float) -> tuple[float, float, float]:
     return allreduce, alltoall, send
 
 
-def with_collectives(ic: Interconnect, plan: Plan, tokens: float, step_s: float) -> Interconnect:
+def with_collectives(ic: Interconnect, step: Step, tokens: float, step_s: float) -> Interconnect:
     """The interconnect record with every collective of a stage step carrying `tokens` tokens:
-    TP all-reduce (and its NIC part across nodes), EP all-to-all, PP send."""
+    TP all-reduce (and its NIC part across nodes), EP all-to-all (and the part of it hidden
+    behind compute), PP send."""
+    plan = step.plan
     allreduce, alltoall, send = comm_terms(plan, tokens)
+    hidden = alltoall - max(0.0, alltoall - step.kernels(tokens)) if plan.alltoall_overlap else 0.0
     nic = 0.0
     if plan.tp_link.local is not None and plan.tp > plan.tp_link.local_gpus and tokens > 0:
         message = tokens * plan.hidden * ACTIVATION_BYTES
@@ -329,6 +347,7 @@ def with_collectives(ic: Interconnect, plan: Plan, tokens: float, step_s: float)
         allreduce_s=allreduce,
         allreduce_nic_s=nic,
         alltoall_s=alltoall,
+        alltoall_hidden_s=hidden,
         alltoall_bytes_per_step=a2a,
         alltoall_link_kind=plan.ep_link.label if plan.ep_groups > 1 else "none",
         pp_send_s=send,
@@ -407,6 +426,6 @@ def first_token_s(step: Step, batch: float, chunks: int, chunk: float, chunk_com
     gemm += chunk_compute_s
     kv = micro * step.kv_per_seq_s
     attn = micro * step.attn_per_seq_s
-    comm = step.comm(tokens)
-    one = (w if w > gemm else gemm) + (kv if kv > attn else attn) + comm + step.t_fixed_s
+    kernels = (w if w > gemm else gemm) + (kv if kv > attn else attn)
+    one = kernels + step.exposed_comm(tokens, kernels) + step.t_fixed_s
     return plan.pp * chunks * one

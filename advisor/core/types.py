@@ -127,6 +127,7 @@ class Interconnect(NamedTuple):
     allreduce_s: float = 0.0  # TP all-reduce (= comm_time_per_step_s)
     allreduce_nic_s: float = 0.0  # the part of it across nodes (hierarchical TP)
     alltoall_s: float = 0.0  # EP dispatch + combine, every MoE layer of the stage
+    alltoall_hidden_s: float = 0.0  # of it, overlapped with compute (EP across nodes)
     alltoall_bytes_per_step: float = 0.0
     alltoall_link_kind: str = "none"
     pp_send_s: float = 0.0  # activations to the next pipeline stage
@@ -135,8 +136,9 @@ class Interconnect(NamedTuple):
 
     @property
     def collective_share(self) -> float:
-        """Share of the stage step in every collective (all-reduce, all-to-all, PP send)."""
-        total = self.allreduce_s + self.alltoall_s + self.pp_send_s
+        """Share of the stage step spent waiting on collectives (all-reduce, the all-to-all not
+        hidden behind compute, PP send)."""
+        total = self.allreduce_s + self.alltoall_s - self.alltoall_hidden_s + self.pp_send_s
         return total / self.step_s if self.step_s > 0 else 0.0
 
 

@@ -30,11 +30,15 @@ def collective_rows(ic: Interconnect) -> list[tuple[str, str]]:
         rows.append(("EP all-to-all (dispatch + combine)",
                      f"{format_duration(ic.alltoall_s)} on {ic.alltoall_link_kind}, "
                      f"{ic.alltoall_bytes_per_step / 1e6:,.2f} MB per GPU, {_share(ic.alltoall_s, ic)}"))
+    if ic.alltoall_hidden_s > 0:
+        rows.append(("  hidden behind compute (two micro-batches)",
+                     f"{format_duration(ic.alltoall_hidden_s)}; "
+                     f"{format_duration(ic.alltoall_s - ic.alltoall_hidden_s)} left exposed"))
     if ic.pp_link_kind != "none":
         rows.append(("PP send to the next stage", f"{format_duration(ic.pp_send_s)} on "
                                                   f"{ic.pp_link_kind}, {_share(ic.pp_send_s, ic)}"))
     if rows:
-        rows.append(("all collectives", f"{ic.collective_share:.1%} of the stage step "
+        rows.append(("waiting on collectives", f"{ic.collective_share:.1%} of the stage step "
                                         f"({format_duration(ic.step_s)})"))
     return rows
 
@@ -46,6 +50,7 @@ def collective_record(ic: Interconnect) -> dict[str, Any]:
         "allreduce_s": ic.allreduce_s,
         "allreduce_nic_s": ic.allreduce_nic_s,
         "alltoall_s": ic.alltoall_s,
+        "alltoall_hidden_s": ic.alltoall_hidden_s,
         "alltoall_bytes_per_step": ic.alltoall_bytes_per_step,
         "alltoall_link_kind": ic.alltoall_link_kind,
         "pp_send_s": ic.pp_send_s,

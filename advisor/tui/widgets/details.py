@@ -128,7 +128,7 @@ def interconnect_lines(result: Result, est: Estimate) -> Text:
 def _other_collectives(ic: Interconnect) -> str:
     """The collectives beyond the TP all-reduce line above: its NIC part, EP all-to-all, PP send."""
     rows = [(label, value) for label, value in collective_rows(ic) if label != "TP all-reduce"]
-    if len(rows) == 1:  # only the total, which is the all-reduce line above
+    if len(rows) == 1:  # only the wait, which is the all-reduce line above
         return ""
     return "".join(f"  {safe_text(label.strip())}: {safe_text(value)}\n" for label, value in rows)
 
