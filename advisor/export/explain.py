@@ -173,7 +173,7 @@ def _interconnect(result: Result, est: Estimate) -> list[str]:
 
 def layout_lines(quote: Quote, result: Result) -> list[str]:
     """Every layout tried on the offering the quote sized them on (`build_quote`'s
-    `layouts_for`, else the top one), side by side; nothing for other offerings."""
+    `layouts_for`), side by side; nothing for other offerings."""
     rows = quote.layouts
     if not rows or quote.layouts_offering != result.offering.id:
         return []
