@@ -22,22 +22,22 @@ ALPHA = 1.75e-6  # engine latency per ring step (hopper-vllm's fitted α)
 def test_tp16_allreduce_over_infiniband_by_hand() -> None:
     """32 decode tokens of Llama-70B (hidden 8192, bf16): m = 32 × 8192 × 2 = 524,288 B.
 
-    Intra-node (8 × H100 NVSwitch, 450 GB/s × 0.80 = 360 GB/s), reduce-scatter + all-gather
-    = a two-shot all-reduce: 2 × 3.5 µs + 2·7/8 · 524,288 / 360e9 = 7 µs + 2.5486 µs = 9.5486 µs
-    (the ring would take 2·7·1.75 µs + 2.5486 µs = 27.05 µs).
+    Intra-node (8 × H100 NVSwitch, 450 GB/s × 0.80 = 360 GB/s), reduce-scatter + all-gather in
+    NCCL (the engines' custom kernels need one node): the ring, 2·7 steps × 1.75 µs +
+    2·7/8 · 524,288 / 360e9 = 24.5 µs + 2.5486 µs = 27.0486 µs.
     Inter-node (2 nodes, 8 × 400 Gb/s NDR = 400 GB/s per node → 50 GB/s per GPU × 0.80 = 40 GB/s):
     the 1/8 shard, 65,536 B, all-reduced over 2 nodes moves 2·1/2 · 65,536 = 65,536 B per GPU:
     65,536 / 40e9 = 1.6384 µs, plus 2·(2−1) steps × (1.75 + 2.0) µs = 7.5 µs.
-    Total 9.5486 + 1.6384 + 7.5 = 18.687 µs.
+    Total 27.0486 + 1.6384 + 7.5 = 36.187 µs.
     """
     link = group_link(fabric_for_gpu(H100, 16), 16)
     assert link.label == "nvswitch + infiniband"
     assert link.bytes_per_s == pytest.approx(40e9)
     message = 32 * 8192 * 2
-    assert allreduce_s(message, 16, link, ALPHA) == pytest.approx(18.687e-6, rel=1e-4)
+    assert allreduce_s(message, 16, link, ALPHA) == pytest.approx(36.187e-6, rel=1e-4)
     [(name, total, latency, nic_bytes)] = allreduce_options(message, 16, link, ALPHA)
     assert (name, nic_bytes) == ("hierarchical", 65_536)
-    assert latency == pytest.approx(9.5486e-6 + 7.5e-6, rel=1e-4)
+    assert latency == pytest.approx(27.0486e-6 + 7.5e-6, rel=1e-4)
 
 
 def test_tp16_costs_more_than_tp8_and_less_than_a_flat_ring_over_the_nics() -> None:
@@ -117,3 +117,24 @@ def test_nvl72_is_one_nvlink_domain_so_tp_and_ep_never_touch_the_nics() -> None:
     assert (link.label, link.bytes_per_s) == ("nvswitch", pytest.approx(720e9))
     assert group_link(fabric_for_gpu(H100, 72), 72).label == "nvswitch + infiniband"
     assert layout_reason(LLAMA_70B, Layout(tp=64), fabric) is None  # TP64 inside the rack
+
+
+# nccl-tests all_reduce_perf (float32 sum, out-of-place) on HGX H100 nodes joined by 8 × 400 Gb/s
+# NDR InfiniBand, NVIDIA/nccl-tests#309 (2025-05-21/23, Dell XE9680): (GPUs, bytes, µs measured).
+NCCL_TESTS_309 = [
+    (16, 8192, 32.12), (16, 16384, 32.74), (16, 32768, 34.10), (16, 65536, 33.84), (16, 131072, 38.77),
+    (32, 8192, 46.84), (32, 16384, 48.51), (32, 32768, 49.13), (32, 65536, 50.83), (32, 131072, 55.87),
+]
+
+
+@pytest.mark.parametrize("gpus, message, measured_us", NCCL_TESTS_309)
+def test_decode_sized_allreduce_across_nodes_against_nccl_tests(gpus: int, message: int, measured_us: float) -> None:
+    """Decode-sized messages (8–128 KB) over 2 and 4 nodes: the model (ring inside the node,
+    ring over the nodes, α = 1.75 µs per step, 2 µs per NIC step) is within 15 % of nccl-tests
+    (0 to −15 %: 32.1 µs predicted against 32.1–38.8 µs on 2 nodes, 47.1 against 46.8–55.9 on 4).
+    Not asserted, and stated here: from 256 KB to 8 MB NCCL's protocol switch makes it 25–53 %
+    slower than the model; from 32 MB up this cluster's in-network reduction (469 GB/s bus
+    bandwidth at 16 GB) beats the model's ring by up to 2×, while the cluster of nccl-tests#290
+    (same GPUs and NICs) is 28 % slower than the model at 256 MB."""
+    predicted_us = allreduce_s(message, gpus, group_link(fabric_for_gpu(H100, gpus), gpus), ALPHA) * 1e6
+    assert predicted_us == pytest.approx(measured_us, rel=0.15)

@@ -13,8 +13,9 @@ one-shot, mid-sized ones two-shot, prefill-sized ones ring or NVLS.
 
 A group wider than a node (an NVLink domain) runs hierarchically, as NCCL does across nodes:
 reduce-scatter inside each node, all-reduce of the 1/l shard across the n nodes over the NIC
-bandwidth per GPU, all-gather inside the node. The intra part costs one intra-node all-reduce
-of `m` (two-shot, ring or NVLS), the inter part `2(n−1)/n · (m/l) / (nic · η) + 2(n−1)·(α + ℓ_nic)`.
+bandwidth per GPU, all-gather inside the node. The engines' custom kernels need one node, so
+NCCL runs it: the intra part costs one intra-node NCCL all-reduce of `m` (ring, or NVLS on
+NVSwitch with in-switch reduction), the inter part `2(n−1)/n · (m/l) / (nic · η) + 2(n−1)·(α + ℓ_nic)`.
 An all-to-all over such a group sends the (g−l)/g of each GPU's bytes bound for other nodes
 over the NIC while the (l−1)/g for node peers go over NVLink; the slower side decides.
 Pure; no I/O.
@@ -82,6 +83,11 @@ def group_link(fabric: Fabric, gpus: int) -> Link:
                 local=local, local_gpus=fabric.gpus_per_node)
 
 
+# The engines' custom all-reduce kernels need every rank in one node; a group across nodes runs
+# NCCL (ring or NVLS inside the node, then across the NICs).
+CUSTOM_ONLY = ("one-shot", "two-shot")
+
+
 def hierarchical_parts(message_bytes: float, gpus: int, link: Link,
                        alpha_s: float) -> tuple[float, float, float, float]:
     """(intra-node time, inter-node time, inter latency part, NIC bytes each GPU sends) of one
@@ -90,7 +96,7 @@ def hierarchical_parts(message_bytes: float, gpus: int, link: Link,
     local_gpus = min(link.local_gpus, gpus)
     nodes = max(1, gpus // local_gpus)
     intra = min(t for name, t, _, _ in allreduce_options(message_bytes, local_gpus, local, alpha_s)
-                if name != "one-shot")
+                if name not in CUSTOM_ONLY)
     nic_bytes = 2.0 * (nodes - 1) / nodes * message_bytes / local_gpus
     latency = 2.0 * (nodes - 1) * (alpha_s + link.step_latency_s)
     return intra, latency + nic_bytes / link.bytes_per_s, latency, nic_bytes
