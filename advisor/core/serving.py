@@ -22,10 +22,10 @@ from collections.abc import Callable
 from types import MappingProxyType
 from typing import NamedTuple
 
+from advisor.core.collectives import with_collectives
 from advisor.core.comms import interconnect
 from advisor.core.deployment import Deployment, Setup, prepare
 from advisor.core.efficiency import as_dict
-from advisor.core.timing import with_collectives
 from advisor.core.types import Estimate, Layout, Load
 from advisor.domain import EfficiencyFactors
 from advisor.errors import EXIT_BAD_INPUT, AdvisorError
