@@ -74,3 +74,28 @@ def test_a_slow_layout_names_the_collective_and_its_share_of_the_step() -> None:
                               factors=factors("vllm")))
     assert slow_reason(Layout(tp=8), tp8).startswith("TP8 over nvswitch: all-reduce")  # no NIC inside a node
     assert tp8.interconnect.collective_share < ic.collective_share / 2
+
+
+def test_every_collective_of_a_dep_step_is_shown_with_its_link() -> None:
+    """DeepSeek-V3 DEP16 over two 8×H100 nodes: no all-reduce (one GPU per attention rank), the
+    all-to-all crosses NVLink and InfiniBand, and the part of it behind compute is named."""
+    from advisor.core.fabric import fabric_for_gpu
+    from advisor.export.collectives import collective_record, collective_rows
+    from tests.core_fixtures import DEEPSEEK_V3
+
+    layout = Layout(tp=1, ep=16, dp=16)
+    est = estimate(Deployment(model=DEEPSEEK_V3, accelerator=H100, fabric=fabric_for_gpu(H100, 16), layout=layout,
+                              precision=Precision("fp8"), load=Load(isl=2048, osl=1024, concurrency=512),
+                              factors=factors("sglang")))
+    ic = est.interconnect
+    rows = dict(collective_rows(ic))
+    assert "TP all-reduce" not in rows
+    assert "on nvswitch + infiniband" in rows["EP all-to-all (dispatch + combine)"]
+    assert "hidden behind compute (two micro-batches)" in {label.strip() for label in rows}
+    # B sequences per rank × 7168 × 8 experts × (1 B dispatch + 2 B combine) × 58 MoE layers, with
+    # B the solver's mean batch (the estimate reports it rounded up)
+    per_sequence = 7168 * 8 * 3 * 58
+    assert est.batch - 1 < ic.alltoall_bytes_per_step / per_sequence <= est.batch
+    record = collective_record(ic)
+    assert record["alltoall_link_kind"] == "nvswitch + infiniband" and record["allreduce_s"] == 0.0
+    assert 0.0 < record["alltoall_hidden_s"] <= record["alltoall_s"]
