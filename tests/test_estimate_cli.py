@@ -30,7 +30,7 @@ def test_json_fields_follow_the_contract(capsys: pytest.CaptureFixture[str]) -> 
                    "--concurrency", "64", "--engine", "trtllm")
     assert set(out) >= CONTRACT
     assert out["model"] == "llama-3.1-70b" and out["gpu"] == "h100-sxm"  # canonical ids
-    assert out["layout"] == {"tp": 4, "pp": 1, "ep": 1, "replicas": 2}
+    assert out["layout"] == {"tp": 4, "pp": 1, "ep": 1, "replicas": 2, "redundant_experts": 0}
     assert out["weights"] == "fp8" and out["kv_dtype"] == "bf16"  # KV never follows weights
     assert set(out["memory"]) == {"weights_bytes_per_gpu", "kv_bytes_per_token",
                                   "kv_capacity_tokens", "workspace_bytes_per_gpu",
@@ -39,7 +39,8 @@ def test_json_fields_follow_the_contract(capsys: pytest.CaptureFixture[str]) -> 
     assert set(out["throughput"]) == {"output_tokens_per_s", "total_tokens_per_s"}
     assert set(out["latency"]) == {"ttft_s", "tpot_s"}
     assert set(out["interconnect"]) == {"allreduce_bytes_per_step", "comm_share",
-                                        "required_bytes_per_s", "available_bytes_per_s"}
+                                        "required_bytes_per_s", "available_bytes_per_s",
+                                        "link_kind", "collectives"}
     assert out["efficiency"]["id"] == "hopper-trtllm" and out["efficiency"]["source"]
     assert out["throughput"]["total_tokens_per_s"] == pytest.approx(
         out["throughput"]["output_tokens_per_s"] * 3)
@@ -95,7 +96,7 @@ def test_cases_csv(tmp_path, capsys) -> None:
     assert main([*BASE, "--cases", write(tmp_path, "c.csv", text)]) == 0
     out = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert out[0]["id"] == "x1" and out[0]["layout"]["tp"] == 1
-    assert out[1]["layout"] == {"tp": 4, "pp": 1, "ep": 4, "replicas": 2}
+    assert out[1]["layout"] == {"tp": 4, "pp": 1, "ep": 4, "replicas": 2, "redundant_experts": 0}
     assert out[1]["kv_dtype"] == "fp8"
 
 

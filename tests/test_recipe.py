@@ -41,8 +41,9 @@ CASES: dict[str, tuple[dict[str, Any], str, Layout | None, str]] = {
                                    Layout(tp=1, ep=8, replicas=8), "sh"),
     "trtllm-single-node.sh": ({"model": MOE, "engine": "trtllm", "kv_dtypes": ("fp8",), "weights": ("bf16",)}, "1",
                               None, "sh"),
-    "trtllm-multi-node.sh": ({"model": MOE, "engine": "trtllm", "weights": ("bf16",)}, "fabrikam/h100x4-ib", None,
-                             "sh"),
+    # the search now ranks DEP12 with 4 redundant experts first here, which has no recipe yet
+    "trtllm-multi-node.sh": ({"model": MOE, "engine": "trtllm", "weights": ("bf16",)}, "fabrikam/h100x4-ib",
+                             Layout(tp=4, pp=3), "sh"),
     "trtllm-moe-ep.sh": ({"model": MOE, "engine": "trtllm", "weights": ("bf16",)}, "acme/h100x8-a",
                          Layout(tp=8, ep=8, replicas=3), "sh"),
     "vllm-single-node.skypilot.yaml": ({}, "1", None, "skypilot"),
@@ -140,6 +141,25 @@ def test_a_release_older_than_a_layouts_flags_is_refused_in_one_line() -> None:
     assert "--enable-expert-parallel, first in vLLM 0.8.0" in err.value.message
     with pytest.raises(AdvisorError, match="checked against vLLM 0.5.5 and later"):
         render_recipe(recipe_quote(engine="vllm@0.4"))
+
+
+def test_a_dep_replica_launches_as_its_attention_ranks() -> None:
+    """DEP8 as one replica of 8 attention ranks is the same server as 8 replicas sharing EP8."""
+    fields: dict[str, Any] = {"model": MOE, "engine": "sglang"}
+    dep = forced(recipe_quote(**fields), "acme/h100x8-a", Layout(tp=1, ep=8, dp=8))
+    ranks = forced(recipe_quote(**fields), "acme/h100x8-a", Layout(tp=1, ep=8, replicas=8))
+    assert "--enable-dp-attention" in render_recipe(dep, "acme/h100x8-a")
+    strip = [line for line in render_recipe(dep, "acme/h100x8-a").splitlines() if "Layout" not in line]
+    assert strip == [line for line in render_recipe(ranks, "acme/h100x8-a").splitlines() if "Layout" not in line]
+
+
+def test_redundant_experts_and_tp_across_nodes_have_no_recipe_yet() -> None:
+    for layout in (Layout(tp=1, ep=12, dp=12, redundant_experts=4), Layout(tp=8)):
+        quote = forced(recipe_quote(model=MOE, engine="sglang"), "fabrikam/h100x4-ib", layout)
+        with pytest.raises(AdvisorError) as err:
+            render_recipe(quote, "fabrikam/h100x4-ib")
+        assert err.value.exit_code == 2 and "\n" not in err.value.message
+        assert "is not generated; pick another row with --recipe ROW" in err.value.message
 
 
 def test_rows_are_picked_by_rank_or_offering_with_did_you_mean() -> None:

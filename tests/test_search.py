@@ -27,7 +27,7 @@ from advisor.quote.build import build_quote, nothing_feasible_message
 from advisor.search.ranking import cost_of, rank
 from advisor.search.request import QuoteRequest, build_request
 from advisor.search.space import core_physics, enumerate_layouts, kv_choices, largest_within, weight_choices
-from tests.core_fixtures import A100, B200, H100, LLAMA_70B, LLAMA_405B, MIXTRAL_8X7B, factors
+from tests.core_fixtures import A100, B200, DEEPSEEK_V3, H100, LLAMA_70B, LLAMA_405B, MIXTRAL_8X7B, factors
 
 TODAY = dt.date(2026, 1, 1)
 
@@ -78,10 +78,23 @@ def test_layouts_divide_heads_tile_the_node_and_stay_inside_it() -> None:
     assert Layout(tp=8, pp=1) in layouts and Layout(tp=2, pp=4) in layouts
 
 
-def test_joined_nodes_add_pipeline_stages_across_nodes_with_tp_in_the_fast_domain() -> None:
+def test_joined_nodes_add_pipeline_stages_and_tp_across_whole_nodes() -> None:
+    """TP16 spans two nodes (128 heads divide by 16); TP24 does not divide the heads, so three
+    nodes are TP8 in the fast domain and three pipeline stages."""
     fabric = Fabric("nvswitch", 450e9, 8, 8, 63e9, inter_kind="infiniband", inter_bytes_per_s=400e9)
     wide = [lay for lay in enumerate_layouts(LLAMA_405B, fabric, 3) if lay.gpus_per_replica > 8]
-    assert wide == [Layout(tp=8, pp=2), Layout(tp=8, pp=3)]
+    assert wide == [Layout(tp=16), Layout(tp=8, pp=2), Layout(tp=8, pp=3)]
+
+
+def test_moe_layouts_add_dep_with_redundant_experts_across_nodes() -> None:
+    """DeepSeek-V3 (256 experts) on 8-GPU nodes: DEP8 in one node, DEP16 over two, and DEP24
+    over three with 8 redundant experts (264 slots = 11 per GPU)."""
+    fabric = Fabric("nvswitch", 450e9, 8, 8, 63e9, inter_kind="infiniband", inter_bytes_per_s=400e9)
+    dep = [lay for lay in enumerate_layouts(DEEPSEEK_V3, fabric, 3) if lay.dp > 1]
+    assert dep == [Layout(tp=1, ep=8, dp=8), Layout(tp=1, ep=16, dp=16),
+                   Layout(tp=1, ep=24, dp=24, redundant_experts=8)]
+    alone = Fabric("nvswitch", 450e9, 8, 8, 63e9)
+    assert [lay for lay in enumerate_layouts(DEEPSEEK_V3, alone, 3) if lay.dp > 1] == dep[:1]
 
 
 def test_bridged_pairs_keep_tp_within_the_pair_across_nodes() -> None:
@@ -138,7 +151,7 @@ def test_replica_count_follows_the_largest_load_within_targets() -> None:
 
     hw = best.hardware
     s = Searcher(quote.request, LLAMA_70B, core_physics())
-    hw = s._with_memo_ids(hw)
+    hw = s.with_memo_ids(hw)
     one = dataclasses.replace(cand.layout, replicas=1)
     assert s.meets_targets(s.estimate(hw, one, cand.precision, s.load(concurrency=limit)))
     cap = min(s.memory(hw, one, cand.precision).max_sequences, hw.efficiency.max_batch)

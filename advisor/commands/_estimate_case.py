@@ -24,6 +24,7 @@ from advisor.core.types import Estimate, Layout, Load, Precision
 from advisor.domain import Accelerator, EfficiencyFactors, ModelProfile
 from advisor.domain.engines import split_engine
 from advisor.errors import EXIT_BAD_INPUT, AdvisorError
+from advisor.export.collectives import collective_record
 from advisor.search.request import choose_model
 
 MAX_GPUS = 100_000
@@ -184,19 +185,20 @@ def _layout(model: ModelProfile, acc: Accelerator, fields: dict[str, Any], preci
     """The layout the fields ask for; without tp, the smallest valid one holding a sequence."""
     pp = _int(fields.get("pp"), "pp", 1, high=1000) or 1
     ep = _int(fields.get("ep"), "ep", 1, high=4096) or 1
+    redundant = _int(fields.get("redundant_experts"), "redundant_experts", 0, low=0, high=4096) or 0
     gpus = _int(fields.get("gpus"), "gpus", None)
     tp = _int(fields.get("tp"), "tp", None, high=4096)
     chosen = tp is None
     if tp is None and gpus is not None:
         tp = _filling_tp(model, gpus // pp if gpus >= pp else 0)
     if tp is None:
-        tp = _smallest_tp(model, acc, precision, context, pp, ep, gpus, fabric_of)
+        tp = _smallest_tp(model, acc, precision, context, pp, ep, gpus, fabric_of, redundant)
     group = tp * pp
     if gpus is None:
         gpus = max(group, ep * pp)
     if gpus % group:
         raise _bad(f"gpus={gpus} is not a multiple of tp×pp={group}")
-    return Layout(tp=tp, pp=pp, ep=ep, replicas=gpus // group), chosen
+    return Layout(tp=tp, pp=pp, ep=ep, replicas=gpus // group, redundant_experts=redundant), chosen
 
 
 def _filling_tp(model: ModelProfile, per_stage: int) -> int | None:
@@ -211,13 +213,14 @@ def _filling_tp(model: ModelProfile, per_stage: int) -> int | None:
 
 
 def _smallest_tp(model: ModelProfile, acc: Accelerator, precision: Precision, context: int,
-                 pp: int, ep: int, gpus: int | None, fabric_of) -> int:
+                 pp: int, ep: int, gpus: int | None, fabric_of, redundant: int = 0) -> int:
     limit = (gpus // pp) if gpus else 64
     s = shape(model)
     candidates = [t for t in range(1, max(limit, 1) + 1)
                   if (gpus is None or (gpus // pp) % t == 0)]
     for tp in candidates:
-        layout = Layout(tp=tp, pp=pp, ep=ep, replicas=max(1, (gpus or tp * pp) // (tp * pp)))
+        layout = Layout(tp=tp, pp=pp, ep=ep, replicas=max(1, (gpus or tp * pp) // (tp * pp)),
+                        redundant_experts=redundant)
         if layout_reason(model, layout, fabric_of(tp * pp * layout.replicas)) is not None:
             continue
         parts = memory_parts(s, acc, layout, precision, context=context, logit_rows=1,
@@ -286,7 +289,8 @@ def to_record(result: Result) -> dict[str, Any]:
         "model": model.id,
         "gpu": acc.id,
         "engine": engine,
-        "layout": {"tp": layout.tp, "pp": layout.pp, "ep": layout.ep, "replicas": layout.replicas},
+        "layout": {"tp": layout.tp, "pp": layout.pp, "ep": layout.ep, "replicas": layout.replicas,
+                   "redundant_experts": layout.redundant_experts},
         "weights": precision.weights,
         "kv_dtype": precision.kv,
         "memory": {
@@ -306,6 +310,8 @@ def to_record(result: Result) -> dict[str, Any]:
             "comm_share": ic.comm_share,
             "required_bytes_per_s": _num(ic.required_bytes_per_s),
             "available_bytes_per_s": ic.available_bytes_per_s,
+            "link_kind": ic.link_kind,
+            "collectives": collective_record(ic),
         },
         "efficiency": _efficiency_record(result.caches, eff),
         "error_band_pct": result.band_pct,

@@ -23,13 +23,17 @@ MAX_CASES_BYTES = 256 * 1024 * 1024
 
 _LINE = (
     '{"id":%s,"model":"%s","gpu":"%s","engine":"%s",'
-    '"layout":{"tp":%d,"pp":%d,"ep":%d,"replicas":%d},"weights":"%s","kv_dtype":"%s",'
+    '"layout":{"tp":%d,"pp":%d,"ep":%d,"replicas":%d,"redundant_experts":%d},"weights":"%s","kv_dtype":"%s",'
     '"memory":{"weights_bytes_per_gpu":%d,"kv_bytes_per_token":%d,"kv_capacity_tokens":%d,'
     '"workspace_bytes_per_gpu":%d,"usable_bytes_per_gpu":%d,"fits":%s},"batch":%d,'
     '"throughput":{"output_tokens_per_s":%.7g,"total_tokens_per_s":%.7g},'
     '"latency":{"ttft_s":%s,"tpot_s":%s},'
     '"interconnect":{"allreduce_bytes_per_step":%.7g,"comm_share":%.7g,'
-    '"required_bytes_per_s":%s,"available_bytes_per_s":%.7g},'
+    '"required_bytes_per_s":%s,"available_bytes_per_s":%.7g,"link_kind":"%s",'
+    '"collectives":{"stage_step_s":%.7g,"allreduce_s":%.7g,"allreduce_nic_s":%.7g,"alltoall_s":%.7g,'
+    '"alltoall_hidden_s":%.7g,'
+    '"alltoall_bytes_per_step":%.7g,"alltoall_link_kind":"%s","pp_send_s":%.7g,"pp_link_kind":"%s",'
+    '"collective_share":%.7g}},'
     '"efficiency":%s,%s,"tenancy_factor":%.7g,"mode":"%s","bound":"%s","saturated":%s,"notes":%s}'
 )
 
@@ -53,13 +57,16 @@ def to_line(caches: Caches, case_id: Any, result: Result, dumps) -> str:
     notes = result.notes
     return _LINE % (
         dumps(case_id), result.model.id, result.acc.id, result.engine,
-        lay.tp, lay.pp, lay.ep, lay.replicas, result.precision.weights, result.precision.kv,
+        lay.tp, lay.pp, lay.ep, lay.replicas, lay.redundant_experts, result.precision.weights, result.precision.kv,
         round(mem.weights_bytes_per_gpu), round(mem.kv_bytes_per_token), mem.kv_capacity_tokens,
         round(mem.workspace_bytes_per_gpu), round(mem.usable_bytes_per_gpu),
         "true" if mem.fits and est.fits else "false", est.batch,
         est.output_tokens_per_s, est.total_tokens_per_s, _g(est.ttft_s), _g(est.tpot_s),
         ic.allreduce_bytes_per_step, ic.comm_share, _g(ic.required_bytes_per_s),
-        ic.available_bytes_per_s, eff_json, band_json, est.tenancy_factor, est.mode, est.bound,
+        ic.available_bytes_per_s, ic.link_kind, ic.step_s, ic.allreduce_s, ic.allreduce_nic_s,
+        ic.alltoall_s, ic.alltoall_hidden_s, ic.alltoall_bytes_per_step, ic.alltoall_link_kind, ic.pp_send_s,
+        ic.pp_link_kind,
+        ic.collective_share, eff_json, band_json, est.tenancy_factor, est.mode, est.bound,
         "true" if est.saturated else "false", dumps(notes) if notes else "[]",
     )
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from advisor.export.collectives import collective_rows
 from advisor.export.terminal import Column, gib, print_lines, print_table
 
 
@@ -94,6 +95,9 @@ def report(result: Any) -> None:
         (f"link needed for ≤ {ic.target_share:.0%}", _gbs(ic.required_bytes_per_s)),
         ("available (per GPU, per direction)", _gbs(ic.available_bytes_per_s)),
     ])
+    collectives = collective_rows(ic)
+    if collectives:
+        _table("Collectives (one pipeline stage's decode step)", collectives)
     _table(f"Efficiency factors ({eff.id})", [
         ("η_mem / η_compute / η_prefill", f"{eff.eta_mem:.3g} / {eff.eta_compute:.3g} / {eff.eta_prefill:.3g}"),
         ("α per ring step", f"{eff.alpha_s * 1e6:.2f} µs"),

@@ -1,12 +1,14 @@
 """`advisor estimate`: the performance model for one deployment, or a file of cases.
 
-    advisor estimate --model M --gpu G [--gpus N] [--tp T] [--pp P] [--ep E]
+    advisor estimate --model M --gpu G [--gpus N] [--tp T] [--pp P] [--ep E] [--redundant-experts N]
                      [--weights bf16|fp16|fp8|fp4|int4] [--kv-dtype bf16|fp16|fp8]
                      --isl TOKENS --osl TOKENS [--concurrency C | --rate R]
                      [--engine trtllm|vllm|sglang] [--format table|json]
     advisor estimate --cases FILE --format jsonl
 
-`--gpus` defaults to tp·pp; more GPUs means data-parallel replicas. Without --tp the smallest
+`--gpus` defaults to tp·pp; more GPUs means data-parallel replicas (with --ep above tp·pp they
+are attention data-parallel ranks sharing the expert group: --tp 1 --ep 16 --gpus 16 is DEP16;
+a tp wider than a node runs across nodes). Without --tp the smallest
 valid TP that holds one sequence is used. `--cases` reads JSONL or CSV whose fields are the
 option names and prints one JSON line per case in order; a bad case prints {"id", "error"}
 and the batch goes on. Heavy imports happen inside `run`. Must not import textual or httpx.
@@ -21,16 +23,18 @@ from typing import Any
 HELP = "predict memory, throughput, latency and interconnect need for one deployment"
 
 CASE_FIELDS = ("id", "model", "gpu", "gpus", "tp", "pp", "ep", "weights", "kv_dtype", "isl",
-               "osl", "concurrency", "rate", "engine")
+               "osl", "concurrency", "rate", "engine", "redundant_experts")
 
 
 EPILOG = """\
 Modes: --concurrency C = closed loop (C users in total, split over replicas); --rate R = open
 loop with queueing in TTFT (saturated: TTFT null); neither = max throughput (the batch grows
 until the KV cache or the engine cap binds). Token counts take k = 1024 (--isl 2k).
-JSON: model, gpu, engine, layout{tp,pp,ep,replicas}, weights, kv_dtype, memory{...}, batch,
-throughput{output_tokens_per_s,total_tokens_per_s} (all replicas), latency{ttft_s,tpot_s},
-interconnect{allreduce_bytes_per_step,comm_share,required_bytes_per_s,available_bytes_per_s},
+JSON: model, gpu, engine, layout{tp,pp,ep,replicas,redundant_experts}, weights, kv_dtype,
+memory{...}, batch, throughput{output_tokens_per_s,total_tokens_per_s} (all replicas),
+latency{ttft_s,tpot_s}, interconnect{allreduce_bytes_per_step,comm_share,required_bytes_per_s,
+available_bytes_per_s,link_kind,collectives{stage_step_s,allreduce_s,allreduce_nic_s,
+alltoall_s,alltoall_hidden_s,alltoall_bytes_per_step,alltoall_link_kind,pp_send_s,pp_link_kind,collective_share}},
 efficiency{factors, rows, fit error, source}, error_band_pct (± %, null for a prior or no
 band), error_band (in words), tenancy_factor, mode, bound, saturated, notes.
 Without an offering the fabric is the chip's own (NVLink/NVSwitch or Infinity Fabric for
@@ -43,6 +47,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.epilog = EPILOG
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
     add_deployment_flags(parser, tp_help="tensor-parallel degree (default: fill --gpus, else the smallest that fits)")
+    parser.add_argument("--redundant-experts", dest="redundant_experts", metavar="N",
+                        help="extra expert copies spread with the routed experts, so --ep need "
+                             "only divide experts + N (DeepSeek EPLB; default 0)")
     parser.add_argument("--isl", metavar="TOKENS", help="prompt tokens per request")
     parser.add_argument("--osl", metavar="TOKENS", help="output tokens per request")
     load = parser.add_mutually_exclusive_group()

@@ -189,7 +189,7 @@ def run(args: argparse.Namespace) -> int:
     issued = issue_date()
     world = world_from_args(args)
     request = loaded.request if loaded is not None else build_request(world, **fields)
-    quote = build_quote(request, world, issued=issued)
+    quote = build_quote(request, world, issued=issued, layouts_for=args.explain)
     if recipe is not None and quote.feasible:
         from advisor.export.recipe import render_recipe
 

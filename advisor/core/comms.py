@@ -9,7 +9,16 @@ engines pick by message size (model.md §6):
   every GPU reads its t−1 peers' whole buffers, `s + (t−1) · m / (link · η_link)`;
 - two-shot (reduce-scatter then all-gather, same links): `2s + 2(t−1)/t · m / (link · η_link)`;
 with s the measured synchronisation latency of the custom kernels. Small decode messages take
-one-shot, mid-sized ones two-shot, prefill-sized ones ring or NVLS. Pure; no I/O.
+one-shot, mid-sized ones two-shot, prefill-sized ones ring or NVLS.
+
+A group wider than a node (an NVLink domain) runs hierarchically, as NCCL does across nodes:
+reduce-scatter inside each node, all-reduce of the 1/l shard across the n nodes over the NIC
+bandwidth per GPU, all-gather inside the node. The engines' custom kernels need one node, so
+NCCL runs it: the intra part costs one intra-node NCCL all-reduce of `m` (ring, or NVLS on
+NVSwitch with in-switch reduction), the inter part `2(n−1)/n · (m/l) / (nic · η) + 2(n−1)·(α + ℓ_nic)`.
+An all-to-all over such a group sends the (g−l)/g of each GPU's bytes bound for other nodes
+over the NIC while the (l−1)/g for node peers go over NVLink; the slower side decides.
+Pure; no I/O.
 """
 
 from __future__ import annotations
@@ -21,6 +30,7 @@ from advisor.core.fabric import (
     CUSTOM_ALLREDUCE_LINKS,
     CUSTOM_ALLREDUCE_MAX_BYTES,
     CUSTOM_ALLREDUCE_SYNC_S,
+    INTER_EFFICIENCY,
     LINK_EFFICIENCY,
     MESH_LINKS,
     MESH_PEER_EFFICIENCY,
@@ -38,10 +48,17 @@ class Link(NamedTuple):
     step_latency_s: float  # the link's own latency per ring step
     nvls: bool = False
     custom: bool = False  # one-shot / two-shot custom all-reduce available (fully connected)
+    local: Link | None = None  # across nodes: the link inside one node (the fields above: NIC)
+    local_gpus: int = 0  # across nodes: GPUs of the group in one node
 
     @property
     def bytes_per_s(self) -> float:
         return self.spec_bytes_per_s * self.efficiency
+
+    @property
+    def label(self) -> str:
+        """'nvswitch', or 'nvswitch + infiniband' for a group across nodes."""
+        return f"{self.local.kind} + {self.kind}" if self.local is not None else self.kind
 
 
 def group_link(fabric: Fabric, gpus: int) -> Link:
@@ -61,7 +78,28 @@ def group_link(fabric: Fabric, gpus: int) -> Link:
     if gpus <= fabric.gpus_per_node:
         return Link("pcie", fabric.pcie_bytes_per_s, LINK_EFFICIENCY["pcie"], 1.7e-6)
     per_gpu = fabric.inter_bytes_per_s / fabric.gpus_per_node if fabric.gpus_per_node else 0.0
-    return Link(fabric.inter_kind, max(per_gpu, 1.0), 0.8, fabric.inter_step_latency_s)
+    local = group_link(fabric, fabric.gpus_per_node)
+    return Link(fabric.inter_kind, max(per_gpu, 1.0), INTER_EFFICIENCY, fabric.inter_step_latency_s,
+                local=local, local_gpus=fabric.gpus_per_node)
+
+
+# The engines' custom all-reduce kernels need every rank in one node; a group across nodes runs
+# NCCL (ring or NVLS inside the node, then across the NICs).
+CUSTOM_ONLY = ("one-shot", "two-shot")
+
+
+def hierarchical_parts(message_bytes: float, gpus: int, link: Link,
+                       alpha_s: float) -> tuple[float, float, float, float]:
+    """(intra-node time, inter-node time, inter latency part, NIC bytes each GPU sends) of one
+    all-reduce over a group spanning nodes (see the module docstring)."""
+    local = link.local if link.local is not None else link
+    local_gpus = min(link.local_gpus, gpus)
+    nodes = max(1, gpus // local_gpus)
+    intra = min(t for name, t, _, _ in allreduce_options(message_bytes, local_gpus, local, alpha_s)
+                if name not in CUSTOM_ONLY)
+    nic_bytes = 2.0 * (nodes - 1) / nodes * message_bytes / local_gpus
+    latency = 2.0 * (nodes - 1) * (alpha_s + link.step_latency_s)
+    return intra, latency + nic_bytes / link.bytes_per_s, latency, nic_bytes
 
 
 def allreduce_options(message_bytes: float, gpus: int, link: Link,
@@ -70,6 +108,9 @@ def allreduce_options(message_bytes: float, gpus: int, link: Link,
     offers for one all-reduce; the engines run the fastest."""
     if gpus <= 1:
         return [("none", 0.0, 0.0, 0.0)]
+    if link.local is not None and gpus > link.local_gpus:
+        intra, inter, latency, nic = hierarchical_parts(message_bytes, gpus, link, alpha_s)
+        return [("hierarchical", intra + inter, intra + latency, nic)]
     ring_bytes = 2.0 * (gpus - 1) / gpus * message_bytes
     step = alpha_s + link.step_latency_s
     bw = link.bytes_per_s
@@ -96,6 +137,9 @@ def allreduce_s(message_bytes: float, gpus: int, link: Link, alpha_s: float) -> 
     as `allreduce_options`, inlined: the serving solver calls this in every step it tries)."""
     if gpus <= 1:
         return 0.0
+    if link.local is not None and gpus > link.local_gpus:
+        intra, inter, _, _ = hierarchical_parts(message_bytes, gpus, link, alpha_s)
+        return intra + inter
     ring_bytes = 2.0 * (gpus - 1) / gpus * message_bytes
     step = alpha_s + link.step_latency_s
     bw = link.bytes_per_s
@@ -121,15 +165,22 @@ def allreduce_split(message_bytes: float, gpus: int, link: Link, alpha_s: float)
 
 
 def p2p_s(message_bytes: float, link: Link, alpha_s: float) -> float:
-    """A point-to-point send (pipeline stage hop)."""
+    """A point-to-point send (pipeline stage hop; across nodes it crosses the NIC)."""
     return message_bytes / link.bytes_per_s + alpha_s + link.step_latency_s
 
 
 def alltoall_s(bytes_per_gpu: float, gpus: int, link: Link, alpha_s: float) -> float:
-    """One all-to-all where each GPU sends `bytes_per_gpu` spread over its peers."""
+    """One all-to-all where each GPU sends `bytes_per_gpu` spread evenly over the group; across
+    nodes the node-local and the NIC shares run at once and the slower decides."""
     if gpus <= 1:
         return 0.0
-    return bytes_per_gpu * (gpus - 1) / gpus / link.bytes_per_s + 2.0 * (alpha_s + link.step_latency_s)
+    own = 2.0 * (alpha_s + link.step_latency_s)
+    if link.local is None or gpus <= link.local_gpus:
+        return bytes_per_gpu * (gpus - 1) / gpus / link.bytes_per_s + own
+    local_gpus = link.local_gpus
+    intra = alltoall_s(bytes_per_gpu * local_gpus / gpus, local_gpus, link.local, alpha_s)
+    inter = bytes_per_gpu * (gpus - local_gpus) / gpus / link.bytes_per_s + own
+    return max(intra, inter)
 
 
 def required_bytes_per_s(
@@ -165,7 +216,7 @@ def interconnect(
     rest = max(step_s - comm, 0.0)
     need = required_bytes_per_s(allreduces * volume, allreduces * latency, rest, link, target_share)
     return Interconnect(
-        link_kind=link.kind if tp > 1 else "none",
+        link_kind=link.label if tp > 1 else "none",
         allreduce_bytes_per_step=allreduces * volume,
         comm_time_per_step_s=comm,
         comm_share=comm / step_s if step_s > 0 else 0.0,

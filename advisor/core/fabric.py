@@ -1,9 +1,11 @@
 """The links a deployment uses: a `Fabric` from an offering, or a default one for a bare GPU.
 
 Default for `--gpu G --gpus N` without an offering: SXM/OAM chips (NVLink, Infinity Fabric,
-Gaudi RoCE) sit 8 to a node behind a switch or full mesh; NVLink-bridge cards pair up and fall
-back to PCIe beyond the pair; PCIe cards talk over PCIe. Nodes of SXM/OAM chips are assumed
-joined by 8×400 Gb/s InfiniBand NDR (DGX/HGX reference design); PCIe servers are not joined.
+Gaudi RoCE) sit 8 to a node behind a switch or full mesh, or as many as their rack-scale NVLink
+domain joins (`nvlink_domain_gpus`: 72 for GB200 NVL72), which then acts as one node;
+NVLink-bridge cards pair up and fall back to PCIe beyond the pair; PCIe cards talk over PCIe.
+Nodes of SXM/OAM chips are assumed joined by 8×400 Gb/s InfiniBand NDR (DGX/HGX reference
+design); PCIe servers are not joined.
 Pure; no I/O, pint, rich or textual.
 """
 
@@ -28,6 +30,9 @@ LINK_EFFICIENCY: dict[str, float] = {
     "none": 0.62,
 }
 NVLS_EFFICIENCY = 1.07
+# Achieved bus bandwidth / NIC line rate across nodes (an assumption: nccl-tests across 2
+# InfiniBand NDR nodes reach ~40 of 50 GB/s per GPU).
+INTER_EFFICIENCY = 0.80
 MESH_LINKS = 7  # Infinity Fabric: 7 point-to-point links per GPU (a TP group of t uses t−1)
 MESH_PEER_EFFICIENCY = 0.75
 
@@ -77,12 +82,13 @@ def fabric_for_gpu(acc: Accelerator, gpus: int) -> Fabric:
             pcie_bytes_per_s=acc.pcie_bytes_per_s,
             step_latency_s=PCIE_STEP_LATENCY_S,
         )
-    group = 2 if kind == "nvlink-bridge" else NODE_GPUS
+    node = acc.nvlink_domain_gpus or NODE_GPUS  # a rack-scale NVLink domain acts as one node
+    group = 2 if kind == "nvlink-bridge" else node
     return Fabric(
         intra_kind=kind,
         intra_bytes_per_s=acc.link_bytes_per_s,
         fast_group_gpus=group,
-        gpus_per_node=NODE_GPUS,
+        gpus_per_node=node,
         pcie_bytes_per_s=acc.pcie_bytes_per_s,
         inter_kind="infiniband" if kind != "nvlink-bridge" else "none",
         inter_bytes_per_s=DEFAULT_INTER_BYTES_PER_S if kind != "nvlink-bridge" else 0.0,

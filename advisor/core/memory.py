@@ -1,6 +1,7 @@
 """The VRAM floor: weights, KV cache, workspace per GPU, and KV capacity (model.md §1).
 
-Weights: the body splits over tp·pp (experts over max(tp, ep)·pp), the embedding and lm_head
+Weights: the body splits over tp·pp (experts over max(tp, ep)·pp, redundant expert copies
+counted: (experts + redundant)/ep expert slots per GPU under EP), the embedding and lm_head
 are vocabulary-parallel over tp and sit on the first and last pipeline stage, and stay bf16
 when the body is quantized. KV per token per layer: GQA `2·ceil(kv_heads/tp)·head_dim·b_kv`
 (heads replicate when tp > kv_heads), MLA `(kv_lora_rank + rope)·b_kv` on every TP rank,
@@ -122,8 +123,13 @@ def weight_split(s: ModelShape, acc: Accelerator, layout: Layout, weights: str) 
     dense = p.non_expert_body * wb * stage_share / tp
     edges = (p.embedding + p.lm_head) if layout.pp == 1 else max(p.embedding, p.lm_head or p.embedding)
     dense += edges * edge_bytes_per_param(weights) / tp
-    experts = p.routed_experts * wb * stage_share / max(tp, layout.ep)
+    experts = p.routed_experts * redundancy(s, layout) * wb * stage_share / max(tp, layout.ep)
     return dense, experts
+
+
+def redundancy(s: ModelShape, layout: Layout) -> float:
+    """Expert slots per routed expert: (experts + redundant copies) / experts (1 for dense)."""
+    return (s.experts + layout.redundant_experts) / s.experts if s.experts else 1.0
 
 
 def weights_bytes_per_gpu(

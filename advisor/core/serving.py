@@ -22,6 +22,7 @@ from collections.abc import Callable
 from types import MappingProxyType
 from typing import NamedTuple
 
+from advisor.core.collectives import with_collectives
 from advisor.core.comms import interconnect
 from advisor.core.deployment import Deployment, Setup, prepare
 from advisor.core.efficiency import as_dict
@@ -213,7 +214,7 @@ def _replica_setup(d: Deployment, memory_fraction: float) -> tuple[Setup, float 
     """One replica's `Setup` and its share of a closed-loop load's users (None otherwise); the
     logits workspace is sized for those users, or for the engine's batch cap."""
     concurrency = d.load.concurrency
-    users = concurrency / d.layout.replicas if concurrency is not None else None
+    users = concurrency / d.layout.attention_ranks if concurrency is not None else None
     rows = max(1, math.ceil(users)) if users is not None else None
     return prepare(d, memory_fraction=memory_fraction, logit_rows=rows), users
 
@@ -229,7 +230,7 @@ def estimate(
     if not 0.0 < tenancy_factor <= 1.5 or not 0.0 < memory_fraction <= 1.0:
         raise AdvisorError("tenancy_factor must be in (0, 1.5] and memory_fraction in (0, 1]",
                            exit_code=EXIT_BAD_INPUT)
-    load, replicas = d.load, d.layout.replicas
+    load, replicas = d.load, d.layout.attention_ranks
     setup, users = _replica_setup(d, memory_fraction)
     if setup.batch_cap < 1:
         return _no_fit(setup, d.factors, tenancy_factor, load)
@@ -264,7 +265,7 @@ def throughput_ceiling(
         return math.inf
     batch = float(setup.batch_cap) if users is None else min(users, float(setup.batch_cap))
     per_replica = batch * setup.osl / (setup.decode_tokens * setup.step.tpot(batch))
-    return per_replica * d.layout.replicas * tenancy_factor
+    return per_replica * d.layout.attention_ranks * tenancy_factor
 
 
 def assemble(
@@ -279,7 +280,7 @@ def assemble(
 ) -> Estimate:
     """Turn a replica operating point into the deployment-wide `Estimate`."""
     plan = setup.plan
-    replicas = layout.replicas
+    replicas = layout.attention_ranks
     micro = op.batch / plan.pp
     w, gemm, kv, attn = setup.step.terms(micro)
     stage_step = setup.step.stage(micro)
@@ -292,6 +293,7 @@ def assemble(
         step_s=stage_step,
         target_share=comm_share_target,
     )
+    link = with_collectives(link, setup.step, micro, stage_step)
     out = op.requests_per_s * setup.osl * replicas * tenancy_factor
     sequences = max(1, math.ceil(op.batch))
     notes = []
@@ -322,7 +324,7 @@ def assemble(
         t_mem_s=w + kv,
         t_compute_s=gemm + attn,
         stage_parts_s=(w, gemm, kv, attn),
-        stage_comm_s=setup.step.comm(micro),
+        stage_comm_s=setup.step.exposed_comm(micro, setup.step.kernels(micro)),
         stage_fixed_s=setup.step.t_fixed_s,
         fits=True,
     )

@@ -14,7 +14,8 @@ from __future__ import annotations
 import math
 from typing import NamedTuple
 
-from advisor.core.comms import Link, allreduce_s, alltoall_s, group_link, p2p_s
+from advisor.core.collectives import comm_terms
+from advisor.core.comms import Link, group_link
 from advisor.core.memory import (
     PREFILL_CHUNK_TOKENS,
     kv_read_groups,
@@ -112,6 +113,7 @@ class Plan(NamedTuple):
     dispatch_bytes: float = 2.0  # bytes per element of the EP dispatch (FP8 on FP8/FP4 stacks)
     state_bytes: float = 0.0  # linear-layer state one sequence reads and writes back per step
     state_flops: float = 0.0  # linear-layer recurrence FLOPs per token (decode and prefill)
+    alltoall_overlap: bool = False  # EP across nodes: all-to-all hidden behind compute (see below)
 
 
 def _kv_groups(s: ModelShape, layout: Layout, kv: str) -> tuple[tuple[float, int], ...]:
@@ -222,6 +224,7 @@ def build_plan(
         dispatch_bytes=1.0 if precision.weights in ("fp8", "fp4") else float(ACTIVATION_BYTES),
         state_bytes=2.0 * state_bytes_per_sequence(s, layout),
         state_flops=_linear_flops(s, layout),
+        alltoall_overlap=ep_groups > 1 and layout.ep > fabric.gpus_per_node,
     )
 
 
@@ -288,9 +291,22 @@ class Step(NamedTuple):
         """Collectives of a step carrying `tokens` tokens (each at its own algorithm)."""
         return comm_s(self.plan, tokens) if tokens > 0 else 0.0
 
+    def exposed_comm(self, tokens: float, kernels_s: float) -> float:
+        """The collectives' time a step waits for: all of it, except that an EP all-to-all across
+        nodes runs two micro-batches so each one's dispatch/combine overlaps the other's
+        compute (DeepSeek's dual micro-batch, SGLang two-batch overlap, vLLM DBO, as every
+        published wide-EP deployment runs) and only its excess over the kernels shows."""
+        if tokens <= 0:
+            return 0.0
+        if not self.plan.alltoall_overlap:
+            return comm_s(self.plan, tokens)
+        allreduce, alltoall, send = comm_terms(self.plan, tokens)
+        return allreduce + send + max(0.0, alltoall - kernels_s)
+
     def stage(self, batch: float) -> float:
         """One stage step for `batch` sequences: kernels + collectives + fixed overhead."""
-        return self.kernels(batch) + self.comm(batch) + self.t_fixed_s
+        kernels = self.kernels(batch)
+        return kernels + self.exposed_comm(batch, kernels) + self.t_fixed_s
 
     def tpot(self, batch: float) -> float:
         """Time per output token for a replica decoding `batch` sequences, no prefill: the batch
@@ -323,19 +339,8 @@ def step_model(plan: Plan, context: float) -> Step:
 
 def comm_s(plan: Plan, tokens: float) -> float:
     """Collective time of one stage step carrying `tokens` tokens."""
-    message = tokens * plan.hidden * ACTIVATION_BYTES
-    t = plan.allreduces * allreduce_s(message, plan.tp, plan.tp_link, plan.alpha_s)
-    if plan.ep_groups > 1:
-        # Dispatch sends each token's hidden state to its k experts' ranks (in FP8 on FP8/FP4
-        # stacks), combine returns them in bf16: two all-to-alls per MoE layer.
-        group = plan.ep_groups * plan.tp
-        routed = tokens * plan.hidden * plan.experts_per_token
-        dispatch = alltoall_s(routed * plan.dispatch_bytes, group, plan.ep_link, plan.alpha_s)
-        combine = alltoall_s(routed * ACTIVATION_BYTES, group, plan.ep_link, plan.alpha_s)
-        t += plan.moe_layers * (dispatch + combine)
-    if plan.pp > 1:
-        t += p2p_s(message / plan.tp, plan.pp_link, plan.alpha_s)
-    return t
+    allreduce, alltoall, send = comm_terms(plan, tokens)
+    return allreduce + alltoall + send
 
 
 def decode_parts(plan: Plan, batch: float, context: float) -> tuple[float, float, float]:
@@ -402,6 +407,6 @@ def first_token_s(step: Step, batch: float, chunks: int, chunk: float, chunk_com
     gemm += chunk_compute_s
     kv = micro * step.kv_per_seq_s
     attn = micro * step.attn_per_seq_s
-    comm = step.comm(tokens)
-    one = (w if w > gemm else gemm) + (kv if kv > attn else attn) + comm + step.t_fixed_s
+    kernels = (w if w > gemm else gemm) + (kv if kv > attn else attn)
+    one = kernels + step.exposed_comm(tokens, kernels) + step.t_fixed_s
     return plan.pp * chunks * one

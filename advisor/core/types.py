@@ -19,20 +19,32 @@ from typing import NamedTuple
 
 @dataclass(frozen=True, slots=True)
 class Layout:
-    """How one deployment is split: TP × PP GPUs per replica, EP for experts, DP replicas."""
+    """How one deployment is split: TP × PP GPUs per attention rank, `dp` attention
+    data-parallel ranks sharing one expert-parallel group of `ep` GPUs (DEP), DP replicas.
+
+    `redundant_experts` extra expert copies are spread with the routed experts, so EP need only
+    divide experts + redundant (DeepSeek's EPLB, SGLang `--ep-num-redundant-experts`).
+    """
 
     tp: int = 1
     pp: int = 1
     ep: int = 1
     replicas: int = 1
+    dp: int = 1  # attention data-parallel ranks inside one replica (1 unless DEP)
+    redundant_experts: int = 0
 
     @property
     def gpus_per_replica(self) -> int:
-        return self.tp * self.pp
+        return self.tp * self.pp * self.dp
 
     @property
     def gpus(self) -> int:
-        return self.tp * self.pp * self.replicas
+        return self.gpus_per_replica * self.replicas
+
+    @property
+    def attention_ranks(self) -> int:
+        """Independent attention groups (each with its own batch and KV): replicas × dp."""
+        return self.replicas * self.dp
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +123,23 @@ class Interconnect(NamedTuple):
     required_bytes_per_s: float  # link bandwidth keeping comm_share under the target
     available_bytes_per_s: float
     target_share: float
+    # Every collective of the same decode step, by kind (seconds per stage step, per GPU bytes):
+    allreduce_s: float = 0.0  # TP all-reduce (= comm_time_per_step_s)
+    allreduce_nic_s: float = 0.0  # the part of it across nodes (hierarchical TP)
+    alltoall_s: float = 0.0  # EP dispatch + combine, every MoE layer of the stage
+    alltoall_hidden_s: float = 0.0  # of it, overlapped with compute (EP across nodes)
+    alltoall_bytes_per_step: float = 0.0
+    alltoall_link_kind: str = "none"
+    pp_send_s: float = 0.0  # activations to the next pipeline stage
+    pp_link_kind: str = "none"
+    step_s: float = 0.0  # the stage step these shares are of
+
+    @property
+    def collective_share(self) -> float:
+        """Share of the stage step spent waiting on collectives (all-reduce, the all-to-all not
+        hidden behind compute, PP send)."""
+        total = self.allreduce_s + self.alltoall_s - self.alltoall_hidden_s + self.pp_send_s
+        return total / self.step_s if self.step_s > 0 else 0.0
 
 
 class Estimate(NamedTuple):

@@ -68,6 +68,9 @@ class Accelerator:
     """Per-direction PCIe x16 bandwidth, bytes per second."""
     tdp_watts: Watts
     """Board power, watts."""
+    nvlink_domain_gpus: Annotated[int, Check(ge=2, le=576)] | None = None
+    """GPUs one NVLink domain joins when it is larger than a server (72 for GB200 NVL72);
+    None: 8 to a node for SXM/OAM chips, as on HGX/DGX."""
     form_factor: Text = ""
     """SXM, OAM, PCIe card …"""
     source: Required

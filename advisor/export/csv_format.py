@@ -98,7 +98,8 @@ def _empty_header(quote: Quote) -> list[str]:
     cur = quote.currency.lower()
     details = ["offering", "provider", "sku", "gpu", "tenancy", "nodes", "gpus", "layout", "weights", "kv",
                "vram_used_gib_per_gpu", "vram_usable_gib_per_gpu", "link", "link_needed_gb_per_s",
-               "link_available_gb_per_s", "output_tokens_per_s", "ttft_s", "tpot_s", f"{cur}_per_hour",
+               "link_available_gb_per_s", "collectives_share_pct", "alltoall_link",
+               "output_tokens_per_s", "ttft_s", "tpot_s", f"{cur}_per_hour",
                f"{cur}_per_million_output_tokens", f"{cur}_per_million_input_tokens", f"{cur}_per_month",
                "error_band_pct", "error_band", "feasible", "reasons", "usd_per_hour", "usd_per_month",
                "usd_per_million_output_tokens", "usd_per_million_input_tokens"]

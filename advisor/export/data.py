@@ -16,6 +16,7 @@ import math
 from typing import Any
 
 from advisor.domain.common import to_json
+from advisor.export.collectives import collective_record
 from advisor.quote.build import Quote
 from advisor.search.feasibility import layout_label
 from advisor.search.ranking import Result
@@ -189,6 +190,7 @@ def _interconnect(result: Result) -> dict[str, Any] | None:
         "comm_time_per_step_s": ic.comm_time_per_step_s,
         "comm_share": ic.comm_share,
         "target_share": ic.target_share,
+        "collectives": collective_record(ic),
     }
 
 
@@ -215,6 +217,8 @@ def flat_row(quote: Quote, result: Result) -> dict[str, Any]:
         "link": ic.get("link_kind"),
         "link_needed_gb_per_s": _round(_div(ic.get("required_bytes_per_s"), 1e9), 1),
         "link_available_gb_per_s": _round(_div(ic.get("available_bytes_per_s"), 1e9), 1),
+        "collectives_share_pct": _round(_mul((ic.get("collectives") or {}).get("collective_share"), 100.0), 1),
+        "alltoall_link": (ic.get("collectives") or {}).get("alltoall_link_kind"),
         "output_tokens_per_s": _round(rec["output_tokens_per_s"], 1),
         "ttft_s": _round(rec["ttft_s"], 4),
         "tpot_s": _round(rec["tpot_s"], 5),
@@ -227,6 +231,10 @@ def flat_row(quote: Quote, result: Result) -> dict[str, Any]:
         "feasible": rec["feasible"],
         "reasons": "; ".join(rec["reasons"]),
     }
+
+
+def _mul(value: float | None, by: float) -> float | None:
+    return None if value is None else value * by
 
 
 def _div(value: float | None, by: float) -> float | None:

@@ -13,6 +13,7 @@ import math
 
 from advisor.core.types import Estimate
 from advisor.export.terminal import safe_text
+from advisor.export.collectives import collective_rows
 from advisor.quote.build import Quote
 from advisor.search.feasibility import layout_label
 from advisor.search.ranking import SORT_KEYS, Result
@@ -30,6 +31,7 @@ def explain_lines(quote: Quote, result: Result) -> list[str]:
         lines += _interconnect(result, est) + _factors(quote, result, est)
     if result.cost is not None and result.candidate is not None:
         lines += _cost(quote, result) + _versus_api(quote, result)
+    lines += layout_lines(quote, result)
     lines += ["", "Assumptions"] + [f"  {a.name}: {a.value}" for a in quote.assumptions]
     return lines
 
@@ -167,7 +169,29 @@ def _interconnect(result: Result, est: Estimate) -> list[str]:
         f"{format_duration(ic.comm_time_per_step_s)} = {ic.comm_share:.1%} of the step",
         f"  needed {_needed(ic.required_bytes_per_s)} to keep it under {ic.target_share:.0%}; "
         f"available {ic.available_bytes_per_s / 1e9:,.1f} GB/s{inter}",
-    ]
+    ] + [f"  {label.strip()}: {value}" for label, value in collective_rows(ic)]
+
+
+def layout_lines(quote: Quote, result: Result) -> list[str]:
+    """Every layout tried on the offering the quote sized them on (`build_quote`'s
+    `layouts_for`), side by side; nothing for other offerings."""
+    rows = quote.layouts
+    if not rows or quote.layouts_offering != result.offering.id:
+        return []
+    lines = ["", f"Layouts tried on {result.offering.id} ({rows[0].precision.weights} weights, "
+                 f"{rows[0].precision.kv} KV; collectives as a share of each decode step)"]
+    small = [row for row in rows if row.kind == "memory"]
+    if len(small) > 1:  # smallest first: the last is the widest that still does not hold it
+        lines.append(f"  {len(small)} layouts do not hold the model, up to {small[-1].label}: {small[-1].reason}")
+    for row in rows if len(small) <= 1 else [r for r in rows if r.kind != "memory"]:
+        if row.feasible:
+            figures = (f"{row.nodes} node(s), {row.output_tokens_per_s:,.0f} tok/s "
+                       f"({row.tokens_per_s_per_node:,.0f} per node), TPOT {format_duration(row.tpot_s)}, "
+                       f"collectives {row.collective_share:.0%}")
+            lines.append(f"  {row.label:<12} {figures}" + (f"; slow: {row.reason}" if row.reason else ""))
+        else:
+            lines.append(f"  {row.label:<12} infeasible: {row.reason}")
+    return lines
 
 
 def _needed(bytes_per_s: float) -> str:

@@ -5,7 +5,8 @@ The document keeps every key of the first JSON output, which scripts already rea
 `usd_per_million_input_tokens`, `usd_per_month`, `output_tokens_per_s`, `ttft_s`, `tpot_s`,
 `memory`, `interconnect`, `feasible`, `reasons`; `assumptions`; `sources`) and adds `schema`,
 `quote_number`, `issued`, `valid_until`, `recommendation` (line items, totals, VRAM,
-interconnect, SLO check, error band), `alternatives` (each `delta` is a relative difference of
+interconnect, SLO check, error band), `layouts` (every layout tried on one offering with its
+figures or the reason it fails), `alternatives` (each `delta` is a relative difference of
 `delta_of`, the quantity the results are ranked by), `break_even` (the recommendation against the
 cheapest hosted API for the model and token mix: prices, break-even utilization and monthly
 tokens, null without a recommendation), `ranked_by` (`sort`, `basis`), `selection`
@@ -64,6 +65,7 @@ def document(quote: Quote, options: ExportOptions) -> dict[str, Any]:
         "recommendation": _recommendation(quote, quote.recommendation),
         "alternatives": [_alternative(quote, a) for a in quote.alternatives],
         "break_even": break_even_json(quote.break_even, quote.recommendation),
+        "layouts": _layouts(quote),
         "selection": {"top": options.top if options.rows is None else None,
                       "include_infeasible": options.include_infeasible or any(not r.feasible for r in rows)},
     }
@@ -97,6 +99,19 @@ def break_even_json(be: BreakEven | None, rec: Recommendation | None) -> dict[st
         "cheaper_than_api": be.cheaper_than_api,
         "text": be.text,
     }
+
+
+def _layouts(quote: Quote) -> dict[str, Any] | None:
+    """Every layout tried on one offering, side by side (see `build_quote`'s layouts_for)."""
+    if not quote.layouts:
+        return None
+    return {"offering": quote.layouts_offering, "rows": [
+        {"layout": row.label, "tp": row.layout.tp, "pp": row.layout.pp, "ep": row.layout.ep, "dp": row.layout.dp,
+         "redundant_experts": row.layout.redundant_experts, "weights": row.precision.weights,
+         "kv_dtype": row.precision.kv, "feasible": row.feasible, "nodes": row.nodes,
+         "output_tokens_per_s": row.output_tokens_per_s, "tpot_s": row.tpot_s,
+         "collective_share": row.collective_share, "reason": row.reason, "fails_on": row.kind or None}
+        for row in quote.layouts]}
 
 
 def money(value: Money | None) -> dict[str, Any] | None:

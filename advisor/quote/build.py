@@ -28,6 +28,7 @@ from typing import NamedTuple
 from advisor import __version__
 from advisor.catalog.world import Origin, World
 from advisor.core.efficiency import band_pct, band_text
+from advisor.core.types import Precision
 from advisor.domain import EfficiencyFactors, ModelProfile
 from advisor.errors import EXIT_BAD_INPUT, AdvisorError, did_you_mean
 from advisor.quote.bands import CloseCall, close_call, error_band, error_band_text
@@ -44,10 +45,11 @@ from advisor.quote.parts import (
     valid_until,
 )
 from advisor.quote.staleness import StalePrices, stale_prices
+from advisor.search.layout_table import LayoutRow, compare_layouts
 from advisor.search.ranking import Result, evaluate_offering, excluded_reason, rank, usd_per_unit
 from advisor.search.request import QuoteRequest
 from advisor.search.sizing import Searcher
-from advisor.search.space import Physics, core_physics
+from advisor.search.space import Physics, core_physics, weight_choices
 from advisor.shorthands import format_tokens
 
 
@@ -108,6 +110,8 @@ class Quote(NamedTuple):
     engine_memory_fraction: float = 0.9  # the share of GPU memory every estimate let the engine use
     api_reference: ApiReference | None = None  # the cheapest hosted API for the model and token mix
     break_even: BreakEven | None = None  # the recommendation against it (`advisor.quote.breakeven`)
+    layouts: tuple[LayoutRow, ...] = ()  # every layout tried on one offering (--explain), with reasons
+    layouts_offering: str = ""  # that offering's id (see `build_quote`'s layouts_for)
 
     @property
     def expired(self) -> bool:
@@ -172,10 +176,14 @@ class Quote(NamedTuple):
 
 def build_quote(
     request: QuoteRequest, world: World, *, physics: Physics | None = None, issued: date | None = None,
+    layouts_for: str | None = None,
 ) -> Quote:
     """Search every offering for this request, rank the results and collect the assumptions.
 
     `issued` is the issue date (today when None): pass one for reproducible documents.
+    `layouts_for` (an offering id or SKU, as `--explain` names it) sizes every layout on that
+    offering side by side (`Quote.layouts`); without it none are (sizing each layout without
+    pruning costs as much as the search itself: bench_search.py, 8b at 8 req/s 90 → 130 ms).
     """
     started = time.perf_counter()
     rate = usd_per_unit(request.currency, world)
@@ -207,12 +215,34 @@ def build_quote(
         seconds=time.perf_counter() - started,
     )
     ranked = rank(results, request.sort)
-    return assemble_quote(request, world, model, ranked, tuple(excluded), rate, stats, issued=issued)
+    layouts_offering, layouts = _layouts(searcher, ranked, layouts_for)
+    return assemble_quote(request, world, model, ranked, tuple(excluded), rate, stats, issued=issued,
+                          layouts=layouts, layouts_offering=layouts_offering)
+
+
+def _layouts(searcher: Searcher, ranked: tuple[Result, ...],
+             name: str | None) -> tuple[str, tuple[LayoutRow, ...]]:
+    """(offering id, every layout on it): the named offering at the precision its row chose
+    (else the smallest allowed format, the likeliest to fit); nothing without a name."""
+    chosen = [r for r in ranked if name in (r.offering.id, r.offering.sku)] if name else []
+    if not chosen or chosen[0].hardware is None:
+        return "", ()
+    result = chosen[0]
+    assert result.hardware is not None
+    if result.candidate is not None:
+        precision = result.candidate.precision
+    else:
+        weights = weight_choices(result.hardware.accelerator, searcher.request.weights)
+        if not weights:
+            return "", ()
+        precision = Precision(weights[0], searcher.request.kv_dtypes[0])
+    return result.offering.id, compare_layouts(searcher, result.hardware, precision)
 
 
 def assemble_quote(
     request: QuoteRequest, world: World, model: ModelProfile, results: tuple[Result, ...],
     excluded: tuple[tuple[str, str], ...], rate: float, stats: SearchStats, *, issued: date | None = None,
+    layouts: tuple[LayoutRow, ...] = (), layouts_offering: str = "",
 ) -> Quote:
     """Wrap ranked results with assumptions, sources, warnings, the quote number and dates, the
     itemized recommendation and the next best alternatives."""
@@ -251,6 +281,8 @@ def assemble_quote(
         engine_memory_fraction=settings.engine_memory_fraction,
         api_reference=reference,
         break_even=break_even(best.result if best else None, reference, pricing, request.utilization),
+        layouts=layouts,
+        layouts_offering=layouts_offering,
     )
 
 

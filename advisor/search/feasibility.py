@@ -42,12 +42,18 @@ def closest_failure(failures: list[Failure]) -> Failure | None:
 
 
 def layout_label(layout: Layout) -> str:
-    """'TP8', 'TP4·PP2', 'TP8·EP8' (one replica; replicas are shown separately)."""
+    """'TP8', 'TP4·PP2', 'TP8·EP8', 'DEP16', 'TP8·DP2·EP16' (one replica; replicas are shown
+    separately; '+R' names redundant experts)."""
+    extra = f"+{layout.redundant_experts}R" if layout.redundant_experts else ""
+    if layout.dp > 1 and layout.tp == 1 and layout.pp == 1 and layout.ep == layout.dp:
+        return f"DEP{layout.ep}{extra}"
     label = f"TP{layout.tp}"
     if layout.pp > 1:
         label += f"·PP{layout.pp}"
+    if layout.dp > 1:
+        label += f"·DP{layout.dp}"
     if layout.ep > 1:
-        label += f"·EP{layout.ep}"
+        label += f"·EP{layout.ep}{extra}"
     return label
 
 

@@ -138,10 +138,10 @@ class Searcher:
         """Candidates for this hardware, best (fewest node-hours per token) first."""
         key = (hw.key, prune)
         if key not in self.outcomes:
-            self.outcomes[key] = evaluate_hardware(self, self._with_memo_ids(hw), prune=prune)
+            self.outcomes[key] = evaluate_hardware(self, self.with_memo_ids(hw), prune=prune)
         return self.outcomes[key]
 
-    def _with_memo_ids(self, hw: Hardware) -> Hardware:
+    def with_memo_ids(self, hw: Hardware) -> Hardware:
         """Small integer memo keys: replicas inside one node share results across inter fabrics."""
         base = (hw.accelerator.id, hw.efficiency.id, hw.tenancy_factor)
         one_node = single_node(hw.fabric)
@@ -209,7 +209,8 @@ def size_layout(
     memory = s.memory(hw, layout, precision)
     if not memory.fits:
         return MemoryMiss(layout, precision, memory)
-    cap = max(1, min(memory.max_sequences, hw.efficiency.max_batch))
+    # Concurrency per replica: each attention-DP rank (DEP) batches its own sequences.
+    cap = max(1, min(memory.max_sequences, hw.efficiency.max_batch) * layout.dp)
     if s.request.concurrency is not None:
         cap = min(cap, s.request.concurrency)
     # Without a budget only the best candidate of a hardware counts, so a layout whose

@@ -118,15 +118,17 @@ def divisors(n: int) -> list[int]:
 
 
 def enumerate_layouts(model: ModelProfile, fabric: Fabric, max_nodes_per_replica: int) -> list[Layout]:
-    """Every (TP, PP, EP) to try for one replica, smallest replicas first, widest TP first.
+    """Every (TP, PP, EP, DEP) to try for one replica, smallest replicas first, widest TP first.
 
     A replica uses a divisor of a node's GPUs (several replicas share the node) or whole nodes
-    (only when nodes are joined by an inter-node fabric; then TP fills the fast domain and PP
-    spans the nodes). EP (MoE only) is 1 or the widest valid degree up to TP. Validity (TP
-    divides the heads, KV-head replication, TP not across nodes, PP ≤ layers, EP divides the
-    experts) is the core's `layout_reason`.
+    (only when nodes are joined by an inter-node fabric: TP fills the fast domain and PP spans
+    the nodes, or TP spans the nodes itself where a whole node is one fast domain). EP (MoE
+    only) is 1 or the widest valid degree up to TP; MoE models also try DEP (one-GPU attention
+    ranks sharing an expert group as wide as the replica, redundant experts filling the slots
+    EP does not divide). Validity (TP divides the heads, KV-head replication, TP across nodes
+    in whole nodes, PP ≤ layers, EP divides the expert slots) is the core's `layout_reason`.
     """
-    from advisor.core.layouts import layout_reason, valid_ep
+    from advisor.core.layouts import layout_reason
 
     per_node = fabric.gpus_per_node
     joined = fabric.inter_kind != "none" and fabric.inter_bytes_per_s > 0
@@ -134,18 +136,44 @@ def enumerate_layouts(model: ModelProfile, fabric: Fabric, max_nodes_per_replica
     if joined and max_nodes_per_replica > 1:
         fast = [t for t in divisors(per_node) if t <= fabric.fast_group_gpus and model.heads % t == 0]
         widest = [max(fast)] if fast else [1]
-        sizes += [(per_node * n, widest) for n in range(2, max_nodes_per_replica + 1)]
+        # TP across nodes only where the whole node is one fast domain (not over PCIe inside it)
+        across = fabric.fast_group_gpus >= per_node
+        sizes += [(per_node * n, [per_node * n] * across + widest) for n in range(2, max_nodes_per_replica + 1)]
     layouts: list[Layout] = []
     for gpus, tps in sizes:
-        for tp in tps:
-            if model.heads % tp:
-                continue
-            eps = valid_ep(model, tp, tp) if model.moe is not None else [1]
-            for ep in sorted({max(eps), 1}, reverse=True):
-                layout = Layout(tp=tp, pp=gpus // tp, ep=ep, replicas=1)
-                if layout_reason(model, layout, fabric) is None:
-                    layouts.append(layout)
+        tried = [layout for tp in tps for layout in _tp_layouts(model, gpus, tp)]
+        tried += _dep_layouts(model, gpus, per_node)
+        layouts += [lay for lay in dict.fromkeys(tried) if layout_reason(model, lay, fabric) is None]
     return layouts
+
+
+def _tp_layouts(model: ModelProfile, gpus: int, tp: int) -> list[Layout]:
+    """TP × PP layouts of one replica of `gpus` GPUs, with EP 1 and the widest EP up to TP."""
+    from advisor.core.layouts import valid_ep
+
+    if model.heads % tp:
+        return []
+    eps = valid_ep(model, tp, tp) if model.moe is not None else [1]
+    return [Layout(tp=tp, pp=gpus // tp, ep=ep, replicas=1) for ep in sorted({max(eps), 1}, reverse=True)]
+
+
+MIN_DEP_GPUS = 8  # narrower expert groups are what TP·EP inside a node already covers
+# Redundant copies the search adds: at most 1/8 of the experts, DeepSeek's own ratio (32
+# redundant for 256 routed experts, "DeepSeek-V3/R1 Inference System Overview", 2025-02).
+REDUNDANT_SHARE_MAX = 8
+
+
+def _dep_layouts(model: ModelProfile, gpus: int, per_node: int) -> list[Layout]:
+    """DEP over the whole replica (MoE only, at least a node's or 8 GPUs): attention
+    data-parallel on every GPU, experts spread over all of them, redundant copies filling
+    the slots the expert count leaves."""
+    if model.moe is None or gpus < min(MIN_DEP_GPUS, per_node) or gpus < 2:
+        return []
+    experts = model.moe.experts
+    redundant = -experts % gpus
+    if redundant * REDUNDANT_SHARE_MAX > experts:
+        return []
+    return [Layout(tp=1, pp=1, ep=gpus, dp=gpus, replicas=1, redundant_experts=redundant)]
 
 
 def weight_choices(acc: Accelerator, allowed: tuple[str, ...]) -> list[str]:

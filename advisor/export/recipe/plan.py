@@ -12,6 +12,7 @@ data-parallel server) and places them on nodes. Must not import rich, textual, h
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 from typing import NamedTuple
@@ -140,6 +141,12 @@ def plan_for(quote: Quote, result: Result) -> Plan:
     eff = hw.efficiency
     cap = eff.small_gpu_max_batch if eff.small_gpu_max_batch is not None and small_gpu(acc) else eff.max_batch
     layout = cand.layout
+    if layout.redundant_experts or layout.tp > hw.fabric.gpus_per_node:
+        raise AdvisorError(f"{result.offering.id}: a recipe for {layout_label(layout)} (redundant experts or TP "
+                           "across nodes) is not generated; pick another row with --recipe ROW",
+                           exit_code=EXIT_BAD_INPUT)
+    # A DEP replica is its attention ranks as data-parallel replicas sharing the expert group.
+    layout = dataclasses.replace(layout, replicas=layout.attention_ranks, dp=1)
     if layout.ep > layout.tp and layout.pp > 1:
         raise AdvisorError(f"{result.offering.id}: a recipe for data-parallel attention with pipeline stages "
                            f"({layout_label(layout)}) is not generated", exit_code=EXIT_BAD_INPUT)

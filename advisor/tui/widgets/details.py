@@ -20,7 +20,8 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Static
 
 from advisor.catalog.world import World
-from advisor.core.types import Estimate
+from advisor.core.types import Estimate, Interconnect
+from advisor.export.collectives import collective_rows
 from advisor.export.terminal import safe_text
 from advisor.quote.build import Quote
 from advisor.search.feasibility import layout_label
@@ -101,7 +102,10 @@ def interconnect_lines(result: Result, est: Estimate) -> Text:
     ic = est.interconnect
     text = _heading("Interconnect")
     if ic.available_bytes_per_s <= 0 or ic.link_kind in ("", "none"):
-        text.append("  none needed (one GPU per replica)\n")
+        others = _other_collectives(ic)
+        text.append("  no all-reduce (one GPU per attention rank)\n" if others
+                    else "  none needed (one GPU per replica)\n")
+        text.append(others, style="dim")
         return text
     ok = ic.comm_share <= ic.target_share
     if math.isfinite(ic.required_bytes_per_s):
@@ -118,7 +122,16 @@ def interconnect_lines(result: Result, est: Estimate) -> Text:
     if hw is not None and hw.fabric.inter_kind != "none":
         text.append(f"  between nodes: {hw.fabric.inter_kind} {hw.fabric.inter_bytes_per_s / 1e9:,.0f} GB/s\n",
                     style="dim")
+    text.append(_other_collectives(ic), style="dim")
     return text
+
+
+def _other_collectives(ic: Interconnect) -> str:
+    """The collectives beyond the TP all-reduce line above: its NIC part, EP all-to-all, PP send."""
+    rows = [(label, value) for label, value in collective_rows(ic) if label != "TP all-reduce"]
+    if len(rows) == 1:  # only the wait, which is the all-reduce line above
+        return ""
+    return "".join(f"  {safe_text(label.strip())}: {safe_text(value)}\n" for label, value in rows)
 
 
 def _against(value: float, target: float | None) -> Text:
