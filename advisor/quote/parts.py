@@ -18,6 +18,7 @@ from typing import NamedTuple
 from advisor.catalog.world import Origin
 from advisor.domain.common import to_json
 from advisor.search.feasibility import layout_label
+from advisor.search.features import FEATURE_DEFAULTS
 from advisor.search.ranking import SECONDS_PER_HOUR, SORT_KEYS, Result
 from advisor.search.request import QuoteRequest, Sort
 from advisor.search.space import Candidate
@@ -29,7 +30,7 @@ ESTIMATE_NOTE = (
 ALTERNATIVES = 3  # next best feasible deployments a quote lists after the recommendation
 QUOTE_NUMBER_PREFIX = "AQ"
 # request fields added after quote numbers were first issued, with the value that leaves them out
-LATER_FIELDS: dict[str, object] = {"max_price_age_days": None, "sort": "mtok"}
+LATER_FIELDS: dict[str, object] = {"max_price_age_days": None, "sort": "mtok", **FEATURE_DEFAULTS}
 TIE_TOLERANCE = 1e-9  # relative: two costs this close are the same price (a tie)
 FABRIC_NAMES = {
     "nvswitch": "NVSwitch", "nvlink-bridge": "NVLink bridge", "pcie": "PCIe",
