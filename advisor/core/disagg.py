@@ -28,7 +28,7 @@ from advisor.core.memory import kv_layer_bytes
 from advisor.core.params import shape
 from advisor.core.precision import KV_BYTES
 from advisor.core.serving import MAX_PREFILL_SHARE, Operating, assemble
-from advisor.core.types import Estimate, Fabric
+from advisor.core.types import Estimate, Fabric, Layout
 from advisor.domain import ModelProfile
 
 
@@ -52,6 +52,22 @@ class DisaggPoint(NamedTuple):
     prefill_s: float  # request overhead + the prompt's prefill on an idle replica
     transfer_s: float  # KV transfer of one prompt
     saturated: bool = False
+
+
+class Pools(NamedTuple):
+    """A disaggregated deployment: `prefill.replicas` prefill replicas and `decode.replicas`
+    decode replicas ("xPyD"), the link the KV cache crosses, and the solved point."""
+
+    prefill: Layout
+    decode: Layout
+    link: KvLink
+    kv_bytes: float  # one prompt's KV cache
+    point: DisaggPoint
+    same_node: bool  # both pools in one node (the KV crosses NVLink, not the NICs)
+
+    @property
+    def gpus(self) -> int:
+        return self.prefill.gpus + self.decode.gpus
 
 
 class DisaggEstimate(NamedTuple):

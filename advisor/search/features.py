@@ -35,7 +35,7 @@ class Lengths(NamedTuple):
 
     mean: int
     p90: int
-    count: int = 0  # lengths read from a file (0: given as numbers)
+    from_file: int = 0  # lengths read from a file (0: given as numbers)
 
 
 def parse_lengths(text: str, flag: str) -> Lengths:

@@ -140,7 +140,13 @@ class Searcher:
         """Candidates for this hardware, best (fewest node-hours per token) first."""
         key = (hw.key, prune)
         if key not in self.outcomes:
-            self.outcomes[key] = evaluate_hardware(self, self._with_memo_ids(hw), prune=prune)
+            ready = self._with_memo_ids(hw)
+            outcome = evaluate_hardware(self, ready, prune=prune)
+            if self.request.serving != "agg":
+                from advisor.search.disagg import choose_serving
+
+                outcome = choose_serving(self, ready, outcome)
+            self.outcomes[key] = outcome
         return self.outcomes[key]
 
     def _with_memo_ids(self, hw: Hardware) -> Hardware:

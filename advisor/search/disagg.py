@@ -1,0 +1,263 @@
+"""Disaggregated prefill/decode deployments on one hardware, and the choice per offering between
+them and aggregated serving (`--serving disagg|auto`).
+
+Each pool is laid out for its phase: the prefill layout that serves the most prompts per GPU
+within the TTFT target (prefill + KV transfer + queue), the decode layout that serves the most
+requests per GPU within the TPOT target. Then the pools are sized for the load: `x` prefill and
+`y` decode replicas ("xPyD") for a rate or a concurrency; without a load, the ratio of the two
+capacities on the fewest nodes. The core's `disagg_estimate` checks the result; a pool whose
+target is missed gets one more replica until both are met. Both pools sit in one node when they
+fit (the KV crosses NVLink), otherwise on nodes of their own joined by the offering's fabric.
+Must not import rich, textual, httpx or pint.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import TYPE_CHECKING, NamedTuple
+
+from advisor.core.deployment import Setup, prepare
+from advisor.core.disagg import KvLink, Pools, disagg_estimate, kv_link, kv_transfer_s, prompt_kv_bytes
+from advisor.core.serving import MAX_PREFILL_SHARE
+from advisor.core.types import Layout, Precision
+from advisor.search.feasibility import Failure, layout_label
+from advisor.search.space import (
+    MAX_NODES_PER_REPLICA,
+    Candidate,
+    Hardware,
+    HardwareOutcome,
+    kv_choices,
+    sort_key,
+    weight_choices,
+)
+
+if TYPE_CHECKING:
+    from advisor.search.sizing import Searcher
+
+MAX_POOL_REPLICAS = 64  # a pool wider than this is not searched
+UNIT_RATIO_STEPS = 8  # without a load: prefill replicas 1..8, decode replicas in proportion
+PAIRS_CHECKED = 3  # (prefill layout, decode layout) pairs sized by the core, fewest node-hours first
+
+
+class PhaseFit(NamedTuple):
+    """One layout's capacity for one phase within its target, per replica."""
+
+    layout: Layout
+    rate: float  # requests/s one replica serves within the target (0: cannot meet it)
+    detail: str  # why not, when rate is 0
+    batch: float = 0.0  # decode: sequences one replica holds at that rate
+
+
+def pools_label(pools: Pools) -> str:
+    """'1P TP4 + 2D TP4': prefill and decode replicas with their layouts."""
+    return (f"{pools.prefill.replicas}P {layout_label(pools.prefill)} + "
+            f"{pools.decode.replicas}D {layout_label(pools.decode)}")
+
+
+def _setup(s: Searcher, hw: Hardware, layout: Layout, precision: Precision) -> Setup:
+    return prepare(s.deployment(hw, layout, precision, s.load(concurrency=1)), memory_fraction=s.memory_fraction)
+
+
+def _link(hw: Hardware, gpus: int, same_node: bool) -> KvLink | None:
+    return kv_link(hw.fabric, gpus, same_node=same_node)
+
+
+def prefill_fit(s: Searcher, hw: Hardware, layout: Layout, precision: Precision, link: KvLink) -> PhaseFit:
+    """Prompts/s one prefill replica serves with TTFT (p90 prompt when given) within target:
+    the M/D/1 wait ρ·t_p/(2(1−ρ)) may take what prefill and transfer leave of the target."""
+    setup = _setup(s, hw, layout, precision)
+    r = s.request
+    prompt = r.input_tokens_p90 or r.input_tokens
+    idle = setup.plan.t_request_s + setup.first_for(prompt, 0.0)
+    transfer = kv_transfer_s(prompt_kv_bytes(s.model, precision.kv, prompt), link)
+    t_p = setup.prefill_gpu_s
+    target = r.ttft_s * hw.tenancy_factor if r.ttft_s is not None else math.inf
+    budget = target - idle - transfer
+    if budget <= 0:
+        return PhaseFit(layout, 0.0, f"prefill {idle:.3g} s + KV transfer {transfer:.3g} s ≥ TTFT target")
+    share = MAX_PREFILL_SHARE if math.isinf(budget) else min(MAX_PREFILL_SHARE, 2 * budget / (t_p + 2 * budget))
+    return PhaseFit(layout, share / t_p, "")
+
+
+def decode_fit(s: Searcher, hw: Hardware, layout: Layout, precision: Precision) -> PhaseFit:
+    """Requests/s one decode replica serves with TPOT within target: the largest batch B within
+    the memory and engine caps with step(B) ≤ target, at B / ((O−1)·step(B))."""
+    setup = _setup(s, hw, layout, precision)
+    n = setup.decode_tokens
+    target = s.request.tpot_s * hw.tenancy_factor if s.request.tpot_s is not None else math.inf
+    tpot = setup.step.tpot
+    cap = float(setup.batch_cap)
+    if cap < 1 or tpot(1.0) > target:
+        return PhaseFit(layout, 0.0, f"one sequence decodes at {tpot(1.0) * 1e3:.3g} ms > TPOT target")
+    lo, hi = 1.0, cap
+    if tpot(cap) > target:
+        for _ in range(60):
+            mid = 0.5 * (lo + hi)
+            lo, hi = (mid, hi) if tpot(mid) <= target else (lo, mid)
+        hi = lo
+    batch = math.floor(hi)
+    return PhaseFit(layout, batch / (max(n, 1) * tpot(batch)), "", batch)
+
+
+def _counts(s: Searcher, prefill: PhaseFit, decode: PhaseFit, per_node: int) -> tuple[int, int]:
+    """Prefill and decode replicas for the request's load (see the module docstring)."""
+    r = s.request
+    if r.request_rate is not None:
+        return math.ceil(r.request_rate / prefill.rate - 1e-9), math.ceil(r.request_rate / decode.rate - 1e-9)
+    if r.concurrency is not None:  # every user decoding at once is the most the decode pool holds
+        y = max(1, math.ceil(r.concurrency / max(decode.batch, 1.0)))
+        return max(1, math.ceil(y * decode.rate / prefill.rate - 1e-9)), y
+    gp, gd = prefill.layout.gpus_per_replica, decode.layout.gpus_per_replica
+    best = (0.0, 1, 1)
+    for x in range(1, UNIT_RATIO_STEPS + 1):
+        y = max(1, round(x * prefill.rate / decode.rate))
+        nodes = _nodes(x * gp, y * gd, per_node)[0]
+        best = max(best, (min(x * prefill.rate, y * decode.rate) / nodes, -x, -y))
+    return -int(best[1]), -int(best[2])
+
+
+def _nodes(prefill_gpus: int, decode_gpus: int, per_node: int) -> tuple[int, bool]:
+    """(nodes, both pools in one node)."""
+    if prefill_gpus + decode_gpus <= per_node:
+        return 1, True
+    return -(-prefill_gpus // per_node) + -(-decode_gpus // per_node), False
+
+
+def disagg_outcome(s: Searcher, hw: Hardware) -> HardwareOutcome:
+    """Disaggregated candidates on this hardware (one per precision), best first, or why none."""
+    weights = weight_choices(hw.accelerator, s.request.weights)
+    span = min(MAX_NODES_PER_REPLICA, hw.span_cap, hw.node_cap) if hw.joined else 1
+    layouts = s.layouts(hw.fabric, span)
+    candidates: list[Candidate] = []
+    reasons: list[str] = []
+    for precision in (Precision(w, kv) for w in weights for kv in kv_choices(hw.accelerator, s.request.kv_dtypes)):
+        fitting = [lay for lay in layouts if s.memory(hw, lay, precision).fits]
+        found = _size_pools(s, hw, fitting, precision) if fitting else "no layout holds one sequence"
+        if isinstance(found, str):
+            reasons.append(f"disaggregated {precision.weights}: {found}")
+        else:
+            candidates.append(found)
+    candidates.sort(key=sort_key)
+    if candidates:
+        return HardwareOutcome(tuple(candidates), None)
+    return HardwareOutcome((), Failure("latency", "; ".join(reasons[:2]) or "no precision allowed", math.inf))
+
+
+def _size_pools(s: Searcher, hw: Hardware, layouts: list[Layout], precision: Precision) -> Candidate | str:
+    """The pools for one precision, or why there are none: every pair of a prefill and a decode
+    layout is sized from its capacities, and the PAIRS_CHECKED with the fewest node-hours per
+    request are checked by the core (one replica more in a pool while it misses its target)."""
+    apart = _link(hw, 1, same_node=False) is not None
+    prefills = [prefill_fit(s, hw, lay, precision, link) for lay in layouts
+                if (link := _link(hw, lay.gpus_per_replica, same_node=not apart)) is not None]
+    decodes = [fit for fit in (decode_fit(s, hw, lay, precision) for lay in layouts) if fit.rate > 0]
+    usable = [fit for fit in prefills if fit.rate > 0]
+    if not usable:
+        return prefills[0].detail if prefills else "the pools would sit on different nodes with no fabric between"
+    if not decodes:
+        return "one decode sequence misses the TPOT target"
+    pairs = sorted(((_node_hours(s, hw, p, d), i, j) for i, p in enumerate(usable) for j, d in enumerate(decodes)))
+    found: list[Candidate] = []
+    reason = "no pool sizes meet the targets"
+    for _, i, j in pairs[:PAIRS_CHECKED]:
+        sized = _grow(s, hw, usable[i], decodes[j], precision)
+        if isinstance(sized, Candidate):
+            found.append(sized)
+        else:
+            reason = sized
+    return min(found, key=sort_key) if found else reason
+
+
+def _node_hours(s: Searcher, hw: Hardware, prefill: PhaseFit, decode: PhaseFit) -> float:
+    """Nodes per request/s the pair's first sizing needs (the ranking of pairs)."""
+    x, y = _counts(s, prefill, decode, hw.fabric.gpus_per_node)
+    nodes = _nodes(x * prefill.layout.gpus_per_replica, y * decode.layout.gpus_per_replica,
+                   hw.fabric.gpus_per_node)[0]
+    return nodes / min(x * prefill.rate, y * decode.rate)
+
+
+def _grow(s: Searcher, hw: Hardware, prefill: PhaseFit, decode: PhaseFit, precision: Precision) -> Candidate | str:
+    """Sized pools for one pair, adding a replica to the pool that misses its target."""
+    x, y = _counts(s, prefill, decode, hw.fabric.gpus_per_node)
+    unit = s.request.concurrency is None and s.request.request_rate is None
+    for _ in range(2 * MAX_POOL_REPLICAS):
+        if x > MAX_POOL_REPLICAS or y > MAX_POOL_REPLICAS:
+            return f"needs more than {MAX_POOL_REPLICAS} replicas in a pool"
+        rate = min(x * prefill.rate, y * decode.rate) if unit else None
+        checked = _check(s, hw, prefill.layout, decode.layout, x, y, precision, rate)
+        if isinstance(checked, Candidate):
+            return checked
+        if checked == "none":
+            return "the pools sit on different nodes and the offering has no inter-node fabric (or too few nodes)"
+        x, y = (x + 1, y) if checked == "ttft" else (x, y + 1)
+    return "no pool sizes meet the targets"
+
+
+def _check(s: Searcher, hw: Hardware, p_layout: Layout, d_layout: Layout, x: int, y: int,
+           precision: Precision, unit_rate: float | None) -> Candidate | str:
+    """The candidate for x prefill and y decode replicas, or which pool misses its target
+    ("ttft": prefill, "tpot": decode; "none": no link or too many nodes). Without a load the
+    pools are loaded at `unit_rate`, what both serve within the targets."""
+    per_node = hw.fabric.gpus_per_node
+    prefill = dataclasses.replace(p_layout, replicas=x)
+    decode = dataclasses.replace(d_layout, replicas=y)
+    nodes, same = _nodes(prefill.gpus, decode.gpus, per_node)
+    link = _link(hw, p_layout.gpus_per_replica, same)
+    if link is None:
+        return "none"
+    r = s.request
+    load = s.load(concurrency=r.concurrency, rate=r.request_rate if unit_rate is None else unit_rate)
+    result = disagg_estimate(s.deployment(hw, prefill, precision, load), s.deployment(hw, decode, precision, load),
+                             link, tenancy_factor=hw.tenancy_factor, memory_fraction=s.memory_fraction,
+                             comm_share_target=s.comm_share_target)
+    est = result.estimate
+    if not s.meets_targets(est):
+        point = result.point
+        if point.saturated:
+            return "ttft" if point.prefill_utilization >= MAX_PREFILL_SHARE else "tpot"
+        return "ttft" if r.tpot_s is None or est.tpot_s <= r.tpot_s else "tpot"
+    if nodes > hw.node_cap:
+        return "none"
+    pools = Pools(prefill, decode, link, result.kv_bytes, result.point, same)
+    kind = "concurrency" if r.concurrency is not None else "rate"
+    return Candidate(decode, precision, est, load, nodes, None, kind, pools)
+
+
+def choose_serving(s: Searcher, hw: Hardware, aggregated: HardwareOutcome) -> HardwareOutcome:
+    """The outcome `--serving` asks for: disaggregated only, or both with the better first and
+    a note on each offering's choice (auto)."""
+    pooled = disagg_outcome(s, hw)
+    if s.request.serving == "disagg":
+        return pooled
+    agg = aggregated.candidates[0] if aggregated.candidates else None
+    dis = pooled.candidates[0] if pooled.candidates else None
+    if agg is None and dis is None:
+        return aggregated
+    if dis is None:
+        assert agg is not None and pooled.failure is not None
+        note = f"aggregated: {pooled.failure.message}"
+        return aggregated._replace(candidates=(agg._replace(serving_note=note), *aggregated.candidates[1:]))
+    if agg is None:
+        why = aggregated.failure.message if aggregated.failure is not None else "no aggregated layout fits"
+        return pooled._replace(candidates=(dis._replace(serving_note=f"disaggregated: aggregated fails ({why})"),
+                                           *pooled.candidates[1:]))
+    return _compare(aggregated, pooled, agg, dis)
+
+
+def _compare(aggregated: HardwareOutcome, pooled: HardwareOutcome, agg: Candidate, dis: Candidate) -> HardwareOutcome:
+    """Both kinds ranked together; the winner says by how much it beat the other."""
+    per_token = {id(c): c.nodes / max(c.estimate.output_tokens_per_s, 1e-30) for c in (agg, dis)}
+    winner, loser = (dis, agg) if sort_key(dis) < sort_key(agg) else (agg, dis)
+    saving = 1 - per_token[id(winner)] / per_token[id(loser)]
+    kind = "disaggregated" if winner is dis else "aggregated"
+    note = (f"{kind}: {_describe(winner)} uses {saving:.0%} fewer node-hours per output token than "
+            f"{_describe(loser)}")
+    merged = sorted((*aggregated.candidates, *pooled.candidates), key=sort_key)
+    merged[merged.index(winner)] = winner._replace(serving_note=note)
+    return HardwareOutcome(tuple(merged), None)
+
+
+def _describe(c: Candidate) -> str:
+    what = pools_label(c.pools) if c.pools is not None else f"aggregated {c.layout.replicas}× {layout_label(c.layout)}"
+    return f"{what} ({c.nodes} node(s), TTFT {c.estimate.ttft_s:.3g} s, TPOT {c.estimate.tpot_s * 1e3:.3g} ms)"
