@@ -87,7 +87,7 @@ def decode_fit(s: Searcher, hw: Hardware, layout: Layout, precision: Precision) 
     n = setup.decode_tokens
     target = s.request.tpot_s * hw.tenancy_factor if s.request.tpot_s is not None else math.inf
     tpot = setup.step.tpot
-    cap = float(setup.batch_cap)
+    cap = float(min(setup.batch_cap, s.request.concurrency or setup.batch_cap))  # no more users than asked
     if cap < 1 or tpot(1.0) > target:
         return PhaseFit(layout, 0.0, f"one sequence decodes at {tpot(1.0) * 1e3:.3g} ms > TPOT target")
     lo, hi = 1.0, cap
@@ -169,12 +169,15 @@ def _size_pools(s: Searcher, hw: Hardware, layouts: list[Layout], precision: Pre
     return min(found, key=sort_key) if found else reason
 
 
-def _node_hours(s: Searcher, hw: Hardware, prefill: PhaseFit, decode: PhaseFit) -> float:
-    """Nodes per request/s the pair's first sizing needs (the ranking of pairs)."""
+def _node_hours(s: Searcher, hw: Hardware, prefill: PhaseFit, decode: PhaseFit) -> tuple[float, float]:
+    """The ranking of pairs by their first sizing: with a load, the fewest nodes (every pair
+    serves the same load), then nodes per request/s of capacity; without one, the latter."""
     x, y = _counts(s, prefill, decode, hw.fabric.gpus_per_node)
     nodes = _nodes(x * prefill.layout.gpus_per_replica, y * decode.layout.gpus_per_replica,
                    hw.fabric.gpus_per_node)[0]
-    return nodes / min(x * prefill.rate, y * decode.rate)
+    per_rate = nodes / min(x * prefill.rate, y * decode.rate)
+    unit = s.request.concurrency is None and s.request.request_rate is None
+    return (per_rate if unit else float(nodes)), per_rate
 
 
 def _grow(s: Searcher, hw: Hardware, prefill: PhaseFit, decode: PhaseFit, precision: Precision) -> Candidate | str:
@@ -188,8 +191,9 @@ def _grow(s: Searcher, hw: Hardware, prefill: PhaseFit, decode: PhaseFit, precis
         checked = _check(s, hw, prefill.layout, decode.layout, x, y, precision, rate)
         if isinstance(checked, Candidate):
             return checked
-        if checked == "none":
-            return "the pools sit on different nodes and the offering has no inter-node fabric (or too few nodes)"
+        if checked in ("none", "nodes"):
+            return ("the pools need more nodes than the offering allows" if checked == "nodes" else
+                    "the pools do not fit in one node and the offering has no inter-node fabric for the KV")
         x, y = (x + 1, y) if checked == "ttft" else (x, y + 1)
     return "no pool sizes meet the targets"
 
@@ -218,7 +222,7 @@ def _check(s: Searcher, hw: Hardware, p_layout: Layout, d_layout: Layout, x: int
             return "ttft" if point.prefill_utilization >= MAX_PREFILL_SHARE else "tpot"
         return "ttft" if r.tpot_s is None or est.tpot_s <= r.tpot_s else "tpot"
     if nodes > hw.node_cap:
-        return "none"
+        return "nodes"
     pools = Pools(prefill, decode, link, result.kv_bytes, result.point, same)
     kind = "concurrency" if r.concurrency is not None else "rate"
     return Candidate(decode, precision, est, load, nodes, None, kind, pools)
