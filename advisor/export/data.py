@@ -16,6 +16,7 @@ import math
 from typing import Any
 
 from advisor.domain.common import to_json
+from advisor.export.serving_terms import feature_record, serving_record
 from advisor.quote.build import Quote
 from advisor.search.feasibility import layout_label
 from advisor.search.features import FEATURE_DEFAULTS
@@ -119,6 +120,8 @@ def result_record(quote: Quote, result: Result) -> dict[str, Any]:
         "reasons": list(result.reasons),
         "source": o.source,
         "as_of": o.as_of.isoformat(),
+        **serving_record(result),
+        **feature_record(quote.request, est if cand else None),
     }
 
 

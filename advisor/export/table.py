@@ -17,6 +17,7 @@ from typing import TextIO
 from advisor.export.data import memory_used_bytes_per_gpu
 from advisor.export.terminal import Column, safe_text
 from advisor.quote.build import Quote
+from advisor.search.disagg import layout_text
 from advisor.search.feasibility import layout_label
 from advisor.search.ranking import SORT_KEYS, Result
 from advisor.search.request import model_params_text
@@ -48,7 +49,7 @@ def cells(quote: Quote, result: Result, *, reasons: bool) -> list[str]:
         o.sku,
         nodes,
         o.tenancy,
-        (f"{layout.replicas}× {layout_label(layout)}" if layout else "—"),
+        layout_text(cand) if cand else (f"{layout.replicas}× {layout_label(layout)}" if layout else "—"),
         (f"{precision.weights} · KV {precision.kv}" if precision else "—"),
         _vram(result),
         _link(result),

@@ -55,6 +55,13 @@ def pools_label(pools: Pools) -> str:
             f"{pools.decode.replicas}D {layout_label(pools.decode)}")
 
 
+def layout_text(candidate: Candidate) -> str:
+    """'2× TP4', or '1P TP4 + 2D TP4' for disaggregated pools (table cells, documents, TUI)."""
+    if candidate.pools is not None:
+        return pools_label(candidate.pools)
+    return f"{candidate.layout.replicas}× {layout_label(candidate.layout)}"
+
+
 def _setup(s: Searcher, hw: Hardware, layout: Layout, precision: Precision) -> Setup:
     return prepare(s.deployment(hw, layout, precision, s.load(concurrency=1)), memory_fraction=s.memory_fraction)
 
