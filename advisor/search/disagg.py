@@ -107,7 +107,7 @@ def decode_fit(s: Searcher, hw: Hardware, layout: Layout, precision: Precision) 
     return PhaseFit(layout, batch / (max(n, 1) * tpot(batch)), "", batch)
 
 
-def _counts(s: Searcher, prefill: PhaseFit, decode: PhaseFit, per_node: int) -> tuple[int, int]:
+def _counts(s: Searcher, prefill: PhaseFit, decode: PhaseFit, per_node: int, node_cap: int) -> tuple[int, int]:
     """Prefill and decode replicas for the request's load (see the module docstring)."""
     r = s.request
     if r.request_rate is not None:
@@ -116,11 +116,12 @@ def _counts(s: Searcher, prefill: PhaseFit, decode: PhaseFit, per_node: int) -> 
         y = max(1, math.ceil(r.concurrency / max(decode.batch, 1.0)))
         return max(1, math.ceil(y * decode.rate / prefill.rate - 1e-9)), y
     gp, gd = prefill.layout.gpus_per_replica, decode.layout.gpus_per_replica
-    best = (0.0, 1, 1)
+    best = (0.0, -1, -1)  # (requests/s per node, −x, −y)
     for x in range(1, UNIT_RATIO_STEPS + 1):
         y = max(1, round(x * prefill.rate / decode.rate))
         nodes = _nodes(x * gp, y * gd, per_node)[0]
-        best = max(best, (min(x * prefill.rate, y * decode.rate) / nodes, -x, -y))
+        if nodes <= node_cap:
+            best = max(best, (min(x * prefill.rate, y * decode.rate) / nodes, -x, -y))
     return -int(best[1]), -int(best[2])
 
 
@@ -179,7 +180,7 @@ def _size_pools(s: Searcher, hw: Hardware, layouts: list[Layout], precision: Pre
 def _node_hours(s: Searcher, hw: Hardware, prefill: PhaseFit, decode: PhaseFit) -> tuple[float, float]:
     """The ranking of pairs by their first sizing: with a load, the fewest nodes (every pair
     serves the same load), then nodes per request/s of capacity; without one, the latter."""
-    x, y = _counts(s, prefill, decode, hw.fabric.gpus_per_node)
+    x, y = _counts(s, prefill, decode, hw.fabric.gpus_per_node, hw.node_cap)
     nodes = _nodes(x * prefill.layout.gpus_per_replica, y * decode.layout.gpus_per_replica,
                    hw.fabric.gpus_per_node)[0]
     per_rate = nodes / min(x * prefill.rate, y * decode.rate)
@@ -189,7 +190,7 @@ def _node_hours(s: Searcher, hw: Hardware, prefill: PhaseFit, decode: PhaseFit) 
 
 def _grow(s: Searcher, hw: Hardware, prefill: PhaseFit, decode: PhaseFit, precision: Precision) -> Candidate | str:
     """Sized pools for one pair, adding a replica to the pool that misses its target."""
-    x, y = _counts(s, prefill, decode, hw.fabric.gpus_per_node)
+    x, y = _counts(s, prefill, decode, hw.fabric.gpus_per_node, hw.node_cap)
     unit = s.request.concurrency is None and s.request.request_rate is None
     for _ in range(2 * MAX_POOL_REPLICAS):
         if x > MAX_POOL_REPLICAS or y > MAX_POOL_REPLICAS:
