@@ -20,6 +20,7 @@ from advisor.export.table import BAND, band_cell, cells, headers, title
 from advisor.export.terminal import safe_text
 from advisor.quote.build import Quote, nothing_feasible_message
 from advisor.quote.parts import FABRIC_NAMES, Alternative, InterconnectAnalysis, Recommendation
+from advisor.search.features import features_label
 from advisor.search.ranking import SORT_KEYS
 from advisor.shorthands import format_duration, format_tokens
 
@@ -108,7 +109,7 @@ def _facts(quote: Quote) -> tuple[tuple[str, str], ...]:
         ("Valid until", valid),
         ("Model", safe_text(f"{m.name} ({m.id}, {m.total_params / 1e9:.1f}B parameters)")),
         ("Workload", f"context {format_tokens(r.max_context)}, {r.input_tokens} in / {r.output_tokens} out "
-                     f"tokens per request, {r.load_label}"),
+                     f"tokens per request, {r.load_label}{features_label(r)}"),
         ("Targets", _targets(quote)),
         ("Utilization", f"{r.utilization:.0%} of rented hours busy ({r.term} prices)"),
         ("Currency", f"{quote.currency} (every amount)"),

@@ -15,6 +15,7 @@ from advisor.core.types import Estimate
 from advisor.export.serving_terms import accepted_tokens, serving_lines
 from advisor.quote.build import Quote
 from advisor.search.feasibility import layout_label
+from advisor.search.features import features_label
 from advisor.search.ranking import SORT_KEYS, Result
 from advisor.shorthands import format_duration, format_tokens
 
@@ -49,7 +50,8 @@ def _header(quote: Quote, result: Result) -> list[str]:
         f"  tenancy {o.tenancy}; price {o.price_per_node_hour:,.2f} {o.currency}/node-hour ({o.price_term}); "
         f"as of {o.as_of.isoformat()}; confidence {o.confidence}; source: {o.source}",
         f"  request: {quote.model.id}, ctx {format_tokens(quote.request.max_context)}, "
-        f"{quote.request.input_tokens} in / {quote.request.output_tokens} out, {quote.request.load_label}",
+        f"{quote.request.input_tokens} in / {quote.request.output_tokens} out, {quote.request.load_label}"
+        f"{features_label(quote.request)}",
     ]
     if not result.feasible:
         lines += [f"  why not: {reason}" for reason in result.reasons]

@@ -19,6 +19,7 @@ from advisor.export.terminal import Column, safe_text
 from advisor.quote.build import Quote
 from advisor.search.disagg import layout_text
 from advisor.search.feasibility import layout_label
+from advisor.search.features import features_label
 from advisor.search.ranking import SORT_KEYS, Result
 from advisor.search.request import model_params_text
 from advisor.shorthands import format_duration, format_tokens
@@ -116,7 +117,8 @@ def title(quote: Quote) -> str:
         targets.append(f"TPOT ≤ {format_duration(r.tpot_s)}")
     return (
         f"{quote.model.name} ({model_params_text(quote.model)}) · ctx {format_tokens(r.max_context)} · "
-        f"{r.input_tokens} in / {r.output_tokens} out · {r.load_label} · {', '.join(targets) or 'no targets'} · "
+        f"{r.input_tokens} in / {r.output_tokens} out{features_label(r)} · {r.load_label} · "
+        f"{', '.join(targets) or 'no targets'} · "
         f"{r.utilization:.0%} utilization · {r.term}"
     )
 

@@ -148,6 +148,23 @@ def feature_notes(fields: dict[str, Any]) -> list[str]:
     return notes
 
 
+def features_label(request: Any) -> str:
+    """' · prefix hit 70% · mtp 1.85 tokens/step · p90 20000 in / 1000 out · serving auto' for the
+    features that are on; '' when none is (titles stay as they were)."""
+    parts = []
+    if request.prefix_hit:
+        parts.append(f"prefix hit {request.prefix_hit:.0%}")
+    if request.spec_decode:
+        name, _, accepted = parse_spec_decode(request.spec_decode)
+        parts.append(f"{name} {accepted:g} tokens/step")
+    if request.input_tokens_p90 is not None or request.output_tokens_p90 is not None:
+        parts.append(f"p90 {request.input_tokens_p90 or request.input_tokens} in / "
+                     f"{request.output_tokens_p90 or request.output_tokens} out")
+    if request.serving != "agg":
+        parts.append(f"serving {request.serving}")
+    return "".join(f" · {part}" for part in parts)
+
+
 def load_features(request: Any) -> dict[str, Any]:
     """The `Load` keywords of a request's features (empty when every feature is off)."""
     out: dict[str, Any] = {}
