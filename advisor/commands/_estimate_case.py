@@ -24,6 +24,8 @@ from advisor.core.types import Estimate, Layout, Load, Precision
 from advisor.domain import Accelerator, EfficiencyFactors, ModelProfile
 from advisor.domain.engines import split_engine
 from advisor.errors import EXIT_BAD_INPUT, AdvisorError
+from advisor.export.serving_terms import load_feature_record
+from advisor.search.features import case_features
 from advisor.search.request import choose_model
 
 MAX_GPUS = 100_000
@@ -242,7 +244,8 @@ def evaluate(world: World, caches: Caches, fields: dict[str, Any]) -> Result:
     rate = _rate(fields.get("rate"))
     if concurrency is not None and rate is not None:
         raise _bad("give concurrency or rate, not both")
-    load = Load(isl=isl, osl=osl, concurrency=concurrency, rate=rate)
+    load = Load(isl=isl, osl=osl, concurrency=concurrency, rate=rate,
+                **case_features(fields.get("prefix_hit"), fields.get("spec_decode")))
 
     def fabric_of(gpus: int):
         key = (acc.id, gpus)
@@ -315,6 +318,7 @@ def to_record(result: Result) -> dict[str, Any]:
         "bound": est.bound,
         "saturated": est.saturated,
         "notes": notes,
+        **load_feature_record(result.load, est),
     }
 
 

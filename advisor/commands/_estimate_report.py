@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from advisor.export.serving_terms import load_feature_rows
 from advisor.export.terminal import Column, gib, print_lines, print_table
 
 
@@ -61,6 +62,9 @@ def report(result: Any) -> None:
         ("tenancy factor", f"{est.tenancy_factor:g} (bare metal; no offering given)"),
         ("error band", result.band_text),
     ])
+    features = load_feature_rows(load, est)
+    if features:
+        _table("Workload features", features)
     _table("Memory per GPU", [
         ("weights (embeddings, lm_head, all experts)", gib(mem.weights_bytes_per_gpu)),
         ("workspace (runtime, graphs, activations, logits)", gib(mem.workspace_bytes_per_gpu)),

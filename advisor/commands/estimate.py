@@ -21,7 +21,7 @@ from typing import Any
 HELP = "predict memory, throughput, latency and interconnect need for one deployment"
 
 CASE_FIELDS = ("id", "model", "gpu", "gpus", "tp", "pp", "ep", "weights", "kv_dtype", "isl",
-               "osl", "concurrency", "rate", "engine")
+               "osl", "concurrency", "rate", "engine", "prefix_hit", "spec_decode")
 
 
 EPILOG = """\
@@ -32,7 +32,9 @@ JSON: model, gpu, engine, layout{tp,pp,ep,replicas}, weights, kv_dtype, memory{.
 throughput{output_tokens_per_s,total_tokens_per_s} (all replicas), latency{ttft_s,tpot_s},
 interconnect{allreduce_bytes_per_step,comm_share,required_bytes_per_s,available_bytes_per_s},
 efficiency{factors, rows, fit error, source}, error_band_pct (± %, null for a prior or no
-band), error_band (in words), tenancy_factor, mode, bound, saturated, notes.
+band), error_band (in words), tenancy_factor, mode, bound, saturated, notes; with
+--prefix-hit or --spec-decode also features{prefix_hit, prefill_tokens, draft_tokens,
+accepted_tokens, steps_per_output_token}.
 Without an offering the fabric is the chip's own (NVLink/NVSwitch or Infinity Fabric for
 SXM/OAM up to 8 per node, PCIe for PCIe cards) and tenancy is bare metal (factor 1)."""
 
@@ -48,6 +50,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     load = parser.add_mutually_exclusive_group()
     load.add_argument("--concurrency", metavar="C", help="concurrent requests (closed loop)")
     load.add_argument("--rate", metavar="R", help="requests per second (open loop)")
+    parser.add_argument("--prefix-hit", metavar="SHARE", help="share of prompt tokens served from the prefix cache")
+    parser.add_argument("--spec-decode", metavar="METHOD:ACCEPTED",
+                        help="speculative decoding, e.g. mtp:1.7 or eagle:2.4:3 (tokens kept per step[:drafted])")
     parser.add_argument("--cases", metavar="FILE", help="JSONL or CSV file of cases")
     parser.add_argument("--format", choices=("table", "json", "jsonl"), default=None,
                         help="output format (default table; jsonl with --cases)")

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from advisor.core.types import Estimate
+from advisor.core.types import Estimate, Load
 from advisor.domain.workload import parse_spec_decode
 from advisor.search.disagg import pools_label
 from advisor.search.feasibility import layout_label
@@ -126,3 +126,26 @@ def feature_record(request: QuoteRequest, est: Estimate | None) -> dict[str, Any
         out["ttft_p90_s"] = est.ttft_p90_s
     return out
 
+
+
+def load_feature_rows(load: Load, est: Estimate) -> list[tuple[str, str]]:
+    """(term, value) rows of the features a `Load` has on (`advisor estimate`'s table)."""
+    rows: list[tuple[str, str]] = []
+    if load.prefix_hit:
+        share = est.prefill_tokens / load.isl
+        rows += [("prefix-cache hits", f"{load.prefix_hit:.0%} of {load.isl:,} prompt tokens"),
+                 ("prompt tokens prefilled", f"{est.prefill_tokens:,.0f} (GEMM FLOPs × {share:.2f})")]
+    if load.draft_tokens:
+        rows += [("tokens verified per step", f"1 + {load.draft_tokens} drafted, per sequence"),
+                 ("tokens kept per step",
+                  f"{load.accepted_tokens:g} → {1 / load.accepted_tokens:.3f} steps per output token")]
+    return rows
+
+
+def load_feature_record(load: Load, est: Estimate) -> dict[str, Any]:
+    """`features` for `advisor estimate --format json`, only when one is on."""
+    if not load.prefix_hit and not load.draft_tokens:
+        return {}
+    return {"features": {"prefix_hit": load.prefix_hit, "prefill_tokens": est.prefill_tokens,
+                         "draft_tokens": load.draft_tokens, "accepted_tokens": load.accepted_tokens,
+                         "steps_per_output_token": 1 / load.accepted_tokens}}

@@ -165,6 +165,20 @@ def features_label(request: Any) -> str:
     return "".join(f" · {part}" for part in parts)
 
 
+def case_features(prefix_hit: Any, spec_decode: Any) -> dict[str, Any]:
+    """`Load` keywords from `advisor estimate`'s --prefix-hit and --spec-decode (or a case's
+    fields of those names); empty when neither is given."""
+    out: dict[str, Any] = {}
+    if prefix_hit not in (None, ""):
+        hit = parse_prefix_hit(str(prefix_hit))
+        if hit:
+            out["prefix_hit"] = hit
+    if spec_decode not in (None, ""):
+        _, draft, accepted = parse_spec_decode(check_spec_decode(str(spec_decode)))
+        out["draft_tokens"], out["accepted_tokens"] = draft, accepted
+    return out
+
+
 def load_features(request: Any) -> dict[str, Any]:
     """The `Load` keywords of a request's features (empty when every feature is off)."""
     out: dict[str, Any] = {}
