@@ -67,6 +67,8 @@ def _layout(result: Result) -> list[str]:
     if layout is None or precision is None:
         return []
     lines = ["", "Layout"]
+    if cand is not None and cand.pools is not None:
+        lines.append("  disaggregated: the decode pool's layout below; both pools and the KV transfer under Serving")
     lines.append(
         f"  {layout.replicas} replica(s) of {layout_label(layout)} = TP {layout.tp} × PP {layout.pp} "
         f"= {layout.gpus_per_replica} GPU(s) each, EP {layout.ep}; {layout.gpus} GPUs in use"
