@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 
 MAX_POOL_REPLICAS = 64  # a pool wider than this is not searched
 UNIT_RATIO_STEPS = 8  # without a load: prefill replicas 1..8, decode replicas in proportion
+TIE = 0.005  # node-hours per output token within 0.5 %: a tie, aggregated serving stays
 PAIRS_CHECKED = 3  # (prefill layout, decode layout) pairs sized by the core, fewest node-hours first
 
 
@@ -258,16 +259,20 @@ def choose_serving(s: Searcher, hw: Hardware, aggregated: HardwareOutcome) -> Ha
 
 
 def _compare(aggregated: HardwareOutcome, pooled: HardwareOutcome, agg: Candidate, dis: Candidate) -> HardwareOutcome:
-    """Both kinds ranked together; the winner says by how much it beat the other."""
-    per_token = {id(c): c.nodes / max(c.estimate.output_tokens_per_s, 1e-30) for c in (agg, dis)}
-    winner, loser = (dis, agg) if sort_key(dis) < sort_key(agg) else (agg, dis)
-    saving = 1 - per_token[id(winner)] / per_token[id(loser)]
+    """Both kinds ranked together, the winner first with a note on by how much it won. On a tie
+    in node-hours per output token aggregated serving stays (one kind of server, no transfer)."""
+    agg_cost, dis_cost = (c.nodes / max(c.estimate.output_tokens_per_s, 1e-30) for c in (agg, dis))
+    winner, loser = (dis, agg) if dis_cost < agg_cost * (1 - TIE) else (agg, dis)
     kind = "disaggregated" if winner is dis else "aggregated"
-    note = (f"{kind}: {_describe(winner)} uses {saving:.0%} fewer node-hours per output token than "
-            f"{_describe(loser)}")
-    merged = sorted((*aggregated.candidates, *pooled.candidates), key=sort_key)
-    merged[merged.index(winner)] = winner._replace(serving_note=note)
-    return HardwareOutcome(tuple(merged), None)
+    cheaper, dearer = min(agg_cost, dis_cost), max(agg_cost, dis_cost)
+    if cheaper < dearer * (1 - TIE):
+        note = (f"{_describe(winner)} uses {1 - cheaper / dearer:.0%} fewer node-hours per output token "
+                f"than {_describe(loser)}")
+    else:
+        note = (f"{_describe(agg)} ties with {_describe(dis)} on node-hours per output token; aggregated kept "
+                "(one kind of server, no KV transfer)")
+    rest = sorted((c for c in (*aggregated.candidates, *pooled.candidates) if c is not winner), key=sort_key)
+    return HardwareOutcome((winner._replace(serving_note=f"{kind}: {note}"), *rest), None)
 
 
 def _describe(c: Candidate) -> str:
