@@ -12,7 +12,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from advisor.catalog.world import World
+from advisor.commands._estimate_disagg import pool_record, pools, wants_pools
 from advisor.core.deployment import Deployment
+from advisor.core.disagg import DisaggEstimate
 from advisor.core.efficiency import as_dict, band_pct, band_text, engine_reason, select
 from advisor.core.fabric import fabric_for_gpu
 from advisor.core.layouts import layout_reason
@@ -58,6 +60,7 @@ class Result:
     engine: str
     tp_chosen: bool
     caches: Caches
+    pools: DisaggEstimate | None = None  # --serving disagg: both pools (`est` is the whole)
 
     @property
     def notes(self) -> list[str]:
@@ -259,6 +262,9 @@ def evaluate(world: World, caches: Caches, fields: dict[str, Any]) -> Result:
     fraction = world.settings.engine_memory_fraction
     deployment = Deployment(model=model, accelerator=acc, fabric=fabric_of(layout.gpus), layout=layout,
                             precision=precision, load=load, factors=eff)
+    if wants_pools(fields):
+        both = pools(deployment, fields, memory_fraction=fraction, comm_share_target=world.settings.comm_share_target)
+        return Result(model, acc, layout, precision, load, eff, both.estimate, engine, chosen, caches, both)
     est = estimate(deployment,
                    memory_fraction=fraction, comm_share_target=world.settings.comm_share_target)
     return Result(model, acc, layout, precision, load, eff, est, engine, chosen, caches)
@@ -319,6 +325,7 @@ def to_record(result: Result) -> dict[str, Any]:
         "saturated": est.saturated,
         "notes": notes,
         **load_feature_record(result.load, est),
+        **(pool_record(result.pools) if result.pools is not None else {}),
     }
 
 

@@ -65,6 +65,10 @@ def report(result: Any) -> None:
     features = load_feature_rows(load, est)
     if features:
         _table("Workload features", features)
+    if result.pools is not None:
+        from advisor.commands._estimate_disagg import pool_rows
+
+        _table("Disaggregated serving (the layout above is the decode pool)", pool_rows(result.pools))
     _table("Memory per GPU", [
         ("weights (embeddings, lm_head, all experts)", gib(mem.weights_bytes_per_gpu)),
         ("workspace (runtime, graphs, activations, logits)", gib(mem.workspace_bytes_per_gpu)),

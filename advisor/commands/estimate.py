@@ -21,7 +21,8 @@ from typing import Any
 HELP = "predict memory, throughput, latency and interconnect need for one deployment"
 
 CASE_FIELDS = ("id", "model", "gpu", "gpus", "tp", "pp", "ep", "weights", "kv_dtype", "isl",
-               "osl", "concurrency", "rate", "engine", "prefix_hit", "spec_decode")
+               "osl", "concurrency", "rate", "engine", "prefix_hit", "spec_decode", "serving", "prefill_tp",
+               "prefill_replicas")
 
 
 EPILOG = """\
@@ -34,7 +35,8 @@ interconnect{allreduce_bytes_per_step,comm_share,required_bytes_per_s,available_
 efficiency{factors, rows, fit error, source}, error_band_pct (± %, null for a prior or no
 band), error_band (in words), tenancy_factor, mode, bound, saturated, notes; with
 --prefix-hit or --spec-decode also features{prefix_hit, prefill_tokens, draft_tokens,
-accepted_tokens, steps_per_output_token}.
+accepted_tokens, steps_per_output_token}; with --serving disagg also serving{prefill_gpus,
+decode_gpus, kv_bytes_per_prompt, link, kv_transfer_s, prefill_s, queue_s, …}.
 Without an offering the fabric is the chip's own (NVLink/NVSwitch or Infinity Fabric for
 SXM/OAM up to 8 per node, PCIe for PCIe cards) and tenancy is bare metal (factor 1)."""
 
@@ -53,6 +55,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--prefix-hit", metavar="SHARE", help="share of prompt tokens served from the prefix cache")
     parser.add_argument("--spec-decode", metavar="METHOD:ACCEPTED",
                         help="speculative decoding, e.g. mtp:1.7 or eagle:2.4:3 (tokens kept per step[:drafted])")
+    parser.add_argument("--serving", metavar="KIND", help="agg (default) or disagg: the layout is the decode pool")
+    parser.add_argument("--prefill-tp", metavar="T", help="with --serving disagg: TP of each prefill replica")
+    parser.add_argument("--prefill-replicas", metavar="X", help="with --serving disagg: prefill replicas (default 1)")
     parser.add_argument("--cases", metavar="FILE", help="JSONL or CSV file of cases")
     parser.add_argument("--format", choices=("table", "json", "jsonl"), default=None,
                         help="output format (default table; jsonl with --cases)")
