@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from advisor.export.base import ExportOptions
+from advisor.export.serving_terms import serving_lines
 from advisor.export.table import BAND, band_cell, cells, headers, title
 from advisor.export.terminal import safe_text
 from advisor.quote.build import Quote, nothing_feasible_message
@@ -76,6 +77,10 @@ def build_document(quote: Quote, options: ExportOptions) -> Document:
     rec = quote.recommendation
     if rec is not None:
         sections += [_slo(quote, rec), _vram(quote, rec), _interconnect(rec)]
+        serving = serving_lines(quote.request, rec.result)  # only when a feature or the pools are on
+        if serving:
+            sections.append(Section("Workload features and serving", "serving",
+                                    bullets=tuple(line.strip() for line in serving if line.startswith("  "))))
     if quote.alternatives:
         sections.append(_alternatives(quote))
     sections += [_ranking(quote, options), _assumptions(quote)]
