@@ -152,3 +152,14 @@ def test_agent_cached_preset_carries_its_prefix_hit_and_lengths() -> None:
     assert any(note.startswith("prefix cache: 70% of prompt tokens") for note in request.notes)
     mtp = build_request(builtin_world(), model="llama-3.1-70b", preset="reasoning-mtp")
     assert mtp.spec_decode == "mtp:1.85:1"
+
+
+def test_markdown_document_lists_the_serving_terms(capsys: pytest.CaptureFixture[str]) -> None:
+    args = ["quote", "--model", "llama-3.1-70b", "--isl", "32k", "--osl", "128", "--ctx", "32896", "--rate", "2",
+            "--ttft", "2s", "--tpot", "100ms", "--provider", "coreweave", "--format", "md"]
+    assert main([*args, "--serving", "disagg", "--prefix-hit", "0.2"]) == 0
+    text = capsys.readouterr().out
+    assert "### Workload features and serving" in text and "- KV per prompt 10.737 GB" in text
+    assert "- prefix cache: 20% of 32,768 prompt tokens hit → prefill computes 26,214 tokens" in text
+    assert main(args) == 0
+    assert "Workload features and serving" not in capsys.readouterr().out
