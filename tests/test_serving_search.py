@@ -163,3 +163,10 @@ def test_markdown_document_lists_the_serving_terms(capsys: pytest.CaptureFixture
     assert "- prefix cache: 20% of 32,768 prompt tokens hit → prefill computes 26,214 tokens" in text
     assert main(args) == 0
     assert "Workload features and serving" not in capsys.readouterr().out
+
+
+def test_a_recipe_for_pools_is_refused_in_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["quote", "--model", "llama-3.1-70b", "--isl", "32k", "--osl", "128", "--ctx", "32896", "--rate", "2",
+                 "--ttft", "2s", "--tpot", "100ms", "--serving", "disagg", "--provider", "coreweave", "--recipe", "1"])
+    err = capsys.readouterr().err
+    assert code == 2 and "a recipe for disaggregated prefill/decode pools is not generated" in err

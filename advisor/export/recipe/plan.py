@@ -140,6 +140,9 @@ def plan_for(quote: Quote, result: Result) -> Plan:
     eff = hw.efficiency
     cap = eff.small_gpu_max_batch if eff.small_gpu_max_batch is not None and small_gpu(acc) else eff.max_batch
     layout = cand.layout
+    if cand.pools is not None:
+        raise AdvisorError(f"{result.offering.id}: a recipe for disaggregated prefill/decode pools is not "
+                           "generated; quote with --serving agg for a launchable row", exit_code=EXIT_BAD_INPUT)
     if layout.ep > layout.tp and layout.pp > 1:
         raise AdvisorError(f"{result.offering.id}: a recipe for data-parallel attention with pipeline stages "
                            f"({layout_label(layout)}) is not generated", exit_code=EXIT_BAD_INPUT)
