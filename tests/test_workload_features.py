@@ -8,13 +8,15 @@ import math
 
 import pytest
 from core_fixtures import H100, LLAMA_8B, LLAMA_70B, factors
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from advisor.core.deployment import Deployment
 from advisor.core.disagg import KvLink, disagg_estimate, kv_link, kv_transfer_s, prompt_kv_bytes
 from advisor.core.fabric import fabric_for_gpu
 from advisor.core.serving import estimate
 from advisor.core.timing import IDEAL as IDEAL_F
-from advisor.core.timing import build_plan, prefill_flops, step_model
+from advisor.core.timing import build_plan, prefill_compute_s, prefill_flops, step_model
 from advisor.core.types import Layout, Load, Precision
 from advisor.errors import AdvisorError
 
@@ -141,3 +143,35 @@ def test_more_prefill_replicas_cut_the_queue() -> None:
     assert two.queue_s < one.queue_s
     assert two.tpot_s == one.tpot_s
 
+
+
+# -- properties ----------------------------------------------------------------------------------
+
+_PLAN_70B = build_plan(LLAMA_70B, H100, fabric_for_gpu(H100, 4), Layout(tp=4), BF16, IDEAL_F)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(1, 200_000), st.floats(0.0, 0.98), st.floats(0.0, 0.98))
+def test_more_prefix_hits_never_cost_more_prefill(prompt: int, hit_a: float, hit_b: float) -> None:
+    low, high = sorted((hit_a, hit_b))
+    more_hits = prefill_compute_s(_PLAN_70B, prompt, prompt * high)
+    fewer_hits = prefill_compute_s(_PLAN_70B, prompt, prompt * low)
+    assert more_hits <= fewer_hits * (1 + 1e-12)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.floats(1.0, 512.0), st.integers(1, 8), st.floats(0.0, 1.0))
+def test_spec_decode_never_beats_the_weight_read_roofline(batch: float, draft: int, kept: float) -> None:
+    accepted = 1.0 + kept * draft
+    step = step_model(_PLAN_70B, 4096.0, draft, accepted)
+    # at η = 1 and no overhead, a step still reads every weight once: per output token at least
+    # weights ÷ tokens kept
+    assert step.tpot(batch) >= step.weights_s / accepted * (1 - 1e-12)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(1, 1_000_000), st.floats(1e9, 1e12))
+def test_kv_transfer_is_linear_in_the_prompt(tokens: int, bandwidth: float) -> None:
+    link = KvLink("infiniband", bandwidth, 0.0)
+    one = kv_transfer_s(prompt_kv_bytes(LLAMA_70B, "bf16", tokens), link)
+    assert one == pytest.approx(tokens * 327_680 / bandwidth, rel=1e-9)
