@@ -27,7 +27,7 @@ from advisor.core.deployment import Deployment, Setup, prepare
 from advisor.core.memory import kv_layer_bytes
 from advisor.core.params import shape
 from advisor.core.precision import KV_BYTES
-from advisor.core.serving import MAX_PREFILL_SHARE, Operating, assemble
+from advisor.core.serving import MAX_PREFILL_SHARE, Operating, assemble, rising_root
 from advisor.core.types import Estimate, Fabric, Layout
 from advisor.domain import ModelProfile
 
@@ -132,14 +132,10 @@ def decode_batch_for_rate(decode: Setup, rate: float) -> float | None:
         return 0.0
     if c * decode.step.tpot(cap) > cap:
         return None
-    lo, hi = 0.0, cap
-    for _ in range(100):
-        mid = 0.5 * (lo + hi)
-        if mid - c * decode.step.tpot(mid) < 0.0:
-            lo = mid
-        else:
-            hi = mid
-    return hi
+    def gap(batch: float) -> float:  # rises with the batch: negative at 0, not at the cap
+        return batch - c * decode.step.tpot(batch)
+
+    return rising_root(gap, 0.0, gap(0.0), cap, gap(cap))
 
 
 def _point(prefill: Setup, decode: Setup, x: int, y: int, rate: float, transfer_s: float) -> DisaggPoint:
@@ -178,14 +174,11 @@ def closed_point(prefill: Setup, decode: Setup, x: int, y: int, users: float, tr
     if full.saturated or users_at(full) <= users:
         ttft = max(full.ttft_s, users / top - n * full.tpot_s) if not full.saturated else math.inf
         return full._replace(ttft_s=ttft)
-    lo, hi = 0.0, top
-    for _ in range(100):
-        mid = 0.5 * (lo + hi)
-        if users_at(_point(prefill, decode, x, y, mid, transfer_s)) < users:
-            lo = mid
-        else:
-            hi = mid
-    return _point(prefill, decode, x, y, hi, transfer_s)
+    def excess(rate: float) -> float:  # rises with the rate: −users at 0, ≥ 0 at the top
+        return users_at(_point(prefill, decode, x, y, rate, transfer_s)) - users
+
+    rate = rising_root(excess, 0.0, -users, top, users_at(full) - users)
+    return _point(prefill, decode, x, y, rate, transfer_s)
 
 
 def disagg_estimate(

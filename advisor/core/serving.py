@@ -161,6 +161,9 @@ def _illinois(f: Callable[[float], float], lo: float, f_lo: float, hi: float, f_
     return x
 
 
+rising_root = _illinois  # the same root finder for the disaggregated pools (core/disagg.py)
+
+
 def _closed_saturated(setup: Setup, users: float) -> Operating:
     """More users than slots: the batch sits at the cap and the rest wait (Little's law)."""
     full = max_throughput(setup)
