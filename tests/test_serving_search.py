@@ -170,3 +170,15 @@ def test_a_recipe_for_pools_is_refused_in_one_line(capsys: pytest.CaptureFixture
                  "--ttft", "2s", "--tpot", "100ms", "--serving", "disagg", "--provider", "coreweave", "--recipe", "1"])
     err = capsys.readouterr().err
     assert code == 2 and "a recipe for disaggregated prefill/decode pools is not generated" in err
+
+
+def test_chart_sweep_of_a_pooled_row_keeps_its_pools() -> None:
+    from advisor.quote.sweep import sweep_quote
+
+    world = builtin_world()
+    request = build_request(world, model="llama-3.1-70b", input_tokens=32768, output_tokens=128, max_context=32896,
+                            request_rate=2.0, ttft_s=2.0, tpot_s=0.1, serving="disagg", providers=("coreweave",))
+    sweep = sweep_quote(build_quote(request, world), world, [OFFERING], (1, 16))[0]
+    assert sweep.label == "5 nodes · 1P TP8·PP4 + 2D TP2 · fp8"
+    one, sixteen = sweep.points
+    assert one.fits and sixteen.fits and one.ttft_s < sixteen.ttft_s and one.tpot_s <= sixteen.tpot_s
