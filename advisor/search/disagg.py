@@ -21,7 +21,7 @@ from advisor.core.deployment import Setup, prepare
 from advisor.core.disagg import KvLink, Pools, disagg_estimate, kv_link, kv_transfer_s, prompt_kv_bytes
 from advisor.core.serving import MAX_PREFILL_SHARE
 from advisor.core.types import Layout, Precision
-from advisor.search.feasibility import Failure, layout_label
+from advisor.search.feasibility import PROGRESS, Failure, layout_label
 from advisor.search.space import (
     MAX_NODES_PER_REPLICA,
     Candidate,
@@ -35,6 +35,7 @@ from advisor.search.space import (
 if TYPE_CHECKING:
     from advisor.search.sizing import Searcher
 
+Miss = tuple[str, str]  # why a precision has no pools: (the `Failure` kind, the message)
 MAX_POOL_REPLICAS = 64  # a pool wider than this is not searched
 UNIT_RATIO_STEPS = 8  # without a load: prefill replicas 1..8, decode replicas in proportion
 TIE = 0.005  # node-hours per output token within 0.5 %: a tie, aggregated serving stays
@@ -139,21 +140,23 @@ def disagg_outcome(s: Searcher, hw: Hardware) -> HardwareOutcome:
     span = min(MAX_NODES_PER_REPLICA, hw.span_cap, hw.node_cap) if hw.joined else 1
     layouts = s.layouts(hw.fabric, span)
     candidates: list[Candidate] = []
-    reasons: list[str] = []
+    misses: list[Miss] = []
     for precision in (Precision(w, kv) for w in weights for kv in kv_choices(hw.accelerator, s.request.kv_dtypes)):
         fitting = [lay for lay in layouts if s.memory(hw, lay, precision).fits]
-        found = _size_pools(s, hw, fitting, precision) if fitting else "no layout holds one sequence"
-        if isinstance(found, str):
-            reasons.append(f"disaggregated {precision.weights}: {found}")
-        else:
+        found = _size_pools(s, hw, fitting, precision) if fitting else ("memory", "no layout holds one sequence")
+        if isinstance(found, Candidate):
             candidates.append(found)
+        else:
+            misses.append((found[0], f"disaggregated {precision.weights}: {found[1]}"))
     candidates.sort(key=sort_key)
     if candidates:
         return HardwareOutcome(tuple(candidates), None)
-    return HardwareOutcome((), Failure("latency", "; ".join(reasons[:2]) or "no precision allowed", math.inf))
+    kind = max((kind for kind, _ in misses), key=lambda k: PROGRESS.get(k, 0), default="precision")
+    message = "; ".join(text for _, text in misses[:2]) or "no precision allowed"
+    return HardwareOutcome((), Failure(kind, message, math.inf))
 
 
-def _size_pools(s: Searcher, hw: Hardware, layouts: list[Layout], precision: Precision) -> Candidate | str:
+def _size_pools(s: Searcher, hw: Hardware, layouts: list[Layout], precision: Precision) -> Candidate | Miss:
     """The pools for one precision, or why there are none: every pair of a prefill and a decode
     layout is sized from its capacities, and the PAIRS_CHECKED with the fewest node-hours per
     request are checked by the core (one replica more in a pool while it misses its target)."""
@@ -163,19 +166,19 @@ def _size_pools(s: Searcher, hw: Hardware, layouts: list[Layout], precision: Pre
     decodes = [fit for fit in (decode_fit(s, hw, lay, precision) for lay in layouts) if fit.rate > 0]
     usable = [fit for fit in prefills if fit.rate > 0]
     if not usable:
-        return prefills[0].detail if prefills else "the pools would sit on different nodes with no fabric between"
+        return ("ttft", prefills[0].detail) if prefills else ("nodes", "no link between the pools")
     if not decodes:
-        return "one decode sequence misses the TPOT target"
+        return "tpot", "one decode sequence misses the TPOT target"
     pairs = sorted(((_node_hours(s, hw, p, d), i, j) for i, p in enumerate(usable) for j, d in enumerate(decodes)))
     found: list[Candidate] = []
-    reason = "no pool sizes meet the targets"
+    miss: Miss = ("ttft", "no pool sizes meet the targets")
     for _, i, j in pairs[:PAIRS_CHECKED]:
         sized = _grow(s, hw, usable[i], decodes[j], precision)
         if isinstance(sized, Candidate):
             found.append(sized)
         else:
-            reason = sized
-    return min(found, key=sort_key) if found else reason
+            miss = sized
+    return min(found, key=sort_key) if found else miss
 
 
 def _node_hours(s: Searcher, hw: Hardware, prefill: PhaseFit, decode: PhaseFit) -> tuple[float, float]:
@@ -189,22 +192,22 @@ def _node_hours(s: Searcher, hw: Hardware, prefill: PhaseFit, decode: PhaseFit) 
     return (per_rate if unit else float(nodes)), per_rate
 
 
-def _grow(s: Searcher, hw: Hardware, prefill: PhaseFit, decode: PhaseFit, precision: Precision) -> Candidate | str:
+def _grow(s: Searcher, hw: Hardware, prefill: PhaseFit, decode: PhaseFit, precision: Precision) -> Candidate | Miss:
     """Sized pools for one pair, adding a replica to the pool that misses its target."""
     x, y = _counts(s, prefill, decode, hw.fabric.gpus_per_node, hw.node_cap)
     unit = s.request.concurrency is None and s.request.request_rate is None
     for _ in range(2 * MAX_POOL_REPLICAS):
         if x > MAX_POOL_REPLICAS or y > MAX_POOL_REPLICAS:
-            return f"needs more than {MAX_POOL_REPLICAS} replicas in a pool"
+            return "nodes", f"needs more than {MAX_POOL_REPLICAS} replicas in a pool"
         rate = min(x * prefill.rate, y * decode.rate) if unit else None
         checked = _check(s, hw, prefill.layout, decode.layout, x, y, precision, rate)
         if isinstance(checked, Candidate):
             return checked
         if checked in ("none", "nodes"):
-            return ("the pools need more nodes than the offering allows" if checked == "nodes" else
-                    "the pools do not fit in one node and the offering has no inter-node fabric for the KV")
+            return "nodes", ("the pools need more nodes than the offering allows" if checked == "nodes" else
+                             "the pools do not fit in one node and the offering has no inter-node fabric for the KV")
         x, y = (x + 1, y) if checked == "ttft" else (x, y + 1)
-    return "no pool sizes meet the targets"
+    return "ttft", "no pool sizes meet the targets"
 
 
 def _check(s: Searcher, hw: Hardware, p_layout: Layout, d_layout: Layout, x: int, y: int,
@@ -242,6 +245,9 @@ def choose_serving(s: Searcher, hw: Hardware, aggregated: HardwareOutcome) -> Ha
     a note on each offering's choice (auto)."""
     pooled = disagg_outcome(s, hw)
     if s.request.serving == "disagg":
+        memory = aggregated.failure is not None and aggregated.failure.kind == "memory"
+        if not pooled.candidates and memory and pooled.failure is not None and pooled.failure.kind == "memory":
+            return aggregated  # nothing holds the model either way: that reason has the numbers
         return pooled
     agg = aggregated.candidates[0] if aggregated.candidates else None
     dis = pooled.candidates[0] if pooled.candidates else None
