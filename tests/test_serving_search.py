@@ -182,3 +182,18 @@ def test_chart_sweep_of_a_pooled_row_keeps_its_pools() -> None:
     assert sweep.label == "5 nodes · 1P TP8·PP4 + 2D TP2 · fp8"
     one, sixteen = sweep.points
     assert one.fits and sixteen.fits and one.ttft_s < sixteen.ttft_s and one.tpot_s <= sixteen.tpot_s
+
+
+def test_a_tie_in_node_hours_keeps_aggregated_serving() -> None:
+    from advisor.search.disagg import _compare
+    from advisor.search.space import HardwareOutcome
+
+    agg, dis = _row(2.0, "agg").candidate, _row(2.0, "disagg").candidate
+    per_token = agg.nodes / agg.estimate.output_tokens_per_s
+    tied = dis._replace(estimate=dis.estimate._replace(output_tokens_per_s=dis.nodes / per_token * 1.001))
+    outcome = _compare(HardwareOutcome((agg,), None), HardwareOutcome((tied,), None), agg, tied)
+    first = outcome.candidates[0]
+    assert first.pools is None and "ties with" in first.serving_note and "aggregated kept" in first.serving_note
+    better = dis._replace(estimate=dis.estimate._replace(output_tokens_per_s=dis.nodes / per_token * 1.10))
+    won = _compare(HardwareOutcome((agg,), None), HardwareOutcome((better,), None), agg, better).candidates[0]
+    assert won.pools is not None and "uses 9% fewer node-hours" in won.serving_note  # 1 − 1/1.10 = 9.1 %
