@@ -22,6 +22,7 @@ import pytest
 
 from advisor.domain import (
     Accelerator,
+    ApiPrice,
     EfficiencyFactors,
     ModelProfile,
     Offering,
@@ -37,6 +38,7 @@ KIND_MODELS: dict[str, Any] = {
     "workload": WorkloadProfile,
     "tenancy": TenancyFactor,
     "efficiency": EfficiencyFactors,
+    "api_price": ApiPrice,
 }
 FAMILIES = {"ampere", "ada", "hopper", "blackwell", "cdna2", "cdna3", "cdna4", "gaudi2", "gaudi3"}
 FACTS = Path("/work/shared/facts/models.csv")
@@ -234,6 +236,21 @@ def test_embedded_kv_figures_match_models_csv() -> None:
     assert column == KV_BYTES_BF16_FULL
 
 
+def _layer_attention_params(m: ModelProfile, kind: str) -> int:
+    """One layer's attention projections: linear layers project q, k (key heads), v and an output
+    gate (value heads) and back; sparse layers add the DSA indexer (q from the query latent, one
+    key, per-head weights) to MLA."""
+    if kind == "linear" and m.linear is not None:
+        a = m.linear
+        keys, values = a.key_heads * a.key_dim, a.value_heads * a.value_dim
+        return m.hidden * (2 * keys + 2 * values) + values * m.hidden + a.conv_kernel * (2 * keys + values)
+    if kind == "sparse" and m.sparse is not None and m.mla is not None:
+        s, q_in = m.sparse, m.mla.q_lora_rank or m.hidden
+        indexer = q_in * s.index_heads * s.index_head_dim + m.hidden * (s.index_head_dim + s.index_heads)
+        return _attention_params(m) + indexer
+    return _attention_params(m)
+
+
 def _attention_params(m: ModelProfile) -> int:
     if m.mla is not None:
         a, h = m.mla, m.hidden
@@ -248,15 +265,15 @@ def _shape_params(m: ModelProfile) -> tuple[float, float]:
     """(total, active) from the shape: gated 3-matrix MLPs, experts, embeddings + lm_head."""
     embed = m.vocab * m.hidden
     lm_head = 0 if m.tie_embeddings else embed
-    per_layer_attn = _attention_params(m)
+    attention = sum(g.layers * _layer_attention_params(m, g.kind) for g in m.attention)
     dense_mlp = 3 * m.hidden * m.intermediate
     if m.moe is None:
-        total = embed + lm_head + m.layers * (per_layer_attn + dense_mlp)
+        total = embed + lm_head + attention + m.layers * dense_mlp
         return total, total
     e = m.moe
     expert = 3 * m.hidden * e.expert_intermediate
     moe_layers = m.layers - e.dense_layers
-    body = m.layers * per_layer_attn + e.dense_layers * dense_mlp
+    body = attention + e.dense_layers * dense_mlp
     total = embed + lm_head + body + moe_layers * ((e.experts + e.shared_experts) * expert + m.hidden * e.experts)
     active = lm_head + body + moe_layers * (e.experts_per_token + e.shared_experts) * expert
     return total, active
@@ -332,3 +349,22 @@ def test_world_loads_all_builtin_entries(world) -> None:  # type: ignore[no-unty
     assert set(world.accelerators) == set(ACCELERATORS)
     assert {o.id for o in OFFERINGS} <= set(world.offerings)
     assert set(MODELS) <= set(world.models)
+
+
+@pytest.mark.parametrize("model", DATA["model"], ids=lambda m: m.id)
+def test_sources_are_the_models_own_repository(model: ModelProfile) -> None:
+    """Every source names the maker's own Hub repository (or a paper), never a third-party copy;
+    copies a figure was first read from are named in the notes."""
+    org = model.hf_repo.split("/")[0]
+    assert org, model.id
+    for part in model.source.split(" ; "):
+        assert part.startswith((f"https://huggingface.co/{org}/", "https://arxiv.org/")), part
+
+
+def test_built_in_api_prices_name_built_in_models_with_a_source() -> None:
+    prices: list[ApiPrice] = DATA["api_price"]
+    assert len(prices) >= 8
+    for p in prices:
+        assert p.model in MODELS, p.id  # an unknown model would only warn: the built-ins must not
+        assert p.source and p.id.endswith("/" + p.model), p.id
+    assert {p.model for p in prices} >= {"llama-3.1-8b", "llama-3.1-70b"}

@@ -1,7 +1,7 @@
 """Catalog and profile files: a parsed TOML document to validated domain entries, every problem.
 
 Owns the file format (top-level arrays of tables named `accelerator`, `offering`, `model`,
-`workload`, `efficiency`, `tenancy`), pydantic validation of each entry, mapping each pydantic
+`workload`, `efficiency`, `tenancy`, `api_price`), pydantic validation of each entry, mapping each pydantic
 error back to `file:line: key: message (did you mean …)`, and duplicate ids within one file.
 Safe reading (size, encoding, depth) is `advisor.catalog.toml_reader`; layering is `advisor.catalog.config`.
 An entry whose id is in the `bases` given (an earlier layer's) is a patch: validated merged over
@@ -39,6 +39,7 @@ KINDS: dict[str, type[Any]] = {
     "workload": domain.WorkloadProfile,
     "efficiency": domain.EfficiencyFactors,
     "tenancy": domain.TenancyFactor,
+    "api_price": domain.ApiPrice,
 }
 ID_FIELD = {"tenancy": "tenancy"}  # every other kind is keyed by `id`
 MAX_PROBLEMS = 200  # per file: enough to fix a file, bounded for hostile input

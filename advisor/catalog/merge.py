@@ -1,6 +1,7 @@
 """Merging loaded layers into a World: entries by id, a later layer's entry with an id already
 loaded patching it (`advisor.catalog.overrides`), a repeated id within one layer a problem naming
-both places, and references to accelerators or offerings that are not loaded. Must not import
+both places, and references to accelerators or offerings that are not loaded (an API price for an
+unknown model is a warning, not a problem). Must not import
 textual, rich, httpx or pint.
 """
 
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
 TABLES = {
     "accelerator": "accelerators", "offering": "offerings", "model": "models",
     "workload": "workloads", "efficiency": "efficiency", "tenancy": "tenancy",
+    "api_price": "api_prices",
 }
 
 
@@ -70,6 +72,7 @@ def merge_layers(layers: list[Layer], warnings: list[str] | None = None) -> tupl
         workloads=tables["workload"], efficiency=tables["efficiency"], tenancy=tables["tenancy"],
         settings=settings, origins=origins, files=tuple(files), shadowed=tuple(shadowed),
         warnings=tuple(warnings or ()), skipped=tuple(skipped), field_origins=field_origins,
+        api_prices=tables["api_price"],
     )
     codes = {layer.name: layer.exit_code for layer in layers}
     problems.extend((codes.get(p_layer, EXIT_BAD_INPUT), p) for p_layer, p in reference_problems(world))

@@ -43,8 +43,8 @@ from advisor.catalog.sanity_hardware import (
 )
 from advisor.catalog.toml_reader import dotted
 from advisor.catalog.world import BUILTIN, Origin, World
-from advisor.domain import Accelerator, ModelProfile, Offering, WorkloadProfile, normalize_name
-from advisor.errors import Problem
+from advisor.domain import Accelerator, ApiPrice, ModelProfile, Offering, WorkloadProfile, normalize_name
+from advisor.errors import Problem, did_you_mean
 
 PRICE_BAND = (0.2, 5.0)  # × the reference median per GPU-hour
 ABSOLUTE_USD_PER_GPU_HOUR = (0.05, 50.0)  # when no built-in price of the GPU or family exists
@@ -116,6 +116,8 @@ def check_world(world: World, reference: Reference, *, layers: Collection[str] |
         findings += offering_findings(offering, acc, reference, rates)
     for model in chosen("model", world.models):
         findings += model_findings(model)
+    findings += [api_price_finding(world, p) for p in chosen("api_price", world.api_prices)
+                 if p.model not in world.models]
     findings += name_findings(world, layers)
     builtins: dict[str, Mapping[str, object]] = {"offering": reference.offerings,
                                                   "accelerator": reference.accelerators}
@@ -229,6 +231,14 @@ def model_findings(model: ModelProfile) -> list[Finding]:
     return [Finding("model", model.id, ("total_params",),
                     f"{model.total_params / 1e9:,.2f}B parameters, but the shape (layers, hidden, heads, "
                     f"MLP, experts, vocab) gives {from_shape / 1e9:,.2f}B ({off:+.0%})")]
+
+
+def api_price_finding(world: World, price: ApiPrice) -> Finding:
+    """A price for a model no profile has (yet): a warning, not an error, so a price file
+    written for models added later still loads; the price is unused until then."""
+    return Finding("api_price", price.id, ("model",),
+                   f"unknown model {price.model!r}{did_you_mean(price.model, world.models)}; the price is "
+                   "not used until a model profile with that id exists")
 
 
 def name_findings(world: World, layers: Collection[str] | None = None) -> list[Finding]:

@@ -1,5 +1,5 @@
 """`World`: everything loaded and layered — accelerators, offerings, models, workloads,
-efficiency and tenancy factors, settings — with name resolution and provenance.
+efficiency and tenancy factors, hosted API prices, settings — with name resolution and provenance.
 
 Built by `advisor.catalog.config.load_world`; read by every command, the search and the TUI.
 Must not import textual, rich, httpx or pint.
@@ -11,6 +11,7 @@ from typing import NamedTuple, TypeVar
 
 from advisor.domain import (
     Accelerator,
+    ApiPrice,
     EfficiencyFactors,
     ModelProfile,
     Offering,
@@ -80,6 +81,7 @@ class World(NamedTuple):
     flagged: tuple[str, ...] = ()  # offering ids whose price drew a sanity warning
     # (kind, id) -> field -> where its value came from, for entries a later layer patched
     field_origins: dict[tuple[str, str], dict[str, Origin]] = {}
+    api_prices: dict[str, ApiPrice] = {}  # hosted APIs' per-token prices, the break-even's reference
 
     def model(self, name: str) -> ModelProfile:
         """Resolve a model by id or alias, case-insensitively."""

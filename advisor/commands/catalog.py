@@ -1,4 +1,5 @@
-"""`advisor catalog add|update|list`: manage the remote catalogs a team config lists.
+"""`advisor catalog add|update|list|import`: manage the remote catalogs a team config lists;
+`import litellm FILE` turns the LiteLLM price map into API prices (`advisor.commands._catalog_import`).
 
 `add` fetches and validates a URL, then appends a `[[remote]]` entry to the team config
 (the nearest advisor.toml, or `--config`) atomically, leaving the rest of the file's text as
@@ -19,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-HELP = "remote catalogs: add a URL, update cached copies, list them"
+HELP = "remote catalogs: add a URL, update cached copies, list them; import API prices"
 ADD_HELP = "fetch and check a catalog URL, then add it to the team config"
 
 
@@ -47,9 +48,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     listing = sub.add_parser("list", help="show listed remote catalogs and their cached copies")
     listing.add_argument("--format", choices=("table", "json"), default="table",
                          help="output format (default: table)")
+    from advisor.commands import _catalog_import
+
+    imported = sub.add_parser("import", help=_catalog_import.HELP, description=_catalog_import.HELP)
+    _catalog_import.add_arguments(imported)
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.catalog_action == "import":
+        from advisor.commands import _catalog_import
+
+        return _catalog_import.run(args)
     action = {"add": _add, "update": _update, "list": _list}[args.catalog_action]
     return action(args)
 

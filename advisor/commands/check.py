@@ -14,7 +14,8 @@ from __future__ import annotations
 import argparse
 
 PLURALS = {"accelerator": "accelerators", "offering": "offerings", "model": "models",
-           "workload": "workloads", "efficiency": "efficiency entries", "tenancy": "tenancy factors"}
+           "workload": "workloads", "efficiency": "efficiency entries", "tenancy": "tenancy factors",
+           "api_price": "API prices"}
 HELP = "validate team catalog/profile/config files and report every problem at once"
 
 

@@ -56,7 +56,8 @@ def summarize(world: Any) -> dict[str, Any]:
     ]
     counts = {"accelerators": len(world.accelerators), "offerings": len(world.offerings),
               "models": len(world.models), "workloads": len(world.workloads),
-              "efficiency": len(world.efficiency), "tenancy": len(world.tenancy)}
+              "efficiency": len(world.efficiency), "tenancy": len(world.tenancy),
+              "api_prices": len(world.api_prices)}
     settings = world.settings._asdict()
     settings["currency_rates"] = dict(world.settings.currency_rates)
     skipped = [{"layer": s.layer, "config": s.config, "item": s.item, "reason": s.reason}

@@ -1,4 +1,5 @@
-"""`advisor models`: list the model profiles (built-in and team), as a table, JSON or CSV."""
+"""`advisor models`: list the model profiles (built-in and team), as a table, JSON or CSV;
+`advisor models import` writes a profile from a Hugging Face config (`_models_import`)."""
 
 from __future__ import annotations
 
@@ -13,10 +14,13 @@ HELP = "list model profiles with size, shape, context and aliases"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from advisor.commands._models_import import add_import_parser
     from advisor.export.terminal import add_format_argument
 
     parser.add_argument("--family", help="only this model family (llama, qwen, deepseek …)")
     add_format_argument(parser)
+    sub = parser.add_subparsers(dest="models_action", metavar="ACTION")
+    add_import_parser(sub)
 
 
 def _aliases(record: dict[str, Any]) -> str:
@@ -25,6 +29,10 @@ def _aliases(record: dict[str, Any]) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    if getattr(args, "models_action", None) == "import":
+        from advisor.commands._models_import import run_import
+
+        return run_import(args)
     from advisor.commands._listing import show_entries
     from advisor.export.terminal import Column, billions
 

@@ -69,7 +69,7 @@ def catalog_schema() -> dict[str, Any]:
     schema = model.model_json_schema()  # quantities: the `Unit` marker adds the unit strings
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["description"] = ("Accelerators, offerings, models, workloads, efficiency and tenancy "
-                             "factors for advisor. Quantities: SI numbers or unit strings.")
+                             "factors, and hosted API prices for advisor. Quantities: SI numbers or unit strings.")
     _allow_price_strings(schema)
     _move_bounds(schema)
     return schema

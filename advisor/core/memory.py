@@ -4,7 +4,9 @@ Weights: the body splits over tp·pp (experts over max(tp, ep)·pp), the embeddi
 are vocabulary-parallel over tp and sit on the first and last pipeline stage, and stay bf16
 when the body is quantized. KV per token per layer: GQA `2·ceil(kv_heads/tp)·head_dim·b_kv`
 (heads replicate when tp > kv_heads), MLA `(kv_lora_rank + rope)·b_kv` on every TP rank,
-sliding/chunked layers capped at their window. Capacity is paged in 16-token blocks.
+sliding/chunked layers capped at their window, sparse (DSA) layers the MLA latent plus one FP8
+indexer key, linear-attention layers none: they hold a fixed recurrent state per sequence
+instead (`linear_state_bytes`). Capacity is paged in 16-token blocks.
 Pure; no I/O, pint, rich or textual.
 """
 
@@ -30,6 +32,10 @@ RUNTIME_BYTES = 0.75 * GIB  # CUDA context + cuBLAS/NCCL workspaces (model.md: 0
 CUDA_GRAPH_BYTES = 0.5 * GIB  # captured decode graphs (model.md: 0.5–2 GiB)
 PREFILL_CHUNK_TOKENS = 8192  # tokens in the largest prefill chunk (max_num_tokens default)
 LOGIT_BYTES = 4.0  # fp32 logits for sampling
+# Linear-attention / Mamba state stays in the model dtype (vLLM mamba_ssm_cache_dtype "auto"):
+# an FP8 KV cache does not shrink it.
+STATE_BYTES = ACTIVATION_BYTES
+INDEX_SCALE_BLOCK = 128  # DSA indexer keys: FP8 with one fp32 scale per 128 elements
 
 
 def stage_layers(s: ModelShape, pp: int) -> int:
@@ -42,11 +48,47 @@ def kv_heads_per_gpu(s: ModelShape, tp: int) -> int:
     return max(1, math.ceil(s.kv_heads / tp))
 
 
+def index_key_bytes(s: ModelShape) -> float:
+    """Bytes of one DSA indexer key (FP8 elements plus their fp32 scales), whole on every rank."""
+    return s.index_dim + 4.0 * math.ceil(s.index_dim / INDEX_SCALE_BLOCK)
+
+
 def kv_layer_bytes(s: ModelShape, kind: str, tp: int, kv_bytes: float) -> float:
-    """KV bytes one token adds to one layer on one TP rank."""
+    """KV bytes one token adds to one layer on one TP rank (0 for linear layers)."""
     if kind == "mla":
         return s.mla_latent * kv_bytes  # one latent, not K and V; whole on every rank
+    if kind == "sparse":
+        return s.mla_latent * kv_bytes + index_key_bytes(s)
+    if kind == "linear":
+        return 0.0
     return 2.0 * kv_heads_per_gpu(s, tp) * s.head_dim * kv_bytes
+
+
+def kv_read_groups(s: ModelShape, kind: str, tp: int, kv_bytes: float, window: int
+                   ) -> tuple[tuple[float, int], ...]:
+    """(bytes per context token, tokens cap or 0) one decode step reads from one layer.
+
+    A sparse layer reads every indexer key but the latent of only its top-k tokens.
+    """
+    if kind == "sparse":
+        return ((s.mla_latent * kv_bytes, s.sparse_topk), (index_key_bytes(s), 0))
+    return ((kv_layer_bytes(s, kind, tp, kv_bytes), window),)
+
+
+def linear_state_bytes(s: ModelShape, tp: int) -> float:
+    """Fixed state one sequence holds in one linear layer on one TP rank: the recurrent state
+    splits by value heads (replicated when tp > heads), the convolution state by channels."""
+    if not s.linear_state:
+        return 0.0
+    heads = max(1, math.ceil(s.linear_heads / tp))
+    state = s.linear_state / s.linear_heads * heads
+    return (state + s.linear_conv / tp) * STATE_BYTES
+
+
+def state_bytes_per_sequence(s: ModelShape, layout: Layout) -> float:
+    """Linear-layer state of one sequence on the most loaded GPU (independent of context)."""
+    layers = sum(g.layers for g in s.groups if g.kind == "linear")
+    return layers * linear_state_bytes(s, layout.tp) * stage_layers(s, layout.pp) / s.layers
 
 
 def kv_bytes_per_token(s: ModelShape, layout: Layout, kv: str) -> tuple[float, float]:
@@ -59,7 +101,8 @@ def kv_bytes_per_token(s: ModelShape, layout: Layout, kv: str) -> tuple[float, f
 def kv_bytes_per_sequence_per_gpu(s: ModelShape, layout: Layout, kv: str, context: int) -> float:
     """KV bytes one sequence of `context` tokens holds on the most loaded GPU, paged.
 
-    Windowed layers keep at most `window` tokens; each layer group rounds up to whole blocks.
+    Windowed layers keep at most `window` tokens; each layer group rounds up to whole blocks;
+    linear layers add their fixed state.
     """
     b = KV_BYTES[kv]
     total = 0.0
@@ -67,7 +110,7 @@ def kv_bytes_per_sequence_per_gpu(s: ModelShape, layout: Layout, kv: str, contex
         tokens = min(context, g.window) if g.window else context
         blocks = math.ceil(tokens / BLOCK_TOKENS)
         total += g.layers * kv_layer_bytes(s, g.kind, layout.tp, b) * blocks * BLOCK_TOKENS
-    return total * stage_layers(s, layout.pp) / s.layers
+    return total * stage_layers(s, layout.pp) / s.layers + state_bytes_per_sequence(s, layout)
 
 
 def weight_split(s: ModelShape, acc: Accelerator, layout: Layout, weights: str) -> tuple[float, float]:

@@ -1,7 +1,8 @@
 """Parameter breakdown of a model from its shape, and per-model constants for the hot path.
 
-`breakdown(model)` counts embeddings, lm_head (unless tied), attention (GQA or MLA projection
-shapes), dense MLP, routed experts, shared experts and routers from the published config, then
+`breakdown(model)` counts embeddings, lm_head (unless tied), attention (GQA, MLA, MLA plus the
+DSA indexer, or linear-attention projection shapes), dense MLP, routed experts, shared experts
+and routers from the published config, then
 reconciles the body with the published `total_params` (norms, biases, vision towers, MTP heads
 the shape does not name). `shape(model)` caches the floats the memory and time models use, so
 `estimate()` never walks pydantic objects in its loops. Pure; no I/O, pint, rich or textual.
@@ -78,6 +79,12 @@ class ModelShape(NamedTuple):
     experts_per_token: int
     active_body: float  # body parameters one token multiplies (non-expert + k experts)
     mlp_width: int  # widest per-token MLP intermediate (for activation workspace)
+    linear_state: int = 0  # recurrent-state elements of one linear layer, whole (all heads)
+    linear_heads: int = 0  # value heads the state splits over under TP
+    linear_conv: int = 0  # convolution-state elements of one linear layer, whole
+    sparse_topk: int = 0  # tokens a sparse (DSA) layer attends to
+    index_heads: int = 0  # DSA indexer query heads
+    index_dim: int = 0  # DSA indexer key width cached per token per layer
 
 
 def _attention_params(model: ModelProfile) -> float:
@@ -88,9 +95,48 @@ def _attention_params(model: ModelProfile) -> float:
     for group in model.attention:
         if group.kind == "mla" and model.mla is not None:
             total += group.layers * _mla_params(model)
+        elif group.kind == "sparse" and model.mla is not None:
+            total += group.layers * (_mla_params(model) + _indexer_params(model))
+        elif group.kind == "linear":
+            total += group.layers * _linear_params(model)
         else:
             total += group.layers * gqa
     return total
+
+
+def _linear_params(model: ModelProfile) -> float:
+    """One linear-attention layer: input projections for q, k (key heads) and v, output gate z
+    (value heads), the short convolution over q, k, v, and the output projection.
+
+    Gated DeltaNet, Mamba2 (x, z, B, C) and lightning attention (q, k, v, gate) share this
+    shape; per-head decay and gate vectors are a few thousand parameters and left out.
+    """
+    lin = model.linear
+    assert lin is not None
+    keys = lin.key_heads * lin.key_dim
+    values = lin.value_heads * lin.value_dim
+    conv = lin.conv_kernel * (2 * keys + values)
+    return float(model.hidden * (2 * keys + 2 * values) + conv + values * model.hidden)
+
+
+def _indexer_params(model: ModelProfile) -> float:
+    """The DSA indexer of one layer: queries from the compressed query (or the hidden state),
+    one shared key projection and per-head weights."""
+    sp, m = model.sparse, model.mla
+    assert sp is not None and m is not None
+    q_in = m.q_lora_rank or model.hidden
+    h = model.hidden
+    return float(q_in * sp.index_heads * sp.index_head_dim + h * sp.index_head_dim + h * sp.index_heads)
+
+
+def linear_state_elements(model: ModelProfile) -> tuple[int, int]:
+    """(recurrent-state elements, convolution-state elements) of one linear layer."""
+    lin = model.linear
+    if lin is None:
+        return 0, 0
+    state = lin.value_heads * lin.key_dim * lin.value_dim
+    conv_channels = 2 * lin.key_heads * lin.key_dim + lin.value_heads * lin.value_dim
+    return state, max(0, lin.conv_kernel - 1) * conv_channels
 
 
 def _mla_params(model: ModelProfile) -> float:
@@ -164,6 +210,16 @@ def breakdown(model: ModelProfile) -> ParamBreakdown:
     return _scaled(best, model.total_params)
 
 
+def counted_params(model: ModelProfile) -> tuple[float, float]:
+    """(total, active) parameters the shape alone explains, gated MLPs assumed: embeddings,
+    lm_head unless tied, attention (GQA, MLA, DSA indexer, linear), dense MLPs, every routed
+    expert (active: the top-k), shared experts and routers. Norms and biases are left out."""
+    raw = _raw_breakdown(model, GATED_MATRICES)
+    k = model.moe.experts_per_token if model.moe else 0
+    edges = raw.embedding + raw.lm_head
+    return raw.total, edges + raw.non_expert_body + k * raw.per_expert * raw.moe_layers
+
+
 def _groups(model: ModelProfile) -> tuple[AttentionGroup, ...]:
     return tuple(
         AttentionGroup(kind=g.kind, layers=g.layers, window=g.window or 0) for g in model.attention
@@ -182,6 +238,8 @@ def _build_shape(model: ModelProfile) -> ModelShape:
             widths.append(model.intermediate)
         mlp_width = max(widths)
     mla = model.mla
+    state, conv = linear_state_elements(model)
+    sparse = model.sparse
     return ModelShape(
         model_id=model.id,
         params=p,
@@ -201,6 +259,12 @@ def _build_shape(model: ModelProfile) -> ModelShape:
         experts_per_token=k,
         active_body=active_body,
         mlp_width=mlp_width,
+        linear_state=state,
+        linear_heads=model.linear.value_heads if model.linear else 0,
+        linear_conv=conv,
+        sparse_topk=sparse.topk if sparse else 0,
+        index_heads=sparse.index_heads if sparse else 0,
+        index_dim=sparse.index_head_dim if sparse else 0,
     )
 
 

@@ -4,6 +4,8 @@ prefill (compute bound with the quadratic attention term), and a mixed step (mod
 `build_plan` turns a model × accelerator × layout × precision × efficiency × fabric into a
 `Plan` of floats once; the step functions then only do arithmetic, so the serving solver can
 call them many times per estimate. Everything is for the most loaded GPU of one pipeline stage.
+Sparse (DSA) layers read every indexer key but attend to the top-k tokens only; linear layers
+read and write back a fixed state per sequence each step, whatever the context.
 Pure; no I/O, pint, rich or textual.
 """
 
@@ -15,8 +17,9 @@ from typing import NamedTuple
 from advisor.core.comms import Link, allreduce_s, alltoall_s, group_link, p2p_s
 from advisor.core.memory import (
     PREFILL_CHUNK_TOKENS,
-    kv_layer_bytes,
+    kv_read_groups,
     stage_layers,
+    state_bytes_per_sequence,
     weight_split,
 )
 from advisor.core.params import ModelShape, shape
@@ -107,14 +110,28 @@ class Plan(NamedTuple):
     expert_flops_per_token: float = 0.0  # the routed-expert part of gemm_flops_per_token
     eta_moe: float = 1.0  # grouped expert GEMMs' efficiency relative to dense GEMMs
     dispatch_bytes: float = 2.0  # bytes per element of the EP dispatch (FP8 on FP8/FP4 stacks)
+    state_bytes: float = 0.0  # linear-layer state one sequence reads and writes back per step
+    state_flops: float = 0.0  # linear-layer recurrence FLOPs per token (decode and prefill)
 
 
 def _kv_groups(s: ModelShape, layout: Layout, kv: str) -> tuple[tuple[float, int], ...]:
     share = stage_layers(s, layout.pp) / s.layers
     b = KV_BYTES[kv]
     return tuple(
-        (g.layers * share * kv_layer_bytes(s, g.kind, layout.tp, b), g.window) for g in s.groups
+        (g.layers * share * per_token, cap)
+        for g in s.groups if g.kind != "linear"
+        for per_token, cap in kv_read_groups(s, g.kind, layout.tp, b, g.window)
     )
+
+
+def _linear_flops(s: ModelShape, layout: Layout) -> float:
+    """Recurrence FLOPs per token on one GPU: update each state matrix and read it out
+    (2 multiply-adds per element), over the linear layers of the stage."""
+    share = stage_layers(s, layout.pp) / s.layers
+    layers = sum(g.layers for g in s.groups if g.kind == "linear") * share
+    heads = max(1, math.ceil(s.linear_heads / layout.tp)) if s.linear_heads else 0
+    per_head = s.linear_state / s.linear_heads if s.linear_heads else 0.0
+    return 4.0 * heads * per_head * layers
 
 
 def _attention_flops(
@@ -127,10 +144,17 @@ def _attention_flops(
     prefill: list[tuple[float, int]] = []
     for g in s.groups:
         layers = g.layers * share
-        if g.kind == "mla":
+        if g.kind == "linear":
+            continue  # no attention over the context: see _linear_flops
+        if g.kind in ("mla", "sparse"):
             # Decode absorbs the up-projections: scores over the latent+rope, values over the latent.
-            decode.append((2.0 * heads * (s.mla_latent + s.mla_rank) * layers, g.window))
-            prefill.append((2.0 * heads * (s.mla_qk_dim + s.mla_v_dim) * layers, g.window))
+            cap = s.sparse_topk if g.kind == "sparse" else g.window
+            decode.append((2.0 * heads * (s.mla_latent + s.mla_rank) * layers, cap))
+            prefill.append((2.0 * heads * (s.mla_qk_dim + s.mla_v_dim) * layers, cap))
+            if g.kind == "sparse":  # the indexer scores every earlier token
+                index = 2.0 * s.index_heads / layout.tp * s.index_dim * layers
+                decode.append((index, 0))
+                prefill.append((index, 0))
         else:
             decode.append((4.0 * heads * s.head_dim * layers, g.window))
             prefill.append((4.0 * heads * s.head_dim * layers, g.window))
@@ -196,6 +220,8 @@ def build_plan(
         expert_flops_per_token=2.0 * k * p.per_expert * p.moe_layers * share / tp if s.experts else 0.0,
         eta_moe=f.eta_moe,
         dispatch_bytes=1.0 if precision.weights in ("fp8", "fp4") else float(ACTIVATION_BYTES),
+        state_bytes=2.0 * state_bytes_per_sequence(s, layout),
+        state_flops=_linear_flops(s, layout),
     )
 
 
@@ -292,8 +318,9 @@ def step_model(plan: Plan, context: float, draft_tokens: int = 0, accepted_token
         weights_s=plan.dense_bytes / hbm,
         experts_s=plan.expert_bytes / hbm,
         gemm_per_seq_s=plan.gemm_flops_per_token / plan.gemm_flops_per_s,
-        kv_per_seq_s=_per_context(plan.kv_groups, context) / hbm,
-        attn_per_seq_s=_per_context(plan.attn_decode, context) / plan.attn_flops_per_s,
+        kv_per_seq_s=(_per_context(plan.kv_groups, context) + plan.state_bytes) / hbm,
+        attn_per_seq_s=(_per_context(plan.attn_decode, context) + plan.state_flops)
+        / plan.attn_flops_per_s,
         comm_per_token_s=per_token,
         t_fixed_s=plan.t_fixed_s,
         expert_pad_s=plan.expert_params * 2.0 * MOE_PAD_TOKENS / plan.gemm_flops_per_s / plan.eta_moe,
@@ -341,11 +368,11 @@ def causal_pairs(tokens: float, window: int) -> float:
 
 def prefill_flops(plan: Plan, tokens: float, cached: float = 0.0) -> tuple[float, float]:
     """(GEMM FLOPs, attention FLOPs) on one GPU of one stage for a `tokens`-token prompt whose
-    first `cached` tokens come from the prefix cache: only the rest run the GEMMs, and they
-    still attend to every earlier token (pairs(tokens) − pairs(cached))."""
+    first `cached` tokens come from the prefix cache: only the rest run the GEMMs and the
+    state layers, and they still attend to every earlier token (pairs(tokens) − pairs(cached))."""
     new = tokens - cached
     gemm = new * (plan.gemm_flops_per_token - plan.lm_head_flops) + plan.lm_head_flops
-    attn = 0.0
+    attn = new * plan.state_flops
     for per_pair, window in plan.attn_prefill:
         attn += per_pair * (causal_pairs(tokens, window) - causal_pairs(cached, window))
     return gemm, attn

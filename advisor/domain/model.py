@@ -7,7 +7,8 @@ from typing import Annotated, Literal
 
 from advisor.domain.common import CONFIG, Alias, Check, Date, Family, Id, Required, Text, WeightDtype
 
-AttentionKind = Literal["full", "sliding", "chunked", "mla"]
+AttentionKind = Literal["full", "sliding", "chunked", "mla", "linear", "sparse"]
+LinearMixer = Literal["gated-deltanet", "mamba2", "lightning"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -17,7 +18,9 @@ class AttentionLayers:
     __pydantic_config__ = CONFIG
 
     kind: AttentionKind
-    """full (MHA/GQA/MQA), sliding (window), chunked (local chunks, Llama-4), mla (latent KV)."""
+    """full (MHA/GQA/MQA), sliding (window), chunked (local chunks, Llama-4), mla (latent KV),
+    linear (fixed recurrent state per sequence: Gated DeltaNet, Mamba2, lightning attention),
+    sparse (MLA plus a DeepSeek sparse-attention indexer that picks the top-k tokens)."""
     layers: Annotated[int, Check(ge=1, le=1000)]
     """How many layers use this attention kind."""
     window: Annotated[int, Check(ge=1, le=10_000_000)] | None = None
@@ -26,7 +29,7 @@ class AttentionLayers:
     def __post_init__(self) -> None:
         if self.kind in ("sliding", "chunked") and self.window is None:
             raise ValueError(f"{self.kind} layers need a window")
-        if self.kind in ("full", "mla") and self.window is not None:
+        if self.kind in ("full", "mla", "linear", "sparse") and self.window is not None:
             raise ValueError(f"{self.kind} layers take no window")
 
 
@@ -46,6 +49,47 @@ class Mla:
     """Per-head query/key width without RoPE."""
     v_head_dim: Annotated[int, Check(ge=1, le=4096)]
     """Per-head value width."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LinearAttention:
+    """Linear-attention / state-space layers: a fixed-size state per sequence, no per-token KV.
+
+    The state is `value_heads × key_dim × value_dim` per layer (Gated DeltaNet: one key×value
+    matrix per value head; Mamba2: heads × head_dim × d_state; lightning: heads × d × d), plus a
+    short convolution over `(conv_kernel − 1)` past inputs of `2·key_heads·key_dim +
+    value_heads·value_dim` channels where the mixer has one.
+    """
+
+    __pydantic_config__ = CONFIG
+
+    mixer: LinearMixer
+    """Which recurrence: gated-deltanet (Qwen3-Next), mamba2 (Nemotron-H), lightning (MiniMax)."""
+    key_heads: Annotated[int, Check(ge=1, le=4096)]
+    """Key (and query) heads; Mamba2: state groups (n_groups)."""
+    value_heads: Annotated[int, Check(ge=1, le=4096)]
+    """Value heads, each holding one state matrix; Mamba2: SSM heads."""
+    key_dim: Annotated[int, Check(ge=1, le=4096)]
+    """Per-head key width; Mamba2: d_state."""
+    value_dim: Annotated[int, Check(ge=1, le=4096)]
+    """Per-head value width; Mamba2: head_dim."""
+    conv_kernel: Annotated[int, Check(ge=0, le=64)] = 0
+    """Width of the short causal convolution (0: none, as in lightning attention)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SparseAttention:
+    """DeepSeek sparse attention (DSA): MLA whose queries attend only to the `topk` tokens a
+    lightweight indexer picks; the indexer caches one `index_head_dim` key per token (FP8)."""
+
+    __pydantic_config__ = CONFIG
+
+    topk: Annotated[int, Check(ge=1, le=10_000_000)]
+    """Tokens each query attends to (index_topk, 2048 for DeepSeek-V3.2)."""
+    index_heads: Annotated[int, Check(ge=1, le=4096)]
+    """Indexer query heads."""
+    index_head_dim: Annotated[int, Check(ge=1, le=4096)]
+    """Indexer key width cached per token per layer."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -114,6 +158,10 @@ class ModelProfile:
     """MLA shape, required when any layer is 'mla'."""
     moe: Moe | None = None
     """MoE shape, or None for dense models."""
+    linear: LinearAttention | None = None
+    """Linear-attention shape, required when any layer is 'linear'."""
+    sparse: SparseAttention | None = None
+    """Sparse-attention indexer, required (with [mla]) when any layer is 'sparse'."""
     native_dtype: WeightDtype = "bf16"
     """Dtype the weights are published in."""
     source: Required
@@ -128,8 +176,13 @@ class ModelProfile:
             raise ValueError("attention layer counts do not add up to `layers`")
         if self.kv_heads > self.heads or self.heads % self.kv_heads:
             raise ValueError("kv_heads must divide heads")
-        if any(a.kind == "mla" for a in self.attention) and self.mla is None:
-            raise ValueError("mla layers need an [mla] table")
+        kinds = {a.kind for a in self.attention}
+        if kinds & {"mla", "sparse"} and self.mla is None:
+            raise ValueError("mla and sparse layers need an [mla] table")
+        if "linear" in kinds and self.linear is None:
+            raise ValueError("linear layers need a [linear] table")
+        if "sparse" in kinds and self.sparse is None:
+            raise ValueError("sparse layers need a [sparse] table")
         if self.active_params is not None and self.active_params > self.total_params:
             raise ValueError("active_params exceeds total_params")
         if self.moe is None and self.active_params not in (None, self.total_params):

@@ -2,7 +2,9 @@
 
 Each row is what one option would rent ("2 × bare-metal node 8×H200 SXM, NVSwitch, 730 h/month
 at 31.92 USD/h"): quantity, unit price, hours, monthly amount and per-token costs in the
-quote's currency (named in a `currency` column), then the row's details (`views.data.flat_row`,
+quote's currency (named in a `currency` column), the row's blended cost per million tokens next
+to the cheapest hosted API's price for the same token mix and the row's break-even utilization
+(empty without an API price), then the row's details (`views.data.flat_row`,
 so `usd_*` columns stay USD). The first columns carry the quote number and dates so a pasted
 row still says where it came from. Spreadsheet safety: a text cell that starts with `=`, `+`,
 `-`, `@`, a tab or a carriage return, even after leading spaces, gets a leading `'` so a
@@ -24,7 +26,8 @@ EXTENSION = "csv"
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 ITEM_COLUMNS = ("quote_number", "issued", "valid_until", "rank", "item", "quantity", "unit",
                 "unit_price_per_hour", "hours_per_month", "per_month", "per_million_output_tokens",
-                "per_million_input_tokens", "currency")
+                "per_million_input_tokens", "per_million_tokens_blended", "api_per_million_tokens",
+                "break_even_utilization", "currency")
 
 
 def render(quote: Quote, options: ExportOptions | None = None) -> str:
@@ -53,11 +56,23 @@ def record(quote: Quote, result: Result) -> dict[str, Any]:
         "per_month": round(item.per_month.amount, 2) if item else None,
         "per_million_output_tokens": _amount(quote, cost.usd_per_million_output_tokens if cost else None),
         "per_million_input_tokens": _amount(quote, cost.usd_per_million_input_tokens if cost else None),
+        **_versus_api(quote, result),
         "currency": quote.currency,
     }
     details = flat_row(quote, result)
     details.update(_usd(result))
     return {**head, **{k: v for k, v in details.items() if k not in head}}
+
+
+def _versus_api(quote: Quote, result: Result) -> dict[str, Any]:
+    """This row's blended cost per million tokens at the utilization, the cheapest hosted API's
+    price for the same token mix, and the utilization above which this row beats it."""
+    cost, be = result.cost, quote.break_even_of(result)
+    api = be.api_per_million_tokens if be is not None else None
+    u = be.break_even_utilization if be is not None else None
+    return {"per_million_tokens_blended": _amount(quote, cost.usd_per_million_tokens_blended if cost else None),
+            "api_per_million_tokens": round(api.amount, 4) if api is not None else None,
+            "break_even_utilization": round(u, 4) if u is not None else None}
 
 
 def _amount(quote: Quote, usd: float | None) -> float | None:

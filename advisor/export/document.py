@@ -2,7 +2,8 @@
 
 Both formats show the same facts in the same order: header facts (number, dates, model,
 workload, currency, tool), the recommended deployment with its line items, totals and error
-band (and a line when the top two are within each other's band), the SLO check, the VRAM
+band (and a line when the top two are within each other's band), the comparison with the cheapest
+hosted API (break-even utilization), the SLO check, the VRAM
 breakdown, the interconnect analysis, the next best alternatives, the ranked results (the
 terminal table's cells), assumptions, warnings, sources and the estimate note.
 Every string from a file passes through `safe_text` here; each format then escapes for its own
@@ -20,7 +21,7 @@ from advisor.export.serving_terms import serving_lines
 from advisor.export.table import BAND, band_cell, cells, headers, title
 from advisor.export.terminal import safe_text
 from advisor.quote.build import Quote, nothing_feasible_message
-from advisor.quote.parts import FABRIC_NAMES, Alternative, InterconnectAnalysis, Recommendation
+from advisor.quote.parts import FABRIC_NAMES, Alternative, InterconnectAnalysis, Money, Recommendation
 from advisor.search.features import features_label
 from advisor.search.ranking import SORT_KEYS
 from advisor.shorthands import format_duration, format_tokens
@@ -75,6 +76,8 @@ def build_document(quote: Quote, options: ExportOptions) -> Document:
     """The document for `quote`, listing the results `options` selects."""
     sections = [_recommended(quote)]
     rec = quote.recommendation
+    if quote.break_even is not None:
+        sections.append(_versus_api(quote))
     if rec is not None:
         sections += [_slo(quote, rec), _vram(quote, rec), _interconnect(rec)]
         serving = serving_lines(quote.request, rec.result)  # only when a feature or the pools are on
@@ -192,6 +195,26 @@ def _recommended(quote: Quote) -> Section:
                               f"converted at {quote.usd_per_unit:g} USD per {i.list_price_per_hour.currency}")
                     for i in rec.line_items if i.list_price_per_hour is not None)
     return Section("Recommended deployment", "recommended", tuple(paragraphs), table, bullets)
+
+
+def _versus_api(quote: Quote) -> Section:
+    """The recommendation against the cheapest hosted API: the comparison, then its inputs."""
+    be = quote.break_even
+    assert be is not None
+    price = be.reference.price
+    bullets: list[str] = []
+    if price is not None:
+        u, volume = be.break_even_utilization, be.break_even_tokens_per_month
+        bullets = [
+            f"API price source: {price.source} (seen {price.as_of.isoformat()}, confidence {price.confidence})",
+            f"Tokens per hour with every rented hour busy: {be.tokens_per_hour_full_load / 1e6:,.2f} million "
+            f"(input + output); cost per hour: "
+            f"{Money(be.usd_per_hour / quote.usd_per_unit, quote.currency).text()}",
+            f"Break-even utilization = cost per hour / (API price per token × tokens per hour) = {u:.1%}; "
+            f"break-even volume = {volume / 1e6:,.0f} million tokens a month" if u is not None and volume else "",
+        ]
+    return Section("Versus hosted APIs", "versus-api", (safe_text(be.text),),
+                   bullets=tuple(safe_text(b) for b in bullets if b))
 
 
 def _per_replica(rec: Recommendation) -> str:

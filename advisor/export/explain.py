@@ -13,6 +13,7 @@ import math
 
 from advisor.core.types import Estimate
 from advisor.export.serving_terms import accepted_tokens, serving_lines
+from advisor.export.terminal import safe_text
 from advisor.quote.build import Quote
 from advisor.search.feasibility import layout_label
 from advisor.search.features import features_label
@@ -31,7 +32,7 @@ def explain_lines(quote: Quote, result: Result) -> list[str]:
         lines += serving_lines(quote.request, result)
         lines += _interconnect(result, est) + _factors(quote, result, est)
     if result.cost is not None and result.candidate is not None:
-        lines += _cost(quote, result)
+        lines += _cost(quote, result) + _versus_api(quote, result)
     lines += ["", "Assumptions"] + [f"  {a.name}: {a.value}" for a in quote.assumptions]
     return lines
 
@@ -230,3 +231,30 @@ def _cost(quote: Quote, result: Result) -> list[str]:
                      f"{quote.in_currency(cost.usd_per_million_output_tokens):,.4f} per Mtok output, "
                      f"{quote.in_currency(cost.usd_per_month):,.2f} per month")
     return lines
+
+
+def _versus_api(quote: Quote, result: Result) -> list[str]:
+    """This row against the cheapest hosted API: the mix's price, then u* and V* (USD)."""
+    be = quote.break_even_of(result)
+    if be is None:
+        return []
+    ref, price = be.reference, be.reference.price
+    if price is None:
+        return ["", "Versus hosted APIs", f"  no hosted API price for {safe_text(ref.model)} in the catalog"]
+    u, volume = be.break_even_utilization, be.break_even_tokens_per_month
+    assert u is not None and volume is not None
+    api = ref.usd_per_million_tokens
+    return [
+        "",
+        "Versus hosted APIs (USD)",
+        f"  API price = ({ref.input_tokens} × {price.usd_per_million_input:g} + {ref.output_tokens} × "
+        f"{price.usd_per_million_output:g}) / {ref.input_tokens + ref.output_tokens} = {api:,.4f} per Mtok "
+        f"({safe_text(price.provider)}, {safe_text(price.id)}; no prompt-cache hits assumed)",
+        f"  tokens per hour fully busy = {be.tokens_per_hour_full_load / 3600:,.1f} tok/s × 3600 = "
+        f"{be.tokens_per_hour_full_load / 1e6:,.2f} M",
+        f"  break-even utilization = {be.usd_per_hour:,.2f} / ({api:,.4f} / 10⁶ × "
+        f"{be.tokens_per_hour_full_load / 1e6:,.2f} M) = {u:.1%}"
+        + (" (above 100 %: the API is cheaper at any utilization)" if u > 1 else ""),
+        f"  break-even volume = {be.usd_per_hour:,.2f} × {be.hours_per_month:g} h / ({api:,.4f} / 10⁶) = "
+        f"{volume / 1e6:,.0f} M tokens a month",
+    ]

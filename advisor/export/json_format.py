@@ -6,7 +6,9 @@ The document keeps every key of the first JSON output, which scripts already rea
 `memory`, `interconnect`, `feasible`, `reasons`; `assumptions`; `sources`) and adds `schema`,
 `quote_number`, `issued`, `valid_until`, `recommendation` (line items, totals, VRAM,
 interconnect, SLO check, error band), `alternatives` (each `delta` is a relative difference of
-`delta_of`, the quantity the results are ranked by), `ranked_by` (`sort`, `basis`), `selection`
+`delta_of`, the quantity the results are ranked by), `break_even` (the recommendation against the
+cheapest hosted API for the model and token mix: prices, break-even utilization and monthly
+tokens, null without a recommendation), `ranked_by` (`sort`, `basis`), `selection`
 and `note`; each result, the
 recommendation and each alternative carry `error_band_pct` (± %, null for a prior or no band)
 and `error_band` (the band in words), and `warnings` says when the top two are within it. Amounts outside the `usd_*`
@@ -25,6 +27,7 @@ from advisor.export.base import ExportOptions
 from advisor.export.data import finite, quote_document
 from advisor.export.terminal import json_safe, safe_text
 from advisor.files import STDIN, loads_json, read_input
+from advisor.quote.breakeven import BreakEven
 from advisor.quote.build import Quote
 from advisor.quote.parts import Alternative, LineItem, Money, Recommendation
 from advisor.search.ranking import SORT_KEYS, Result
@@ -60,10 +63,40 @@ def document(quote: Quote, options: ExportOptions) -> dict[str, Any]:
     tail = {
         "recommendation": _recommendation(quote, quote.recommendation),
         "alternatives": [_alternative(quote, a) for a in quote.alternatives],
+        "break_even": break_even_json(quote.break_even, quote.recommendation),
         "selection": {"top": options.top if options.rows is None else None,
                       "include_infeasible": options.include_infeasible or any(not r.feasible for r in rows)},
     }
     return finite({**head, **base, **tail})
+
+
+def break_even_json(be: BreakEven | None, rec: Recommendation | None) -> dict[str, Any] | None:
+    """The recommendation against the cheapest hosted API (`advisor.quote.breakeven`); null
+    without a recommendation, `api` null when the catalog has no API price for the model."""
+    if be is None or rec is None:
+        return None
+    ref, price = be.reference, be.reference.price
+    return {
+        "model": ref.model, "input_tokens": ref.input_tokens, "output_tokens": ref.output_tokens,
+        "cached_input_share": ref.cached_share, "api_prices_for_model": ref.considered,
+        "api": None if price is None else {
+            "id": price.id, "provider": price.provider, "api_model": price.api_model,
+            "usd_per_million_input": price.usd_per_million_input,
+            "usd_per_million_output": price.usd_per_million_output,
+            "usd_per_million_cached_input": price.usd_per_million_cached_input,
+            "as_of": price.as_of.isoformat(), "source": price.source, "confidence": price.confidence,
+        },
+        "api_usd_per_million_tokens": ref.usd_per_million_tokens if price is not None else None,
+        "api_per_million_tokens": money(be.api_per_million_tokens),
+        "offering": rec.offering, "usd_per_hour": be.usd_per_hour,
+        "tokens_per_hour_full_load": be.tokens_per_hour_full_load, "utilization": be.utilization,
+        "per_million_tokens": money(be.cluster_per_million_tokens),
+        "per_million_tokens_full_load": money(be.cluster_per_million_tokens_full_load),
+        "break_even_utilization": be.break_even_utilization,
+        "break_even_tokens_per_month": be.break_even_tokens_per_month,
+        "cheaper_than_api": be.cheaper_than_api,
+        "text": be.text,
+    }
 
 
 def money(value: Money | None) -> dict[str, Any] | None:

@@ -191,7 +191,8 @@ def print_quote_table(quote: Quote, rows: list[Result], out: TextIO, *, reasons:
     console = Console(file=notes, highlight=False, soft_wrap=False, width=table_width(width))
     close = close_call_line(quote) if quote.close_call is not None else ""
     stale = stale_line(quote) if quote.stale is not None else ""
-    for line in (close, ranking_line(quote), _footer(quote, rows), stale, hidden):
+    api = quote.break_even.short if quote.break_even is not None else ""
+    for line in (close, ranking_line(quote), api, _footer(quote, rows), stale, hidden):
         if line:
             console.print(Text(safe_text(line)))
     out.write("".join(part.rstrip() + "\n" for part in notes.getvalue().splitlines()))

@@ -3,7 +3,8 @@
 Owns the `Quote` object (request, ranked results, excluded offerings, assumptions, sources,
 warnings, display currency; quote number, issue and valid-until dates, the itemized
 recommendation, the next best alternatives, whether the top two are within each other's error
-band, and which ranked prices are older than the quote validity, `advisor.quote.staleness`) and
+band, which ranked prices are older than the quote validity, `advisor.quote.staleness`, and the
+break-even against hosted APIs, `advisor.quote.breakeven`) and
 the message that says what to relax when nothing is feasible. The search lives
 in `advisor.search.space`, per-offering cost and order in `advisor.search.ranking`, the
 procurement parts in `advisor.quote.parts`; the rendering in `advisor.views` and
@@ -30,6 +31,7 @@ from advisor.core.efficiency import band_pct, band_text
 from advisor.domain import EfficiencyFactors, ModelProfile
 from advisor.errors import EXIT_BAD_INPUT, AdvisorError, did_you_mean
 from advisor.quote.bands import CloseCall, close_call, error_band, error_band_text
+from advisor.quote.breakeven import ApiReference, BreakEven, api_reference, break_even
 from advisor.quote.parts import (
     ESTIMATE_NOTE,
     Alternative,
@@ -104,6 +106,8 @@ class Quote(NamedTuple):
     close_call: CloseCall | None = None  # the top two are within each other's error band
     stale: StalePrices | None = None  # ranked prices older than the validity (see `diagnostics`)
     engine_memory_fraction: float = 0.9  # the share of GPU memory every estimate let the engine use
+    api_reference: ApiReference | None = None  # the cheapest hosted API for the model and token mix
+    break_even: BreakEven | None = None  # the recommendation against it (`advisor.quote.breakeven`)
 
     @property
     def expired(self) -> bool:
@@ -142,6 +146,13 @@ class Quote(NamedTuple):
     def band_text(self, result: Result) -> str | None:
         """The band of one row in words (None: the row never got an efficiency entry)."""
         return error_band_text(result, self.moe)
+
+    def break_even_of(self, result: Result) -> BreakEven | None:
+        """Any priced row against the API reference (the recommendation's is `break_even`)."""
+        if self.api_reference is None:
+            return None
+        pricing = Pricing(self.currency, self.usd_per_unit, self.hours_per_month, self.request.term)
+        return break_even(result, self.api_reference, pricing, self.request.utilization)
 
     def in_currency(self, usd: float | None) -> float | None:
         """An amount in the quote's currency."""
@@ -214,6 +225,7 @@ def assemble_quote(
     best = recommendation(request, feasible[0] if feasible else None, pricing, settings.engine_memory_fraction)
     issued = issued or date.today()
     as_of = prices_as_of([best.result] if best else [])
+    reference = api_reference(model.id, world.api_prices, request.input_tokens, request.output_tokens)
     return Quote(
         request=request,
         model=model,
@@ -237,6 +249,8 @@ def assemble_quote(
         close_call=close_call(feasible, model.moe is not None) if request.sort == "mtok" else None,
         stale=stale_prices(results, issued, settings.quote_validity_days),
         engine_memory_fraction=settings.engine_memory_fraction,
+        api_reference=reference,
+        break_even=break_even(best.result if best else None, reference, pricing, request.utilization),
     )
 
 

@@ -3,7 +3,8 @@
 Every number is read from the quote (`Result.estimate`, `Result.cost`, `Result.hardware`):
 this module lays them out as Rich `Text` — a memory bar against usable VRAM (weights, KV for
 the load, workspace), the TP all-reduce need against the link, prefill/decode times and
-TTFT/TPOT against the targets, cost per million tokens and per month, and the efficiency
+TTFT/TPOT against the targets, cost per million tokens and per month, the row against the
+cheapest hosted API (break-even utilization), and the efficiency
 factors with their source and error band. The offering, the model and the efficiency entry
 carry their mark ('★ team') when a team or user config gives them. Text from files goes
 through `safe_text`.
@@ -163,6 +164,28 @@ def cost_lines(quote: Quote, result: Result) -> Text:
     return text
 
 
+def api_lines(quote: Quote, result: Result) -> Text:
+    """This row against the cheapest hosted API for the model and token mix, and its break-even."""
+    text = _heading(f"Versus hosted APIs ({quote.currency})\n")
+    be = quote.break_even_of(result)
+    if be is None:
+        return text.append("  —\n", style="dim")
+    ref, price = be.reference, be.reference.price
+    if price is None or be.api_per_million_tokens is None:
+        return text.append(f"  no hosted API price for {safe_text(ref.model)} in the catalog\n", style="yellow")
+    u, volume = be.break_even_utilization, be.break_even_tokens_per_month
+    text.append(f"  cheapest API  {safe_text(price.provider)} {be.api_per_million_tokens.amount:,.3f} per M tokens "
+                f"({ref.input_tokens} in / {ref.output_tokens} out)\n")
+    text.append(f"  this row      {be.cluster_per_million_tokens.amount:,.3f} per M tokens at "
+                f"{be.utilization:.0%} busy\n")
+    if u is not None and volume is not None:
+        verdict = f"{u:.1%} utilization · {volume / 1e6:,.0f} M tokens a month" if u <= 1 else \
+            f"none: the API is cheaper even fully busy ({u:.0%})"
+        text.append("  break-even    ").append(verdict, style="bold").append("\n")
+    text.append(f"  source: {safe_text(price.source)}, seen {price.as_of.isoformat()}\n", style="dim")
+    return text
+
+
 def factor_lines(quote: Quote, result: Result, world: World | None = None) -> Text:
     """The factors the estimate used, marked "★ team" when a team calibration supplied them."""
     hw = result.hardware
@@ -194,6 +217,7 @@ def details_columns(quote: Quote, result: Result, world: World | None = None) ->
         left.append("\n\n").append_text(interconnect_lines(result, est))
         left.append("\n").append_text(timing_lines(quote, est))
     right = cost_lines(quote, result)
+    right.append("\n").append_text(api_lines(quote, result))
     right.append("\n").append_text(factor_lines(quote, result, world))
     serving = serving_lines(quote.request, result)  # workload features and disaggregated pools
     if serving:

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Launch recipe by advisor 0.1.0 for quote AQ-3895A-67967: qwen3-235b-a22b on acme/h100x8-a: 1 node(s) × 8 h100-sxm, 8× TP1·EP8, weights fp8, KV bf16
+# Launch recipe by advisor 0.1.0 for quote AQ-37B96-94A44: qwen3-235b-a22b on acme/h100x8-a: 1 node(s) × 8 h100-sxm, 8× TP1·EP8, weights fp8, KV bf16
 # Engine: SGLang 0.5.10 (the newest release these flags were checked against; --engine sglang@X.Y for another)
 # Image: lmsysorg/sglang:v0.5.10
 # Layout 8× TP1·EP8: 1 server(s) over 1 node(s) of 8 GPUs; weights fp8, KV cache bf16

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Launch recipe by advisor 0.1.0 for quote AQ-ED298-FFD28: llama-3.1-405b on fabrikam/h100x4-ib: 4 node(s) × 4 h100-sxm, 1× TP4·PP4, weights fp8, KV bf16
+# Launch recipe by advisor 0.1.0 for quote AQ-4D4D9-623D9: llama-3.1-405b on fabrikam/h100x4-ib: 4 node(s) × 4 h100-sxm, 1× TP4·PP4, weights fp8, KV bf16
 # Engine: SGLang 0.5.10 (the newest release these flags were checked against; --engine sglang@X.Y for another)
 # Image: lmsysorg/sglang:v0.5.10
 # Layout 1× TP4·PP4: 1 server(s) over 4 node(s) of 4 GPUs; weights fp8, KV cache bf16

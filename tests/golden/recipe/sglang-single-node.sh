@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Launch recipe by advisor 0.1.0 for quote AQ-ED298-FFD28: llama-3.1-405b on acme/h100x8-a: 4 node(s) × 8 h100-sxm, 4× TP8, weights fp8, KV bf16
+# Launch recipe by advisor 0.1.0 for quote AQ-4D4D9-623D9: llama-3.1-405b on acme/h100x8-a: 4 node(s) × 8 h100-sxm, 4× TP8, weights fp8, KV bf16
 # Engine: SGLang 0.5.10 (the newest release these flags were checked against; --engine sglang@X.Y for another)
 # Image: lmsysorg/sglang:v0.5.10
 # Layout 4× TP8: 4 server(s) over 4 node(s) of 8 GPUs; weights fp8, KV cache bf16

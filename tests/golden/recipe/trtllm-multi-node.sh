@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Launch recipe by advisor 0.1.0 for quote AQ-CC376-EA349: qwen3-235b-a22b on fabrikam/h100x4-ib: 3 node(s) × 4 h100-sxm, 1× TP4·PP3, weights bf16, KV bf16
+# Launch recipe by advisor 0.1.0 for quote AQ-BB5C8-AD4FC: qwen3-235b-a22b on fabrikam/h100x4-ib: 3 node(s) × 4 h100-sxm, 1× TP4·PP3, weights bf16, KV bf16
 # Engine: TensorRT-LLM 1.2.1 (the newest release these flags were checked against; --engine trtllm@X.Y for another)
 # Image: nvcr.io/nvidia/tensorrt-llm/release:1.2.1
 # Layout 1× TP4·PP3: 1 server(s) over 3 node(s) of 4 GPUs; weights bf16, KV cache bf16

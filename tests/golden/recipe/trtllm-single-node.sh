@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Launch recipe by advisor 0.1.0 for quote AQ-55F8C-CCAA3: qwen3-235b-a22b on acme/h100x8-a: 1 node(s) × 8 h100-sxm, 1× TP4·PP2, weights bf16, KV fp8
+# Launch recipe by advisor 0.1.0 for quote AQ-DF340-70A6E: qwen3-235b-a22b on acme/h100x8-a: 1 node(s) × 8 h100-sxm, 1× TP4·PP2, weights bf16, KV fp8
 # Engine: TensorRT-LLM 1.2.1 (the newest release these flags were checked against; --engine trtllm@X.Y for another)
 # Image: nvcr.io/nvidia/tensorrt-llm/release:1.2.1
 # Layout 1× TP4·PP2: 1 server(s) over 1 node(s) of 8 GPUs; weights bf16, KV cache fp8

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Launch recipe by advisor 0.1.0 for quote AQ-CF522-2FCBE: llama-3.1-405b on fabrikam/h100x4-ib: 4 node(s) × 4 h100-sxm, 1× TP4·PP4, weights fp8, KV bf16
+# Launch recipe by advisor 0.1.0 for quote AQ-77DF0-B6D0E: llama-3.1-405b on fabrikam/h100x4-ib: 4 node(s) × 4 h100-sxm, 1× TP4·PP4, weights fp8, KV bf16
 # Engine: vLLM 0.6.0 (the release the quote asked for)
 # Image: vllm/vllm-openai:v0.6.0
 # Layout 1× TP4·PP4: 1 server(s) over 4 node(s) of 4 GPUs; weights fp8, KV cache bf16

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Launch recipe by advisor 0.1.0 for quote AQ-38700-326E3: qwen3-235b-a22b on acme/h100x8-a: 1 node(s) × 8 h100-sxm, 8× TP1·EP8, weights fp8, KV bf16
+# Launch recipe by advisor 0.1.0 for quote AQ-F80AB-82743: qwen3-235b-a22b on acme/h100x8-a: 1 node(s) × 8 h100-sxm, 8× TP1·EP8, weights fp8, KV bf16
 # Engine: vLLM 0.34.0 (the newest release these flags were checked against; --engine vllm@X.Y for another)
 # Image: vllm/vllm-openai:v0.34.0
 # Layout 8× TP1·EP8: 1 server(s) over 1 node(s) of 8 GPUs; weights fp8, KV cache bf16

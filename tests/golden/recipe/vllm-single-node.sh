@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Launch recipe by advisor 0.1.0 for quote AQ-04776-22146: llama-3.1-405b on acme/h100x8-a: 4 node(s) × 8 h100-sxm, 4× TP8, weights fp8, KV bf16
+# Launch recipe by advisor 0.1.0 for quote AQ-A3D20-89A0E: llama-3.1-405b on acme/h100x8-a: 4 node(s) × 8 h100-sxm, 4× TP8, weights fp8, KV bf16
 # Engine: vLLM 0.34.0 (the newest release these flags were checked against; --engine vllm@X.Y for another)
 # Image: vllm/vllm-openai:v0.34.0
 # Layout 4× TP8: 4 server(s) over 4 node(s) of 8 GPUs; weights fp8, KV cache bf16
