@@ -12,7 +12,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from advisor.catalog.world import World
+from advisor.commands._estimate_disagg import pool_record, pools, wants_pools
 from advisor.core.deployment import Deployment
+from advisor.core.disagg import DisaggEstimate
 from advisor.core.efficiency import as_dict, band_pct, band_text, engine_reason, select
 from advisor.core.fabric import fabric_for_gpu
 from advisor.core.layouts import layout_reason
@@ -25,6 +27,8 @@ from advisor.domain import Accelerator, EfficiencyFactors, ModelProfile
 from advisor.domain.engines import split_engine
 from advisor.errors import EXIT_BAD_INPUT, AdvisorError
 from advisor.export.collectives import collective_record
+from advisor.export.serving_terms import load_feature_record
+from advisor.search.features import case_features
 from advisor.search.request import choose_model
 
 MAX_GPUS = 100_000
@@ -57,6 +61,7 @@ class Result:
     engine: str
     tp_chosen: bool
     caches: Caches
+    pools: DisaggEstimate | None = None  # --serving disagg: both pools (`est` is the whole)
 
     @property
     def notes(self) -> list[str]:
@@ -245,7 +250,8 @@ def evaluate(world: World, caches: Caches, fields: dict[str, Any]) -> Result:
     rate = _rate(fields.get("rate"))
     if concurrency is not None and rate is not None:
         raise _bad("give concurrency or rate, not both")
-    load = Load(isl=isl, osl=osl, concurrency=concurrency, rate=rate)
+    load = Load(isl=isl, osl=osl, concurrency=concurrency, rate=rate,
+                **case_features(fields.get("prefix_hit"), fields.get("spec_decode")))
 
     def fabric_of(gpus: int):
         key = (acc.id, gpus)
@@ -259,6 +265,9 @@ def evaluate(world: World, caches: Caches, fields: dict[str, Any]) -> Result:
     fraction = world.settings.engine_memory_fraction
     deployment = Deployment(model=model, accelerator=acc, fabric=fabric_of(layout.gpus), layout=layout,
                             precision=precision, load=load, factors=eff)
+    if wants_pools(fields):
+        both = pools(deployment, fields, memory_fraction=fraction, comm_share_target=world.settings.comm_share_target)
+        return Result(model, acc, layout, precision, load, eff, both.estimate, engine, chosen, caches, both)
     est = estimate(deployment,
                    memory_fraction=fraction, comm_share_target=world.settings.comm_share_target)
     return Result(model, acc, layout, precision, load, eff, est, engine, chosen, caches)
@@ -321,6 +330,8 @@ def to_record(result: Result) -> dict[str, Any]:
         "bound": est.bound,
         "saturated": est.saturated,
         "notes": notes,
+        **load_feature_record(result.load, est),
+        **(pool_record(result.pools) if result.pools is not None else {}),
     }
 
 

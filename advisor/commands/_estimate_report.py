@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from advisor.export.collectives import collective_rows
+from advisor.export.serving_terms import load_feature_rows
 from advisor.export.terminal import Column, gib, print_lines, print_table
 
 
@@ -62,6 +63,13 @@ def report(result: Any) -> None:
         ("tenancy factor", f"{est.tenancy_factor:g} (bare metal; no offering given)"),
         ("error band", result.band_text),
     ])
+    features = load_feature_rows(load, est)
+    if features:
+        _table("Workload features", features)
+    if result.pools is not None:
+        from advisor.commands._estimate_disagg import pool_rows
+
+        _table("Disaggregated serving (the layout above is the decode pool)", pool_rows(result.pools))
     _table("Memory per GPU", [
         ("weights (embeddings, lm_head, all experts)", gib(mem.weights_bytes_per_gpu)),
         ("workspace (runtime, graphs, activations, logits)", gib(mem.workspace_bytes_per_gpu)),

@@ -23,7 +23,8 @@ from typing import Any
 HELP = "predict memory, throughput, latency and interconnect need for one deployment"
 
 CASE_FIELDS = ("id", "model", "gpu", "gpus", "tp", "pp", "ep", "weights", "kv_dtype", "isl",
-               "osl", "concurrency", "rate", "engine", "redundant_experts")
+               "osl", "concurrency", "rate", "engine", "redundant_experts", "prefix_hit", "spec_decode",
+               "serving", "prefill_tp", "prefill_replicas")
 
 
 EPILOG = """\
@@ -36,7 +37,10 @@ latency{ttft_s,tpot_s}, interconnect{allreduce_bytes_per_step,comm_share,require
 available_bytes_per_s,link_kind,collectives{stage_step_s,allreduce_s,allreduce_nic_s,
 alltoall_s,alltoall_hidden_s,alltoall_bytes_per_step,alltoall_link_kind,pp_send_s,pp_link_kind,collective_share}},
 efficiency{factors, rows, fit error, source}, error_band_pct (± %, null for a prior or no
-band), error_band (in words), tenancy_factor, mode, bound, saturated, notes.
+band), error_band (in words), tenancy_factor, mode, bound, saturated, notes; with
+--prefix-hit or --spec-decode also features{prefix_hit, prefill_tokens, draft_tokens,
+accepted_tokens, steps_per_output_token}; with --serving disagg also serving{prefill_gpus,
+decode_gpus, kv_bytes_per_prompt, link, kv_transfer_s, prefill_s, queue_s, …}.
 Without an offering the fabric is the chip's own (NVLink/NVSwitch or Infinity Fabric for
 SXM/OAM up to 8 per node, PCIe for PCIe cards) and tenancy is bare metal (factor 1)."""
 
@@ -55,6 +59,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     load = parser.add_mutually_exclusive_group()
     load.add_argument("--concurrency", metavar="C", help="concurrent requests (closed loop)")
     load.add_argument("--rate", metavar="R", help="requests per second (open loop)")
+    parser.add_argument("--prefix-hit", metavar="SHARE", help="share of prompt tokens served from the prefix cache")
+    parser.add_argument("--spec-decode", metavar="METHOD:ACCEPTED",
+                        help="speculative decoding, e.g. mtp:1.7 or eagle:2.4:3 (tokens kept per step[:drafted])")
+    parser.add_argument("--serving", metavar="KIND", help="agg (default) or disagg: the layout is the decode pool")
+    parser.add_argument("--prefill-tp", metavar="T", help="with --serving disagg: TP of each prefill replica")
+    parser.add_argument("--prefill-replicas", metavar="X", help="with --serving disagg: prefill replicas (default 1)")
     parser.add_argument("--cases", metavar="FILE", help="JSONL or CSV file of cases")
     parser.add_argument("--format", choices=("table", "json", "jsonl"), default=None,
                         help="output format (default table; jsonl with --cases)")

@@ -64,7 +64,8 @@ REQUEST_FLAGS = {
     "engine": "--engine", "utilization": "--utilization", "term": "--term", "currency": "--currency",
     "tenancies": "--tenancy/--bare-metal-only", "providers": "--provider", "regions": "--region",
     "max_usd_per_month": "--max-usd-per-month", "max_nodes": "--max-nodes",
-    "max_price_age_days": "--max-price-age", "sort": "--sort",
+    "max_price_age_days": "--max-price-age", "sort": "--sort", "prefix_hit": "--prefix-hit",
+    "spec_decode": "--spec-decode", "serving": "--serving", "input_tokens_p90": "--isl", "output_tokens_p90": "--osl",
 }
 
 
@@ -80,8 +81,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     w.add_argument("--model", metavar="NAME", help="model id, alias or size (e.g. 405b, llama-3.1-70b)")
     w.add_argument("--preset", metavar="NAME", help="workload preset (see `advisor workloads`)")
     w.add_argument("--ctx", metavar="TOKENS", help="max context per request, e.g. 32k (k = 1024)")
-    w.add_argument("--isl", "--input-tokens", dest="isl", metavar="TOKENS", help="typical prompt tokens")
-    w.add_argument("--osl", "--output-tokens", dest="osl", metavar="TOKENS", help="typical completion tokens")
+    w.add_argument("--isl", "--input-tokens", dest="isl", metavar="TOKENS",
+                   help="typical prompt tokens: N, MEAN,P90 (2k,6k) or a file of lengths")
+    w.add_argument("--osl", "--output-tokens", dest="osl", metavar="TOKENS",
+                   help="typical completion tokens: N, MEAN,P90 or a file of lengths")
+    w.add_argument("--prefix-hit", metavar="SHARE",
+                   help="share of prompt tokens served from the prefix cache, e.g. 0.6")
+    w.add_argument("--spec-decode", metavar="METHOD:ACCEPTED",
+                   help="speculative decoding, e.g. mtp:1.7 or eagle:2.4:3 (tokens kept per step[:drafted])")
+    w.add_argument("--serving", metavar="KIND", help="agg (default), disagg (prefill/decode pools) or auto")
     w.add_argument("--concurrency", metavar="N", help="peak concurrent requests")
     w.add_argument("--rate", metavar="REQ/S", help="peak request rate, e.g. 5, 5/s, 300/min")
     w.add_argument("--ttft", metavar="DURATION", help="time-to-first-token target, e.g. 2s")
@@ -133,6 +141,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def request_fields(args: argparse.Namespace) -> dict[str, Any]:
     """Flags parsed into QuoteRequest field values (None where not given)."""
     from advisor import shorthands as sh
+    from advisor.search.features import check_spec_decode, length_fields, parse_prefix_hit, parse_serving
 
     def opt(value: str | None, parse: Any, *extra: Any) -> Any:
         return None if value is None else parse(value, *extra)
@@ -148,8 +157,11 @@ def request_fields(args: argparse.Namespace) -> dict[str, Any]:
         "model": args.model,
         "preset": args.preset,
         "max_context": opt(args.ctx, sh.parse_tokens, "--ctx"),
-        "input_tokens": opt(args.isl, sh.parse_tokens, "--isl"),
-        "output_tokens": opt(args.osl, sh.parse_tokens, "--osl"),
+        **length_fields(args.isl, "input_tokens", "--isl"),
+        **length_fields(args.osl, "output_tokens", "--osl"),
+        "prefix_hit": opt(args.prefix_hit, parse_prefix_hit),
+        "spec_decode": opt(args.spec_decode, check_spec_decode),
+        "serving": opt(args.serving, parse_serving),
         "concurrency": opt(args.concurrency, sh.parse_count, "--concurrency"),
         "request_rate": opt(args.rate, sh.parse_request_rate, "--rate"),
         "ttft_s": opt(args.ttft, sh.parse_duration, "--ttft"),

@@ -43,6 +43,8 @@ class Setup(NamedTuple):
     prefill_gpu_s: float  # replica time one prompt costs when prefills are batched
     prefill_compute_s: float  # compute part of one prompt's prefill on one stage
     chunks: int  # chunks the prompt is prefilled in
+    prefill_tokens: float = 0.0  # prompt tokens prefilled: isl less the prefix-cache hits
+    prefix_hit: float = 0.0  # share of prompt tokens served from the prefix cache
 
     @property
     def plan(self) -> Plan:
@@ -51,8 +53,15 @@ class Setup(NamedTuple):
     def first(self, batch: float) -> float:
         """Latency of the step(s) carrying one prompt beside `batch` decoding sequences."""
         chunks = self.chunks
-        return first_token_s(self.step, batch, chunks, self.isl / chunks,
+        return first_token_s(self.step, batch, chunks, self.prefill_tokens / chunks,
                              self.prefill_compute_s / chunks)
+
+    def first_for(self, prompt: int, batch: float) -> float:
+        """`first` for a prompt of another length (same prefix-hit share)."""
+        cached = prompt * self.prefix_hit
+        chunks = prefill_chunks(prompt - cached)
+        compute = prefill_compute_s(self.plan, prompt, cached)
+        return first_token_s(self.step, batch, chunks, (prompt - cached) / chunks, compute / chunks)
 
     @property
     def decode_tokens(self) -> int:
@@ -87,6 +96,13 @@ def _check(d: Deployment) -> None:
         raise AdvisorError("concurrency must be at least 1", exit_code=EXIT_BAD_INPUT)
     if load.rate is not None and not load.rate > 0:
         raise AdvisorError("rate must be a positive number of requests per second",
+                           exit_code=EXIT_BAD_INPUT)
+    if not 0.0 <= load.prefix_hit < 1.0:
+        raise AdvisorError(f"prefix hit {load.prefix_hit!r} must be at least 0 and below 1",
+                           exit_code=EXIT_BAD_INPUT)
+    if load.draft_tokens < 0 or not 1.0 <= load.accepted_tokens <= 1 + load.draft_tokens:
+        raise AdvisorError(f"speculative decoding: {load.accepted_tokens!r} accepted tokens per step "
+                           f"must be at least 1 and at most 1 + {load.draft_tokens} drafted",
                            exit_code=EXIT_BAD_INPUT)
     if load.max_context is not None and load.max_context < load.isl + load.osl:
         raise AdvisorError(f"max_context {load.max_context} is below isl + osl = "
@@ -127,15 +143,19 @@ def _prepare(d: Deployment, memory_fraction: float, logit_rows: int | None) -> S
                          logit_rows=rows, memory_fraction=memory_fraction,
                          fraction_of_free=fraction_of_free_memory(d.factors.engine))
     plan = build_plan(d.model, d.accelerator, d.fabric, layout, d.precision, f)
-    step = step_model(plan, load.isl + load.osl / 2.0)
-    compute = prefill_compute_s(step.plan, load.isl)
+    step = step_model(plan, load.isl + load.osl / 2.0, load.draft_tokens, load.accepted_tokens)
+    cached = load.isl * load.prefix_hit
+    new = load.isl - cached  # prompt tokens the prefill computes
+    compute = prefill_compute_s(step.plan, load.isl, cached)
     return Setup(
         step=step,
         parts=parts,
         batch_cap=min(f.max_batch, parts.max_sequences),
         isl=load.isl,
         osl=load.osl,
-        prefill_gpu_s=compute + step.comm_per_token_s * load.isl,
+        prefill_gpu_s=compute + step.comm_per_token_s * new,
         prefill_compute_s=compute,
-        chunks=prefill_chunks(load.isl),
+        chunks=prefill_chunks(new),
+        prefill_tokens=new,
+        prefix_hit=load.prefix_hit,
     )

@@ -75,7 +75,7 @@ def _step_bound(setup: Setup, batch: float, share: float) -> str:
     terms = {
         "memory": kernels if w + kv >= gemm + attn else 0.0,
         "compute": kernels if gemm + attn > w + kv else 0.0,
-        "communication": st.comm(micro),
+        "communication": st.comm(micro * st.verify_tokens),
         "overhead": st.t_fixed_s,
     }
     return max(terms, key=terms.__getitem__)
@@ -160,6 +160,9 @@ def _illinois(f: Callable[[float], float], lo: float, f_lo: float, hi: float, f_
                 f_hi *= 0.5
             side = -1
     return x
+
+
+rising_root = _illinois  # the same root finder for the disaggregated pools (core/disagg.py)
 
 
 def _closed_saturated(setup: Setup, users: float) -> Operating:
@@ -324,10 +327,21 @@ def assemble(
         t_mem_s=w + kv,
         t_compute_s=gemm + attn,
         stage_parts_s=(w, gemm, kv, attn),
-        stage_comm_s=setup.step.exposed_comm(micro, setup.step.kernels(micro)),
+        stage_comm_s=setup.step.exposed_comm(micro * setup.step.verify_tokens, setup.step.kernels(micro)),
         stage_fixed_s=setup.step.t_fixed_s,
         fits=True,
+        ttft_p90_s=_ttft_p90(setup, op, load, tenancy_factor),
+        prefill_tokens=setup.prefill_tokens,
     )
+
+
+def _ttft_p90(setup: Setup, op: Operating, load: Load, tenancy_factor: float) -> float | None:
+    """TTFT of a 90th-percentile prompt: the mean prompt's TTFT with that prompt's first step(s)
+    in place of the mean prompt's (the queue ahead of it is the same)."""
+    if load.isl_p90 is None or not math.isfinite(op.ttft_s):
+        return None
+    longer = setup.first_for(load.isl_p90, op.batch) - setup.first(op.batch)
+    return (op.ttft_s + longer) / tenancy_factor
 
 
 def _no_fit(setup: Setup, eff: EfficiencyFactors, tenancy_factor: float, load: Load) -> Estimate:

@@ -258,6 +258,11 @@ class Step(NamedTuple):
     t_fixed_s: float
     expert_pad_s: float = 0.0  # padding-row compute if every local expert were touched
     expert_extra_per_seq_s: float = 0.0  # extra compute per token of expert GEMMs below dense η
+    # Speculative decoding: each sequence verifies 1 + draft tokens per step (GEMM rows, attention
+    # queries and collectives grow; weights and the KV cache are read once) and keeps `accepted`
+    # of them on average. 1 and 1: plain decoding.
+    verify_tokens: float = 1.0
+    accepted_tokens: float = 1.0
 
     def gemm_s(self, batch: float, rows: float | None = None) -> tuple[float, float]:
         """(weight read, GEMM compute) of a step carrying `batch` tokens through the GEMMs:
@@ -275,16 +280,16 @@ class Step(NamedTuple):
         return w, gemm
 
     def terms(self, batch: float) -> tuple[float, float, float, float]:
-        """(weight read, GEMM compute, KV read, attention compute) for `batch` sequences."""
-        w, gemm = self.gemm_s(batch)
-        return w, gemm, batch * self.kv_per_seq_s, batch * self.attn_per_seq_s
+        """(weight read, GEMM compute, KV read, attention compute) for `batch` sequences, each
+        carrying `verify_tokens` tokens through the GEMMs and attention."""
+        tokens = batch * self.verify_tokens
+        w, gemm = self.gemm_s(tokens)
+        return w, gemm, batch * self.kv_per_seq_s, tokens * self.attn_per_seq_s
 
     def kernels(self, batch: float) -> float:
         """GEMMs and attention are separate kernels run one after the other: each is bound by
         its own max(memory, compute) and the two add."""
-        w, gemm = self.gemm_s(batch)
-        kv = batch * self.kv_per_seq_s
-        attn = batch * self.attn_per_seq_s
+        w, gemm, kv, attn = self.terms(batch)
         return (w if w > gemm else gemm) + (kv if kv > attn else attn)
 
     def comm(self, tokens: float) -> float:
@@ -306,19 +311,21 @@ class Step(NamedTuple):
     def stage(self, batch: float) -> float:
         """One stage step for `batch` sequences: kernels + collectives + fixed overhead."""
         kernels = self.kernels(batch)
-        return kernels + self.exposed_comm(batch, kernels) + self.t_fixed_s
+        return kernels + self.exposed_comm(batch * self.verify_tokens, kernels) + self.t_fixed_s
 
     def tpot(self, batch: float) -> float:
         """Time per output token for a replica decoding `batch` sequences, no prefill: the batch
-        flows as pp micro-batches of batch/pp and a token crosses every stage."""
+        flows as pp micro-batches of batch/pp and a token crosses every stage; speculative
+        decoding yields `accepted_tokens` per step."""
         pp = self.plan.pp
         if pp == 1:
-            return self.stage(batch)
-        return pp * self.stage(batch / pp)
+            return self.stage(batch) / self.accepted_tokens
+        return pp * self.stage(batch / pp) / self.accepted_tokens
 
 
-def step_model(plan: Plan, context: float) -> Step:
-    """The step coefficients at mean decode context `context`."""
+def step_model(plan: Plan, context: float, draft_tokens: int = 0, accepted_tokens: float = 1.0) -> Step:
+    """The step coefficients at mean decode context `context`; with speculative decoding each
+    step verifies `draft_tokens` drafted tokens per sequence and keeps `accepted_tokens`."""
     hbm = plan.hbm_bytes_per_s
     chunk = float(PREFILL_CHUNK_TOKENS)
     per_token = (comm_s(plan, 2.0 * chunk) - comm_s(plan, chunk)) / chunk
@@ -334,6 +341,8 @@ def step_model(plan: Plan, context: float) -> Step:
         t_fixed_s=plan.t_fixed_s,
         expert_pad_s=plan.expert_params * 2.0 * MOE_PAD_TOKENS / plan.gemm_flops_per_s / plan.eta_moe,
         expert_extra_per_seq_s=plan.expert_flops_per_token / plan.gemm_flops_per_s * (1.0 / plan.eta_moe - 1.0),
+        verify_tokens=1.0 + draft_tokens,
+        accepted_tokens=accepted_tokens,
     )
 
 
@@ -355,24 +364,31 @@ def decode_step_s(plan: Plan, batch: float, context: float) -> float:
     return step_model(plan, context).tpot(batch)
 
 
-def prefill_flops(plan: Plan, tokens: float) -> tuple[float, float]:
-    """(GEMM FLOPs, attention FLOPs) on one GPU of one stage for a `tokens`-token prompt."""
-    gemm = tokens * (plan.gemm_flops_per_token - plan.lm_head_flops) + plan.lm_head_flops
-    attn = tokens * plan.state_flops
+def causal_pairs(tokens: float, window: int) -> float:
+    """Query-key pairs of the first `tokens` positions of a causal prompt (window 0: none)."""
+    if window and window < tokens:
+        return tokens * window - window * window / 2.0
+    return tokens * tokens / 2.0
+
+
+def prefill_flops(plan: Plan, tokens: float, cached: float = 0.0) -> tuple[float, float]:
+    """(GEMM FLOPs, attention FLOPs) on one GPU of one stage for a `tokens`-token prompt whose
+    first `cached` tokens come from the prefix cache: only the rest run the GEMMs and the
+    state layers, and they still attend to every earlier token (pairs(tokens) − pairs(cached))."""
+    new = tokens - cached
+    gemm = new * (plan.gemm_flops_per_token - plan.lm_head_flops) + plan.lm_head_flops
+    attn = new * plan.state_flops
     for per_pair, window in plan.attn_prefill:
-        if window and window < tokens:
-            pairs = tokens * window - window * window / 2.0
-        else:
-            pairs = tokens * tokens / 2.0
-        attn += per_pair * pairs
+        attn += per_pair * (causal_pairs(tokens, window) - causal_pairs(cached, window))
     return gemm, attn
 
 
-def prefill_compute_s(plan: Plan, tokens: float) -> float:
-    """Compute time of a prompt's prefill on one stage at η_prefill (amortized: no weight read)."""
-    gemm, attn = prefill_flops(plan, tokens)
+def prefill_compute_s(plan: Plan, tokens: float, cached: float = 0.0) -> float:
+    """Compute time of a prompt's prefill on one stage at η_prefill (amortized: no weight read);
+    `cached` prompt tokens come from the prefix cache (see `prefill_flops`)."""
+    gemm, attn = prefill_flops(plan, tokens, cached)
     if plan.eta_moe != 1.0:  # grouped expert GEMMs below the dense GEMMs' efficiency
-        gemm += tokens * plan.expert_flops_per_token * (1.0 / plan.eta_moe - 1.0)
+        gemm += (tokens - cached) * plan.expert_flops_per_token * (1.0 / plan.eta_moe - 1.0)
     return gemm / plan.prefill_flops_per_s + attn / plan.prefill_attn_flops_per_s
 
 
@@ -399,14 +415,15 @@ def first_token_s(step: Step, batch: float, chunks: int, chunk: float, chunk_com
     """
     plan = step.plan
     micro = batch / plan.pp
-    tokens = micro + chunk
-    w, gemm = step.gemm_s(micro, rows=tokens)
+    decoding = micro * step.verify_tokens  # tokens the decoding sequences carry (spec decode)
+    tokens = decoding + chunk
+    w, gemm = step.gemm_s(decoding, rows=tokens)
     if step.experts_s:  # the experts the chunk's tokens touch too
         w += step.experts_s * (experts_touched_fraction(plan, tokens)
-                               - experts_touched_fraction(plan, micro))
+                               - experts_touched_fraction(plan, decoding))
     gemm += chunk_compute_s
     kv = micro * step.kv_per_seq_s
-    attn = micro * step.attn_per_seq_s
+    attn = decoding * step.attn_per_seq_s
     kernels = (w if w > gemm else gemm) + (kv if kv > attn else attn)
     one = kernels + step.exposed_comm(tokens, kernels) + step.t_fixed_s
     return plan.pp * chunks * one

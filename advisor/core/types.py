@@ -91,6 +91,10 @@ class Load:
     concurrency: int | None = None
     rate: float | None = None
     max_context: int | None = None
+    prefix_hit: float = 0.0  # share of prompt tokens served from the prefix cache (no prefill work)
+    draft_tokens: int = 0  # speculative decoding: tokens drafted (and verified) per step
+    accepted_tokens: float = 1.0  # speculative decoding: mean tokens kept per step (≥ 1)
+    isl_p90: int | None = None  # 90th-percentile prompt: TTFT is also reported for it
 
     @property
     def context(self) -> int:
@@ -172,3 +176,5 @@ class Estimate(NamedTuple):
     stage_comm_s: float = 0.0  # collectives of that stage step: TP all-reduce, EP all-to-all, PP send
     stage_fixed_s: float = 0.0  # fixed overhead of that stage step
     fits: bool = True  # the model and at least one sequence fit in memory
+    ttft_p90_s: float | None = None  # TTFT of a 90th-percentile prompt (lengths given as a distribution)
+    prefill_tokens: float = 0.0  # prompt tokens one request prefills (after the prefix-cache hits)

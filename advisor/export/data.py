@@ -17,9 +17,12 @@ from typing import Any
 
 from advisor.domain.common import to_json
 from advisor.export.collectives import collective_record
+from advisor.export.serving_terms import feature_record, serving_record
 from advisor.quote.build import Quote
 from advisor.search.feasibility import layout_label
+from advisor.search.features import FEATURE_DEFAULTS
 from advisor.search.ranking import Result
+from advisor.search.request import QuoteRequest
 
 GIB = 1024.0**3
 
@@ -36,7 +39,7 @@ def quote_document(quote: Quote, rows: list[Result]) -> dict[str, Any]:
     """The whole quote as JSON-ready data (strict JSON: no NaN or Infinity, they become null)."""
     return finite({
         "tool_version": quote.tool_version,
-        "request": to_json(quote.request),
+        "request": request_json(quote.request),
         "model": {"id": quote.model.id, "name": quote.model.name,
                   "total_params": quote.model.total_params, "source": quote.model.source},
         "currency": quote.currency,
@@ -50,6 +53,12 @@ def quote_document(quote: Quote, rows: list[Result]) -> dict[str, Any]:
                     for s in quote.sources],
         "warnings": list(quote.diagnostics),
     })
+
+
+def request_json(request: QuoteRequest) -> dict[str, Any]:
+    """The request's fields; the workload features only when on, so older quotes read the same."""
+    return {key: value for key, value in to_json(request).items()
+            if key not in FEATURE_DEFAULTS or value != FEATURE_DEFAULTS[key]}
 
 
 def finite(value: Any) -> Any:
@@ -112,6 +121,8 @@ def result_record(quote: Quote, result: Result) -> dict[str, Any]:
         "reasons": list(result.reasons),
         "source": o.source,
         "as_of": o.as_of.isoformat(),
+        **serving_record(result),
+        **feature_record(quote.request, est if cand else None),
     }
 
 

@@ -17,10 +17,12 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from advisor.export.base import ExportOptions
+from advisor.export.serving_terms import serving_lines
 from advisor.export.table import BAND, band_cell, cells, headers, title
 from advisor.export.terminal import safe_text
 from advisor.quote.build import Quote, nothing_feasible_message
 from advisor.quote.parts import FABRIC_NAMES, Alternative, InterconnectAnalysis, Money, Recommendation
+from advisor.search.features import features_label
 from advisor.search.ranking import SORT_KEYS
 from advisor.shorthands import format_duration, format_tokens
 
@@ -78,6 +80,10 @@ def build_document(quote: Quote, options: ExportOptions) -> Document:
         sections.append(_versus_api(quote))
     if rec is not None:
         sections += [_slo(quote, rec), _vram(quote, rec), _interconnect(rec)]
+        serving = serving_lines(quote.request, rec.result)  # only when a feature or the pools are on
+        if serving:
+            sections.append(Section("Workload features and serving", "serving",
+                                    bullets=tuple(line.strip() for line in serving if line.startswith("  "))))
     if quote.alternatives:
         sections.append(_alternatives(quote))
     sections += [_ranking(quote, options), _assumptions(quote)]
@@ -111,7 +117,7 @@ def _facts(quote: Quote) -> tuple[tuple[str, str], ...]:
         ("Valid until", valid),
         ("Model", safe_text(f"{m.name} ({m.id}, {m.total_params / 1e9:.1f}B parameters)")),
         ("Workload", f"context {format_tokens(r.max_context)}, {r.input_tokens} in / {r.output_tokens} out "
-                     f"tokens per request, {r.load_label}"),
+                     f"tokens per request, {r.load_label}{features_label(r)}"),
         ("Targets", _targets(quote)),
         ("Utilization", f"{r.utilization:.0%} of rented hours busy ({r.term} prices)"),
         ("Currency", f"{quote.currency} (every amount)"),

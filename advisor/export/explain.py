@@ -12,10 +12,12 @@ from __future__ import annotations
 import math
 
 from advisor.core.types import Estimate
-from advisor.export.terminal import safe_text
 from advisor.export.collectives import collective_rows
+from advisor.export.serving_terms import accepted_tokens, serving_lines
+from advisor.export.terminal import safe_text
 from advisor.quote.build import Quote
 from advisor.search.feasibility import layout_label
+from advisor.search.features import features_label
 from advisor.search.ranking import SORT_KEYS, Result
 from advisor.shorthands import format_duration, format_tokens
 
@@ -28,6 +30,7 @@ def explain_lines(quote: Quote, result: Result) -> list[str]:
     est = result.estimate
     if est is not None:
         lines += _layout(result) + _memory(quote, est) + _time(quote, result, est)
+        lines += serving_lines(quote.request, result)
         lines += _interconnect(result, est) + _factors(quote, result, est)
     if result.cost is not None and result.candidate is not None:
         lines += _cost(quote, result) + _versus_api(quote, result)
@@ -50,7 +53,8 @@ def _header(quote: Quote, result: Result) -> list[str]:
         f"  tenancy {o.tenancy}; price {o.price_per_node_hour:,.2f} {o.currency}/node-hour ({o.price_term}); "
         f"as of {o.as_of.isoformat()}; confidence {o.confidence}; source: {o.source}",
         f"  request: {quote.model.id}, ctx {format_tokens(quote.request.max_context)}, "
-        f"{quote.request.input_tokens} in / {quote.request.output_tokens} out, {quote.request.load_label}",
+        f"{quote.request.input_tokens} in / {quote.request.output_tokens} out, {quote.request.load_label}"
+        f"{features_label(quote.request)}",
     ]
     if not result.feasible:
         lines += [f"  why not: {reason}" for reason in result.reasons]
@@ -66,6 +70,8 @@ def _layout(result: Result) -> list[str]:
     if layout is None or precision is None:
         return []
     lines = ["", "Layout"]
+    if cand is not None and cand.pools is not None:
+        lines.append("  disaggregated: the decode pool's layout below; both pools and the KV transfer under Serving")
     lines.append(
         f"  {layout.replicas} replica(s) of {layout_label(layout)} = TP {layout.tp} × PP {layout.pp} "
         f"= {layout.gpus_per_replica} GPU(s) each, EP {layout.ep}; {layout.gpus} GPUs in use"
@@ -109,7 +115,7 @@ def _time(quote: Quote, result: Result, est: Estimate) -> list[str]:
     return [
         "",
         "Time",
-        *_decode_step(result, est),
+        *_decode_step(result, est, accepted_tokens(quote.request)),
         f"  TPOT {format_duration(est.tpot_s)}; TTFT {format_duration(est.ttft_s)} "
         f"(prefill of one {quote.request.input_tokens}-token prompt on an idle replica: "
         f"{format_duration(est.prefill_s)}); mode {est.mode or 'closed-loop'}"
@@ -120,10 +126,11 @@ def _time(quote: Quote, result: Result, est: Estimate) -> list[str]:
     ] + [f"  note: {note}" for note in est.notes]
 
 
-def _decode_step(result: Result, est: Estimate) -> list[str]:
+def _decode_step(result: Result, est: Estimate, accepted: float = 1.0) -> list[str]:
     """The decode step as the core sums it: a token crosses PP stages, each running the GEMMs and
     the attention (each bound by the slower of memory and compute), its collectives and its
-    fixed overhead on a micro-batch of batch/PP; the tenancy factor divides it."""
+    fixed overhead on a micro-batch of batch/PP; speculative decoding's accepted tokens per step
+    and the tenancy factor divide it."""
     if est.decode_step_s <= 0 or not math.isfinite(est.decode_step_s):
         return [f"  decode step {format_duration(est.decode_step_s) if est.decode_step_s > 0 else 'none'} "
                 f"({est.bound})"]
@@ -136,6 +143,8 @@ def _decode_step(result: Result, est: Estimate) -> list[str]:
     tenancy = est.tenancy_factor
     if pp > 1:
         formula, stage = f"PP × ({formula})", f"{pp} × ({stage})"
+    if accepted != 1.0:
+        formula, stage = f"{formula} ÷ accepted", f"{stage} ÷ {accepted:g}"
     if tenancy != 1.0:
         formula, stage = f"{formula} ÷ tenancy", f"{stage} ÷ {tenancy:.3f}"
     per = f"{pp} pipeline stages, each on a micro-batch of batch/{pp}" if pp > 1 else "one stage"

@@ -17,7 +17,9 @@ from typing import TextIO
 from advisor.export.data import memory_used_bytes_per_gpu
 from advisor.export.terminal import Column, safe_text
 from advisor.quote.build import Quote
+from advisor.search.disagg import layout_text
 from advisor.search.feasibility import layout_label
+from advisor.search.features import features_label
 from advisor.search.ranking import SORT_KEYS, Result
 from advisor.search.request import model_params_text
 from advisor.shorthands import format_duration, format_tokens
@@ -48,7 +50,7 @@ def cells(quote: Quote, result: Result, *, reasons: bool) -> list[str]:
         o.sku,
         nodes,
         o.tenancy,
-        (f"{layout.replicas}× {layout_label(layout)}" if layout else "—"),
+        layout_text(cand) if cand else (f"{layout.replicas}× {layout_label(layout)}" if layout else "—"),
         (f"{precision.weights} · KV {precision.kv}" if precision else "—"),
         _vram(result),
         _link(result),
@@ -115,7 +117,8 @@ def title(quote: Quote) -> str:
         targets.append(f"TPOT ≤ {format_duration(r.tpot_s)}")
     return (
         f"{quote.model.name} ({model_params_text(quote.model)}) · ctx {format_tokens(r.max_context)} · "
-        f"{r.input_tokens} in / {r.output_tokens} out · {r.load_label} · {', '.join(targets) or 'no targets'} · "
+        f"{r.input_tokens} in / {r.output_tokens} out{features_label(r)} · {r.load_label} · "
+        f"{', '.join(targets) or 'no targets'} · "
         f"{r.utilization:.0%} utilization · {r.term}"
     )
 

@@ -17,7 +17,8 @@ from typing import NamedTuple
 
 from advisor.catalog.world import Origin
 from advisor.domain.common import to_json
-from advisor.search.feasibility import layout_label
+from advisor.search.disagg import layout_text
+from advisor.search.features import FEATURE_DEFAULTS
 from advisor.search.ranking import SECONDS_PER_HOUR, SORT_KEYS, Result
 from advisor.search.request import QuoteRequest, Sort
 from advisor.search.space import Candidate
@@ -29,7 +30,7 @@ ESTIMATE_NOTE = (
 ALTERNATIVES = 3  # next best feasible deployments a quote lists after the recommendation
 QUOTE_NUMBER_PREFIX = "AQ"
 # request fields added after quote numbers were first issued, with the value that leaves them out
-LATER_FIELDS: dict[str, object] = {"max_price_age_days": None, "sort": "mtok"}
+LATER_FIELDS: dict[str, object] = {"max_price_age_days": None, "sort": "mtok", **FEATURE_DEFAULTS}
 TIE_TOLERANCE = 1e-9  # relative: two costs this close are the same price (a tie)
 FABRIC_NAMES = {
     "nvswitch": "NVSwitch", "nvlink-bridge": "NVLink bridge", "pcie": "PCIe",
@@ -326,7 +327,7 @@ def recommendation(
         result=best,
         line_items=(line_item(best, pricing),),
         totals=totals(best, pricing, request.utilization),
-        layout=f"{cand.layout.replicas}× {layout_label(cand.layout)}",
+        layout=layout_text(cand),
         weights=cand.precision.weights,
         kv_dtype=cand.precision.kv,
         compute_dtype=cand.estimate.compute_dtype,
@@ -361,7 +362,7 @@ def alternatives(feasible: tuple[Result, ...], pricing: Pricing, sort: Sort = "m
             result=result, line_item=line_item(result, pricing),
             per_month=pricing.money(cost.usd_per_month),
             per_million_output_tokens=pricing.money(cost.usd_per_million_output_tokens),
-            layout=f"{cand.layout.replicas}× {layout_label(cand.layout)}",
+            layout=layout_text(cand),
             precision=f"{cand.precision.weights} · KV {cand.precision.kv}",
             delta=value(result) / best - 1 if best > 0 else 0.0,
             basis=sort,

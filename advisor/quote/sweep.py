@@ -21,9 +21,12 @@ from typing import NamedTuple
 
 from advisor.catalog.world import World
 from advisor.core.deployment import Deployment
+from advisor.core.disagg import disagg_estimate
 from advisor.core.types import Layout, Load, Precision
 from advisor.quote.build import Quote
+from advisor.search.disagg import pools_label
 from advisor.search.feasibility import Failure
+from advisor.search.features import load_features
 from advisor.search.ranking import Result, cost_of, node_price_usd
 from advisor.search.space import Physics, core_physics
 
@@ -82,13 +85,22 @@ def sweep_result(
     price = node_price_usd(result.offering, quote.request, world)
     r, settings = quote.request, world.settings
     estimate = (physics or core_physics()).estimate
+    pools = result.candidate.pools if result.candidate is not None else None
+    if pools is not None:  # the pools as quoted, swept over the same loads
+        layout, nodes = pools.decode, result.candidate.nodes if result.candidate is not None else 1
     points = []
     for users in concurrencies:
-        load = Load(r.input_tokens, r.output_tokens, concurrency=users, max_context=r.max_context)
-        est = estimate(Deployment(model=quote.model, accelerator=hw.accelerator, fabric=hw.fabric,
-                                  layout=layout, precision=precision, load=load, factors=hw.efficiency),
-                       tenancy_factor=hw.tenancy_factor, memory_fraction=settings.engine_memory_fraction,
-                       comm_share_target=settings.comm_share_target)
+        load = Load(r.input_tokens, r.output_tokens, concurrency=users, max_context=r.max_context,
+                    **load_features(r))
+        deployment = Deployment(model=quote.model, accelerator=hw.accelerator, fabric=hw.fabric,
+                                layout=layout, precision=precision, load=load, factors=hw.efficiency)
+        kw = dict(tenancy_factor=hw.tenancy_factor, memory_fraction=settings.engine_memory_fraction,
+                  comm_share_target=settings.comm_share_target)
+        if pools is not None:
+            prefill = dataclasses.replace(deployment, layout=pools.prefill)
+            est = disagg_estimate(prefill, deployment, pools.link, **kw).estimate
+        else:
+            est = estimate(deployment, **kw)
         if not est.memory.fits:
             points.append(SweepPoint(users, False, None, None, None, None))
             continue
@@ -97,8 +109,9 @@ def sweep_result(
             usd = cost_of(price, nodes, est, utilization=r.utilization,
                           hours_per_month=settings.hours_per_month).usd_per_million_output_tokens
         points.append(SweepPoint(users, True, est.tpot_s, est.ttft_s, est.output_tokens_per_s, usd))
-    label = f"{nodes} node{'s' if nodes > 1 else ''} · {layout.replicas}× TP{layout.tp}" + (
-        f"·PP{layout.pp}" if layout.pp > 1 else "") + f" · {precision.weights}"
+    shown = pools_label(pools) if pools is not None else f"{layout.replicas}× TP{layout.tp}" + (
+        f"·PP{layout.pp}" if layout.pp > 1 else "")
+    label = f"{nodes} node{'s' if nodes > 1 else ''} · {shown} · {precision.weights}"
     return Sweep(result.offering.id, label, nodes, tuple(points))
 
 

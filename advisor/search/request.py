@@ -35,6 +35,7 @@ from advisor.domain.engines import split_engine
 from advisor.domain.model import ModelProfile
 from advisor.domain.offering import Tenancy, Term
 from advisor.errors import EXIT_BAD_INPUT, AdvisorError
+from advisor.search.features import SERVINGS, Serving, check_features, fill_features
 from advisor.search.providers import check_providers
 from advisor.shorthands import format_tokens, looks_like_model_size, parse_model_size
 
@@ -70,6 +71,9 @@ RANGES: dict[str, tuple[float, float, bool]] = {
     "max_usd_per_month": (0, 1e12, False),
     "max_nodes": (1, 10_000, True),
     "max_price_age_days": (1, 36_500, True),
+    "input_tokens_p90": (1, 100_000_000, True),
+    "output_tokens_p90": (1, 10_000_000, True),
+    "prefix_hit": (0, 0.99, True),
 }
 CHOICES: dict[str, tuple[str, ...]] = {
     "weights": get_args(WeightDtype),
@@ -77,6 +81,7 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "term": TERMS,
     "tenancies": TENANCIES,
     "sort": SORTS,
+    "serving": SERVINGS,
 }
 _ID = re.compile(ID_PATTERN)
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
@@ -137,6 +142,16 @@ class QuoteRequest:
     sort: Sort = "mtok"
     """What the feasible offerings are ranked by: cost per million output tokens (mtok), monthly
     cost for the requested load (month), TPOT or TTFT; each offering keeps its cheapest deployment."""
+    input_tokens_p90: int | None = None
+    """90th-percentile prompt length (`--isl MEAN,P90` or a lengths file); None: fixed lengths."""
+    output_tokens_p90: int | None = None
+    """90th-percentile completion length; None: fixed lengths."""
+    prefix_hit: float = 0.0
+    """Share of prompt tokens served from the prefix cache (`--prefix-hit`)."""
+    spec_decode: str | None = None
+    """Speculative decoding, METHOD:ACCEPTED:DRAFTED (`--spec-decode mtp:1.7`); None: off."""
+    serving: Serving = "agg"
+    """Aggregated serving, disaggregated prefill/decode pools, or per offering the better one."""
     notes: tuple[str, ...] = ()
     """How defaults and shorthands were resolved, for the quote's assumptions."""
 
@@ -169,6 +184,7 @@ class QuoteRequest:
             )
         if self.concurrency is not None and self.request_rate is not None:
             raise ValueError("give a concurrency or a request rate, not both")
+        check_features(self)
 
     @property
     def load_label(self) -> str:
@@ -263,6 +279,7 @@ def build_request(world: World, **raw: Any) -> QuoteRequest:
         fields["preset"] = preset.id
     _fill_tokens(fields, given, preset, world.models[model_id].max_context, notes)
     _fill_load_and_targets(fields, given, preset, notes)
+    fill_features(fields, given, preset, notes)
     _fill_choices(fields, given, preset, world)
     if fields.get("providers"):
         check_providers(fields["providers"], world.offerings.values())
@@ -301,6 +318,10 @@ def _fill_tokens(
     isl = given.get("input_tokens", preset.input_tokens if preset else None)
     osl = given.get("output_tokens", preset.output_tokens if preset else None)
     ctx = given.get("max_context", preset.max_context if preset else None)
+    spread = "input_tokens_p90" in given or "output_tokens_p90" in given
+    if ctx is None and isl is not None and osl is not None and spread:
+        ctx = given.get("input_tokens_p90", isl) + given.get("output_tokens_p90", osl)
+        notes.append(f"context {format_tokens(ctx)} tokens (p90 input + p90 output)")
     if "max_context" not in given and ctx is not None and ctx > model_ctx:
         notes.append(f"preset context {format_tokens(ctx)} capped at the model's {format_tokens(model_ctx)}")
         ctx = model_ctx  # a preset is generic; the model's own limit wins over it

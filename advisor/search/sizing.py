@@ -27,6 +27,7 @@ from advisor.search.feasibility import (
     nodes_failure,
     precision_failure,
 )
+from advisor.search.features import load_features
 from advisor.search.request import QuoteRequest
 from advisor.search.space import (
     MAX_NODES_PER_REPLICA,
@@ -120,7 +121,7 @@ class Searcher:
     def load(self, *, concurrency: int | None = None, rate: float | None = None) -> Load:
         r = self.request
         return Load(r.input_tokens, r.output_tokens, concurrency=concurrency, rate=rate,
-                    max_context=r.max_context)
+                    max_context=r.max_context, **load_features(r))
 
     def score(self, est: Estimate) -> float:
         """How far an estimate is from the targets: ≤ 1 meets them (inf: does not fit)."""
@@ -128,7 +129,8 @@ class Searcher:
         if not est.memory.fits or not est.fits or est.saturated:
             return math.inf
         tpot = est.tpot_s / r.tpot_s if r.tpot_s is not None else 0.0
-        ttft = est.ttft_s / r.ttft_s if r.ttft_s is not None else 0.0
+        first = est.ttft_p90_s if est.ttft_p90_s is not None else est.ttft_s  # lengths as a distribution
+        ttft = first / r.ttft_s if r.ttft_s is not None else 0.0
         return max(tpot, ttft)
 
     def meets_targets(self, est: Estimate) -> bool:
@@ -138,7 +140,13 @@ class Searcher:
         """Candidates for this hardware, best (fewest node-hours per token) first."""
         key = (hw.key, prune)
         if key not in self.outcomes:
-            self.outcomes[key] = evaluate_hardware(self, self.with_memo_ids(hw), prune=prune)
+            ready = self.with_memo_ids(hw)
+            outcome = evaluate_hardware(self, ready, prune=prune)
+            if self.request.serving != "agg":
+                from advisor.search.disagg import choose_serving
+
+                outcome = choose_serving(self, ready, outcome)
+            self.outcomes[key] = outcome
         return self.outcomes[key]
 
     def with_memo_ids(self, hw: Hardware) -> Hardware:

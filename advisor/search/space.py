@@ -15,6 +15,7 @@ import math
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
+from advisor.core.disagg import Pools
 from advisor.core.types import Estimate, Fabric, Layout, Load, MemoryBreakdown, Precision
 from advisor.domain import Accelerator, EfficiencyFactors, ModelProfile
 from advisor.search.feasibility import Failure
@@ -76,6 +77,8 @@ class Candidate(NamedTuple):
     per_replica_limit: float | None  # largest concurrency (or rate) per replica within targets;
     # None when the smallest unit already served the whole load (no limit was searched)
     per_replica_limit_kind: str  # "concurrency" | "rate"
+    pools: Pools | None = None  # disaggregated prefill/decode pools (`layout` is the decode pool's)
+    serving_note: str = ""  # why aggregated or disaggregated serving was chosen (--serving auto)
 
 
 class HardwareOutcome(NamedTuple):

@@ -141,6 +141,9 @@ def plan_for(quote: Quote, result: Result) -> Plan:
     eff = hw.efficiency
     cap = eff.small_gpu_max_batch if eff.small_gpu_max_batch is not None and small_gpu(acc) else eff.max_batch
     layout = cand.layout
+    if cand.pools is not None:
+        raise AdvisorError(f"{result.offering.id}: a recipe for disaggregated prefill/decode pools is not "
+                           "generated; quote with --serving agg for a launchable row", exit_code=EXIT_BAD_INPUT)
     if layout.redundant_experts or layout.tp > hw.fabric.gpus_per_node:
         raise AdvisorError(f"{result.offering.id}: a recipe for {layout_label(layout)} (redundant experts or TP "
                            "across nodes) is not generated; pick another row with --recipe ROW",

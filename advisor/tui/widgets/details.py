@@ -22,9 +22,10 @@ from textual.widgets import Static
 from advisor.catalog.world import World
 from advisor.core.types import Estimate, Interconnect
 from advisor.export.collectives import collective_rows
+from advisor.export.serving_terms import serving_lines
 from advisor.export.terminal import safe_text
 from advisor.quote.build import Quote
-from advisor.search.feasibility import layout_label
+from advisor.search.disagg import layout_text
 from advisor.search.ranking import Result
 from advisor.shorthands import format_duration, format_tokens
 from advisor.tui.pickers import mark
@@ -71,7 +72,7 @@ def header_lines(quote: Quote, result: Result, world: World | None = None) -> Te
     if result.feasible and result.candidate is not None:
         c = result.candidate
         text.append(f"✓ rank {result.rank} of {len(quote.feasible)}", style="bold green")
-        text.append(f" · {c.nodes} node(s) · {c.layout.replicas}× {layout_label(c.layout)} · "
+        text.append(f" · {c.nodes} node(s) · {layout_text(c)} · "
                     f"{c.precision.weights} weights · KV {c.precision.kv}\n")
     else:
         for reason in result.reasons:
@@ -231,6 +232,9 @@ def details_columns(quote: Quote, result: Result, world: World | None = None) ->
     right = cost_lines(quote, result)
     right.append("\n").append_text(api_lines(quote, result))
     right.append("\n").append_text(factor_lines(quote, result, world))
+    serving = serving_lines(quote.request, result)  # workload features and disaggregated pools
+    if serving:
+        right.append("\n").append_text(Text("\n".join(line for line in serving if line)))
     return left, right
 
 
