@@ -270,9 +270,9 @@ def test_low_concurrency_runs_fit_decode_factors_and_keep_the_rest(tmp_path: Pat
 
 def test_unphysical_measurements_are_refused(tmp_path: Path, capsys) -> None:
     runs = [json.loads(line) for line in (MEASURED / FIXTURE_FILES[1]).read_text().splitlines()]
-    for run in runs:  # decode 3× faster than measured: beyond what HBM bandwidth allows
-        for key in [k for k in run if k.endswith(("_tpot_ms", "_itl_ms"))]:
-            run[key] /= 3.0
+    for run in runs:  # decode 4× faster than measured: beyond what HBM bandwidth allows (3× sits
+        for key in [k for k in run if k.endswith(("_tpot_ms", "_itl_ms"))]:  # 0.6 % under it at concurrency 1)
+            run[key] /= 4.0
     path = write_jsonl(tmp_path / "too-fast.json", runs)
     out = tmp_path / "c.toml"
     assert main(["--no-discover", "calibrate", str(path), "--engine", "vllm", "-o", str(out)]) == 2

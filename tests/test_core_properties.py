@@ -108,8 +108,13 @@ def test_more_bandwidth_never_raises_tpot(case, scale) -> None:
         assert fast.output_tokens_per_s >= slow.output_tokens_per_s * (1 - 1e-9)
         return
     assert not fast.saturated
-    assert fast.tpot_s <= slow.tpot_s * (1 + 1e-6)
     assert fast.output_tokens_per_s >= slow.output_tokens_per_s * (1 - 1e-6)
+    decoding = (slow.output_tokens_per_s * slow.tpot_s, fast.output_tokens_per_s * fast.tpot_s)  # Little
+    if load.concurrency is not None and decoding[1] > decoding[0] * (1 + 1e-9):
+        # Closed loop: a faster prompt phase leaves more of the users decoding at once, and a
+        # compute-bound step grows with its batch; TPOT may rise only through that larger batch.
+        return
+    assert fast.tpot_s <= slow.tpot_s * (1 + 1e-6)
     assert math.isfinite(fast.ttft_s)
 
 
@@ -125,3 +130,19 @@ def test_the_throughput_ceiling_is_never_below_the_estimate(case, tenancy) -> No
     ceiling = throughput_ceiling(d, tenancy_factor=tenancy)
     assert (ceiling == 0.0) == (not est.fits)
     assert est.output_tokens_per_s <= ceiling * (1 + 1e-9)
+
+
+def test_one_user_decodes_alone_whatever_the_bandwidth() -> None:
+    """Regression (found by the property above): one closed-loop user used to decode at the
+    time-average batch (under 1, the time spent in prefill left out) and to be slowed by its
+    own prefill, so doubling the bandwidth raised its TPOT (3.22 → 3.75 ms). Its own prefill
+    never runs during its decode: it steps in a batch of exactly 1."""
+    model = next(m for m in MODELS if m.id == "llama-3.1-8b")
+    acc = next(a for a in GPUS if a.id == "h100-sxm")
+    eff = factors(eta_mem=0.5, eta_compute=0.1, eta_prefill=0.5, alpha_s=0.0, t_fixed_s=0.0,
+                  t_request_s=0.0, max_batch=256)
+    layout, precision, load = Layout(tp=1, pp=1, ep=1, replicas=1), Precision("int4", "bf16"), Load(10, 3, concurrency=1)
+    slow = _run(model, acc, layout, precision, load, eff)
+    fast = _run(model, dataclasses.replace(acc, hbm_bytes_per_s=2 * acc.hbm_bytes_per_s), layout, precision, load, eff)
+    assert fast.tpot_s <= slow.tpot_s
+    assert fast.ttft_s < slow.ttft_s

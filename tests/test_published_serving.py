@@ -56,11 +56,13 @@ def test_sglang_pd_decode_node_throughput() -> None:
     """LMSYS: 9 decode nodes (72 H100, EP72 with redundant experts) reach 22.3k output tok/s per
     node at 2,000-token inputs. Assumed: EP64 on 8 nodes (256 experts do not split 72 ways
     without the redundant experts this model leaves out), decode contexts of 2,000 + 100
-    tokens, the batch at the KV capacity (the blog fills the decode pool)."""
+    tokens, the batch at the KV capacity (the blog fills the decode pool). The EP all-to-all
+    across nodes is hidden behind compute (two micro-batches, as SGLang runs it); without that
+    overlap the model was 34 % under the published figure."""
     setup = prepare(_deepseek(64, 64, 2000, 100), memory_fraction=0.9)
     batch = float(setup.batch_cap)
     per_node = 8 * batch / setup.step.tpot(batch)
-    assert _error(per_node, 22_300) == pytest.approx(-0.34, abs=0.08), LMSYS
+    assert _error(per_node, 22_300) == pytest.approx(0.23, abs=0.08), LMSYS
 
 
 def test_dynamo_single_node_disaggregation_gain() -> None:

@@ -62,9 +62,10 @@ def test_single_node_offering_keeps_both_pools_in_the_node_or_says_why() -> None
     world = builtin_world()
     request = build_request(world, model="llama-3.1-70b", input_tokens=32768, output_tokens=128,
                             max_context=32896, request_rate=2.0, ttft_s=2.0, tpot_s=0.1, serving="disagg",
-                            providers=("nebius",))
+                            providers=("datacrunch",))
     results = {r.offering.id: r for r in build_quote(request, world).results}
-    single = results["nebius/gpu-b200-sxm-8gpu-160vcpu-1792gb"]  # sold as single nodes
+    single = results["datacrunch/b200-8x"]
+    assert single.offering.max_nodes == 1 and single.offering.inter_fabric == "none"  # sold as single nodes
     if single.feasible:
         assert single.candidate.pools.same_node and single.candidate.nodes == 1
     else:

@@ -112,8 +112,18 @@ class Parts:
     # (engine, release) -> (s_mem, s_compute, t_fixed, t_layer, t_request)
     release: dict[tuple[str, str], tuple[float, ...]] = field(default_factory=dict)
     release_rows: dict[tuple[str, str], int] = field(default_factory=dict)
-    moe: float = 1.0  # grouped expert GEMMs relative to the reference engine (other releases)
+    moe: float = 1.0  # grouped expert GEMMs relative to the reference engine (pooled, other releases)
     moe_rows: int = 0
+    # (engine, release) -> its own grouped-GEMM efficiency, where it has MoE rows enough; MoE
+    # kernels change by release independently of dense GEMMs (model.md §6)
+    release_moe: dict[tuple[str, str], float] = field(default_factory=dict)
+    release_moe_rows: dict[tuple[str, str], int] = field(default_factory=dict)
+
+    def eta_moe(self, engine: str, release: str) -> float:
+        """Grouped expert GEMMs relative to dense ones for one release (1 on the reference)."""
+        if (engine, release) == REFERENCE:
+            return 1.0
+        return self.release_moe.get((engine, release), self.moe)
 
     def base(self, family: str) -> dict[str, float]:
         """The family's fitted base, or Hopper's scaled by matmul efficiency (a prior)."""
@@ -157,7 +167,7 @@ class Parts:
             eta_prefill=vals["eta_prefill"], alpha_s=vals["alpha_s"], t_fixed_s=vals["t_fixed_s"],
             t_layer_s=vals["t_layer_s"],
             t_request_s=vals["t_request_s"], max_batch=int(vals["max_batch"]),
-            eta_moe=1.0 if (engine, release) == REFERENCE else self.moe,
+            eta_moe=self.eta_moe(engine, release),
             memory_fraction=defaults.get("memory_fraction"),
             small_gpu_max_batch=int(defaults["small_gpu_max_batch"]) if "small_gpu_max_batch" in defaults else None,
             prefill_chunk_tokens=int(defaults["prefill_chunk_tokens"]),
@@ -261,6 +271,7 @@ def fit_parts(cases: list[Case], *, start: Parts | None = None, quick: bool = Fa
     others = [c for c in cases if (c.row.engine, release_of(c.row.engine, c.row.version)) != REFERENCE]
     if start is not None:
         parts.moe = start.moe
+        parts.release_moe.update(start.release_moe)
     for _ in range(2):
         _fit_releases(parts, others, start, evals // 3, log)
         _fit_families(parts, cases, start, evals // 3, log)
@@ -270,11 +281,14 @@ def fit_parts(cases: list[Case], *, start: Parts | None = None, quick: bool = Fa
 
 def _fit_moe(parts: Parts, cases: list[Case], evals: int,
              log: Log | None) -> None:
-    """One efficiency for grouped expert GEMMs relative to dense ones, over every MoE row of
-    the releases other than the reference (whose family bases already hold its MoE kernels)."""
+    """One pooled efficiency for grouped expert GEMMs relative to dense ones, over every MoE row
+    of the releases other than the reference (whose family bases already hold its MoE kernels).
+    A release with MoE rows enough fits its own beside its release term (`_fit_releases`)."""
     group = [c for c in cases if c.model.moe is not None]
     if len(group) < MIN_ROWS:
         return
+    own = dict(parts.release_moe)
+    parts.release_moe.clear()  # the pooled value is fitted where no release has its own
 
     def objective(x: list[float]) -> float:
         parts.moe = min(max(math.exp(x[0]), 0.1), 1.5)
@@ -282,9 +296,10 @@ def _fit_moe(parts: Parts, cases: list[Case], evals: int,
 
     x, _ = nelder_mead(objective, [math.log(parts.moe)], step=0.3, max_evals=evals)
     objective(x)
+    parts.release_moe.update(own)
     parts.moe_rows = len(group)
     if log:
-        log(f"moe: {len(group)} rows, eta_moe {parts.moe:.3f}")
+        log(f"moe: {len(group)} rows, eta_moe {parts.moe:.3f} pooled")
 
 
 def _fit_releases(parts: Parts, cases: list[Case], start: Parts | None,
@@ -297,20 +312,32 @@ def _fit_releases(parts: Parts, cases: list[Case], start: Parts | None,
         if len(group) < MIN_ROWS:
             continue
         s0 = parts.release.get(key) or (start.release.get(key) if start else None) or _PRIOR_RELEASE
-
+        moe_rows = sum(c.model.moe is not None for c in group)
+        own_moe = moe_rows >= MIN_ROWS and len(group) - moe_rows >= MIN_ROWS
         x0 = [math.log(v) for v in s0]
+        if own_moe:  # dense and MoE rows both: the release's own grouped-GEMM efficiency
+            x0.append(math.log(parts.release_moe.get(key) or (start.release_moe.get(key) if start else None)
+                               or parts.moe))
 
-        def objective(x: list[float], key: tuple[str, str] = key, group: list[Case] = group) -> float:
-            parts.release[key] = _release_from(x)
-            return loss_of(group, predict(group, parts)) + _shrink(x, _PRIOR_RELEASE, len(group))
+        def objective(x: list[float], key: tuple[str, str] = key, group: list[Case] = group,
+                      own_moe: bool = own_moe) -> float:
+            parts.release[key] = _release_from(x[:5])
+            penalty = _shrink(x[:5], _PRIOR_RELEASE, len(group))
+            if own_moe:
+                parts.release_moe[key] = min(max(math.exp(x[5]), 0.1), 1.5)
+                penalty += _shrink(x[5:], (parts.moe,), len(group))
+            return loss_of(group, predict(group, parts)) + penalty
 
-        x, _ = nelder_mead(objective, x0, step=0.3, max_evals=evals)
-        parts.release[key] = _release_from(x)
+        x, _ = nelder_mead(objective, x0, step=0.3, max_evals=evals * (6 if own_moe else 5) // 5)
+        objective(x)
         parts.release_rows[key] = len(group)
+        if own_moe:
+            parts.release_moe_rows[key] = moe_rows
         if log:
             r = parts.release[key]
             log(f"release {label(*key)}: {len(group)} rows, s_mem {r[0]:.3f} s_compute {r[1]:.3f} "
-                f"t_fixed {r[2] * 1e3:.2f} ms t_layer {r[3] * 1e6:.1f} us t_request {r[4] * 1e3:.1f} ms")
+                f"t_fixed {r[2] * 1e3:.2f} ms t_layer {r[3] * 1e6:.1f} us t_request {r[4] * 1e3:.1f} ms"
+                + (f" eta_moe {parts.release_moe[key]:.3f}" if own_moe else ""))
 
 
 RELEASE_BOUNDS = ((0.4, 1.4), (0.2, 2.0), (1e-4, 0.03), (1e-6, 5e-4), (1e-3, 0.5))

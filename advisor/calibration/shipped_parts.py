@@ -78,7 +78,12 @@ def _notes(parts: Parts, family: str, engine: str, release: str) -> str:
             bits.append(f"{label(engine, release)} term is a prior, not fitted (no rows): 0.9 of "
                         "the reference efficiency, 1.5 ms per step plus 30 µs per layer, 20 ms "
                         "before the first token")
-    if parts.moe_rows and (engine, release) != REFERENCE:
+    own = parts.release_moe_rows.get((engine, release), 0)
+    if own:
+        bits.append(f"grouped expert GEMMs at {parts.eta_moe(engine, release):.2f} of the reference "
+                    f"engine's (eta_moe, fitted on this release's {own} MoE rows, shrunk toward "
+                    f"{parts.moe:.2f} pooled over {parts.moe_rows} MoE rows of the other releases)")
+    elif parts.moe_rows and (engine, release) != REFERENCE:
         bits.append(f"grouped expert GEMMs at {parts.moe:.2f} of the reference engine's "
                     f"(eta_moe, fitted on {parts.moe_rows} MoE rows of the other releases)")
     bits.append(ENGINE_NOTES[engine])
@@ -95,6 +100,8 @@ def parts_to_json(parts: Parts) -> dict[str, object]:
         "release": {f"{e}|{r}": list(v) for (e, r), v in parts.release.items()},
         "release_rows": {f"{e}|{r}": n for (e, r), n in parts.release_rows.items()},
         "moe": parts.moe, "moe_rows": parts.moe_rows,
+        "release_moe": {f"{e}|{r}": v for (e, r), v in parts.release_moe.items()},
+        "release_moe_rows": {f"{e}|{r}": n for (e, r), n in parts.release_moe_rows.items()},
     }
 
 
@@ -118,6 +125,9 @@ def parts_from_json(data: dict[str, object]) -> Parts:
             release={_key(k): _release_values(v) for k, v in release.items()},
             moe=float(data.get("moe", 1.0)),  # type: ignore[arg-type]
             moe_rows=int(data.get("moe_rows", 0)),  # type: ignore[call-overload]
+            release_moe={_key(k): float(v) for k, v in dict(data.get("release_moe", {})).items()},  # type: ignore[call-overload]
+            release_moe_rows={_key(k): int(v)
+                              for k, v in dict(data.get("release_moe_rows", {})).items()},  # type: ignore[call-overload]
             release_rows={_key(k): int(v) for k, v in dict(data["release_rows"]).items()},  # type: ignore[call-overload]
         )
     except (KeyError, TypeError, ValueError, AssertionError, IndexError) as err:

@@ -97,20 +97,32 @@ def ttft_s(setup: Setup, batch: float, tpot: float, share: float) -> float:
     return setup.plan.t_request_s + _md1_wait_s(share, setup.prefill_gpu_s) + residual + first
 
 
-def _closed_point(setup: Setup, batch: float) -> tuple[float, float, float, float, float]:
-    """For a decode batch B: (users implied, λ, TTFT, TPOT, prefill share).
+def _closed_point(setup: Setup, batch: float, users: float) -> tuple[float, float, float, float, float]:
+    """For a decode batch B of `users` cycling users: (users implied, λ, TTFT, TPOT, prefill share).
 
     From B = λ·n·TPOT and ρ = λ·t_p with TPOT = step(B)/(1 − ρ): ρ = x/(1 + x) where
     x = B·t_p/(n·step(B)); the users are then λ·(TTFT + n·TPOT) = B·(1 + TTFT/(n·TPOT)).
+    A user's own prefill comes before its decode, never during it (nor ahead of it in the
+    queue): only the other users' prefills interrupt it, the share 1 − 1/users of them. For
+    the same reason a decoding sequence steps in a batch of itself plus the others decoding,
+    1 + B·(1 − 1/users), not the time-average B (which counts the time it spends in prefill).
     """
     n = setup.decode_tokens
-    step = setup.step.tpot(batch)
-    x = batch * setup.prefill_gpu_s / (n * step)
+    step = setup.step.tpot(_seen_batch(setup, batch, users))
+    others = 1.0 - 1.0 / users if users > 1.0 else 0.0
+    x = batch * setup.prefill_gpu_s / (n * step) * others
     share = x / (1.0 + x)
     tpot = step * (1.0 + x)
     rate = batch / (n * tpot)
     ttft = ttft_s(setup, batch, tpot, share)
     return batch * (1.0 + ttft / (n * tpot)), rate, ttft, tpot, share
+
+
+def _seen_batch(setup: Setup, batch: float, users: float) -> float:
+    """The decode batch a decoding sequence is part of: itself plus the others decoding, within
+    the engine's batch cap."""
+    seen = 1.0 + batch * (1.0 - 1.0 / users) if users > 1.0 else 1.0
+    return min(seen, max(float(setup.batch_cap), batch))
 
 
 def closed_loop(setup: Setup, users: float) -> Operating:
@@ -119,7 +131,7 @@ def closed_loop(setup: Setup, users: float) -> Operating:
     if n == 0:
         return _closed_prefill_only(setup, users)
     cap = float(setup.batch_cap)
-    at_cap = _closed_point(setup, cap)
+    at_cap = _closed_point(setup, cap, users)
     if users >= at_cap[0]:
         return _closed_saturated(setup, users)
     # users_implied(B) − users rises with B from −users at B = 0: find its root. Points are
@@ -128,13 +140,13 @@ def closed_loop(setup: Setup, users: float) -> Operating:
     points = {cap: at_cap}
 
     def excess(b: float) -> float:
-        point = points[b] = _closed_point(setup, b)
+        point = points[b] = _closed_point(setup, b, users)
         return point[0] - users
 
     f_hi = points[hi][0] - users if hi in points else excess(hi)
     batch = _illinois(excess, 0.0, -users, hi, f_hi)
-    _, rate, ttft, tpot, share = points.get(batch) or _closed_point(setup, batch)
-    step = setup.step.tpot(batch)
+    _, rate, ttft, tpot, share = points.get(batch) or _closed_point(setup, batch, users)
+    step = setup.step.tpot(_seen_batch(setup, batch, users))
     return Operating(batch, rate, ttft, tpot, step, share, _step_bound(setup, batch, share))
 
 
