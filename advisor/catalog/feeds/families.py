@@ -80,8 +80,8 @@ FAMILIES: tuple[Family, ...] = (
            intra_bytes_per_s=900e9, accelerator="b200", source=_LAMBDA + "; part of an HGX board"),
     Family(cloud="lambda", pattern="gpu_8x_a100_80gb_sxm4", intra_fabric="nvswitch",
            intra_bytes_per_s=300e9, accelerator="a100-80gb-sxm", source=_LAMBDA),
-    Family(cloud="lambda", pattern="gpu_1x_gh200", intra_fabric="nvlink-c2c", intra_bytes_per_s=450e9,
-           accelerator="gh200-96gb", source=_LAMBDA + " (GH200: NVLink-C2C 900 GB/s to Grace, both ways)"),
+    Family(cloud="lambda", pattern="gpu_1x_gh200", intra_fabric="none", intra_bytes_per_s=450e9,
+           accelerator="gh200-96gb", source=_LAMBDA + " (one GPU; NVLink-C2C 900 GB/s to Grace, both ways)"),
     Family(cloud="nebius", pattern="gpu-h*-sxm_8gpu-*", intra_fabric="nvswitch", intra_bytes_per_s=450e9,
            nvls=True, source=_NEBIUS + "; single VMs here: the cluster fabric is sold separately"),
 )

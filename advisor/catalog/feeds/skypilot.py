@@ -271,7 +271,7 @@ def _lowest_by_region(priced: list[FeedRow]) -> dict[str, float]:
 
 def _notes(by_region: dict[str, float], price: float, family: Family, spot: bool) -> str:
     parts = [f"Imported from the SkyPilot catalog; on-demand price is the lowest regional one ({price:g} USD/h)."]
-    dearer = sorted((p, r) for r, p in by_region.items() if p > price)
+    dearer = sorted((p, r) for r, p in by_region.items() if p > price * 1.0005)  # feeds round differently per row
     if dearer:
         shown = "; ".join(f"{r} {p:g}" for p, r in dearer[:20])
         parts.append(f"Other regions cost more: {shown}{' …' if len(dearer) > 20 else ''}.")

@@ -202,9 +202,9 @@ def _read_bounded(path: Path, max_bytes: int) -> bytes:
         raise CacheCorrupt(str(exc)) from None
 
 
-def read(url: str) -> CachedCopy | None:
-    """The verified cached copy of `url`, None when there is none, CacheCorrupt when broken
-    (CacheUnsafe when the folder is not the user's alone)."""
+def read(url: str, max_bytes: int = MAX_FILE_BYTES) -> CachedCopy | None:
+    """The verified cached copy of `url` (at most `max_bytes`), None when there is none,
+    CacheCorrupt when broken (CacheUnsafe when the folder is not the user's alone)."""
     _require_safe(url)
     folder = url_dir(url)
     try:
@@ -215,7 +215,7 @@ def read(url: str) -> CachedCopy | None:
     if meta.url != url:
         raise CacheCorrupt(f"{folder / META_NAME} belongs to {meta.url!r}")
     try:
-        body = _read_bounded(folder / meta.body_name, MAX_FILE_BYTES)
+        body = _read_bounded(folder / meta.body_name, max_bytes)
     except FileNotFoundError as exc:
         raise CacheCorrupt(f"cached body {meta.body_name} is missing") from exc
     if sha256_hex(body) != meta.sha256:

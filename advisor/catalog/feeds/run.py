@@ -1,0 +1,146 @@
+"""One `advisor catalog import skypilot` run: read feeds, import, check prices, dedup, write.
+
+Price sanity on every imported offering: the band check of `advisor check` (per GPU-hour
+against the built-in median of the same accelerator) and the jump check against the previous
+import (the file `--write` replaces). Both are warnings naming the offering; zero and absent
+prices were already dropped by the importer. `--write` output is validated by the catalog
+loader before it replaces anything, so the file is one `advisor check` accepts, and it is
+written atomically.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from advisor.catalog.feeds.skypilot import FeedImport, import_feed
+from advisor.catalog.feeds.sources import read_feed
+from advisor.catalog.feeds.toml_out import catalog_text
+from advisor.catalog.world import World
+from advisor.domain import Offering
+from advisor.errors import EXIT_BAD_INPUT, AdvisorError
+
+
+@dataclass(frozen=True, slots=True)
+class ImportOptions:
+    """What the command line asked for."""
+
+    targets: tuple[str, ...]
+    cloud: str = ""
+    as_of: str = ""
+    source: str = ""
+    offline: bool = False
+    pin: str = ""
+    dedup: bool = False  # drop what a hand-written built-in catalog already sells (same provider+sku)
+
+
+@dataclass
+class ImportOutcome:
+    """The offerings to keep and every warning, in the order found."""
+
+    offerings: list[Offering] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    inferred: set[str] = field(default_factory=set)
+
+
+def run_import(options: ImportOptions, world: World, previous: Mapping[str, Offering]) -> ImportOutcome:
+    """Import every target, then the price checks and (when asked) the dedup."""
+    outcome = ImportOutcome()
+    seen: set[str] = set()
+    for target in options.targets:
+        feed = read_feed(target, cloud=options.cloud if len(options.targets) == 1 else "",
+                         as_of=options.as_of, source=options.source, offline=options.offline, pin=options.pin)
+        if feed.warning:
+            outcome.warnings.append(f"{target}: {feed.warning}")
+        result = import_feed(feed.data, feed.where, world.accelerators)
+        _collect(result, outcome, seen)
+    if options.dedup:
+        outcome.offerings = dedup(outcome.offerings, world, outcome.warnings)
+    outcome.warnings += price_warnings(outcome.offerings, world, previous)
+    return outcome
+
+
+def _collect(result: FeedImport, outcome: ImportOutcome, seen: set[str]) -> None:
+    outcome.warnings += result.problems
+    if result.unreported:
+        outcome.warnings.append(f"… and {result.unreported} more rows left out")
+    outcome.inferred.update(result.inferred)
+    for offering in result.offerings:
+        if offering.id in seen:
+            outcome.warnings.append(f"{offering.id}: listed by two feeds given; the first is kept")
+            continue
+        seen.add(offering.id)
+        outcome.offerings.append(offering)
+
+
+def price_warnings(offerings: Iterable[Offering], world: World, previous: Mapping[str, Offering]) -> list[str]:
+    """Band and jump findings as one line each, naming the offering."""
+    from advisor.catalog.sanity import Reference, offering_findings, price_jump_findings
+    from advisor.catalog.world import BUILTIN
+
+    offerings = list(offerings)
+    rates = dict(world.settings.currency_rates)
+    builtins = [o for o in world.offerings.values() if world.layer_of("offering", o.id) == BUILTIN]
+    reference = Reference.build(world.accelerators.values(), builtins, rates)
+    findings = []
+    for offering in offerings:
+        found = offering_findings(offering, world.accelerators.get(offering.accelerator), reference, rates)
+        findings += [f for f in found if f.key_path[-1] == "price_per_node_hour"]
+    findings += price_jump_findings(offerings, previous)
+    return [f"{f.entry_id}: {f.message}" for f in findings]
+
+
+def dedup(offerings: list[Offering], world: World, warnings: list[str]) -> list[Offering]:
+    """Drop an imported offering that a hand-written built-in file sells too (same provider and
+    sku): one stays, the hand-written one, whose id the built-in layer already holds. When the
+    feed's price is newer the warning says so, for that file's owner to refresh or drop it."""
+    from advisor.catalog.world import BUILTIN
+
+    known = {(o.provider.lower(), o.sku.lower()): o for o in world.offerings.values()
+             if world.layer_of("offering", o.id) == BUILTIN and not _from_feed(world, o.id)}
+    kept = []
+    for offering in offerings:
+        twin = known.get((offering.provider.lower(), offering.sku.lower()))
+        same_id = offering.id in world.offerings and not _from_feed(world, offering.id)
+        if twin is None and not same_id:
+            kept.append(offering)
+        elif twin is None:
+            warnings.append(f"{offering.id}: left out, a hand-written built-in offering has this id")
+        elif str(offering.as_of) > str(twin.as_of):
+            warnings.append(f"{offering.id}: left out, {twin.id} (hand-written, {twin.as_of}) sells it; "
+                            f"the feed's price ({offering.price_per_node_hour:g}, {offering.as_of}) is newer")
+    return kept
+
+
+def _from_feed(world: World, offering_id: str) -> bool:
+    origin = world.origins.get(("offering", offering_id))
+    return origin is not None and Path(origin.path).name.startswith("feed-")
+
+
+def previous_import(path: Path) -> dict[str, Offering]:
+    """The offerings of the file a new import replaces (none when it does not exist yet)."""
+    from advisor.catalog.loaders import load_catalog_file
+
+    if not path.is_file():
+        return {}
+    loaded = load_catalog_file(path)
+    return {e.id: e.value for e in loaded.entries if e.kind == "offering"}
+
+
+def write_catalog(path: Path, offerings: list[Offering], comment: str, *, schema: bool = False) -> None:
+    """Write `offerings` as a catalog file, atomically, after reading the text back as the loader will."""
+    from advisor.catalog.loaders import load_catalog_bytes
+    from advisor.files import write_atomic
+
+    data = catalog_text(offerings, comment, schema=schema).encode("utf-8")
+    loaded = load_catalog_bytes(data, str(path))
+    if loaded.problems or len(loaded.entries) != len(offerings):
+        why = loaded.problems[0].render() if loaded.problems else "entries were lost"
+        raise AdvisorError(f"not written: the catalog would not load back ({why})", exit_code=EXIT_BAD_INPUT)
+    if path.is_symlink():
+        raise AdvisorError(f"{path} is a symlink; not written", exit_code=EXIT_BAD_INPUT)
+    try:
+        write_atomic(path, data, overwrite=True)
+    except OSError as exc:
+        raise AdvisorError(f"cannot write {path}: {exc.strerror or exc}", exit_code=EXIT_BAD_INPUT) from None
