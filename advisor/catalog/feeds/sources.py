@@ -57,7 +57,7 @@ def _from_path(path: Path, cloud: str, as_of: str, source: str) -> FeedFile:
     from advisor.files import read_input
 
     data = read_input(path, max_bytes=MAX_FEED_BYTES, what="a SkyPilot vms.csv file")
-    date = as_of or dt.date.fromtimestamp(path.stat().st_mtime, tz=dt.UTC).isoformat()
+    date = as_of or dt.datetime.fromtimestamp(path.stat().st_mtime, tz=dt.UTC).date().isoformat()
     return FeedFile(data, FeedSource(cloud, str(path), source or f"SkyPilot catalog vms.csv ({path.name}, {date})", date))
 
 
