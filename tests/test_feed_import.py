@@ -170,3 +170,40 @@ def test_url_is_fetched_cached_and_used_offline(capsys: pytest.CaptureFixture[st
                                         "runpod/4x-a100-80gb-secure"}
     code, out, err = run(capsys, "--offline", "catalog", "import", "skypilot", url, "--format", "json")
     assert code == 0 and json.loads(out) == first and "offline" in err
+
+
+HEADER = "InstanceType,AcceleratorName,AcceleratorCount,vCPUs,MemoryGiB,Price,Region,GpuInfo,SpotPrice\n"
+B200 = "\"{'Gpus': [{'Name': 'B200', 'Count': 8, 'MemoryInfo': {'SizeInMiB': 184320}}]}\""
+H200 = "\"{'Gpus': [{'Name': 'H200', 'Count': 8, 'MemoryInfo': {'SizeInMiB': 143360}}]}\""
+
+
+def feed_of(world: Any, rows: str) -> FeedImport:
+    return import_feed((HEADER + rows).encode(), FeedSource("lambda", "vms.csv", "test", "2026-12-07"),
+                       world.accelerators)
+
+
+def test_zero_and_absent_prices_are_never_used(world: Any) -> None:
+    result = feed_of(world, f"gpu_8x_h200,H200,8,208,1800,0,us-east-1,{H200},\n"
+                            f"gpu_8x_h200,H200,8,208,1800,,us-west-1,{H200},\n")
+    assert result.offerings == []
+    assert any("vms.csv:2: Price: 0 is not a usable price" in p for p in result.problems)
+    assert any("vms.csv:3: Price: absent is not a usable price" in p for p in result.problems)
+    assert any("gpu_8x_h200: no usable on-demand price" in p for p in result.problems)
+
+
+def test_a_zero_row_leaves_the_other_regions_price_and_a_zero_spot_is_ignored(world: Any) -> None:
+    result = feed_of(world, f"gpu_8x_h200,H200,8,208,1800,0,us-east-1,{H200},0\n"
+                            f"gpu_8x_h200,H200,8,208,1800,28.0,us-west-1,{H200},0\n")
+    (offer,) = result.offerings
+    assert offer.price_per_node_hour == 28.0 and offer.regions == ("us-west-1",)
+    assert offer.price_for("spot") is None
+    assert any("SpotPrice: 0 is not a usable price" in p for p in result.problems)
+
+
+def test_a_tiny_price_is_imported_but_warned_by_name(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    feed = tmp_path / "lambda" / "vms.csv"
+    feed.parent.mkdir()
+    feed.write_text(HEADER + f"gpu_8x_b200,B200,8,208,2900,0.01,us-east-1,{B200},\n")
+    code, out, err = run(capsys, "catalog", "import", "skypilot", str(feed))
+    assert code == 0 and "lambda/gpu-8x-b200" in out
+    assert "lambda/gpu-8x-b200: 0.00125 USD per GPU-hour is outside" in err
