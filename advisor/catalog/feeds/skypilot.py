@@ -15,9 +15,10 @@ No I/O: callers hand in bytes and say where they came from.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from statistics import median
 
@@ -123,7 +124,7 @@ def _rows(data: bytes, label: str, result: FeedImport) -> list[FeedRow]:
     return rows
 
 
-def _reader(data: bytes, label: str) -> tuple[csv.reader, dict[str, int]]:  # type: ignore[valid-type]
+def _reader(data: bytes, label: str) -> tuple[Iterator[list[str]], dict[str, int]]:
     if len(data) > MAX_FEED_BYTES:
         raise _bad(label, None, f"larger than {MAX_FEED_BYTES // 2**20} MiB")
     try:
@@ -244,7 +245,7 @@ def _build(instance: str, gpus: int, acc: Accelerator, family: Family, priced: l
     by_region = _lowest_by_region(priced)
     price = min(by_region.values())
     spots = [r.spot for r in rows if r.spot is not None]
-    commitments = ()
+    commitments: tuple[CommitmentPrice, ...] = ()
     if spots:
         commitments = (CommitmentPrice(term="spot", price_per_node_hour=round(median(spots), 6),
                                        source=f"{where.source} (median SpotPrice of {len(spots)} rows)"),)
@@ -256,7 +257,7 @@ def _build(instance: str, gpus: int, acc: Accelerator, family: Family, priced: l
         inter_fabric=family.inter_fabric, inter_bytes_per_s=family.inter_bytes_per_s if multi else None,
         tenancy=family.tenancy, price_per_node_hour=price, currency="USD", commitments=commitments,
         regions=tuple(sorted(by_region))[:200], max_nodes=family.max_nodes if multi else 1,
-        as_of=where.as_of, source=where.source, confidence="A",
+        as_of=dt.date.fromisoformat(where.as_of), source=where.source, confidence="A",
         notes=_notes(by_region, price, family, bool(spots)),
     )
 

@@ -58,7 +58,8 @@ def _from_path(path: Path, cloud: str, as_of: str, source: str) -> FeedFile:
 
     data = read_input(path, max_bytes=MAX_FEED_BYTES, what="a SkyPilot vms.csv file")
     date = as_of or dt.datetime.fromtimestamp(path.stat().st_mtime, tz=dt.UTC).date().isoformat()
-    return FeedFile(data, FeedSource(cloud, str(path), source or f"SkyPilot catalog vms.csv ({path.name}, {date})", date))
+    cited = source or f"SkyPilot catalog vms.csv ({path.name}, {date})"
+    return FeedFile(data, FeedSource(cloud, str(path), cited, date))
 
 
 def _from_url(url: str, cloud: str, source: str, offline: bool, pin: str) -> FeedFile:
