@@ -59,7 +59,8 @@ def _add_import_arguments(sub: Any) -> None:
     imp = sub.add_parser("import", help=IMPORT_HELP, description=IMPORT_HELP)
     imp.add_argument("feed", choices=("skypilot",), help="feed format")
     imp.add_argument("targets", nargs="+", metavar="PATH|URL", help="vms.csv files or https URLs")
-    imp.add_argument("--write", metavar="FILE", help="write the offerings as a team catalog (replaced atomically)")
+    imp.add_argument("--write", metavar="FILE|FOLDER",
+                     help="write the offerings as a team catalog, replaced atomically (a folder: one file per cloud)")
     imp.add_argument("--cloud", help="the feed's cloud when its folder does not say (aws, gcp, lambda …)")
     imp.add_argument("--as-of", dest="as_of", metavar="DATE", help="the feed's date (default: fetch or file date)")
     imp.add_argument("--source", help="what each offering cites (default: the URL, or the file)")
@@ -325,7 +326,7 @@ def _import(args: argparse.Namespace) -> int:
     import datetime as dt
 
     from advisor.catalog.config import world_from_args
-    from advisor.catalog.feeds.run import ImportOptions, previous_import, run_import, write_catalog
+    from advisor.catalog.feeds.run import ImportOptions, previous_import, run_import, write_import
     from advisor.catalog.remote.cache import normalize_sha256
     from advisor.export.terminal import print_warnings
 
@@ -341,8 +342,8 @@ def _import(args: argparse.Namespace) -> int:
     if target is not None:
         comment = (f"Imported by `advisor catalog import skypilot` on {dt.date.today().isoformat()} from:\n"
                    + "\n".join(args.targets))
-        write_catalog(target, outcome.offerings, comment)
-        print(f"wrote {len(outcome.offerings)} offerings to {target}", file=sys.stderr)
+        written = write_import(target, outcome.offerings, comment)
+        print(f"wrote {len(outcome.offerings)} offerings to {', '.join(map(str, written))}", file=sys.stderr)
     return 0
 
 

@@ -118,14 +118,40 @@ def _from_feed(world: World, offering_id: str) -> bool:
     return origin is not None and Path(origin.path).name.startswith("feed-")
 
 
+PER_FILE = 400  # offerings per file written into a folder: well inside the loader's 20,000-line bound
+
+
 def previous_import(path: Path) -> dict[str, Offering]:
-    """The offerings of the file a new import replaces (none when it does not exist yet)."""
+    """The offerings of the file (or a folder's `skypilot-*.toml` files) a new import replaces."""
     from advisor.catalog.loaders import load_catalog_file
 
-    if not path.is_file():
-        return {}
-    loaded = load_catalog_file(path)
-    return {e.id: e.value for e in loaded.entries if e.kind == "offering"}
+    files = sorted(path.glob("skypilot-*.toml")) if path.is_dir() else [path] if path.is_file() else []
+    found: dict[str, Offering] = {}
+    for file in files:
+        found.update({e.id: e.value for e in load_catalog_file(file).entries if e.kind == "offering"})
+    return found
+
+
+def write_import(path: Path, offerings: list[Offering], comment: str) -> list[Path]:
+    """One file, or into a folder one `skypilot-<cloud>[-n].toml` per cloud and PER_FILE
+    offerings (stale files of an earlier import there are removed); the paths written."""
+    if not path.is_dir():
+        write_catalog(path, offerings, comment)
+        return [path]
+    chunks: dict[str, list[Offering]] = {}
+    for offering in offerings:
+        cloud = offering.id.split("/", 1)[0]
+        chunks.setdefault(cloud, []).append(offering)
+    written = []
+    for cloud, items in sorted(chunks.items()):
+        for start in range(0, len(items), PER_FILE):
+            part = start // PER_FILE
+            name = f"skypilot-{cloud}{'' if part == 0 else f'-{part + 1}'}.toml"
+            write_catalog(path / name, items[start:start + PER_FILE], comment)
+            written.append(path / name)
+    for stale in set(path.glob("skypilot-*.toml")) - set(written):
+        stale.unlink()
+    return written
 
 
 def write_catalog(path: Path, offerings: list[Offering], comment: str, *, schema: bool = False) -> None:
