@@ -23,14 +23,19 @@ def names_of(acc: Accelerator) -> set[str]:
     return {normalize_name(n) for n in (acc.id, acc.name, *acc.aliases)}
 
 
+def name_index(accelerators: Mapping[str, Accelerator]) -> list[tuple[Accelerator, set[str]]]:
+    """Each accelerator with its names, built once per import (names are normalized by regex)."""
+    return [(acc, names_of(acc)) for acc in accelerators.values()]
+
+
 def resolve(name: str, memory_bytes: float | None, hint: str,
-            accelerators: Mapping[str, Accelerator]) -> tuple[Accelerator | None, str]:
-    """The accelerator a feed row means, or None and why not."""
+            index: list[tuple[Accelerator, set[str]]]) -> tuple[Accelerator | None, str]:
+    """The accelerator a feed row means, or None and why not (`index`: `name_index`)."""
     key = normalize_name(name)
     if not key:
         return None, "no accelerator name"
-    exact = [a for a in accelerators.values() if key in names_of(a)]
-    prefixed = [a for a in accelerators.values() if any(n.startswith(key) for n in names_of(a))]
+    exact = [a for a, names in index if key in names]
+    prefixed = [a for a, names in index if any(n.startswith(key) for n in names)]
     candidates = _by_memory(exact, memory_bytes) or _by_memory(prefixed, memory_bytes)
     stated = _by_form(_by_memory(prefixed, memory_bytes), _form_words(hint))
     if stated:  # 'gpu_1x_h100_pcie': the form the seller states beats the bare name's owner

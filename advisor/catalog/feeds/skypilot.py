@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from statistics import median
 
 from advisor.catalog.feeds.families import Family, conservative, family_for
-from advisor.catalog.feeds.resolve import resolve
+from advisor.catalog.feeds.resolve import name_index, resolve
 from advisor.domain import Accelerator, CommitmentPrice, Offering
 from advisor.domain.offering import MAX_PRICE_PER_NODE_HOUR
 from advisor.errors import EXIT_BAD_INPUT, AdvisorError, closest
@@ -99,8 +99,9 @@ def import_feed(data: bytes, where: FeedSource, accelerators: Mapping[str, Accel
     if result.unpaired:
         result.report(f"{where.label}: {result.unpaired} accelerator rows have no instance type "
                       "(priced apart from a host VM, as GCP does); pairing them is not supported: skipped")
+    index = name_index(accelerators)
     for instance_type, rows in groups.items():
-        offering = _offering(instance_type, rows, where, accelerators, result)
+        offering = _offering(instance_type, rows, where, accelerators, index, result)
         if offering is not None:
             result.offerings.append(offering)
     return result
@@ -212,13 +213,13 @@ def _bad(label: str, line: int | None, message: str) -> AdvisorError:
 
 # -- one instance type -----------------------------------------------------------------------
 
-def _offering(instance: str, rows: list[FeedRow], where: FeedSource,
-              accelerators: Mapping[str, Accelerator], result: FeedImport) -> Offering | None:
+def _offering(instance: str, rows: list[FeedRow], where: FeedSource, accelerators: Mapping[str, Accelerator],
+              index: list[tuple[Accelerator, set[str]]], result: FeedImport) -> Offering | None:
     first = rows[0]
     family = family_for(where.cloud, instance)
     acc = accelerators.get(family.accelerator) if family and family.accelerator else None
     if acc is None:
-        acc, why = resolve(first.accelerator, first.memory_bytes, f"{instance} {first.gpu_name}", accelerators)
+        acc, why = resolve(first.accelerator, first.memory_bytes, f"{instance} {first.gpu_name}", index)
         if acc is None:
             result.report(f"{where.label}:{first.line}: {instance}: {why}; not imported")
             return None
