@@ -270,7 +270,7 @@ def _boolean_problems(
 ) -> list[Problem]:
     """`true` where a number is expected: pydantic would quietly read it as 1."""
     problems = []
-    plan = _bool_plan(model)
+    plan = _bool_plan(model)  # type: ignore[arg-type]  # record classes are hashable
     for name, value in item.items():
         field = plan.get(name) if isinstance(name, str) else None
         if field is None:
