@@ -208,3 +208,26 @@ def test_a_tiny_price_is_imported_but_warned_by_name(capsys: pytest.CaptureFixtu
     code, out, err = run(capsys, "catalog", "import", "skypilot", str(feed))
     assert code == 0 and "lambda/gpu-8x-b200" in out
     assert "lambda/gpu-8x-b200: 0.00125 USD per GPU-hour is outside" in err
+
+
+def test_mithril_real_tiny_prices_are_warned_and_left_out_of_a_shipped_import(
+        capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    out_file = tmp_path / "feed.toml"
+    code, out, err = run(capsys, "catalog", "import", "skypilot", str(FEEDS / "mithril" / "vms.csv"),
+                         "--leave-out-suspect", "--write", str(out_file), "--format", "json")
+    assert code == 0, err
+    assert "mithril/neb-b200.sxm.8x: 0.01 USD per GPU-hour is outside" in err  # 0.08 USD/h for 8 B200s
+    kept = {e.id for e in load_catalog_file(out_file).entries}
+    assert kept == {"mithril/h100-80gb.sxm.8x", "mithril/h200.8x"}
+
+
+def test_shipped_feed_catalogs_cite_a_feed_commit_and_a_date(world: Any) -> None:
+    feed = [o for o in world.offerings.values()
+            if Path(world.origins[("offering", o.id)].path).name.startswith("feed-")]
+    assert len(feed) >= 70
+    for offering in feed:
+        assert offering.source.startswith("github.com/skypilot-org/skypilot-catalog/blob/")
+        assert str(offering.as_of) == "2026-12-07"
+    hand = {(o.provider, o.sku) for o in world.offerings.values() if o not in feed}
+    assert not hand & {(o.provider, o.sku) for o in feed}  # dedup'd against the hand-written files
+    assert len(world.offerings) >= 150 and len({o.provider for o in world.offerings.values()}) >= 25

@@ -67,6 +67,8 @@ def _add_import_arguments(sub: Any) -> None:
     imp.add_argument("--sha256", help="pin: refuse a downloaded feed unless its SHA-256 is this")
     imp.add_argument("--skip-builtin", action="store_true",
                      help="leave out what a hand-written built-in catalog sells (same provider and sku)")
+    imp.add_argument("--leave-out-suspect", action="store_true",
+                     help="do not keep an offering whose price a warning names (out of band, or jumped)")
     imp.add_argument("--format", choices=("table", "json"), default="table", help="output format (default: table)")
 
 
@@ -334,12 +336,18 @@ def _import(args: argparse.Namespace) -> int:
         _check_date(args.as_of)
     options = ImportOptions(targets=tuple(args.targets), cloud=args.cloud or "", as_of=args.as_of or "",
                             source=args.source or "", offline=bool(getattr(args, "offline", False)),
-                            pin=normalize_sha256(args.sha256) if args.sha256 else "", dedup=args.skip_builtin)
+                            pin=normalize_sha256(args.sha256) if args.sha256 else "", dedup=args.skip_builtin,
+                            leave_out_suspect=args.leave_out_suspect)
     target = Path(args.write).expanduser() if args.write else None
     outcome = run_import(options, world_from_args(args), previous_import(target) if target else {})
     print_warnings(outcome.warnings)
     _print_imported(outcome, args.format)
     if target is not None:
+        if not outcome.offerings:
+            from advisor.errors import EXIT_BAD_INPUT, AdvisorError
+
+            raise AdvisorError(f"nothing written to {target}: every offering was left out (see the warnings)",
+                               exit_code=EXIT_BAD_INPUT)
         comment = (f"Imported by `advisor catalog import skypilot` on {dt.date.today().isoformat()} from:\n"
                    + "\n".join(args.targets))
         written = write_import(target, outcome.offerings, comment)

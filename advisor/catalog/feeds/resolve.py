@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from advisor.domain import Accelerator, normalize_name
 
 MEMORY_TOLERANCE = 0.08  # feeds round (80 GiB for 79.6 GiB usable); the 40/80 GB variants are 2x apart
-FORM_WORDS = ("pcie", "sxm", "nvl")
+FORM_WORDS = ("pci", "sxm", "nvl")  # "pci" also catches Cudo's "a100-pci"
 
 
 def names_of(acc: Accelerator) -> set[str]:

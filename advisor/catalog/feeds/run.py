@@ -17,6 +17,7 @@ from pathlib import Path
 from advisor.catalog.feeds.skypilot import FeedImport, import_feed
 from advisor.catalog.feeds.sources import read_feed
 from advisor.catalog.feeds.toml_out import catalog_text
+from advisor.catalog.sanity_hardware import Finding
 from advisor.catalog.world import World
 from advisor.domain import Offering
 from advisor.errors import EXIT_BAD_INPUT, AdvisorError
@@ -33,6 +34,7 @@ class ImportOptions:
     offline: bool = False
     pin: str = ""
     dedup: bool = False  # drop what a hand-written built-in catalog already sells (same provider+sku)
+    leave_out_suspect: bool = False  # do not keep an offering a price warning names (the shipped catalog)
 
 
 @dataclass
@@ -57,7 +59,12 @@ def run_import(options: ImportOptions, world: World, previous: Mapping[str, Offe
         _collect(result, outcome, seen)
     if options.dedup:
         outcome.offerings = dedup(outcome.offerings, world, outcome.warnings)
-    outcome.warnings += price_warnings(outcome.offerings, world, previous)
+    findings = price_findings(outcome.offerings, world, previous)
+    outcome.warnings += [f"{f.entry_id}: {f.message}" for f in findings]
+    if options.leave_out_suspect and findings:
+        suspect = {f.entry_id for f in findings}
+        outcome.offerings = [o for o in outcome.offerings if o.id not in suspect]
+        outcome.warnings.append(f"left out for their prices: {', '.join(sorted(suspect))}")
     return outcome
 
 
@@ -74,8 +81,8 @@ def _collect(result: FeedImport, outcome: ImportOutcome, seen: set[str]) -> None
         outcome.offerings.append(offering)
 
 
-def price_warnings(offerings: Iterable[Offering], world: World, previous: Mapping[str, Offering]) -> list[str]:
-    """Band and jump findings as one line each, naming the offering."""
+def price_findings(offerings: Iterable[Offering], world: World, previous: Mapping[str, Offering]) -> list[Finding]:
+    """Band and jump findings, each naming the offering."""
     from advisor.catalog.sanity import Reference, offering_findings, price_jump_findings
     from advisor.catalog.world import BUILTIN
 
@@ -83,12 +90,14 @@ def price_warnings(offerings: Iterable[Offering], world: World, previous: Mappin
     rates = dict(world.settings.currency_rates)
     builtins = [o for o in world.offerings.values() if world.layer_of("offering", o.id) == BUILTIN]
     reference = Reference.build(world.accelerators.values(), builtins, rates)
-    findings = []
+    findings: dict[tuple[str, str], Finding] = {}  # a spot price equal to the on-demand one says the same
     for offering in offerings:
         found = offering_findings(offering, world.accelerators.get(offering.accelerator), reference, rates)
-        findings += [f for f in found if f.key_path[-1] == "price_per_node_hour"]
-    findings += price_jump_findings(offerings, previous)
-    return [f"{f.entry_id}: {f.message}" for f in findings]
+        found += price_jump_findings([offering], previous)
+        for f in found:
+            if f.key_path[-1] == "price_per_node_hour":
+                findings.setdefault((f.entry_id, f.message), f)
+    return list(findings.values())
 
 
 def dedup(offerings: list[Offering], world: World, warnings: list[str]) -> list[Offering]:

@@ -37,9 +37,12 @@ PREEMPTION_NOTE = "spot: the provider may reclaim the instance at short notice; 
 PROVIDERS = {"aws": "AWS", "gcp": "GCP", "azure": "Azure", "oci": "Oracle", "lambda": "Lambda",
              "runpod": "RunPod", "nebius": "Nebius", "vast": "Vast.ai", "cudo": "Cudo",
              "hyperstack": "Hyperstack", "shadeform": "Shadeform", "verda": "Verda (DataCrunch)",
-             "fluidstack": "Fluidstack", "paperspace": "Paperspace", "do": "DigitalOcean"}
-_MIB = re.compile(r"'SizeInMiB':\s*([0-9]{1,9}(?:\.[0-9]+)?)")
-_GPU_NAME = re.compile(r"'Name':\s*'([^']{0,80})'")
+             "fluidstack": "Fluidstack", "paperspace": "Paperspace", "do": "DigitalOcean",
+             "primeintellect": "Prime Intellect", "jarvislabs": "JarvisLabs", "hyperbolic": "Hyperbolic",
+             "mithril": "Mithril", "spheron": "Spheron"}
+_MIB = re.compile(r"""['"]SizeInMiB['"]:\s*([0-9]{1,9}(?:\.[0-9]+)?)""")  # Python-dict or JSON text
+_GPU_NAME = re.compile(r"""['"]Name['"]:\s*['"]([^'"]{0,80})['"]""")
+_SPOT_VARIANT = re.compile(r"_{1,2}SPOT$")  # 'datacrunch__1xA100…__SPOT': the spot side of a type
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,7 +98,7 @@ def import_feed(data: bytes, where: FeedSource, accelerators: Mapping[str, Accel
     result = FeedImport()
     groups: dict[str, list[FeedRow]] = {}
     for row in _rows(data, where.label, result):
-        groups.setdefault(row.instance_type, []).append(row)
+        groups.setdefault(_SPOT_VARIANT.sub("", row.instance_type), []).append(row)
     if result.unpaired:
         result.report(f"{where.label}: {result.unpaired} accelerator rows have no instance type "
                       "(priced apart from a host VM, as GCP does); pairing them is not supported: skipped")
@@ -163,11 +166,12 @@ def _row(line: int, record: list[str], columns: dict[str, int], label: str,
         result.report(f"{label}:{line}: AcceleratorCount: '{cell('AcceleratorCount')}' is not a GPU count; row skipped")
         return None
     info = cell("GpuInfo")
+    spot = _price(cell("SpotPrice"), label, line, "SpotPrice", result, quiet=True)
+    spot_only = not cell("Price") and spot is not None  # a '…_SPOT' listing: no on-demand price expected
     return FeedRow(line=line, instance_type=instance, accelerator=accelerator, gpus=int(gpus),
                    memory_bytes=_memory_bytes(info), gpu_name=_gpu_name(info),
-                   price=_price(cell("Price"), label, line, "Price", result),
-                   spot=_price(cell("SpotPrice"), label, line, "SpotPrice", result, quiet=True),
-                   region=cell("Region"))
+                   price=_price(cell("Price"), label, line, "Price", result, quiet=spot_only),
+                   spot=spot, region=cell("Region"))
 
 
 def _number(text: str) -> float | None:
@@ -219,7 +223,7 @@ def _offering(instance: str, rows: list[FeedRow], where: FeedSource, accelerator
     family = family_for(where.cloud, instance)
     acc = accelerators.get(family.accelerator) if family and family.accelerator else None
     if acc is None:
-        acc, why = resolve(first.accelerator, first.memory_bytes, f"{instance} {first.gpu_name}", index)
+        acc, why = _resolve(instance, first, index)
         if acc is None:
             result.report(f"{where.label}:{first.line}: {instance}: {why}; not imported")
             return None
@@ -233,6 +237,15 @@ def _offering(instance: str, rows: list[FeedRow], where: FeedSource, accelerator
     if "fabric inferred" in family.source:
         result.inferred.append(offering.id)
     return offering
+
+
+def _resolve(instance: str, row: FeedRow, index: list[tuple[Accelerator, set[str]]]) -> tuple[Accelerator | None, str]:
+    """By the stated memory as per GPU, else (some feeds state the node's) divided by the GPUs."""
+    hint = f"{instance} {row.gpu_name}"
+    acc, why = resolve(row.accelerator, row.memory_bytes, hint, index)
+    if acc is None and row.memory_bytes and row.gpus > 1:
+        acc, _ = resolve(row.accelerator, row.memory_bytes / row.gpus, hint, index)
+    return acc, why
 
 
 def offering_id(cloud: str, instance: str) -> str:
@@ -259,7 +272,7 @@ def _build(instance: str, gpus: int, acc: Accelerator, family: Family, priced: l
         tenancy=family.tenancy, price_per_node_hour=price, currency="USD", commitments=commitments,
         regions=tuple(sorted(by_region))[:200], max_nodes=family.max_nodes if multi else 1,
         as_of=dt.date.fromisoformat(where.as_of), source=where.source, confidence="A",
-        notes=_notes(by_region, price, family, bool(spots)),
+        notes=_notes(by_region, price, family, bool(spots)) + _upstream(instance),
     )
 
 
@@ -281,3 +294,8 @@ def _notes(by_region: dict[str, float], price: float, family: Family, spot: bool
         parts.append(PREEMPTION_NOTE[0].upper() + PREEMPTION_NOTE[1:] + ".")
     parts.append(f"Fabric: {family.source}.")
     return " ".join(parts)
+
+
+def _upstream(instance: str) -> str:
+    """'datacrunch__8xH100…' on a marketplace feed: the provider behind the listing."""
+    return f" Listed for {instance.split('__', 1)[0]}." if "__" in instance else ""
