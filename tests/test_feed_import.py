@@ -221,9 +221,14 @@ def test_mithril_real_tiny_prices_are_warned_and_left_out_of_a_shipped_import(
     assert kept == {"mithril/h100-80gb.sxm.8x", "mithril/h200.8x"}
 
 
-def test_shipped_feed_catalogs_cite_a_feed_commit_and_a_date(world: Any) -> None:
-    feed = [o for o in world.offerings.values()
-            if Path(world.origins[("offering", o.id)].path).name.startswith("feed-")]
+def test_generated_feed_catalogs_cite_a_feed_commit_and_a_date(tmp_path: Path) -> None:
+    from advisor.catalog.config import load_world
+
+    config = tmp_path / "advisor.toml"
+    folder = Path(__file__).parent.parent / "catalogs" / "feeds"
+    config.write_text(f"catalogs = [{json.dumps(str(folder))}]\n", encoding="utf-8")
+    world = load_world(str(config), discover=False)
+    feed = [o for o in world.offerings.values() if world.layer_of("offering", o.id) != "built-in"]
     assert len(feed) >= 70
     for offering in feed:
         assert offering.source.startswith("github.com/skypilot-org/skypilot-catalog/blob/")

@@ -145,7 +145,7 @@ def write_import(path: Path, offerings: list[Offering], comment: str) -> list[Pa
     """One file, or into a folder one `skypilot-<cloud>[-n].toml` per cloud and PER_FILE
     offerings (stale files of an earlier import there are removed); the paths written."""
     if not path.is_dir():
-        write_catalog(path, offerings, comment)
+        write_catalog(path, offerings, comment, schema=_schema_beside(path))
         return [path]
     chunks: dict[str, list[Offering]] = {}
     for offering in offerings:
@@ -163,7 +163,15 @@ def write_import(path: Path, offerings: list[Offering], comment: str) -> list[Pa
     return written
 
 
-def write_catalog(path: Path, offerings: list[Offering], comment: str, *, schema: bool = False) -> None:
+def _schema_beside(path: Path) -> str:
+    """The schema hint for a file written next to (or one folder below) `catalog.schema.json`."""
+    for hint, folder in (("./", path.parent), ("../", path.parent.parent)):
+        if (folder / "catalog.schema.json").is_file():
+            return f"{hint}catalog.schema.json"
+    return ""
+
+
+def write_catalog(path: Path, offerings: list[Offering], comment: str, *, schema: str = "") -> None:
     """Write `offerings` as a catalog file, atomically, after reading the text back as the loader will."""
     from advisor.catalog.loaders import load_catalog_bytes
     from advisor.files import write_atomic

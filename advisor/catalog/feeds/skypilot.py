@@ -259,6 +259,8 @@ def _build(instance: str, gpus: int, acc: Accelerator, family: Family, priced: l
     by_region = _lowest_by_region(priced)
     price = min(by_region.values())
     spots = [r.spot for r in rows if r.spot is not None]
+    if spots and median(spots) >= price:  # no discount: a placeholder copied from on-demand, not a spot market
+        spots = []
     commitments: tuple[CommitmentPrice, ...] = ()
     if spots:
         commitments = (CommitmentPrice(term="spot", price_per_node_hour=round(median(spots), 6),

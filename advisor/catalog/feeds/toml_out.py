@@ -13,14 +13,13 @@ from collections.abc import Iterable
 
 from advisor.domain import CommitmentPrice, Offering
 
-HEADER = "#:schema ./catalog.schema.json\n"
 _DATES = {"as_of"}
 
 
-def catalog_text(offerings: Iterable[Offering], comment: str = "", *, schema: bool = False) -> str:
-    """A whole catalog file holding `offerings` in the order given (`schema`: the shipped
-    catalogs' editor hint, which names a file beside them)."""
-    lines = [HEADER.rstrip("\n")] if schema else []
+def catalog_text(offerings: Iterable[Offering], comment: str = "", *, schema: str = "") -> str:
+    """A whole catalog file holding `offerings` in the order given (`schema`: the relative path
+    of the JSON Schema for the editor hint on the first line, as the shipped catalogs have)."""
+    lines = [f"#:schema {schema}"] if schema else []
     lines += [f"# {line}".rstrip() for line in comment.splitlines()]
     for offering in offerings:
         lines += ["", "[[offering]]", *_fields(offering)]
