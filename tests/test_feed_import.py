@@ -236,3 +236,12 @@ def test_generated_feed_catalogs_cite_a_feed_commit_and_a_date(tmp_path: Path) -
     hand = {(o.provider, o.sku) for o in world.offerings.values() if o not in feed}
     assert not hand & {(o.provider, o.sku) for o in feed}  # dedup'd against the hand-written files
     assert len(world.offerings) >= 150 and len({o.provider for o in world.offerings.values()}) >= 25
+
+
+def test_an_oversized_field_is_refused_in_one_line(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    feed = tmp_path / "lambda" / "vms.csv"
+    feed.parent.mkdir()
+    feed.write_text(HEADER + "gpu_8x_h100," + "H" * 5000 + ",8,208,1800,23.92,us-east-1,,\n")
+    code, out, err = run(capsys, "catalog", "import", "skypilot", str(feed))
+    assert code == 2 and out == "" and err.count("\n") == 1
+    assert f"{feed}:2: a field is longer than 4096 characters" in err

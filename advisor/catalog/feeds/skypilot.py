@@ -115,7 +115,7 @@ def import_feed(data: bytes, where: FeedSource, accelerators: Mapping[str, Accel
 def _rows(data: bytes, label: str, result: FeedImport) -> list[FeedRow]:
     reader, columns = _reader(data, label)
     rows = []
-    for line, record in enumerate(reader, start=2):
+    for line, record in enumerate(_records(reader, label), start=2):
         if line - 1 > MAX_ROWS:
             raise _bad(label, line, f"more than {MAX_ROWS:,} rows; is this a SkyPilot vms.csv?")
         if any(len(value) > MAX_FIELD_CHARS for value in record):
@@ -126,6 +126,21 @@ def _rows(data: bytes, label: str, result: FeedImport) -> list[FeedRow]:
         else:
             rows.append(row)
     return rows
+
+
+def _records(reader: Iterator[list[str]], label: str) -> Iterator[list[str]]:
+    """The CSV's records; a malformed one (a field over the limit, a stray NUL) is one problem."""
+    line = 1
+    while True:
+        try:
+            record = next(reader)
+        except StopIteration:
+            return
+        except csv.Error:
+            raise _bad(label, line + 1, f"a field is longer than {MAX_FIELD_CHARS} characters, "
+                                        "or the row is not CSV") from None
+        line += 1
+        yield record
 
 
 def _reader(data: bytes, label: str) -> tuple[Iterator[list[str]], dict[str, int]]:
