@@ -141,7 +141,8 @@ def test_one_user_decodes_alone_whatever_the_bandwidth() -> None:
     acc = next(a for a in GPUS if a.id == "h100-sxm")
     eff = factors(eta_mem=0.5, eta_compute=0.1, eta_prefill=0.5, alpha_s=0.0, t_fixed_s=0.0,
                   t_request_s=0.0, max_batch=256)
-    layout, precision, load = Layout(tp=1, pp=1, ep=1, replicas=1), Precision("int4", "bf16"), Load(10, 3, concurrency=1)
+    layout, precision = Layout(tp=1, pp=1, ep=1, replicas=1), Precision("int4", "bf16")
+    load = Load(10, 3, concurrency=1)
     slow = _run(model, acc, layout, precision, load, eff)
     fast = _run(model, dataclasses.replace(acc, hbm_bytes_per_s=2 * acc.hbm_bytes_per_s), layout, precision, load, eff)
     assert fast.tpot_s <= slow.tpot_s

@@ -23,6 +23,8 @@ Bands and limits (documented in docs/hostile-inputs.md):
 - `total_params` within 10 % of the count from the model's shape (`advisor.core.params`).
 - an id, name or alias of an accelerator, model or workload that another entry of the same
   kind already answers to (lookups would silently pick the first loaded).
+- a re-imported offering whose price under a term moved by more than JUMP× (either way) from
+  the previous import of the same id (`price_jump_findings`).
 Duplicate ids are not checked here: `config.merge_layers` already rejects a repeat within a
 layer, naming both places, and a later layer shadowing an id is the override mechanism.
 
@@ -51,6 +53,7 @@ ABSOLUTE_USD_PER_GPU_HOUR = (0.05, 50.0)  # when no built-in price of the GPU or
 SHADOW_FLOOR = 0.5  # × the price of the built-in offering a team/remote entry replaces
 MEMORY_TOLERANCE = 0.05
 PARAMS_TOLERANCE = 0.10
+JUMP = 3.0  # × the previous import's price, up or down: a unit slip or a feed bug, not a sale
 
 
 @dataclass(frozen=True)
@@ -193,6 +196,27 @@ def _shadow_findings(o: Offering, reference: Reference, rates: dict[str, float])
     return [Finding("offering", o.id, ("price_per_node_hour",),
                     f"{_usd(new)} USD per GPU-hour is below {SHADOW_FLOOR:g}× the built-in {_usd(old)} USD "
                     f"it replaces ({new / old:.2g}×): check the source before trusting the ranking")]
+
+
+def price_jump_findings(new: Iterable[Offering], previous: Mapping[str, Offering]) -> list[Finding]:
+    """Prices that moved more than JUMP× either way since the previous import of the same id."""
+    found = []
+    for offering in new:
+        old = previous.get(offering.id)
+        if old is None or old.currency != offering.currency:
+            continue
+        for term, path in _term_paths(offering):
+            before, after = old.price_for(term), offering.price_for(term)
+            if before and after and not 1 / JUMP <= after / before <= JUMP:
+                found.append(Finding("offering", offering.id, path,
+                                     f"{term} price {before:g} → {after:g} {offering.currency}/h "
+                                     f"({after / before:.2g}× the previous import): check the feed"))
+    return found
+
+
+def _term_paths(o: Offering) -> list[tuple[str, tuple[str | int, ...]]]:
+    paths: list[tuple[str, tuple[str | int, ...]]] = [(o.price_term, ("price_per_node_hour",))]
+    return paths + [(c.term, ("commitments", i, "price_per_node_hour")) for i, c in enumerate(o.commitments)]
 
 
 def flagged_offerings(findings: Iterable[Finding]) -> tuple[str, ...]:

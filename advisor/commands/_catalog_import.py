@@ -19,7 +19,6 @@ HELP = "import hosted API prices (the LiteLLM price map) as an [[api_price]] cat
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("source", choices=("litellm",), help="the kind of price list (litellm)")
     parser.add_argument("file", help="model_prices_and_context_window.json from BerriAI/litellm, or - for stdin")
     parser.add_argument("-o", "--output", metavar="FILE", help="catalog file to write (default: stdout)")
     parser.add_argument("--force", action="store_true", help="replace an existing output file")

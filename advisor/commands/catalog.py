@@ -1,5 +1,9 @@
-"""`advisor catalog add|update|list|import`: manage the remote catalogs a team config lists;
-`import litellm FILE` turns the LiteLLM price map into API prices (`advisor.commands._catalog_import`).
+"""`advisor catalog add|update|list|import`: manage remote catalogs; import public price feeds.
+
+`import skypilot PATH|URL…` turns SkyPilot `vms.csv` feeds into offerings (the work is
+`advisor.catalog.feeds.run`); it prints them, warns about left-out rows and odd prices on
+stderr, and with `--write FILE` writes an ordinary team catalog atomically. `import litellm
+FILE` turns the LiteLLM price map into API prices (`advisor.commands._catalog_import`).
 
 `add` fetches and validates a URL, then appends a `[[remote]]` entry to the team config
 (the nearest advisor.toml, or `--config`) atomically, leaving the rest of the file's text as
@@ -20,7 +24,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-HELP = "remote catalogs: add a URL, update cached copies, list them; import API prices"
+HELP = "remote catalogs: add a URL, update cached copies, list them; import price feeds and API prices"
+IMPORT_HELP = "import a public price list: SkyPilot vms.csv feeds (offerings) or the LiteLLM map (API prices)"
+SKYPILOT_HELP = "import SkyPilot catalog vms.csv feeds (paths or https URLs) as offerings"
 ADD_HELP = "fetch and check a catalog URL, then add it to the team config"
 
 
@@ -48,18 +54,37 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     listing = sub.add_parser("list", help="show listed remote catalogs and their cached copies")
     listing.add_argument("--format", choices=("table", "json"), default="table",
                          help="output format (default: table)")
+    _add_import_arguments(sub)
+
+
+def _add_import_arguments(sub: Any) -> None:
     from advisor.commands import _catalog_import
 
-    imported = sub.add_parser("import", help=_catalog_import.HELP, description=_catalog_import.HELP)
-    _catalog_import.add_arguments(imported)
+    parent = sub.add_parser("import", help=IMPORT_HELP, description=IMPORT_HELP)
+    kinds = parent.add_subparsers(dest="feed", required=True, metavar="{skypilot,litellm}")
+    litellm = kinds.add_parser("litellm", help=_catalog_import.HELP, description=_catalog_import.HELP)
+    _catalog_import.add_arguments(litellm)
+    imp = kinds.add_parser("skypilot", help=SKYPILOT_HELP, description=SKYPILOT_HELP)
+    imp.add_argument("targets", nargs="+", metavar="PATH|URL", help="vms.csv files or https URLs")
+    imp.add_argument("--write", metavar="FILE|FOLDER",
+                     help="write the offerings as a team catalog, replaced atomically (a folder: one file per cloud)")
+    imp.add_argument("--cloud", help="the feed's cloud when its folder does not say (aws, gcp, lambda …)")
+    imp.add_argument("--as-of", dest="as_of", metavar="DATE", help="the feed's date (default: fetch or file date)")
+    imp.add_argument("--source", help="what each offering cites (default: the URL, or the file)")
+    imp.add_argument("--sha256", help="pin: refuse a downloaded feed unless its SHA-256 is this")
+    imp.add_argument("--skip-builtin", action="store_true",
+                     help="leave out what a hand-written built-in catalog sells (same provider and sku)")
+    imp.add_argument("--leave-out-suspect", action="store_true",
+                     help="do not keep an offering whose price a warning names (out of band, or jumped)")
+    imp.add_argument("--format", choices=("table", "json"), default="table", help="output format (default: table)")
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.catalog_action == "import":
+    if args.catalog_action == "import" and args.feed == "litellm":
         from advisor.commands import _catalog_import
 
         return _catalog_import.run(args)
-    action = {"add": _add, "update": _update, "list": _list}[args.catalog_action]
+    action = {"add": _add, "update": _update, "list": _list, "import": _import}[args.catalog_action]
     return action(args)
 
 
@@ -306,3 +331,65 @@ def status_record(spec: Any) -> dict[str, Any]:
     if age_s >= spec.refresh_s:
         return {**record, "status": "stale (revalidated on next use)"}
     return {**record, "status": "fresh"}
+
+
+# -- import --------------------------------------------------------------------------------
+
+def _import(args: argparse.Namespace) -> int:
+    import datetime as dt
+
+    from advisor.catalog.config import world_from_args
+    from advisor.catalog.feeds.run import ImportOptions, previous_import, run_import, write_import
+    from advisor.catalog.remote.cache import normalize_sha256
+    from advisor.export.terminal import print_warnings
+
+    if args.as_of:
+        _check_date(args.as_of)
+    options = ImportOptions(targets=tuple(args.targets), cloud=args.cloud or "", as_of=args.as_of or "",
+                            source=args.source or "", offline=bool(getattr(args, "offline", False)),
+                            pin=normalize_sha256(args.sha256) if args.sha256 else "", dedup=args.skip_builtin,
+                            leave_out_suspect=args.leave_out_suspect)
+    target = Path(args.write).expanduser() if args.write else None
+    outcome = run_import(options, world_from_args(args), previous_import(target) if target else {})
+    print_warnings(outcome.warnings)
+    _print_imported(outcome, args.format)
+    if target is not None:
+        if not outcome.offerings:
+            from advisor.errors import EXIT_BAD_INPUT, AdvisorError
+
+            raise AdvisorError(f"nothing written to {target}: every offering was left out (see the warnings)",
+                               exit_code=EXIT_BAD_INPUT)
+        comment = (f"Imported by `advisor catalog import skypilot` on {dt.date.today().isoformat()} from:\n"
+                   + "\n".join(args.targets))
+        written = write_import(target, outcome.offerings, comment)
+        print(f"wrote {len(outcome.offerings)} offerings to {', '.join(map(str, written))}", file=sys.stderr)
+    return 0
+
+
+def _check_date(text: str) -> None:
+    import datetime as dt
+
+    from advisor.errors import EXIT_BAD_INPUT, AdvisorError
+
+    try:
+        dt.date.fromisoformat(text)
+    except ValueError:
+        raise AdvisorError(f"--as-of: '{text}' is not a date (YYYY-MM-DD)", exit_code=EXIT_BAD_INPUT) from None
+
+
+def _print_imported(outcome: Any, fmt: str) -> None:
+    from advisor.export.terminal import Column, render
+
+    records = [{"id": o.id, "accelerator": o.accelerator, "gpus": o.gpus_per_node,
+                "on_demand": o.price_per_node_hour, "spot": o.price_for("spot"),
+                "regions": len(o.regions), "fabric": f"{o.intra_fabric}/{o.inter_fabric}",
+                "fabric_from": "inferred" if o.id in outcome.inferred else "table", "as_of": str(o.as_of)}
+               for o in outcome.offerings]
+    columns = [
+        Column("id", "id"), Column("GPU", "accelerator"), Column("n", "gpus", "right"),
+        Column("on-demand $/h", lambda r: f"{r['on_demand']:,.2f}", "right"),
+        Column("spot $/h", lambda r: "—" if r["spot"] is None else f"{r['spot']:,.2f}", "right"),
+        Column("regions", "regions", "right"), Column("fabric", "fabric"),
+        Column("facts", "fabric_from"), Column("as of", "as_of"),
+    ]
+    render(records, columns, fmt, title=f"{len(records)} offerings imported")

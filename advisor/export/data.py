@@ -146,6 +146,7 @@ def _price(quote: Quote, result: Result) -> dict[str, Any] | None:
         return None
     return {
         "currency": quote.currency,
+        "term": quote.request.term,
         "per_hour": quote.in_currency(cost.usd_per_hour),
         "per_month": quote.in_currency(cost.usd_per_month),
         "per_million_output_tokens": quote.in_currency(cost.usd_per_million_output_tokens),

@@ -301,7 +301,7 @@ def assumptions(
         Assumption("KV cache dtypes allowed", ", ".join(r.kv_dtypes)),
         Assumption("engine", r.engine),
         Assumption("utilization", f"{r.utilization:.0%} of rented hours busy; $/Mtok divided by it"),
-        Assumption("price term", r.term),
+        Assumption("price term", _term_label(r.term)),
         Assumption("hours per month", f"{settings.hours_per_month:g}"),
         Assumption("engine memory fraction", f"{settings.engine_memory_fraction:.2f}"),
         Assumption("all-reduce share target", f"{settings.comm_share_target:.0%} of a decode step"),
@@ -311,6 +311,13 @@ def assumptions(
     items += [Assumption("note", note) for note in r.notes]
     items += _factor_assumptions(world, results, model.moe is not None)
     return items
+
+
+def _term_label(term: str) -> str:
+    """The term every line is priced at; spot warns that the capacity can be taken back."""
+    if term == "spot":
+        return "spot (every line at its spot price; the provider may reclaim spot capacity at short notice)"
+    return f"{term} (every line at its {term} price; offerings without one are left out)"
 
 
 def _targets(r: QuoteRequest) -> str:

@@ -203,8 +203,8 @@ def _read_bounded(path: Path, max_bytes: int) -> bytes:
 
 
 def read(url: str, max_bytes: int = MAX_FILE_BYTES) -> CachedCopy | None:
-    """The verified cached copy of `url`, None when there is none, CacheCorrupt when broken
-    (CacheUnsafe when the folder is not the user's alone); bodies over `max_bytes` are refused."""
+    """The verified cached copy of `url` (at most `max_bytes`), None when there is none,
+    CacheCorrupt when broken (CacheUnsafe when the folder is not the user's alone)."""
     _require_safe(url)
     folder = url_dir(url)
     try:

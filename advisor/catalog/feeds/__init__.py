@@ -1,0 +1,1 @@
+"""Importers of public price feeds (the SkyPilot catalog) into ordinary offerings."""
