@@ -58,11 +58,12 @@ def test_sglang_pd_decode_node_throughput() -> None:
     without the redundant experts this model leaves out), decode contexts of 2,000 + 100
     tokens, the batch at the KV capacity (the blog fills the decode pool). The EP all-to-all
     across nodes is hidden behind compute (two micro-batches, as SGLang runs it); without that
-    overlap the model was 34 % under the published figure."""
+    overlap the model was 34 % under the published figure; with it, and SGLang 0.5's own
+    grouped-GEMM efficiency, 2 % over."""
     setup = prepare(_deepseek(64, 64, 2000, 100), memory_fraction=0.9)
     batch = float(setup.batch_cap)
     per_node = 8 * batch / setup.step.tpot(batch)
-    assert _error(per_node, 22_300) == pytest.approx(0.23, abs=0.08), LMSYS
+    assert _error(per_node, 22_300) == pytest.approx(0.02, abs=0.08), LMSYS
 
 
 def test_dynamo_single_node_disaggregation_gain() -> None:

@@ -66,7 +66,10 @@ async def test_choosing_a_different_model_reranks() -> None:
 
 async def test_tightening_tpot_marks_pcie_offerings_infeasible_with_the_reason() -> None:
     world = builtin_world()
-    multi_pcie = sorted(o.id for o in world.offerings.values() if o.intra_fabric == "pcie" and o.gpus_per_node > 1)
+    # PCIe cards in multi-GPU PCIe nodes (an SXM module a feed lists with an inferred PCIe fabric
+    # is fast enough alone to meet 20 ms)
+    multi_pcie = sorted(o.id for o in world.offerings.values() if o.intra_fabric == "pcie" and o.gpus_per_node > 1
+                        and "sxm" not in world.accelerator(o.accelerator).form_factor.lower())
     app = builtin_app()
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
@@ -80,9 +83,11 @@ async def test_tightening_tpot_marks_pcie_offerings_infeasible_with_the_reason()
         assert main.quote is not None and main.quote.request.tpot_s == pytest.approx(0.02)
         for offering_id in pcie:
             rank, why = cell(main, offering_id, "rank"), cell(main, offering_id, "why")
-            assert rank.plain.strip() == "✗"
+            assert rank.plain.strip() == "✗", (offering_id, why.plain)
             assert "dim" in str(why.style)
-            assert "pcie" in why.plain and "TPOT" in why.plain and "> 20 ms" in why.plain
+            assert "TPOT" in why.plain and "> 20 ms" in why.plain
+            # a node whose GPUs are too slow even alone says memory-bound; the rest name the link
+            assert "memory-bound" in why.plain or "pcie" in why.plain, why.plain
         feasible = [str(k.value) for k in main.table.rows][: len(main.quote.feasible)]
         assert not set(pcie) & set(feasible)  # infeasible rows sit below every feasible one
 

@@ -22,7 +22,7 @@ serve() {
 bench() {
   SERVER_ADDR="${SERVER_ADDR:?set SERVER_ADDR to the address of server 1 (node 0)}"
   # Load server 1 (8 GPUs, port 8000) with its share of the quoted load: concurrency 32, 8192 tokens in, 1024 out.
-  # Predicted: output 1,240 tok/s (the whole deployment), TTFT 813 ms, TPOT 25.0 ms; error band prior, not fitted — no measurements
+  # Predicted: output 1,272 tok/s (the whole deployment), TTFT 800 ms, TPOT 24.4 ms; error band prior, not fitted — no measurements
   # from efficiency entry hopper-sglang: fixture: hopper-vllm numbers under the SGLang name
   python3 -m sglang.bench_serving --backend sglang --host "$SERVER_ADDR" --port 8000 --model "$MODEL" --dataset-name random --random-input-len 8192 --random-output-len 1024 --random-range-ratio 1 --max-concurrency 32 --num-prompts 320 --output-file qwen3-235b-a22b-h100-sxm-sglang-s1.jsonl
   # or with AIPerf (pip install aiperf==0.13.0 on the client):

@@ -37,7 +37,7 @@ serve() {
 bench() {
   SERVER_ADDR="${SERVER_ADDR:?set SERVER_ADDR to the address of server 1 (node 0)}"
   # Load server 1 (8 GPUs, port 8000) with its share of the quoted load: concurrency 11, 8192 tokens in, 1024 out.
-  # Predicted: output 466 tok/s (server 1 of 3; the deployment: 1,398 tok/s), TTFT 265 ms, TPOT 22.6 ms; error band ±25 % (cross-validated on 473 rows)
+  # Predicted: output 470 tok/s (server 1 of 3; the deployment: 1,410 tok/s), TTFT 264 ms, TPOT 22.5 ms; error band ±25 % (cross-validated on 473 rows)
   # from efficiency entry hopper-trtllm: fixture: copy of the built-in hopper-trtllm entry
   # pip install aiperf==0.13.0 on the client
   aiperf profile --model "$MODEL" --url "http://$SERVER_ADDR:8000" --endpoint-type completions --streaming --synthetic-input-tokens-mean 8192 --synthetic-input-tokens-stddev 0 --output-tokens-mean 1024 --output-tokens-stddev 0 --extra-inputs ignore_eos:true --concurrency 11 --request-count 110 --artifact-dir aiperf-qwen3-235b-a22b-h100-sxm-trtllm-s1

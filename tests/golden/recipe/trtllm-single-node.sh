@@ -27,7 +27,7 @@ serve() {
 bench() {
   SERVER_ADDR="${SERVER_ADDR:?set SERVER_ADDR to the address of server 1 (node 0)}"
   # Load server 1 (8 GPUs, port 8000) with its share of the quoted load: concurrency 32, 8192 tokens in, 1024 out.
-  # Predicted: output 611 tok/s (the whole deployment), TTFT 450 ms, TPOT 52.0 ms; error band ±25 % (cross-validated on 473 rows)
+  # Predicted: output 613 tok/s (the whole deployment), TTFT 449 ms, TPOT 51.8 ms; error band ±25 % (cross-validated on 473 rows)
   # from efficiency entry hopper-trtllm: fixture: copy of the built-in hopper-trtllm entry
   # pip install aiperf==0.13.0 on the client
   aiperf profile --model "$MODEL" --url "http://$SERVER_ADDR:8000" --endpoint-type completions --streaming --synthetic-input-tokens-mean 8192 --synthetic-input-tokens-stddev 0 --output-tokens-mean 1024 --output-tokens-stddev 0 --extra-inputs ignore_eos:true --concurrency 32 --request-count 320 --artifact-dir aiperf-qwen3-235b-a22b-h100-sxm-trtllm-s1
