@@ -81,3 +81,24 @@ def test_wheel_carries_the_calibration_set_and_its_fit(wheel: Path) -> None:
                  "measurements/amd_instinct.csv", "measurements/blackwell_pcie.csv",
                  "measurements/collectives.csv", "measurements/README.md"):
         assert f"advisor/profiles/{name}" in names, name
+
+
+def test_every_module_of_the_source_tree_ships_in_the_wheel(wheel: Path, tmp_path: Path) -> None:
+    """Regression: `advisor.export.recipe` and `advisor.catalog.feeds` were missing from the
+    wheel's package list, so `pip install .` gave an `advisor` whose every command failed with
+    ModuleNotFoundError while the editable install the tests use worked."""
+    modules = sorted(".".join(p.relative_to(REPO_ROOT).with_suffix("").parts).removesuffix(".__init__")
+                     for p in (REPO_ROOT / "advisor").rglob("*.py"))
+    probe = ("import importlib, json, sys\n"
+             f"mods = {modules!r}\n"
+             "bad = [m for m in mods if not importlib.util.find_spec(m) or "
+             "not importlib.util.find_spec(m).origin.startswith(sys.argv[1])]\n"
+             "print(json.dumps(bad))\n")
+    env = {**os.environ, "PYTHONPATH": str(wheel)}
+    result = subprocess.run([sys.executable, "-c", "import importlib.util\n" + probe, str(wheel)],
+                            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == []
+    cli = subprocess.run([sys.executable, "-m", "advisor", "--no-discover", "quote", "--help"],
+                         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    assert cli.returncode == 0, cli.stderr
