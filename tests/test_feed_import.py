@@ -242,3 +242,12 @@ def test_an_oversized_field_is_refused_in_one_line(capsys: pytest.CaptureFixture
     code, out, err = run(capsys, "catalog", "import", "skypilot", str(feed))
     assert code == 2 and out == "" and err.count("\n") == 1
     assert f"{feed}:2: a field is longer than 4096 characters" in err
+
+
+def test_a_missing_local_feed_is_named_before_its_cloud(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """Regression: a mistyped path used to be answered with 'cannot tell which cloud this feed
+    lists; give --cloud', sending the user after the wrong flag."""
+    missing = tmp_path / "vms.csv"
+    code, _, err = run(capsys, "catalog", "import", "skypilot", str(missing))
+    assert code == 2
+    assert err.strip().splitlines()[-1] == f"advisor: {missing}: cannot read: No such file or directory"

@@ -36,7 +36,10 @@ def is_url(target: str) -> bool:
 
 
 def cloud_of(target: str, stated: str = "") -> str:
-    """The cloud a feed lists: stated, or the folder that holds `vms.csv`."""
+    """The cloud a feed lists: stated, or the folder that holds `vms.csv` (a local file that is
+    not there is said first: its folder says nothing then)."""
+    if not is_url(target) and not Path(target).exists():
+        raise AdvisorError(f"{target}: cannot read: No such file or directory", exit_code=EXIT_BAD_INPUT)
     cloud = stated or (target.rstrip("/").split("/")[-2] if "/" in target.rstrip("/") else "")
     cloud = cloud.strip().lower()
     if not _CLOUD.match(cloud):
