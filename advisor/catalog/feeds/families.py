@@ -38,6 +38,10 @@ class Family:
 _P5 = "https://aws.amazon.com/ec2/instance-types/p5/ (8x NVSwitch NVLink 4; EFA 3,200 Gbit/s)"
 _P4 = "https://aws.amazon.com/ec2/instance-types/p4/ (8x NVSwitch NVLink 3; EFA 400 Gbit/s)"
 _A3 = "https://cloud.google.com/compute/docs/gpus#h100-gpus (A3 machine types and their NICs)"
+_A2 = ("https://cloud.google.com/compute/docs/gpus#a100-gpus (A2: NVSwitch, NVLink 3); "
+       "https://cloud.google.com/compute/docs/gpus/gpu-network-bandwidth (A2: 100 Gbps, no GPU-to-GPU networking)")
+_GCP_RDMA = ("https://cloud.google.com/compute/docs/gpus/gpu-network-bandwidth (A3 Ultra and A4: "
+             "GPUDirect RDMA over 8 ConnectX-7 NICs, 3,200 Gbps of the 3,600 Gbps total)")
 _ND = "https://learn.microsoft.com/azure/virtual-machines/sizes/gpu-accelerated/ndh100v5-series"
 _OCI = "https://www.oracle.com/cloud/compute/gpu/ (BM.GPU.H100.8: RDMA cluster network 3,200 Gbit/s)"
 _LAMBDA = "https://lambda.ai/service/gpu-cloud (HGX 8-GPU instances; single VMs, no cluster fabric)"
@@ -64,6 +68,18 @@ FAMILIES: tuple[Family, ...] = (
     Family(cloud="gcp", pattern="a3-megagpu-8g", intra_fabric="nvswitch", intra_bytes_per_s=450e9,
            nvls=True, inter_fabric="tcpx", inter_bytes_per_s=1600 * GBIT, max_nodes=64,
            accelerator="h100-sxm", source=_A3 + " (GPUDirect-TCPXO 8x200 Gbit/s)"),
+    Family(cloud="gcp", pattern="a2-highgpu-8g", intra_fabric="nvswitch", intra_bytes_per_s=300e9,
+           accelerator="a100-40gb-sxm", source=_A2),
+    Family(cloud="gcp", pattern="a2-megagpu-16g", intra_fabric="nvswitch", intra_bytes_per_s=300e9,
+           accelerator="a100-40gb-sxm", source=_A2),
+    Family(cloud="gcp", pattern="a2-ultragpu-8g", intra_fabric="nvswitch", intra_bytes_per_s=300e9,
+           accelerator="a100-80gb-sxm", source=_A2),
+    Family(cloud="gcp", pattern="a3-ultragpu-8g*", intra_fabric="nvswitch", intra_bytes_per_s=450e9,
+           nvls=True, inter_fabric="roce", inter_bytes_per_s=3200 * GBIT, max_nodes=64,
+           accelerator="h200-sxm", source=_GCP_RDMA),
+    Family(cloud="gcp", pattern="a4-highgpu-8g", intra_fabric="nvswitch", intra_bytes_per_s=900e9,
+           nvls=True, inter_fabric="roce", inter_bytes_per_s=3200 * GBIT, max_nodes=64,
+           accelerator="b200", source=_GCP_RDMA + " (NVLink 5, 900 GB/s per direction)"),
     Family(cloud="azure", pattern="Standard_ND96is*_H100_v5", intra_fabric="nvswitch",
            intra_bytes_per_s=450e9, nvls=True, inter_fabric="infiniband",
            inter_bytes_per_s=3200 * GBIT, max_nodes=64, accelerator="h100-sxm", source=_ND),
