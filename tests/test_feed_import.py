@@ -134,6 +134,40 @@ def test_gcp_import_quotes_a3_at_host_plus_gpus(capsys: pytest.CaptureFixture[st
     assert a3["usd_per_node_hour"] == pytest.approx(43.06615)
 
 
+def test_azure_v6_nd_h100_v5_is_8_h100_sxm_on_infiniband_from_the_family_table(world: Any) -> None:
+    result = imported(world, "azure")
+    offers = by_id(result)
+    nd = offers["azure/standard-nd96isr-h100-v5"]
+    # the v6 feed says AcceleratorCount 12; Microsoft's ND H100 v5 page says 8 GPUs, 3.2 Tb/s per VM
+    assert (nd.accelerator, nd.gpus_per_node) == ("h100-sxm", 8)
+    assert any("AcceleratorCount 12, but the instance has 8 GPUs" in p for p in result.problems)
+    assert (nd.intra_fabric, nd.nvls, nd.inter_fabric) == ("nvswitch", True, "infiniband")
+    assert nd.inter_bytes_per_s == pytest.approx(3200e9 / 8)  # 3.2 Tb/s in bytes per second
+    assert "ndh100v5-series" in nd.notes
+    assert nd.price_per_node_hour == 98.32  # eastus and eastus2; westus 127.816
+    assert nd.regions == ("eastus", "eastus2", "westus")
+    assert nd.commitments == ()  # SpotPrice equals Price in every row: a placeholder, not a spot market
+    assert offers["azure/standard-nc96ads-a100-v4"].accelerator == "a100-80gb-pcie"
+    assert offers["azure/standard-nd96asr-v4"].accelerator == "a100-40gb-sxm"
+    a100 = offers["azure/standard-nc24ads-a100-v4"]  # spot: median of two rows, rounded to 6 places
+    assert a100.commitments[0].price_per_node_hour == pytest.approx((0.444433 + 0.40403) / 2, abs=1e-6)
+    assert result.inferred == []
+
+
+def test_azure_import_quotes_nd_h100_v5(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    prices = tmp_path / "prices.toml"
+    code, _, err = run(capsys, "catalog", "import", "skypilot", str(FEEDS / "azure" / "vms.csv"),
+                       "--as-of", "2026-12-07", "--write", str(prices))
+    assert code == 0, err
+    assert run(capsys, "check", str(prices))[0] == 0
+    code, out, err = run(capsys, "--config", str(team_config(tmp_path)), "quote", "--model", "70b",
+                         "--ctx", "8k", "--format", "json", "--all")
+    assert code == 0, err
+    nd = next(r for r in json.loads(out)["results"] if r["offering"] == "azure/standard-nd96isr-h100-v5")
+    assert nd["feasible"]
+    assert nd["usd_per_node_hour"] == pytest.approx(98.32)
+
+
 @pytest.mark.parametrize("cloud", ["aws", "lambda", "runpod"])
 def test_written_team_catalog_passes_check_and_quotes(capsys: pytest.CaptureFixture[str], tmp_path: Path,
                                                       cloud: str) -> None:

@@ -269,12 +269,22 @@ def _offering(instance: str, rows: list[FeedRow], where: FeedSource, accelerator
     if not priced:
         result.report(f"{where.label}:{first.line}: {instance}: no usable on-demand price in any row; not imported")
         return None
+    gpus = _gpus(instance, first, family, where.label, result)
     if family is None:
-        family = conservative(where.cloud, first.gpus, acc)
-    offering = _build(instance, first.gpus, acc, family, priced, rows, where)
+        family = conservative(where.cloud, gpus, acc)
+    offering = _build(instance, gpus, acc, family, priced, rows, where)
     if "fabric inferred" in family.source:
         result.inferred.append(offering.id)
     return offering
+
+
+def _gpus(instance: str, row: FeedRow, family: Family | None, label: str, result: FeedImport) -> int:
+    """The feed's GPU count, or the family's where the table states it (reported when they differ)."""
+    if family is None or not family.gpus or family.gpus == row.gpus:
+        return row.gpus
+    result.report(f"{label}:{row.line}: {instance}: AcceleratorCount {row.gpus}, but the instance has "
+                  f"{family.gpus} GPUs ({family.source.split(' ', 1)[0]}); {family.gpus} used")
+    return family.gpus
 
 
 def _resolve(instance: str, row: FeedRow, index: list[tuple[Accelerator, set[str]]]) -> tuple[Accelerator | None, str]:
