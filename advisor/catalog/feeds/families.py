@@ -1,6 +1,7 @@
 """What a price feed does not say about an instance type: its fabrics, NVLS, tenancy, cluster size.
 
-A small table of known instance families, each with the source a reader can open. An instance
+A small table of known instance families, each with the source a reader can open (and, where a
+feed miscounts them, the GPUs per node the provider states). An instance
 type that matches no entry is imported with the conservative reading (`conservative`): PCIe
 between its GPUs (none for one GPU), a single node, the provider's usual tenancy, and the note
 'fabric inferred'. Patterns are `fnmatch` patterns over the instance type, per cloud (the feed's

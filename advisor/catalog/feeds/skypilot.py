@@ -6,7 +6,8 @@ resolved by name and memory (`advisor.catalog.feeds.resolve`; an unknown one is 
 guessed), on-demand price = the lowest regional price (every region's own price in the notes),
 spot = the median positive spot price across the rows with a preemption note, regions listed,
 and the facts the feed does not carry from the instance-family table (`families`), or the
-conservative reading marked 'fabric inferred'. A zero, negative or absent price is never used:
+conservative reading marked 'fabric inferred'; where the table states a node's GPU count and
+the feed's differs, the table's is used and the difference reported. A zero, negative or absent price is never used:
 the row's price is dropped and reported; an instance with no usable price is not imported.
 Rows without an accelerator (CPU types) are skipped. GCP prices the GPUs of a machine type in
 rows of their own, apart from the host VM's row: those are paired (`advisor.catalog.feeds.gcp`)
