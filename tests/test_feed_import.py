@@ -86,10 +86,86 @@ def test_runpod_unknown_family_gets_the_conservative_reading_marked_inferred(wor
     assert "fabric inferred" in two.notes
 
 
-def test_gcp_host_only_rows_are_never_priced_as_gpus(world: Any) -> None:
+def test_gcp_pairs_host_rows_with_their_gpu_rows_region_by_region(world: Any) -> None:
+    offers = by_id(imported(world, "gcp"))
+    a3 = offers["gcp/a3-highgpu-8g"]
+    assert (a3.accelerator, a3.gpus_per_node) == ("h100-sxm", 8)
+    # fixture rows: host a3-highgpu-8g us-central1 9.46006 (spot 2.88933), 'H100',8 us-central1 33.60609
+    # (spot 23.9408), the 8-GPU row being 8 x the 1-GPU row 4.20076; europe-west4 9.93306 + 101.88413
+    assert a3.price_per_node_hour == pytest.approx(9.46006 + 8 * 4.20076, abs=1e-4)  # host + 8 x one GPU
+    assert a3.price_per_node_hour == pytest.approx(9.46006 + 33.60609)  # 43.06615, the lower region
+    assert a3.regions == ("europe-west4", "us-central1")
+    assert "europe-west4 111.817" in a3.notes
+    spot = [(2.27469 + 23.2896), (2.88933 + 23.9408)]  # median of the two paired spot rows: 26.19721
+    assert a3.commitments[0].price_per_node_hour == pytest.approx(sum(spot) / 2)
+    assert (a3.intra_fabric, a3.inter_fabric) == ("nvswitch", "tcpx")
+
+
+def test_gcp_a_region_missing_either_side_is_skipped(world: Any) -> None:
     result = imported(world, "gcp")
-    assert result.offerings == []
-    assert any("3 accelerator rows have no instance type" in p for p in result.problems)
+    offers = by_id(result)
+    mega = offers["gcp/a3-megagpu-8g"]  # its asia-east1 host row has no 'H100-MEGA' row there
+    assert mega.regions == ("us-central1",)
+    assert mega.price_per_node_hour == pytest.approx(9.46006 + 82.75421)
+    a2 = offers["gcp/a2-highgpu-8g"]  # 'A100' x8, the 40 GB SXM board, fabric from the family table
+    assert (a2.accelerator, a2.intra_fabric) == ("a100-40gb-sxm", "nvswitch")
+    assert a2.price_per_node_hour == pytest.approx(12.90919 + 6.51251)  # europe-west4 19.4217 < us 29.38708
+    ultra = offers["gcp/a3-ultragpu-8g"]
+    assert (ultra.accelerator, ultra.inter_fabric) == ("h200-sxm", "roce")
+    assert ultra.price_per_node_hour == pytest.approx(12.266 + 74.49392)
+    assert "gcp/a4-highgpu-8g" not in offers  # the host row's price is 0.0: never used
+    assert any("a4-highgpu-8g: no usable on-demand price" in p for p in result.problems)
+    # the three TPU rows and the 1-GPU 'A100' row (no a2-highgpu-1g host in the fixture) pair with nothing
+    assert result.unpaired == 4
+    assert any("4 accelerator rows have no instance type" in p for p in result.problems)
+
+
+def test_gcp_import_quotes_a3_at_host_plus_gpus(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    prices = tmp_path / "prices.toml"
+    code, _, err = run(capsys, "catalog", "import", "skypilot", str(FEEDS / "gcp" / "vms.csv"),
+                       "--as-of", "2026-12-07", "--write", str(prices))
+    assert code == 0, err
+    assert run(capsys, "check", str(prices))[0] == 0
+    code, out, err = run(capsys, "--config", str(team_config(tmp_path)), "quote", "--model", "70b",
+                         "--ctx", "8k", "--format", "json", "--all")
+    assert code == 0, err
+    a3 = next(r for r in json.loads(out)["results"] if r["offering"] == "gcp/a3-highgpu-8g")
+    assert a3["feasible"]
+    assert a3["usd_per_node_hour"] == pytest.approx(43.06615)
+
+
+def test_azure_v6_nd_h100_v5_is_8_h100_sxm_on_infiniband_from_the_family_table(world: Any) -> None:
+    result = imported(world, "azure")
+    offers = by_id(result)
+    nd = offers["azure/standard-nd96isr-h100-v5"]
+    # the v6 feed says AcceleratorCount 12; Microsoft's ND H100 v5 page says 8 GPUs, 3.2 Tb/s per VM
+    assert (nd.accelerator, nd.gpus_per_node) == ("h100-sxm", 8)
+    assert any("AcceleratorCount 12, but the instance has 8 GPUs" in p for p in result.problems)
+    assert (nd.intra_fabric, nd.nvls, nd.inter_fabric) == ("nvswitch", True, "infiniband")
+    assert nd.inter_bytes_per_s == pytest.approx(3200e9 / 8)  # 3.2 Tb/s in bytes per second
+    assert "ndh100v5-series" in nd.notes
+    assert nd.price_per_node_hour == 98.32  # eastus and eastus2; westus 127.816
+    assert nd.regions == ("eastus", "eastus2", "westus")
+    assert nd.commitments == ()  # SpotPrice equals Price in every row: a placeholder, not a spot market
+    assert offers["azure/standard-nc96ads-a100-v4"].accelerator == "a100-80gb-pcie"
+    assert offers["azure/standard-nd96asr-v4"].accelerator == "a100-40gb-sxm"
+    a100 = offers["azure/standard-nc24ads-a100-v4"]  # spot: median of two rows, rounded to 6 places
+    assert a100.commitments[0].price_per_node_hour == pytest.approx((0.444433 + 0.40403) / 2, abs=1e-6)
+    assert result.inferred == []
+
+
+def test_azure_import_quotes_nd_h100_v5(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    prices = tmp_path / "prices.toml"
+    code, _, err = run(capsys, "catalog", "import", "skypilot", str(FEEDS / "azure" / "vms.csv"),
+                       "--as-of", "2026-12-07", "--write", str(prices))
+    assert code == 0, err
+    assert run(capsys, "check", str(prices))[0] == 0
+    code, out, err = run(capsys, "--config", str(team_config(tmp_path)), "quote", "--model", "70b",
+                         "--ctx", "8k", "--format", "json", "--all")
+    assert code == 0, err
+    nd = next(r for r in json.loads(out)["results"] if r["offering"] == "azure/standard-nd96isr-h100-v5")
+    assert nd["feasible"]
+    assert nd["usd_per_node_hour"] == pytest.approx(98.32)
 
 
 @pytest.mark.parametrize("cloud", ["aws", "lambda", "runpod"])

@@ -6,9 +6,13 @@ resolved by name and memory (`advisor.catalog.feeds.resolve`; an unknown one is 
 guessed), on-demand price = the lowest regional price (every region's own price in the notes),
 spot = the median positive spot price across the rows with a preemption note, regions listed,
 and the facts the feed does not carry from the instance-family table (`families`), or the
-conservative reading marked 'fabric inferred'. A zero, negative or absent price is never used:
+conservative reading marked 'fabric inferred'; where the table states a node's GPU count and
+the feed's differs, the table's is used and the difference reported. A zero, negative or absent price is never used:
 the row's price is dropped and reported; an instance with no usable price is not imported.
-Rows without an accelerator (CPU types, GCP's host-only rows that exclude the GPUs) are skipped.
+Rows without an accelerator (CPU types) are skipped. GCP prices the GPUs of a machine type in
+rows of their own, apart from the host VM's row: those are paired (`advisor.catalog.feeds.gcp`)
+for the machine types whose GPUs are fixed; accelerator rows left unpaired (TPUs, the GPUs one
+attaches to N1 VMs) are counted and skipped.
 No I/O: callers hand in bytes and say where they came from.
 """
 
@@ -18,10 +22,11 @@ import csv
 import datetime as dt
 import io
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from statistics import median
 
+from advisor.catalog.feeds import gcp
 from advisor.catalog.feeds.families import Family, conservative, family_for
 from advisor.catalog.feeds.resolve import name_index, resolve
 from advisor.domain import Accelerator, CommitmentPrice, Offering
@@ -68,6 +73,7 @@ class FeedRow:
     price: float | None
     spot: float | None
     region: str
+    zone: str = ""
 
 
 @dataclass
@@ -77,8 +83,8 @@ class FeedImport:
     offerings: list[Offering] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     inferred: list[str] = field(default_factory=list)  # ids imported with the conservative fabric
-    skipped_rows: int = 0  # rows not priced as a GPU instance (CPU types, host-only and unpaired rows)
-    unpaired: int = 0  # accelerator rows without an instance type (GCP prices GPUs apart from hosts)
+    skipped_rows: int = 0  # rows not priced as a GPU instance (CPU types, unpaired host or GPU rows)
+    unpaired: int = 0  # accelerator rows without an instance type that no host row took (TPUs …)
     unreported: int = 0
 
     def report(self, message: str) -> None:
@@ -97,11 +103,8 @@ def import_feed(data: bytes, where: FeedSource, accelerators: Mapping[str, Accel
     """Every GPU instance type of one `vms.csv` as an offering (AdvisorError for an unreadable file)."""
     result = FeedImport()
     groups: dict[str, list[FeedRow]] = {}
-    for row in _rows(data, where.label, result):
+    for row in _paired(_rows(data, where.label, result, where.cloud), where.label, result):
         groups.setdefault(_SPOT_VARIANT.sub("", row.instance_type), []).append(row)
-    if result.unpaired:
-        result.report(f"{where.label}: {result.unpaired} accelerator rows have no instance type "
-                      "(priced apart from a host VM, as GCP does); pairing them is not supported: skipped")
     index = name_index(accelerators)
     for instance_type, rows in groups.items():
         offering = _offering(instance_type, rows, where, accelerators, index, result)
@@ -110,9 +113,25 @@ def import_feed(data: bytes, where: FeedSource, accelerators: Mapping[str, Accel
     return result
 
 
+def _paired(rows: list[FeedRow], label: str, result: FeedImport) -> list[FeedRow]:
+    """Whole-instance rows, with GCP's host rows and GPU rows paired into them."""
+    hosts = [r for r in rows if not r.accelerator]
+    loose = [r for r in rows if not r.instance_type]
+    whole = [r for r in rows if r.accelerator and r.instance_type]
+    paired, used = gcp.pair(hosts, loose)
+    result.unpaired = sum(1 for r in loose if r.line not in used)
+    result.skipped_rows += result.unpaired + len(hosts) - len(paired)
+    if result.unpaired:
+        result.report(f"{label}: {result.unpaired} accelerator rows have no instance type and no host "
+                      "machine type in advisor's table of attached GPUs takes them (TPUs, GPUs attached "
+                      "to N1 VMs): skipped")
+    return whole + paired
+
+
 # -- reading -------------------------------------------------------------------------------
 
-def _rows(data: bytes, label: str, result: FeedImport) -> list[FeedRow]:
+def _rows(data: bytes, label: str, result: FeedImport, cloud: str = "") -> list[FeedRow]:
+    """Priced rows: instance rows, accelerator-only rows, and (GCP) host rows of known GPU machines."""
     reader, columns = _reader(data, label)
     rows = []
     for line, record in enumerate(_records(reader, label), start=2):
@@ -120,7 +139,7 @@ def _rows(data: bytes, label: str, result: FeedImport) -> list[FeedRow]:
             raise _bad(label, line, f"more than {MAX_ROWS:,} rows; is this a SkyPilot vms.csv?")
         if any(len(value) > MAX_FIELD_CHARS for value in record):
             raise _bad(label, line, f"a field is longer than {MAX_FIELD_CHARS} characters")
-        row = _row(line, record, columns, label, result)
+        row = _row(line, record, columns, label, result, cloud)
         if row is None:
             result.skipped_rows += 1
         else:
@@ -165,17 +184,14 @@ def _reader(data: bytes, label: str) -> tuple[Iterator[list[str]], dict[str, int
 
 
 def _row(line: int, record: list[str], columns: dict[str, int], label: str,
-         result: FeedImport) -> FeedRow | None:
+         result: FeedImport, cloud: str = "") -> FeedRow | None:
     def cell(name: str) -> str:
         index = columns.get(name)
         return record[index].strip() if index is not None and index < len(record) else ""
 
     instance, accelerator = cell("InstanceType"), cell("AcceleratorName")
     if not accelerator:
-        return None
-    if not instance:
-        result.unpaired += 1
-        return None
+        return _host_row(line, cell, label, result) if cloud == "gcp" and gcp.attached(instance) else None
     gpus = _number(cell("AcceleratorCount"))
     if gpus is None or gpus < 1 or gpus != int(gpus) or gpus > 72:
         result.report(f"{label}:{line}: AcceleratorCount: '{cell('AcceleratorCount')}' is not a GPU count; row skipped")
@@ -186,7 +202,15 @@ def _row(line: int, record: list[str], columns: dict[str, int], label: str,
     return FeedRow(line=line, instance_type=instance, accelerator=accelerator, gpus=int(gpus),
                    memory_bytes=_memory_bytes(info), gpu_name=_gpu_name(info),
                    price=_price(cell("Price"), label, line, "Price", result, quiet=spot_only),
-                   spot=spot, region=cell("Region"))
+                   spot=spot, region=cell("Region"), zone=cell("AvailabilityZone"))
+
+
+def _host_row(line: int, cell: Callable[[str], str], label: str, result: FeedImport) -> FeedRow:
+    """A GCP host row: the VM's own price, its GPUs priced in another row."""
+    return FeedRow(line=line, instance_type=cell("InstanceType"), accelerator="", gpus=0, memory_bytes=None,
+                   gpu_name="", price=_price(cell("Price"), label, line, "Price", result),
+                   spot=_price(cell("SpotPrice"), label, line, "SpotPrice", result, quiet=True),
+                   region=cell("Region"), zone=cell("AvailabilityZone"))
 
 
 def _number(text: str) -> float | None:
@@ -246,12 +270,22 @@ def _offering(instance: str, rows: list[FeedRow], where: FeedSource, accelerator
     if not priced:
         result.report(f"{where.label}:{first.line}: {instance}: no usable on-demand price in any row; not imported")
         return None
+    gpus = _gpus(instance, first, family, where.label, result)
     if family is None:
-        family = conservative(where.cloud, first.gpus, acc)
-    offering = _build(instance, first.gpus, acc, family, priced, rows, where)
+        family = conservative(where.cloud, gpus, acc)
+    offering = _build(instance, gpus, acc, family, priced, rows, where)
     if "fabric inferred" in family.source:
         result.inferred.append(offering.id)
     return offering
+
+
+def _gpus(instance: str, row: FeedRow, family: Family | None, label: str, result: FeedImport) -> int:
+    """The feed's GPU count, or the family's where the table states it (reported when they differ)."""
+    if family is None or not family.gpus or family.gpus == row.gpus:
+        return row.gpus
+    result.report(f"{label}:{row.line}: {instance}: AcceleratorCount {row.gpus}, but the instance has "
+                  f"{family.gpus} GPUs ({family.source.split(' ', 1)[0]}); {family.gpus} used")
+    return family.gpus
 
 
 def _resolve(instance: str, row: FeedRow, index: list[tuple[Accelerator, set[str]]]) -> tuple[Accelerator | None, str]:
