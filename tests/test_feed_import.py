@@ -120,20 +120,6 @@ def test_gcp_a_region_missing_either_side_is_skipped(world: Any) -> None:
     assert any("4 accelerator rows have no instance type" in p for p in result.problems)
 
 
-def test_gcp_import_quotes_a3_at_host_plus_gpus(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    prices = tmp_path / "prices.toml"
-    code, _, err = run(capsys, "catalog", "import", "skypilot", str(FEEDS / "gcp" / "vms.csv"),
-                       "--as-of", "2026-12-07", "--write", str(prices))
-    assert code == 0, err
-    assert run(capsys, "check", str(prices))[0] == 0
-    code, out, err = run(capsys, "--config", str(team_config(tmp_path)), "quote", "--model", "70b",
-                         "--ctx", "8k", "--format", "json", "--all")
-    assert code == 0, err
-    a3 = next(r for r in json.loads(out)["results"] if r["offering"] == "gcp/a3-highgpu-8g")
-    assert a3["feasible"]
-    assert a3["usd_per_node_hour"] == pytest.approx(43.06615)
-
-
 def test_azure_v6_nd_h100_v5_is_8_h100_sxm_on_infiniband_from_the_family_table(world: Any) -> None:
     result = imported(world, "azure")
     offers = by_id(result)
@@ -154,18 +140,23 @@ def test_azure_v6_nd_h100_v5_is_8_h100_sxm_on_infiniband_from_the_family_table(w
     assert result.inferred == []
 
 
-def test_azure_import_quotes_nd_h100_v5(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+@pytest.mark.parametrize(("cloud", "offering", "price"), [
+    ("gcp", "gcp/a3-highgpu-8g", 43.06615),  # host 9.46006 + 8 GPUs 33.60609, us-central1
+    ("azure", "azure/standard-nd96isr-h100-v5", 98.32),
+])
+def test_an_imported_cloud_quotes(capsys: pytest.CaptureFixture[str], tmp_path: Path, cloud: str, offering: str,
+                                  price: float) -> None:
     prices = tmp_path / "prices.toml"
-    code, _, err = run(capsys, "catalog", "import", "skypilot", str(FEEDS / "azure" / "vms.csv"),
+    code, _, err = run(capsys, "catalog", "import", "skypilot", str(FEEDS / cloud / "vms.csv"),
                        "--as-of", "2026-12-07", "--write", str(prices))
     assert code == 0, err
     assert run(capsys, "check", str(prices))[0] == 0
     code, out, err = run(capsys, "--config", str(team_config(tmp_path)), "quote", "--model", "70b",
                          "--ctx", "8k", "--format", "json", "--all")
     assert code == 0, err
-    nd = next(r for r in json.loads(out)["results"] if r["offering"] == "azure/standard-nd96isr-h100-v5")
-    assert nd["feasible"]
-    assert nd["usd_per_node_hour"] == pytest.approx(98.32)
+    row = next(r for r in json.loads(out)["results"] if r["offering"] == offering)
+    assert row["feasible"]
+    assert row["usd_per_node_hour"] == pytest.approx(price)
 
 
 @pytest.mark.parametrize("cloud", ["aws", "lambda", "runpod"])
