@@ -13,6 +13,7 @@ No pint: these are fixed, tiny grammars. Must not import pint, rich, textual or 
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import re
 
@@ -153,6 +154,16 @@ def parse_age_days(text: str, what: str = "age") -> int:
                    "e.g. '90d', '6m' or '1y'")
     days = int(_number(match)) * _AGE_DAYS[(match.group("unit") or "d").lower()]
     return int(_bounded(days, 0, MAX_AGE_DAYS, what, text, "days"))
+
+
+def parse_date(text: str | None, what: str = "--as-of") -> dt.date:
+    """'2026-12-07' -> that date; None -> today (the day a file is read or written)."""
+    if text is None:
+        return dt.date.today()
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise AdvisorError(f"{what} {text!r}: expected a date YYYY-MM-DD", exit_code=EXIT_BAD_INPUT) from None
 
 
 def parse_list(text: str, what: str = "list") -> tuple[str, ...]:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from datetime import date
 from pathlib import Path
 
 HELP = "import hosted API prices (the LiteLLM price map) as an [[api_price]] catalog file"
@@ -30,8 +29,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from advisor.catalog import litellm
     from advisor.catalog.config import world_from_args
+    from advisor.shorthands import parse_date
 
-    as_of = _as_of(args.as_of)
+    as_of = parse_date(args.as_of)
     price_map, sha256 = litellm.read_price_map(args.file)
     world = world_from_args(args)
     result = litellm.import_prices(price_map, world.models, sha256)
@@ -47,17 +47,6 @@ def run(args: argparse.Namespace) -> int:
         sys.stdout.write(text)
     print(f"advisor: {litellm.summary(result, args.file)}", file=sys.stderr)
     return 0
-
-
-def _as_of(text: str | None) -> date:
-    from advisor.errors import EXIT_BAD_INPUT, AdvisorError
-
-    if text is None:
-        return date.today()
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise AdvisorError(f"--as-of {text!r}: expected a date YYYY-MM-DD", exit_code=EXIT_BAD_INPUT) from None
 
 
 def _check(text: str, where: str) -> None:

@@ -19,7 +19,7 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    import datetime as dt
+    pass
 
 HELP = "fit efficiency factors to your own measured benchmark runs and write a calibration file"
 
@@ -58,20 +58,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="report format on stdout (default table)")
 
 
-def _as_of(text: str | None) -> dt.date:
-    import datetime as dt
-
-    from advisor.errors import EXIT_BAD_INPUT, AdvisorError
-
-    if text is None:
-        return dt.date.today()
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise AdvisorError(f"--as-of {text!r} is not a date (YYYY-MM-DD)",
-                           exit_code=EXIT_BAD_INPUT) from None
-
-
 def _warn(lines: Any) -> None:
     from advisor.export.terminal import safe_text
 
@@ -86,8 +72,9 @@ def run(args: argparse.Namespace) -> int:
     from advisor.commands._world import world_from_args
     from advisor.errors import EXIT_BAD_INPUT, AdvisorError
     from advisor.export.write import write_atomic
+    from advisor.shorthands import parse_date
 
-    as_of = _as_of(args.as_of)
+    as_of = parse_date(args.as_of)
     if not 1 <= args.max_evals <= 100_000:
         raise AdvisorError("--max-evals must be between 1 and 100000", exit_code=EXIT_BAD_INPUT)
     target = Path(args.output)

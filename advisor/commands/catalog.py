@@ -342,9 +342,10 @@ def _import(args: argparse.Namespace) -> int:
     from advisor.catalog.feeds.run import ImportOptions, previous_import, run_import, write_import
     from advisor.catalog.remote.cache import normalize_sha256
     from advisor.export.terminal import print_warnings
+    from advisor.shorthands import parse_date
 
     if args.as_of:
-        _check_date(args.as_of)
+        parse_date(args.as_of)  # a bad date stops the import before any fetch
     options = ImportOptions(targets=tuple(args.targets), cloud=args.cloud or "", as_of=args.as_of or "",
                             source=args.source or "", offline=bool(getattr(args, "offline", False)),
                             pin=normalize_sha256(args.sha256) if args.sha256 else "", dedup=args.skip_builtin,
@@ -364,17 +365,6 @@ def _import(args: argparse.Namespace) -> int:
         written = write_import(target, outcome.offerings, comment)
         print(f"wrote {len(outcome.offerings)} offerings to {', '.join(map(str, written))}", file=sys.stderr)
     return 0
-
-
-def _check_date(text: str) -> None:
-    import datetime as dt
-
-    from advisor.errors import EXIT_BAD_INPUT, AdvisorError
-
-    try:
-        dt.date.fromisoformat(text)
-    except ValueError:
-        raise AdvisorError(f"--as-of: '{text}' is not a date (YYYY-MM-DD)", exit_code=EXIT_BAD_INPUT) from None
 
 
 def _print_imported(outcome: Any, fmt: str) -> None:
