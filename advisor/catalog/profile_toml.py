@@ -1,6 +1,6 @@
 """A model profile as a `[[model]]` TOML table, and appending one to a profile file.
 
-The text is built from plain values only (strings JSON-escaped, which TOML accepts), in the
+The text is built from plain values only (`advisor.catalog.toml_writer`), in the
 key order of the shipped profiles. Appending reads the file bounded, refuses an id the file
 already has, checks the whole new text with the catalog loader (what `advisor check` runs),
 and writes atomically unless the file changed meanwhile.
@@ -8,11 +8,10 @@ and writes atomically unless the file changed meanwhile.
 
 from __future__ import annotations
 
-import datetime as dt
-import json
 from pathlib import Path
 from typing import Any
 
+from advisor.catalog.toml_writer import toml_value
 from advisor.errors import EXIT_BAD_INPUT, AdvisorError
 
 ORDER = ("id", "name", "aliases", "family", "hf_repo", "total_params", "active_params", "layers",
@@ -31,24 +30,14 @@ def model_toml(fields: dict[str, Any]) -> str:
 
 
 def _value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        if value < 1e6 or not value.is_integer():
-            return repr(value)
-        # Parameter counts: exact when not a whole number of millions, else in billions.
-        return f"{value / 1e9:.6g}e9" if value % 1e6 == 0 else str(int(value))
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, dict):
-        return "{ " + ", ".join(f"{k} = {_value(v)}" for k, v in value.items()) + " }"
-    if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(_value(v) for v in value) + "]"
-    raise TypeError(f"cannot write {type(value).__name__} as TOML")
+    return toml_value(value, _number)
+
+
+def _number(value: float) -> str:
+    if value < 1e6 or not value.is_integer():
+        return repr(value)
+    # Parameter counts: exact when not a whole number of millions, else in billions.
+    return f"{value / 1e9:.6g}e9" if value % 1e6 == 0 else str(int(value))
 
 
 def append_profile(target: Path, model_id: str, block: str) -> None:

@@ -1,19 +1,17 @@
 """Offerings to the text of an ordinary catalog file (`[[offering]]` tables) that the loader reads back.
 
-Strings are written as JSON strings (valid TOML basic strings: every control character is
-escaped), numbers with `repr` (round-trips exactly), dates bare. Only fields that differ from
+Values are written by `advisor.catalog.toml_writer` (JSON strings, `repr` numbers, bare
+dates). Only fields that differ from
 the record's defaults are written, so a file stays short. No I/O.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import json
 from collections.abc import Iterable
 
+from advisor.catalog.toml_writer import toml_value
 from advisor.domain import CommitmentPrice, Offering
-
-_DATES = {"as_of"}
 
 
 def catalog_text(offerings: Iterable[Offering], comment: str = "", *, schema: str = "") -> str:
@@ -32,28 +30,18 @@ def _fields(offering: Offering) -> list[str]:
         value = getattr(offering, f.name)
         if f.default is not dataclasses.MISSING and value == f.default:
             continue
-        out.append(f"{f.name} = {_value(f.name, value)}")
+        out.append(f"{f.name} = {_value(value)}")
     return out
 
 
-def _value(name: str, value: object) -> str:
-    if name in _DATES:
-        return str(value)
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return repr(float(value)) if isinstance(value, float) else str(value)
-    if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
+def _value(value: object) -> str:
     if isinstance(value, tuple):
-        return "[" + ", ".join(_item(v) for v in value) + "]"
-    raise TypeError(f"cannot write {name} = {value!r}")
+        value = [_record(v) for v in value]
+    return toml_value(value)
 
 
-def _item(value: object) -> str:
+def _record(value: object) -> object:
+    """A commitment as the table of its non-empty fields; anything else as it is."""
     if isinstance(value, CommitmentPrice):
-        parts = [f"term = {json.dumps(value.term)}", f"price_per_node_hour = {value.price_per_node_hour!r}"]
-        if value.source:
-            parts.append(f"source = {json.dumps(value.source, ensure_ascii=False)}")
-        return "{ " + ", ".join(parts) + " }"
-    return _value("", value)
+        return {k: v for k, v in dataclasses.asdict(value).items() if v != ""}
+    return value
