@@ -15,7 +15,8 @@ from advisor.core.memory import (
     linear_state_bytes,
 )
 from advisor.core.params import breakdown, shape
-from advisor.core.timing import prefill_flops, step_model
+from advisor.core.prefill import prefill_flops
+from advisor.core.timing import step_model
 from advisor.core.types import Layout
 
 # Qwen/Qwen3-Next-80B-A3B-Instruct config.json: 48 layers, every 4th full attention.

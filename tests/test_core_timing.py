@@ -24,6 +24,7 @@ from advisor.core.deployment import Deployment
 from advisor.core.fabric import fabric_for_gpu
 from advisor.core.params import breakdown
 from advisor.core.precision import compute_dtype
+from advisor.core.prefill import prefill_flops
 from advisor.core.serving import estimate
 from advisor.core.timing import (
     IDEAL,
@@ -31,7 +32,6 @@ from advisor.core.timing import (
     build_plan,
     decode_parts,
     experts_touched_fraction,
-    prefill_flops,
     step_model,
 )
 from advisor.core.types import Layout, Load, Precision

@@ -14,9 +14,10 @@ from hypothesis import strategies as st
 from advisor.core.deployment import Deployment
 from advisor.core.disagg import KvLink, disagg_estimate, kv_link, kv_transfer_s, prompt_kv_bytes
 from advisor.core.fabric import fabric_for_gpu
+from advisor.core.prefill import prefill_compute_s, prefill_flops
 from advisor.core.serving import estimate
 from advisor.core.timing import IDEAL as IDEAL_F
-from advisor.core.timing import build_plan, prefill_compute_s, prefill_flops, step_model
+from advisor.core.timing import build_plan, step_model
 from advisor.core.types import Layout, Load, Precision
 from advisor.errors import AdvisorError
 

@@ -17,16 +17,8 @@ from advisor.core.layouts import layout_reason
 from advisor.core.memory import MemoryParts, fraction_of_free_memory, memory_parts
 from advisor.core.params import shape
 from advisor.core.precision import check_formats
-from advisor.core.timing import (
-    Factors,
-    Plan,
-    Step,
-    build_plan,
-    first_token_s,
-    prefill_chunks,
-    prefill_compute_s,
-    step_model,
-)
+from advisor.core.prefill import first_token_s, prefill_chunks, prefill_compute_s
+from advisor.core.timing import Factors, Plan, Step, build_plan, step_model
 from advisor.core.types import Fabric, Layout, Load, Precision
 from advisor.domain import Accelerator, EfficiencyFactors, ModelProfile
 from advisor.errors import EXIT_BAD_INPUT, AdvisorError
