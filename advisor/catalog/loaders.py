@@ -1,8 +1,9 @@
 """Catalog and profile files: a parsed TOML document to validated domain entries, every problem.
 
 Owns the file format (top-level arrays of tables named `accelerator`, `offering`, `model`,
-`workload`, `efficiency`, `tenancy`, `api_price`), pydantic validation of each entry, mapping each pydantic
-error back to `file:line: key: message (did you mean …)`, and duplicate ids within one file.
+`workload`, `efficiency`, `tenancy`, `api_price`), pydantic validation of each entry (its errors
+as `file:line: key: message (did you mean …)` by `advisor.catalog.record_problems`), and
+duplicate ids within one file.
 Safe reading (size, encoding, depth) is `advisor.catalog.toml_reader`; layering is `advisor.catalog.config`.
 An entry whose id is in the `bases` given (an earlier layer's) is a patch: validated merged over
 that entry (`advisor.catalog.overrides`), so it may set only a price, and its problems still name
@@ -19,14 +20,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from advisor import domain
+from advisor.catalog.record_problems import MISSING_MESSAGE, field_annotations, nested_record, pydantic_problems
 from advisor.catalog.toml_positions import KeyPath, header_lines
-from advisor.catalog.toml_reader import ParsedToml, dotted, read_file_bytes, read_toml
+from advisor.catalog.toml_reader import ParsedToml, read_file_bytes, read_toml
 from advisor.errors import Problem, closest
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
-
-    from pydantic import ValidationError
 
     from advisor.catalog.overrides import Base
 
@@ -203,7 +203,7 @@ def _near_miss(
     entry_key = item.get(id_field)
     if not bases or not isinstance(entry_key, str) or (kind, entry_key) in bases:
         return []
-    if not any(p.message == _MESSAGES["missing"] for p in found):
+    if not any(p.message == MISSING_MESSAGE for p in found):
         return []
     hint = closest(entry_key, [i for k, i in bases if k == kind])
     if hint is None:
@@ -293,105 +293,14 @@ def _boolean_problems(
 @functools.cache  # per record type, not per entry: 2.28 -> 1.10 s cold quote, 5,600 offerings (bench_feed_scale)
 def _bool_plan(model: type[Any]) -> dict[str, tuple[type[Any] | None, bool]]:
     """Field name -> (the record it nests, whether it takes a boolean), for `_boolean_problems`."""
-    return {name: (_nested(annotation), _allows_bool(annotation))
-            for name, annotation in _field_annotations(model).items()}
+    return {name: (nested_record(annotation), _allows_bool(annotation))
+            for name, annotation in field_annotations(model).items()}
 
 
 def _allows_bool(annotation: Any) -> bool:
     from typing import get_args
 
     return annotation is bool or any(_allows_bool(arg) for arg in get_args(annotation))
-
-
-# -- pydantic errors to problems -----------------------------------------------------------
-
-_UNKNOWN = ("extra_forbidden", "unexpected_keyword_argument")
-_MESSAGES = {
-    "extra_forbidden": "unknown key",
-    "unexpected_keyword_argument": "unknown key",
-    "missing": "missing (required)",
-}
-
-
-def pydantic_problems(
-    parsed: ParsedToml, exc: ValidationError, base: KeyPath, model: type[Any],
-    key_base: KeyPath | None = None,
-) -> list[Problem]:
-    """One problem per pydantic error, at the line of its key (or the nearest enclosing one).
-
-    `base` is where the validated table sits in the document, `key_base` how its keys are named
-    in messages (default: the table's kind, without the array index).
-    """
-    shown = key_base if key_base is not None else base[:1]
-    problems = []
-    errors = exc.errors(include_url=False, include_input=False)
-    missing = {tuple(e["loc"]) for e in errors if e["type"] == "missing"}
-    for error in errors:
-        loc = tuple(error["loc"])
-        message = _MESSAGES.get(error["type"], error["msg"])
-        for prefix in ("Value error, ", "Assertion failed, "):
-            message = message.removeprefix(prefix)
-        hint = None
-        if error["type"] in _UNKNOWN and loc and isinstance(loc[-1], str):
-            hint = _key_hint(model, loc, missing)
-        key_path = (*base, *loc)
-        key = dotted((*shown, *loc))
-        problems.append(Problem(parsed.path, parsed.line_of(key_path), key, message, hint))
-    return problems
-
-
-def _key_hint(model: type[Any], loc: tuple[Any, ...], missing: set[tuple[Any, ...]]) -> str | None:
-    """A close field name; else the one required field missing beside the unknown key."""
-    fields = _model_at(model, loc[:-1])
-    hint = closest(loc[-1], _field_names(fields)) if fields else None
-    if hint is None:
-        siblings = [m[-1] for m in missing if m[:-1] == loc[:-1] and isinstance(m[-1], str)]
-        hint = closest(loc[-1], siblings) or (siblings[0] if len(siblings) == 1 else None)
-    return hint
-
-
-def _model_at(model: type[Any], loc: tuple[Any, ...]) -> type[Any] | None:
-    """The (nested) record or model class that holds the field at `loc`, for did-you-mean hints."""
-    current = model
-    for part in loc:
-        if isinstance(part, int):
-            continue
-        annotation = _field_annotations(current).get(part)
-        nested = _nested(annotation) if annotation is not None else None
-        if nested is None:
-            return None
-        current = nested
-    return current
-
-
-def _field_names(model: type[Any]) -> list[str]:
-    return list(_field_annotations(model))
-
-
-def _field_annotations(model: Any) -> dict[str, Any]:
-    """Field name -> annotation of a domain record or a pydantic model (the team config)."""
-    fields = getattr(model, "model_fields", None)
-    if fields is not None:
-        return {name: info.annotation for name, info in fields.items()}
-    from advisor.domain.common import field_types
-
-    return field_types(model)
-
-
-def _nested(annotation: Any) -> type[Any] | None:
-    """The record or pydantic model class an annotation holds, if any."""
-    import dataclasses
-    from typing import get_args
-
-    if isinstance(annotation, type) and (
-        hasattr(annotation, "model_fields") or dataclasses.is_dataclass(annotation)
-    ):
-        return annotation
-    for arg in get_args(annotation):
-        found = _nested(arg)
-        if found is not None:
-            return found
-    return None
 
 
 def _without_duplicates(path: str, entries: list[Entry]) -> tuple[list[Entry], list[Problem]]:

@@ -126,7 +126,7 @@ def read_config(path: Path) -> ConfigFile:
         table = table.get(key) if isinstance(table, dict) else None
     if not isinstance(table, dict):
         return ConfigFile(path, None, (parsed.problem(base, "missing [tool.advisor] table"),), parsed, base)
-    from advisor.catalog.loaders import pydantic_problems
+    from advisor.catalog.record_problems import pydantic_problems
 
     try:
         config = TeamConfig.model_validate(table)
