@@ -288,7 +288,7 @@ def _fit_moe(parts: Parts, cases: list[Case], evals: int,
     if len(group) < MIN_ROWS:
         return
     own = dict(parts.release_moe)
-    parts.release_moe.clear()  # the pooled value is fitted where no release has its own
+    parts.release_moe.clear()  # pooled over every MoE row, as if no release had its own
 
     def objective(x: list[float]) -> float:
         parts.moe = min(max(math.exp(x[0]), 0.1), 1.5)
