@@ -259,3 +259,57 @@ def test_the_inlined_allreduce_is_the_fastest_option(size: float, link: Link) ->
     for gpus in (2, 4, 8):
         best = min(o[1] for o in allreduce_options(size, gpus, link, 2.5e-6))
         assert allreduce_s(size, gpus, link, 2.5e-6) == pytest.approx(best, rel=1e-12)
+
+
+def _closed(users: int, isl: int = 1024, osl: int = 256):
+    from advisor.core.deployment import Deployment
+    from advisor.core.types import Load
+
+    return Deployment(model=LLAMA_70B, accelerator=H100, fabric=fabric_for_gpu(H100, 8),
+                      layout=Layout(tp=8), precision=FP8,
+                      load=Load(isl=isl, osl=osl, concurrency=users), factors=factors())
+
+
+def test_a_closed_loop_run_opens_with_every_client_at_once_by_hand() -> None:
+    # bug: a `--max-concurrency 64` run of 128 requests of 30k tokens measured a 15.7 s mean
+    # TTFT and the model said 2.2 s, the steady state's: the first 64 prompts arrive together
+    from advisor.core.deployment import prepare
+    from advisor.core.protocols import finite_closed_loop
+    from advisor.core.serving import closed_loop, estimate
+
+    d = _closed(64)
+    setup = prepare(d, memory_fraction=0.9)
+    t_p, first, t_req = setup.prefill_gpu_s, setup.first(0.0), setup.plan.t_request_s
+    steady = closed_loop(setup, 64.0)
+    one_wave = finite_closed_loop(d, requests=64)
+    # one wave only: the i-th prompt waits for the i−1 before it, mean (64 − 1)/2 prefills
+    assert one_wave.ttft_s == pytest.approx(31.5 * t_p + first + t_req)
+    assert one_wave.ttft_s > 5 * steady.ttft_s
+    # two waves: half the requests see the burst, half the steady state
+    two = finite_closed_loop(d, requests=128)
+    assert two.ttft_s == pytest.approx((one_wave.ttft_s + steady.ttft_s) / 2)
+    # throughput and TPOT are the steady state's, which `estimate` reports
+    e = estimate(d, memory_fraction=0.9)
+    assert two.output_tokens_per_s == pytest.approx(e.output_tokens_per_s)
+    assert two.itl_s == pytest.approx(e.tpot_s)
+    # many waves: the opening burst fades into the steady state
+    long = finite_closed_loop(d, requests=64_000)
+    assert long.ttft_s == pytest.approx(steady.ttft_s, rel=0.02)
+
+
+def test_a_one_client_run_has_no_burst() -> None:
+    from advisor.core.protocols import finite_closed_loop
+    from advisor.core.serving import estimate
+
+    d = _closed(1)
+    assert finite_closed_loop(d, requests=100).ttft_s == pytest.approx(estimate(d).ttft_s)
+
+
+def test_a_vllm_v0_run_takes_the_v0_batch_default() -> None:
+    # bug: a 0.8.4 run with VLLM_USE_V1=0 and 300 clients was given V1's 1024 slots, so none of
+    # the 300 queued (TTFT −99 %); the V0 engine's max_num_seqs default is 256
+    row = parse_row(_record(engine="vllm", engine_version="0.8.4", ep="", concurrency="concurrency=300",
+                            notes="VLLM_USE_V1=0, --max-num-batched-tokens 65536"))
+    assert row.max_batch == 256
+    assert parse_row(_record(engine="vllm", engine_version="0.8.4", ep="", notes="V1 engine")).max_batch is None
+    assert parse_row(_record(engine="vllm", ep="", notes="VLLM_USE_V1=0 --max-num-seqs 64")).max_batch == 64

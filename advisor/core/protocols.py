@@ -10,6 +10,12 @@ state `serving.estimate` predicts:
   With a dataset's spread of output lengths (`spread`, e.g. ShareGPT), outputs are taken as
   exponential with the stated mean: the batch drains as requests finish, so the run ends with
   the longest output (≈ O·(ln n + γ) steps) at ever smaller, cheaper but less productive batches.
+- `finite_closed_loop`: N requests from C clients, each sending its next request when the last
+  one completes (`--max-concurrency C`). The run opens with all C requests at once, a burst whose
+  i-th prompt waits for the i−1 before it (mean TTFT ≈ (C−1)/2·t_p plus its own step); their
+  completions are then staggered by those prefills, so the later requests see the steady state
+  of `serving.closed_loop`. Mean TTFT = (C·burst + (N−C)·steady)/N; throughput and TPOT are the
+  steady state's.
 - `finite_open_loop`: N requests at rate λ. The run lasts ≈ (N−1)/min(λ, μ) plus one request's
   latency, so measured throughput is N·O over that time; when λ > μ the queue grows linearly
   and the mean wait is ≈ (N−1)/2·(1/μ − 1/λ).
@@ -23,7 +29,7 @@ import math
 from typing import NamedTuple
 
 from advisor.core.deployment import Deployment, Setup, prepare
-from advisor.core.serving import Operating, max_throughput, open_loop
+from advisor.core.serving import Operating, closed_loop, max_throughput, open_loop, replica_setup
 
 
 class RunResult(NamedTuple):
@@ -137,3 +143,32 @@ def finite_open_loop(
         return _result(setup, layout.replicas, n, duration, ttft, full.tpot_s)
     duration = (n - 1) / rate + op.ttft_s + decode * op.tpot_s
     return _result(setup, layout.replicas, n, duration, op.ttft_s, op.tpot_s)
+
+
+def finite_closed_loop(
+    d: Deployment,
+    *,
+    requests: int,
+    memory_fraction: float = 0.9,
+) -> RunResult:
+    """`requests` sent by `d.load.concurrency` clients with no think time: the first wave
+    (one per client, within the batch cap) arrives at once, the rest at the steady state."""
+    users = d.load.concurrency
+    assert users is not None
+    setup, per_replica = replica_setup(d, memory_fraction)
+    ranks = d.layout.attention_ranks
+    if setup.batch_cap < 1 or per_replica is None:
+        return _no_fit()
+    op = closed_loop(setup, per_replica)
+    n = max(requests / ranks, per_replica)
+    wave = min(per_replica, float(setup.batch_cap))
+    burst_ttft = (wave - 1.0) / 2.0 * setup.prefill_gpu_s + setup.first(0.0) + setup.plan.t_request_s
+    ttft = (wave * max(burst_ttft, op.ttft_s) + (n - wave) * op.ttft_s) / n
+    rate = op.requests_per_s * ranks
+    return RunResult(
+        requests_per_s=rate,
+        output_tokens_per_s=rate * setup.osl,
+        total_tokens_per_s=rate * (setup.isl + setup.osl),
+        ttft_s=ttft,
+        itl_s=op.tpot_s,
+    )

@@ -17,7 +17,7 @@ from typing import NamedTuple
 from advisor.core.deployment import Deployment
 from advisor.core.fabric import fabric_for_gpu
 from advisor.core.precision import check_formats
-from advisor.core.protocols import RunResult, burst, finite_open_loop
+from advisor.core.protocols import RunResult, burst, finite_closed_loop, finite_open_loop
 from advisor.core.serving import estimate
 from advisor.core.types import Fabric, Layout, Load, Precision
 from advisor.domain import Accelerator, EfficiencyFactors, ModelProfile
@@ -41,6 +41,7 @@ THROUGHPUT_METRICS = ("output_tokens_per_s_total", "output_tokens_per_s_per_gpu"
 LATENCY_KIND = {"ttft_ms": "TTFT", "itl_ms": "ITL", "tokens_per_s_per_user": "ITL",
                 "e2e_ms": "E2E"}
 DEFAULT_REQUESTS = 500
+VLLM_V0_MAX_NUM_SEQS = 256  # vllm/engine/arg_utils.py before V1: max_num_seqs default
 DEFAULT_MEMORY_FRACTION = 0.9  # gpu_memory_utilization / kv_cache_free_gpu_mem_fraction default
 
 
@@ -90,9 +91,13 @@ class BenchRow(NamedTuple):
     def max_batch(self) -> int | None:
         """The batch cap the source states (max_num_seqs, max_running_requests,
         max_batch_size per rank), else None (the engine's default)."""
-        m = re.search(r"max[_-](?:num[_-]seqs|running[_-]requests|batch[_-]size)\D{0,6}(\d+)",
-                      f"{self.notes} {self.concurrency}".lower())
-        return int(m.group(1)) if m else None
+        text = f"{self.notes} {self.concurrency}".lower()
+        m = re.search(r"max[_-](?:num[_-]seqs|running[_-]requests|batch[_-]size)\D{0,6}(\d+)", text)
+        if m:
+            return int(m.group(1))
+        if self.engine == "vllm" and re.search(r"vllm_use_v1\s*=\s*0", text):
+            return VLLM_V0_MAX_NUM_SEQS  # the V0 engine's default, whatever the release
+        return None
 
     @property
     def attention_tp(self) -> int:
@@ -271,9 +276,11 @@ def run_for(
         return finite_open_loop(d, requests=_requests(row), memory_fraction=memory_fraction)
     users = _closed_users(row)
     load = Load(isl=row.isl, osl=row.osl, concurrency=users)
-    e = estimate(Deployment(model=model, accelerator=acc, fabric=fabric, layout=layout,
-                            precision=precision, load=load, factors=eff),
-                 memory_fraction=memory_fraction)
+    d = Deployment(model=model, accelerator=acc, fabric=fabric, layout=layout,
+                   precision=precision, load=load, factors=eff)
+    if users is not None and row.online:
+        return finite_closed_loop(d, requests=_requests(row), memory_fraction=memory_fraction)
+    e = estimate(d, memory_fraction=memory_fraction)
     return RunResult(e.requests_per_s, e.output_tokens_per_s, e.total_tokens_per_s, e.ttft_s,
                      e.tpot_s, fits=e.memory.fits and e.output_tokens_per_s > 0)
 

@@ -225,7 +225,7 @@ def open_loop(setup: Setup, rate: float) -> Operating:
     return Operating(batch, rate, ttft, tpot, step, share, _step_bound(setup, batch, share))
 
 
-def _replica_setup(d: Deployment, memory_fraction: float) -> tuple[Setup, float | None]:
+def replica_setup(d: Deployment, memory_fraction: float) -> tuple[Setup, float | None]:
     """One replica's `Setup` and its share of a closed-loop load's users (None otherwise); the
     logits workspace is sized for those users, or for the engine's batch cap."""
     concurrency = d.load.concurrency
@@ -246,7 +246,7 @@ def estimate(
         raise AdvisorError("tenancy_factor must be in (0, 1.5] and memory_fraction in (0, 1]",
                            exit_code=EXIT_BAD_INPUT)
     load, replicas = d.load, d.layout.attention_ranks
-    setup, users = _replica_setup(d, memory_fraction)
+    setup, users = replica_setup(d, memory_fraction)
     if setup.batch_cap < 1:
         return _no_fit(setup, d.factors, tenancy_factor, load)
     if users is not None:
@@ -273,7 +273,7 @@ def throughput_ceiling(
     or concave in the batch), so a replica delivers at most B × osl / ((osl − 1) × step(B))
     tokens/s with B the smaller of the two. The search prunes layouts with it.
     """
-    setup, users = _replica_setup(d, memory_fraction)
+    setup, users = replica_setup(d, memory_fraction)
     if setup.batch_cap < 1:
         return 0.0
     if setup.decode_tokens == 0:
