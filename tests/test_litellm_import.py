@@ -66,7 +66,7 @@ def test_a_quote_uses_the_imported_prices(capsys: pytest.CaptureFixture[str], tm
     # DeepInfra Turbo, 0.10 in / 0.28 out: (2048 × 0.10 + 1024 × 0.28) / 3072 = 491.52 / 3072 = 0.16
     assert be["api"]["id"] == "deepinfra/meta-llama/meta-llama-3.1-70b-instruct-turbo"
     assert be["api_usd_per_million_tokens"] == pytest.approx(0.16)
-    assert be["api_prices_for_model"] == 4  # two built-in, two imported
+    assert be["api_prices_for_model"] == 5  # three built-in (DeepInfra, Fireworks, Together), two imported
 
 
 def test_stdout_when_no_output_file(capsys: pytest.CaptureFixture[str]) -> None:
@@ -139,3 +139,42 @@ def test_the_command_runs_as_a_program(tmp_path: Path) -> None:
                           cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert "imported 11 API prices for 9 models" in done.stderr
+
+
+def test_the_built_in_prices_taken_from_the_map_import_to_the_same_entries(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path,
+) -> None:
+    """Every built-in price whose source is a LiteLLM key (host names like Fireworks'
+    'llama4-maverick-instruct-basic' or Together's 'Qwen3-235B-A22B-fp8-tput' included) comes back
+    from the import with the same model, host and prices, so a team importing the whole map gets them."""
+    builtin = Path(__file__).parent.parent / "catalogs" / "api_prices.toml"
+    loaded = load_catalog_file(builtin)
+    assert loaded.problems == ()
+    providers = {"deepinfra/": "deepinfra", "fireworks_ai/": "fireworks_ai", "groq/": "groq",
+                 "together_ai/": "together_ai", "deepseek/": "deepseek"}
+    taken: dict[str, object] = {}
+    for entry in loaded.entries:
+        price = entry.value
+        if ", key " not in price.source:
+            continue
+        key = price.source.split(", key ", 1)[1]
+        provider = next(p for prefix, p in providers.items() if key.startswith(prefix))
+        item = {"litellm_provider": provider, "mode": "chat",
+                "input_cost_per_token": price.usd_per_million_input / 1e6,
+                "output_cost_per_token": price.usd_per_million_output / 1e6}
+        if price.usd_per_million_cached_input is not None:
+            item["cache_read_input_token_cost"] = price.usd_per_million_cached_input / 1e6
+        taken[key] = (price, item)
+    assert len(taken) >= 50
+    path = tmp_path / "map.json"
+    path.write_text(json.dumps({key: item for key, (_, item) in taken.items()}))
+    target = tmp_path / "out.toml"
+    code, _, err = run(capsys, "--no-discover", "catalog", "import", "litellm", str(path), "-o", str(target))
+    assert code == 0, err
+    assert "matched no model profile" not in err
+    imported = {e.value.source.split(", key ", 1)[1]: e.value for e in load_catalog_file(target).entries}
+    for key, (price, _) in taken.items():
+        got = imported[key]
+        assert (got.model, got.provider, got.api_model) == (price.model, price.provider, price.api_model), key
+        assert (got.usd_per_million_input, got.usd_per_million_output, got.usd_per_million_cached_input) == \
+               (price.usd_per_million_input, price.usd_per_million_output, price.usd_per_million_cached_input), key

@@ -31,6 +31,16 @@ ALIASES: dict[str, str] = {
     "accounts/fireworks/models/qwen2p5-72b-instruct": "qwen2.5-72b",
     "accounts/fireworks/models/deepseek-v3": "deepseek-v3",
     "accounts/fireworks/models/deepseek-r1": "deepseek-r1",
+    "accounts/fireworks/models/deepseek-v3p1": "deepseek-v3.1",
+    "accounts/fireworks/models/glm-4p5": "glm-4.5",
+    "accounts/fireworks/models/glm-4p5-air": "glm-4.5-air",
+    "accounts/fireworks/models/glm-4p6": "glm-4.6",
+    # Fireworks "basic" serverless endpoints: the same weights on slower, cheaper serving
+    # (the LiteLLM map cites fireworks.ai/pricing for both)
+    "accounts/fireworks/models/llama4-maverick-instruct-basic": "llama-4-maverick",
+    "accounts/fireworks/models/llama4-scout-instruct-basic": "llama-4-scout",
+    # Together's FP8 throughput tier (together.ai/models/qwen3-235b-a22b-fp8-tput)
+    "Qwen/Qwen3-235B-A22B-fp8-tput": "qwen3-235b-a22b",
 }
 
 # LiteLLM provider -> the name shown for the host
