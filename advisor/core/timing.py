@@ -76,6 +76,34 @@ MOE_PAD_TOKENS = 32.0
 GEMM_HALF_ROWS = 32.0
 
 
+# Kernels one layer launches, by attention kind and FFN kind (prior, from the engines' layer
+# code): a GQA block is norm, QKV, RoPE + cache write, attention, O; MLA adds the latent
+# projections, their norms and the two absorbed per-head matmuls; DSA adds the indexer's
+# projections, scores and top-k; a linear (DeltaNet) block adds its convolution, gates and the
+# recurrent kernel. A dense FFN is norm, gate-up (activation fused), down; an MoE FFN is norm,
+# router, top-k and sort, two grouped GEMMs and the weighted combine; a shared expert is two
+# more GEMMs. The per-layer overhead t_layer is per layer of a dense GQA model (8 kernels);
+# other layers cost in proportion to their kernels.
+ATTENTION_KERNELS = {"full": 5, "sliding": 5, "chunked": 5, "mla": 9, "sparse": 12, "linear": 8}
+DENSE_FFN_KERNELS = 3
+MOE_FFN_KERNELS = 6
+SHARED_EXPERT_KERNELS = 2
+REFERENCE_LAYER_KERNELS = ATTENTION_KERNELS["full"] + DENSE_FFN_KERNELS
+
+
+def layer_equivalents(model: ModelProfile) -> float:
+    """The model's layers in units of a dense GQA layer's kernels (a dense GQA model: its
+    layer count)."""
+    s = shape(model)
+    moe = model.moe
+    moe_layers = s.params.moe_layers
+    ffn = (s.layers - moe_layers) * DENSE_FFN_KERNELS
+    if moe is not None:
+        ffn += moe_layers * (MOE_FFN_KERNELS + (SHARED_EXPERT_KERNELS if moe.shared_experts else 0))
+    attention = sum(g.layers * ATTENTION_KERNELS[g.kind] for g in s.groups)
+    return (attention + ffn) / REFERENCE_LAYER_KERNELS
+
+
 class Plan(NamedTuple):
     """Per-GPU, per-stage constants of one deployment."""
 
@@ -215,7 +243,7 @@ def build_plan(
         moe_layers=math.ceil(p.moe_layers * share),
         experts_per_token=k,
         alpha_s=f.alpha_s,
-        t_fixed_s=f.t_fixed_s + f.t_layer_s * stage_layers(s, pp),
+        t_fixed_s=f.t_fixed_s + f.t_layer_s * layer_equivalents(model) * share,
         t_request_s=f.t_request_s,
         compute_dtype=dtype,
         expert_params=expert_bytes / wb if wb else 0.0,
