@@ -313,3 +313,19 @@ def test_a_vllm_v0_run_takes_the_v0_batch_default() -> None:
     assert row.max_batch == 256
     assert parse_row(_record(engine="vllm", engine_version="0.8.4", ep="", notes="V1 engine")).max_batch is None
     assert parse_row(_record(engine="vllm", ep="", notes="VLLM_USE_V1=0 --max-num-seqs 64")).max_batch == 64
+
+
+def test_per_layer_overhead_counts_each_layers_kernels_by_hand() -> None:
+    from advisor.core.timing import layer_equivalents
+
+    # a dense GQA layer is the unit: 5 attention kernels + 3 FFN kernels
+    assert layer_equivalents(LLAMA_70B) == pytest.approx(80.0)
+    # Mixtral: 32 GQA layers (5) with an MoE FFN (6: norm, router, top-k, two grouped GEMMs, combine)
+    assert layer_equivalents(MIXTRAL_8X7B) == pytest.approx(32 * (5 + 6) / 8)  # 44
+    # DeepSeek-V3: 61 MLA layers (9), 3 dense FFNs (3), 58 MoE FFNs with a shared expert (6 + 2)
+    assert layer_equivalents(DEEPSEEK_V3) == pytest.approx((61 * 9 + 3 * 3 + 58 * 8) / 8)  # 127.75
+    eff = factors(t_fixed_s=1e-3, t_layer_s=50e-6)
+    one = build_plan(DEEPSEEK_V3, H100, fabric_for_gpu(H100, 8), Layout(tp=8), FP8, Factors.of(eff))
+    two = build_plan(DEEPSEEK_V3, H100, fabric_for_gpu(H100, 16), Layout(tp=8, pp=2), FP8, Factors.of(eff))
+    assert one.t_fixed_s == pytest.approx(1e-3 + 50e-6 * 127.75)  # 7.4 ms of launches per step
+    assert two.t_fixed_s == pytest.approx(1e-3 + 50e-6 * 127.75 * 31 / 61)  # the first stage's 31 layers
