@@ -41,6 +41,7 @@ AS_OF = dt.date(2026, 12, 7)
 FIELDS = ("eta_mem", "eta_compute", "eta_prefill", "alpha_s", "t_fixed_s", "t_request_s")
 OPTIONAL_FIELDS = (  # written in this order after the six fitted factors, when set
     ("t_layer_s", "seconds of per-step overhead per layer"),
+    ("t_seq_s", "seconds of per-step overhead per sequence in the batch"),
     ("eta_moe", "grouped expert GEMMs relative to dense GEMMs"),
     ("max_batch", COMMENTS["max_batch"]),
     ("small_gpu_max_batch", "engine default under 70 GiB and on A100"),

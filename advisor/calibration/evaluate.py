@@ -109,7 +109,7 @@ class Parts:
     base_rows: dict[str, int] = field(default_factory=dict)  # family -> rows it was fitted on
     family: dict[str, tuple[float, float]] = field(default_factory=dict)  # family -> (f_mem, f_cmp)
     family_rows: dict[str, int] = field(default_factory=dict)
-    # (engine, release) -> (s_mem, s_compute, t_fixed, t_layer, t_request)
+    # (engine, release) -> (s_mem, s_compute, t_fixed, t_layer, t_request, t_seq)
     release: dict[tuple[str, str], tuple[float, ...]] = field(default_factory=dict)
     release_rows: dict[tuple[str, str], int] = field(default_factory=dict)
     moe: float = 1.0  # grouped expert GEMMs relative to the reference engine (pooled, other releases)
@@ -140,17 +140,18 @@ class Parts:
         vals = dict(self.base(family))
         f_mem, f_cmp = self.family.get(family, (1.0, 1.0))
         if (engine, release) == REFERENCE:
-            s_mem, s_cmp, t_fixed, t_layer, t_request = (1.0, 1.0, vals["t_fixed_s"], 0.0,
-                                                         vals["t_request_s"])
+            s_mem, s_cmp, t_fixed, t_layer, t_request, t_seq = (1.0, 1.0, vals["t_fixed_s"], 0.0,
+                                                                vals["t_request_s"], 0.0)
         else:
-            s_mem, s_cmp, t_fixed, t_layer, t_request = self.release.get((engine, release),
-                                                                         _PRIOR_RELEASE)
+            s_mem, s_cmp, t_fixed, t_layer, t_request, t_seq = self.release.get((engine, release),
+                                                                                _PRIOR_RELEASE)
         vals["eta_mem"] = min(vals["eta_mem"] * f_mem * s_mem, ETA_CAP)
         vals["eta_compute"] = min(vals["eta_compute"] * f_cmp * s_cmp, ETA_CAP)
         vals["eta_prefill"] = min(vals["eta_prefill"] * f_cmp * s_cmp, ETA_CAP)
         vals["t_fixed_s"] = t_fixed
         vals["t_layer_s"] = t_layer
         vals["t_request_s"] = t_request
+        vals["t_seq_s"] = t_seq
         defaults = DEFAULTS[(engine, release)]
         if "max_batch" in defaults:
             vals["max_batch"] = defaults["max_batch"]
@@ -165,7 +166,7 @@ class Parts:
             id=entry_id(family, engine, release), family=family, engine=engine,  # type: ignore[arg-type]
             versions=release, eta_mem=vals["eta_mem"], eta_compute=vals["eta_compute"],
             eta_prefill=vals["eta_prefill"], alpha_s=vals["alpha_s"], t_fixed_s=vals["t_fixed_s"],
-            t_layer_s=vals["t_layer_s"],
+            t_layer_s=vals["t_layer_s"], t_seq_s=vals["t_seq_s"],
             t_request_s=vals["t_request_s"], max_batch=int(vals["max_batch"]),
             eta_moe=self.eta_moe(engine, release),
             memory_fraction=defaults.get("memory_fraction"),
@@ -188,9 +189,10 @@ class Parts:
 _START = {"eta_mem": 0.7, "eta_compute": 0.5, "eta_prefill": 0.55, "alpha_s": 2.8e-6,
           "t_fixed_s": 1.3e-3, "t_request_s": 7e-3, "max_batch": 512}
 # An engine release without rows: 10 % under the reference's efficiency, 1.5 ms per step plus
-# 30 µs per layer (CUDA-graph decode), 20 ms before each first token (HTTP, tokenizer,
+# 30 µs per layer (CUDA-graph decode) and 10 µs per sequence in the batch (scheduling,
+# sampling and output handling on the host), 20 ms before each first token (HTTP, tokenizer,
 # scheduler). Priors; a fitted release replaces them.
-_PRIOR_RELEASE = (0.9, 0.9, 1.5e-3, 30e-6, 0.02)
+_PRIOR_RELEASE = (0.9, 0.9, 1.5e-3, 30e-6, 0.02, 10e-6)
 
 
 def _slug(release: str) -> str:
@@ -321,14 +323,14 @@ def _fit_releases(parts: Parts, cases: list[Case], start: Parts | None,
 
         def objective(x: list[float], key: tuple[str, str] = key, group: list[Case] = group,
                       own_moe: bool = own_moe) -> float:
-            parts.release[key] = _release_from(x[:5])
-            penalty = _shrink(x[:5], _PRIOR_RELEASE, len(group))
+            parts.release[key] = _release_from(x[:6])
+            penalty = _shrink(x[:6], _PRIOR_RELEASE, len(group))
             if own_moe:
-                parts.release_moe[key] = min(max(math.exp(x[5]), 0.1), 1.5)
-                penalty += _shrink(x[5:], (parts.moe,), len(group))
+                parts.release_moe[key] = min(max(math.exp(x[6]), 0.1), 1.5)
+                penalty += _shrink(x[6:], (parts.moe,), len(group))
             return loss_of(group, predict(group, parts)) + penalty
 
-        x, _ = nelder_mead(objective, x0, step=0.3, max_evals=evals * (6 if own_moe else 5) // 5)
+        x, _ = nelder_mead(objective, x0, step=0.3, max_evals=evals * (7 if own_moe else 6) // 5)
         objective(x)
         parts.release_rows[key] = len(group)
         if own_moe:
@@ -336,11 +338,12 @@ def _fit_releases(parts: Parts, cases: list[Case], start: Parts | None,
         if log:
             r = parts.release[key]
             log(f"release {label(*key)}: {len(group)} rows, s_mem {r[0]:.3f} s_compute {r[1]:.3f} "
-                f"t_fixed {r[2] * 1e3:.2f} ms t_layer {r[3] * 1e6:.1f} us t_request {r[4] * 1e3:.1f} ms"
+                f"t_fixed {r[2] * 1e3:.2f} ms t_layer {r[3] * 1e6:.1f} us t_request {r[4] * 1e3:.1f} ms "
+                f"t_seq {r[5] * 1e6:.1f} us"
                 + (f" eta_moe {parts.release_moe[key]:.3f}" if own_moe else ""))
 
 
-RELEASE_BOUNDS = ((0.4, 1.4), (0.2, 2.0), (1e-4, 0.03), (1e-6, 5e-4), (1e-3, 0.5))
+RELEASE_BOUNDS = ((0.4, 1.4), (0.2, 2.0), (1e-4, 0.03), (1e-6, 5e-4), (1e-3, 0.5), (1e-7, 5e-4))
 
 
 def _release_from(x: list[float]) -> tuple[float, ...]:
@@ -351,7 +354,7 @@ def _release_from(x: list[float]) -> tuple[float, ...]:
 # efficiency scales, 1.0 for t_fixed), weighted as if it were PRIOR_ROWS rows of data, so a
 # release or family with few rows stays near the prior and one with many follows its data.
 PRIOR_ROWS = 8.0
-PRIOR_SIGMA = (0.35, 0.35, 1.0, 1.0, 1.0)
+PRIOR_SIGMA = (0.35, 0.35, 1.0, 1.0, 1.0, 1.0)
 
 
 def _shrink(x: list[float], prior: tuple[float, ...], n: int) -> float:

@@ -10,7 +10,7 @@ what is fitted:
   offset t_request from TTFT. The scale multiplies the η the runs' decode is bound by (η_mem
   when reading weights and KV dominates the step, η_compute when the GEMMs do, both when both
   matter — read from how much each moves the predicted throughput and TPOT at the prior) and
-  divides the per-step overheads (t_fixed, t_layer) every step pays whatever bounds it: the
+  divides the per-step overheads (t_fixed, t_layer, t_seq) every step pays whatever bounds it: the
   whole step runs that much faster or slower, split between its parts as the prior splits it.
   Every other factor and the engine batch cap keep the prior (the entry in use today);
 - FULL_FIT_RUNS runs or more: the identifiability-driven fit of `team.fit_team`, which also
@@ -42,8 +42,8 @@ from advisor.domain import EfficiencyFactors
 
 FULL_FIT_RUNS = 4
 ETAS = ("eta_mem", "eta_compute")
-OVERHEADS = ("t_fixed_s", "t_layer_s")  # per decode step, whatever bounds it
-OVERHEAD_LIMITS_S = {"t_fixed_s": TIME_LIMITS_S["t_fixed_s"], "t_layer_s": 1e-3}
+OVERHEADS = ("t_fixed_s", "t_layer_s", "t_seq_s")  # per decode step, whatever bounds it
+OVERHEAD_LIMITS_S = {"t_fixed_s": TIME_LIMITS_S["t_fixed_s"], "t_layer_s": 1e-3, "t_seq_s": 1e-3}
 BOUND_SHARE = 0.25  # an η moving decode by at least this share of the other's is scaled with it
 VISIBLE = 1e-3  # below this sensitivity a factor does not move the predictions at all
 OFFSET_FLOOR_S = 1e-6  # an offset fitted below a microsecond is none

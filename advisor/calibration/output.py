@@ -29,12 +29,13 @@ COMMENTS = {
     "t_request_s": "seconds each request pays once before its first token",
     "max_batch": "engine cap on sequences per decode batch",
     "t_layer_s": "seconds of per-step overhead per layer",
+    "t_seq_s": "seconds of per-step overhead per sequence in the batch",
     "eta_moe": "grouped expert GEMMs relative to dense GEMMs",
     "small_gpu_max_batch": "engine batch cap on GPUs under 70 GiB and A100s",
     "memory_fraction": "engine default share of GPU memory",
     "prefill_chunk_tokens": "engine default prefill chunk",
 }
-KEPT = ("t_layer_s", "eta_moe", "small_gpu_max_batch", "memory_fraction", "prefill_chunk_tokens")
+KEPT = ("t_layer_s", "t_seq_s", "eta_moe", "small_gpu_max_batch", "memory_fraction", "prefill_chunk_tokens")
 SOURCE_CHARS = 1900  # the schema's text limit is 2000
 
 

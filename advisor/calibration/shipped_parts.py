@@ -69,14 +69,16 @@ def _notes(parts: Parts, family: str, engine: str, release: str) -> str:
             bits.append("no family correction (no rows): prior, not fitted")
     if (engine, release) != REFERENCE:
         if (engine, release) in parts.release:
-            s_mem, s_cmp, t_fixed, t_layer, t_request = parts.release[(engine, release)]
+            s_mem, s_cmp, t_fixed, t_layer, t_request, t_seq = parts.release[(engine, release)]
             bits.append(f"{label(engine, release)} term fitted on "
                         f"{parts.release_rows[(engine, release)]} rows over all families "
                         f"(s_mem {s_mem:.2f}, s_compute {s_cmp:.2f}, t_fixed {t_fixed * 1e3:.2f} ms, "
-                        f"t_layer {t_layer * 1e6:.0f} µs, t_request {t_request * 1e3:.0f} ms)")
+                        f"t_layer {t_layer * 1e6:.0f} µs, t_seq {t_seq * 1e6:.1f} µs, "
+                        f"t_request {t_request * 1e3:.0f} ms)")
         else:
             bits.append(f"{label(engine, release)} term is a prior, not fitted (no rows): 0.9 of "
-                        "the reference efficiency, 1.5 ms per step plus 30 µs per layer, 20 ms "
+                        "the reference efficiency, 1.5 ms per step plus 30 µs per layer and 10 µs per "
+                        "sequence, 20 ms "
                         "before the first token")
     own = parts.release_moe_rows.get((engine, release), 0)
     if own:

@@ -47,6 +47,7 @@ class Factors(NamedTuple):
     t_request_s: float = 0.0
     eta_moe: float = 1.0
     t_layer_s: float = 0.0
+    t_seq_s: float = 0.0
 
     @classmethod
     def of(cls, eff: EfficiencyFactors) -> Factors:
@@ -60,10 +61,11 @@ class Factors(NamedTuple):
             eff.t_request_s,
             eff.eta_moe,
             eff.t_layer_s,
+            eff.t_seq_s,
         )
 
 
-IDEAL = Factors(1.0, 1.0, 1.0, 0.0, 0.0, 1 << 30, 0.0, 1.0, 0.0)
+IDEAL = Factors(1.0, 1.0, 1.0, 0.0, 0.0, 1 << 30, 0.0, 1.0, 0.0, 0.0)
 
 
 # Grouped-GEMM tiles: each expert a batch touches runs whole tiles of 64–128 token rows, so on
@@ -142,6 +144,7 @@ class Plan(NamedTuple):
     state_bytes: float = 0.0  # linear-layer state one sequence reads and writes back per step
     state_flops: float = 0.0  # linear-layer recurrence FLOPs per token (decode and prefill)
     alltoall_overlap: bool = False  # EP across nodes: all-to-all hidden behind compute (see below)
+    t_seq_s: float = 0.0  # per-step host overhead of each sequence in the batch
 
 
 def _kv_groups(s: ModelShape, layout: Layout, kv: str) -> tuple[tuple[float, int], ...]:
@@ -253,6 +256,7 @@ def build_plan(
         state_bytes=2.0 * state_bytes_per_sequence(s, layout),
         state_flops=_linear_flops(s, layout),
         alltoall_overlap=ep_groups > 1 and layout.ep > fabric.gpus_per_node,
+        t_seq_s=f.t_seq_s,
     )
 
 
@@ -284,7 +288,8 @@ class Step(NamedTuple):
     attn_per_seq_s: float
     comm_per_token_s: float  # bandwidth slope of prefill-sized collectives (ring/NVLS)
     t_fixed_s: float
-    expert_pad_s: float = 0.0  # padding-row compute if every local expert were touched
+    expert_pad_s: float = 0.0
+    t_seq_s: float = 0.0  # per sequence in the step (host-side scheduling, sampling, output)  # padding-row compute if every local expert were touched
     expert_extra_per_seq_s: float = 0.0  # extra compute per token of expert GEMMs below dense η
     # Speculative decoding: each sequence verifies 1 + draft tokens per step (GEMM rows, attention
     # queries and collectives grow; weights and the KV cache are read once) and keeps `accepted`
@@ -337,9 +342,11 @@ class Step(NamedTuple):
         return allreduce + send + max(0.0, alltoall - kernels_s)
 
     def stage(self, batch: float) -> float:
-        """One stage step for `batch` sequences: kernels + collectives + fixed overhead."""
+        """One stage step for `batch` sequences: kernels + collectives + fixed overhead + the
+        per-sequence overhead."""
         kernels = self.kernels(batch)
-        return kernels + self.exposed_comm(batch * self.verify_tokens, kernels) + self.t_fixed_s
+        return (kernels + self.exposed_comm(batch * self.verify_tokens, kernels) + self.t_fixed_s
+                + self.t_seq_s * batch)
 
     def tpot(self, batch: float) -> float:
         """Time per output token for a replica decoding `batch` sequences, no prefill: the batch
@@ -367,6 +374,7 @@ def step_model(plan: Plan, context: float, draft_tokens: int = 0, accepted_token
         / plan.attn_flops_per_s,
         comm_per_token_s=per_token,
         t_fixed_s=plan.t_fixed_s,
+        t_seq_s=plan.t_seq_s,
         expert_pad_s=plan.expert_params * 2.0 * MOE_PAD_TOKENS / plan.gemm_flops_per_s / plan.eta_moe,
         expert_extra_per_seq_s=plan.expert_flops_per_token / plan.gemm_flops_per_s * (1.0 / plan.eta_moe - 1.0),
         verify_tokens=1.0 + draft_tokens,

@@ -174,7 +174,7 @@ class Estimate(NamedTuple):
     # step is pp × (max(weights, GEMMs) + max(KV, attention) + comm + fixed) ÷ tenancy factor.
     stage_parts_s: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 0.0)  # weights, GEMMs, KV, attention
     stage_comm_s: float = 0.0  # collectives of that stage step: TP all-reduce, EP all-to-all, PP send
-    stage_fixed_s: float = 0.0  # fixed overhead of that stage step
+    stage_fixed_s: float = 0.0  # overhead of that stage step: fixed + per layer + per sequence
     fits: bool = True  # the model and at least one sequence fit in memory
     ttft_p90_s: float | None = None  # TTFT of a 90th-percentile prompt (lengths given as a distribution)
     prefill_tokens: float = 0.0  # prompt tokens one request prefills (after the prefix-cache hits)

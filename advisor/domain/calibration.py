@@ -44,6 +44,10 @@ class EfficiencyFactors:
     t_layer_s: Annotated[float, Check(ge=0, le=0.01)] = 0.0
     """Per-step overhead of each layer a GPU runs (the kernels and syncs a layer adds even under
     CUDA graphs), seconds: a 94-layer model pays more per step than a 36-layer one."""
+    t_seq_s: Annotated[float, Check(ge=0, le=0.001)] = 0.0
+    """Per-step overhead of each sequence in the batch (the engine's scheduling, sampling and
+    output handling run per sequence on the CPU), seconds: a step of 1,000 sequences pays it
+    1,000 times."""
     eta_moe: Annotated[float, Check(gt=0, le=1.5)] = 1.0
     """Efficiency of the grouped expert GEMMs relative to dense GEMMs (η_compute × η_moe)."""
     t_request_s: Annotated[float, Check(ge=0, le=10)] = 0.0
