@@ -32,8 +32,7 @@ from advisor.core.scoring import parse_row, run_for
 
 HF = {"llama-3.1-8b": "meta-llama/Llama-3.1-8B-Instruct", "llama-3.1-70b": "meta-llama/Llama-3.1-70B-Instruct"}
 # The "team's reality": slower decode and prefill than the built-in hopper-vllm prior, more
-# per-step and per-request overhead, a smaller engine batch cap. α and the per-sequence
-# overhead t_seq stay the prior's (a team fit keeps them).
+# per-step and per-request overhead, a smaller engine batch cap. α stays the prior's.
 TRUTH = {"eta_mem": 0.52, "eta_compute": 0.40, "eta_prefill": 0.42, "t_fixed_s": 4.0e-3,
          "t_request_s": 0.020}
 TRUTH_BATCH = 512
@@ -42,8 +41,7 @@ FITTED = ("eta_mem", "eta_compute", "eta_prefill", "t_fixed_s", "t_request_s")
 
 def truth_factors(world: Any) -> Any:
     prior = select(world.efficiency.values(), world.accelerator("h100"), "vllm")
-    return factors_of("hopper", "vllm", {**TRUTH, "alpha_s": prior.alpha_s, "t_seq_s": prior.t_seq_s},
-                      TRUTH_BATCH)
+    return factors_of("hopper", "vllm", {**TRUTH, "alpha_s": prior.alpha_s}, TRUTH_BATCH)
 
 
 # -- synthesising runs ---------------------------------------------------------------------

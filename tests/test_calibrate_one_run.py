@@ -115,7 +115,7 @@ def test_one_run_fits_a_throughput_scale_and_a_latency_offset(one_run: dict[str,
     # prior says and its first token comes later
     scale = fitted.eta_mem / prior.eta_mem
     assert scale > 1.0 and fitted.t_request_s > prior.t_request_s
-    for overhead in ("t_fixed_s", "t_layer_s"):
+    for overhead in ("t_fixed_s", "t_layer_s", "t_seq_s"):
         assert getattr(fitted, overhead) == pytest.approx(getattr(prior, overhead) / scale, rel=2e-3)
     text = " ".join(one_run["stdout"].split())  # the table wraps long lines
     assert "1 run (concurrency=32, 1024 in / 1024 out): decode is memory-bound" in text
@@ -127,7 +127,7 @@ def test_one_run_fits_a_throughput_scale_and_a_latency_offset(one_run: dict[str,
             "separate them; 4 runs at different concurrencies can)") in text
     assert f"compare: advisor validate --data {ONE_RUN} --gpu h100-sxm --tp 1 --engine vllm" in text
     assert fitted.notes.startswith(f"fitted to 3 measured values from 1 run: a throughput scale ×{scale:.3f} "
-                                   "on the memory-bound decode step (eta_mem, t_fixed_s, t_layer_s)")
+                                   "on the memory-bound decode step (eta_mem, t_fixed_s, t_layer_s, t_seq_s)")
 
 
 def test_the_calibration_moves_the_run_within_5_percent(one_run: dict[str, Any], capsys) -> None:
@@ -189,7 +189,7 @@ def test_fewer_than_four_runs_keep_to_the_scale_and_the_offset(tmp_path: Path, w
     path = write_jsonl(tmp_path / "two.json", _runs(world, [1, 32]))
     report = calibrate_json([str(path), "--gpu", "h100", "--engine", "vllm", "-o", str(tmp_path / "c.toml")], capsys)
     assert report["fitted"] == ["eta_mem", "t_fixed_s", "t_request_s"] and report["runs"] == 2
-    assert report["mode"] == "scale and offset" and report["scaled"] == ["eta_mem", "t_fixed_s", "t_layer_s"]
+    assert report["mode"] == "scale and offset" and report["scaled"] == ["eta_mem", "t_fixed_s", "t_layer_s", "t_seq_s"]
     kept = {f["factor"]: f["status"] for f in report["factors"] if f["factor"] not in report["fitted"]}
     assert kept["eta_prefill"] == "kept (2 runs cannot separate it; 4 runs at different concurrencies can)"
     assert set(kept) == {"eta_compute", "eta_prefill", "alpha_s", "max_batch"}

@@ -11,6 +11,9 @@ identify are fitted and the rest keep the prior (the entry `advisor` uses today)
   with ~3 % measurement noise (RMS ≥ 0.03 / (0.15·√rows)); confounded or invisible factors
   (α on one TP degree, η_compute without large batches, t_request next to η_prefill on one
   prompt length) stay at the prior;
+- evidence: a factor the greedy selection left out (its sensitivity at the prior was small,
+  e.g. an overhead the prior puts near zero) is freed after all when fitting it lowers χ² (log
+  errors over the 3 % noise) by at least 9 — the data demand it at three sigma;
 - a fitted factor that runs to its limit frees the next factor in that order; when none is
   left and the data cannot tell the limit from the prior's value (Δχ² < 4), the data only
   bound that factor and it keeps the prior;
@@ -290,14 +293,47 @@ def fit_team(cases: list[Case], prior: EfficiencyFactors, *, max_evals: int = 40
         raise refuse("the measurements do not pin down any efficiency factor (they hardly "
                      "change when a factor changes); measure decode speed (ITL/TPOT) or TTFT")
     grid = _batch_grid(cases, prior)
-    found, free, bounded = _fit_within_limits(cases, prior, free, [n for n, _ in ranked(columns)],
-                                              grid, max_evals, log)
+    order = [n for n, _ in ranked(columns)]
+    found, free, bounded = _fit_within_limits(cases, prior, free, order, grid, max_evals, log)
+    found, free, bounded = _free_on_evidence(cases, prior, (found, free, bounded), order, grid,
+                                             max_evals)
     searched = ("max_batch",) if len(grid) > 1 else ()
     return TeamFit(prior=prior, fitted=found, free=tuple(free) + searched,
                    bounded=tuple(n for n in NAMES if n in bounded),
                    sensitivity={n: rms(columns[n]) for n in NAMES},
                    before=metric_scores(cases, prior), after=metric_scores(cases, found),
                    rows=len(cases))
+
+
+EVIDENCE_CHI2 = 9.0  # Δχ² a left-out factor must buy to be freed (three sigma)
+
+
+def chi2(cases: list[Case], eff: EfficiencyFactors) -> float:
+    """Σ (log predicted/measured ÷ NOISE)² over the rows with a prediction."""
+    return sum((math.log(p / c.row.value) / NOISE) ** 2
+               for c, p in zip(cases, predictions(cases, eff), strict=True)
+               if p > 0 and math.isfinite(p) and c.row.value > 0)
+
+
+def _free_on_evidence(cases: list[Case], prior: EfficiencyFactors,
+                      fit: tuple[EfficiencyFactors, list[str], set[str]], order: list[str],
+                      grid: tuple[int, ...], max_evals: int
+                      ) -> tuple[EfficiencyFactors, list[str], set[str]]:
+    """Free each factor left at the prior, in the greedy order, when the data demand it."""
+    found, free, bounded = fit
+    best = chi2(cases, found)
+    for name in order + [n for n in NAMES if n not in order]:
+        if name in free or name in bounded or len(cases) < max(MIN_ROWS, len(free) + 2):
+            continue
+        trial_free = [n for n in NAMES if n in free or n == name]
+        try:
+            trial = _fit_within_limits(cases, prior, trial_free, order, grid, max_evals, None)
+        except AdvisorError:
+            continue
+        score = chi2(cases, trial[0])
+        if best - score >= EVIDENCE_CHI2:
+            (found, free, bounded), best = trial, score
+    return found, free, bounded
 
 
 def _fit_within_limits(cases: list[Case], prior: EfficiencyFactors, free: list[str],
