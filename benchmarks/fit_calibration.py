@@ -47,6 +47,7 @@ OPTIONAL_FIELDS = (  # written in this order after the six fitted factors, when 
     ("small_gpu_max_batch", "engine default under 70 GiB and on A100"),
     ("memory_fraction", "engine default share of GPU memory"),
     ("prefill_chunk_tokens", "engine default prefill chunk"),
+    ("host_overlap", "host work overlaps the GPU step"),
 )
 BAND_FIELDS = (
     ("median_abs_pct_error", "in-sample, this entry's rows"),
@@ -66,7 +67,10 @@ def render_entry(e: EfficiencyFactors) -> str:
         lines.append(f"{key} = {getattr(e, key):.4g}  # {COMMENTS[key]}")
     for key, comment in OPTIONAL_FIELDS:
         value = getattr(e, key)
-        if value is not None:
+        if isinstance(value, bool):
+            if value:
+                lines.append(f"{key} = true  # {comment}")
+        elif value is not None:
             lines.append(f"{key} = {value:.4g}  # {comment}" if isinstance(value, float)
                          else f"{key} = {value}  # {comment}")
     lines.append(f"rows = {e.rows}")

@@ -329,3 +329,17 @@ def test_per_layer_overhead_counts_each_layers_kernels_by_hand() -> None:
     two = build_plan(DEEPSEEK_V3, H100, fabric_for_gpu(H100, 16), Layout(tp=8, pp=2), FP8, Factors.of(eff))
     assert one.t_fixed_s == pytest.approx(1e-3 + 50e-6 * 127.75)  # 7.4 ms of launches per step
     assert two.t_fixed_s == pytest.approx(1e-3 + 50e-6 * 127.75 * 31 / 61)  # the first stage's 31 layers
+
+
+def test_an_overlapping_engine_hides_the_host_work_behind_the_gpu_step_by_hand() -> None:
+    # SGLang's overlap scheduler and TensorRT-LLM's prepare step n+1 on the host while the GPU
+    # runs step n: the step is the slower of the two, not their sum
+    serial = factors(t_seq_s=40e-6)
+    overlap = factors(t_seq_s=40e-6, host_overlap=True)
+    a = step_model(build_plan(LLAMA_70B, H100, fabric_for_gpu(H100, 8), Layout(tp=8), FP8, Factors.of(serial)), 1000)
+    b = step_model(build_plan(LLAMA_70B, H100, fabric_for_gpu(H100, 8), Layout(tp=8), FP8, Factors.of(overlap)), 1000)
+    gpu = a.stage(8.0) - 40e-6 * 8  # the GPU's part of a small batch's step
+    assert b.stage(8.0) == pytest.approx(gpu)  # 0.3 ms of host work hides behind it
+    assert gpu > 40e-6 * 8
+    big = 4096.0  # 164 ms of host work: longer than the GPU's step, so it sets the step
+    assert b.stage(big) == pytest.approx(40e-6 * big) and a.stage(big) > b.stage(big)

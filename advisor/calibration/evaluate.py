@@ -53,25 +53,32 @@ RELEASES: dict[str, tuple[str, ...]] = {
 }
 DEFAULTS: dict[tuple[str, str], dict[str, float]] = {
     ("trtllm", "<1.0"): {"memory_fraction": 0.9, "prefill_chunk_tokens": 8192},
-    ("trtllm", ">=1.0"): {"max_batch": 2048, "memory_fraction": 0.9, "prefill_chunk_tokens": 8192},
+    ("trtllm", ">=1.0"): {"max_batch": 2048, "memory_fraction": 0.9, "prefill_chunk_tokens": 8192,
+                          "host_overlap": 1},
     ("vllm", "<0.6"): {"max_batch": 256, "memory_fraction": 0.9, "prefill_chunk_tokens": 8192},
     ("vllm", ">=0.6,<0.8"): {"max_batch": 256, "memory_fraction": 0.9, "prefill_chunk_tokens": 8192},
     ("vllm", ">=0.8"): {"max_batch": 1024, "small_gpu_max_batch": 256, "memory_fraction": 0.9,
                         "prefill_chunk_tokens": 8192},
     ("sglang", "<0.4"): {"max_batch": 2048, "memory_fraction": 0.85, "prefill_chunk_tokens": 8192},
-    ("sglang", ">=0.4,<0.5"): {"max_batch": 2048, "memory_fraction": 0.85, "prefill_chunk_tokens": 8192},
-    ("sglang", ">=0.5"): {"max_batch": 2048, "memory_fraction": 0.85, "prefill_chunk_tokens": 8192},
+    ("sglang", ">=0.4,<0.5"): {"max_batch": 2048, "memory_fraction": 0.85, "prefill_chunk_tokens": 8192,
+                               "host_overlap": 1},
+    ("sglang", ">=0.5"): {"max_batch": 2048, "memory_fraction": 0.85, "prefill_chunk_tokens": 8192,
+                          "host_overlap": 1},
 }
 ENGINE_NOTES = {
     "trtllm": "TensorRT-LLM defaults: max_batch_size 2048 and max_num_tokens 8192 (PyTorch "
-              "backend, 1.x), kv_cache_free_gpu_mem_fraction 0.9 of the memory left after weights",
+              "backend, 1.x), kv_cache_free_gpu_mem_fraction 0.9 of the memory left after weights; "
+              "1.x overlaps the host's scheduling with the GPU step (disable_overlap_scheduler "
+              "false)",
     "vllm": "vLLM defaults: gpu_memory_utilization 0.9; max_num_seqs 256 in the V0 engine "
             "(before 0.8); in V1 (vllm/engine/arg_utils.py get_batch_defaults) 1024 and "
             "max_num_batched_tokens 8192 for the API server on GPUs of 70 GiB or more other than "
-            "A100, 256 and 2048 on the rest",
+            "A100, 256 and 2048 on the rest; scheduling runs between GPU steps (async scheduling "
+            "is opt-in)",
     "sglang": "SGLang defaults: mem_fraction_static about 0.85 on 80-192 GB GPUs (set from GPU "
               "memory and TP), max_running_requests from the KV pool (no fixed cap), "
-              "chunked_prefill_size 8192",
+              "chunked_prefill_size 8192; from 0.4 the overlap scheduler prepares the next batch "
+              "on the host while the GPU runs this one (disable_overlap_schedule false)",
 }
 # Matmul efficiency relative to Hopper, from measured max-achievable matmul FLOPS (MAMF,
 # shared/facts/gpus.csv): GH200 828.6/989 = 0.84, B200 1745/2250 = 0.78, MI300X 668/1307 = 0.51,
@@ -172,6 +179,7 @@ class Parts:
             memory_fraction=defaults.get("memory_fraction"),
             small_gpu_max_batch=int(defaults["small_gpu_max_batch"]) if "small_gpu_max_batch" in defaults else None,
             prefill_chunk_tokens=int(defaults["prefill_chunk_tokens"]),
+            host_overlap=bool(defaults.get("host_overlap", 0)),
             rows=fitted, source=source, as_of=AS_OF, notes=notes)
 
     def rows_behind(self, family: str, engine: str, release: str) -> int:

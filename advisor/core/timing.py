@@ -48,6 +48,7 @@ class Factors(NamedTuple):
     eta_moe: float = 1.0
     t_layer_s: float = 0.0
     t_seq_s: float = 0.0
+    host_overlap: bool = False
 
     @classmethod
     def of(cls, eff: EfficiencyFactors) -> Factors:
@@ -62,6 +63,7 @@ class Factors(NamedTuple):
             eff.eta_moe,
             eff.t_layer_s,
             eff.t_seq_s,
+            eff.host_overlap,
         )
 
 
@@ -145,6 +147,7 @@ class Plan(NamedTuple):
     state_flops: float = 0.0  # linear-layer recurrence FLOPs per token (decode and prefill)
     alltoall_overlap: bool = False  # EP across nodes: all-to-all hidden behind compute (see below)
     t_seq_s: float = 0.0  # per-step host overhead of each sequence in the batch
+    host_overlap: bool = False  # the host prepares step n+1 while the GPU runs step n
 
 
 def _kv_groups(s: ModelShape, layout: Layout, kv: str) -> tuple[tuple[float, int], ...]:
@@ -257,6 +260,7 @@ def build_plan(
         state_flops=_linear_flops(s, layout),
         alltoall_overlap=ep_groups > 1 and layout.ep > fabric.gpus_per_node,
         t_seq_s=f.t_seq_s,
+        host_overlap=f.host_overlap,
     )
 
 
@@ -342,11 +346,15 @@ class Step(NamedTuple):
         return allreduce + send + max(0.0, alltoall - kernels_s)
 
     def stage(self, batch: float) -> float:
-        """One stage step for `batch` sequences: kernels + collectives + fixed overhead + the
-        per-sequence overhead."""
+        """One stage step for `batch` sequences: kernels + collectives + fixed overhead, and the
+        host's per-sequence work: after it, or, on an engine that overlaps the two, beside it
+        (the slower of the two then sets the step)."""
         kernels = self.kernels(batch)
-        return (kernels + self.exposed_comm(batch * self.verify_tokens, kernels) + self.t_fixed_s
-                + self.t_seq_s * batch)
+        gpu = kernels + self.exposed_comm(batch * self.verify_tokens, kernels) + self.t_fixed_s
+        host = self.t_seq_s * batch
+        if self.plan.host_overlap:
+            return gpu if gpu > host else host
+        return gpu + host
 
     def tpot(self, batch: float) -> float:
         """Time per output token for a replica decoding `batch` sequences, no prefill: the batch

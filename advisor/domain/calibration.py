@@ -48,6 +48,10 @@ class EfficiencyFactors:
     """Per-step overhead of each sequence in the batch (the engine's scheduling, sampling and
     output handling run per sequence on the CPU), seconds: a step of 1,000 sequences pays it
     1,000 times."""
+    host_overlap: bool = False
+    """Whether the engine prepares the next step on the host while the GPU runs this one
+    (SGLang's overlap scheduler, TensorRT-LLM's PyTorch-backend overlap scheduler): the
+    per-sequence overhead then shows only where it exceeds the GPU's step."""
     eta_moe: Annotated[float, Check(gt=0, le=1.5)] = 1.0
     """Efficiency of the grouped expert GEMMs relative to dense GEMMs (η_compute × η_moe)."""
     t_request_s: Annotated[float, Check(ge=0, le=10)] = 0.0
