@@ -67,7 +67,7 @@ async def test_choosing_a_different_model_reranks() -> None:
 async def test_tightening_tpot_marks_pcie_offerings_infeasible_with_the_reason() -> None:
     world = builtin_world()
     # PCIe cards in multi-GPU PCIe nodes (an SXM module a feed lists with an inferred PCIe fabric
-    # is fast enough alone to meet 20 ms)
+    # is fast enough alone to meet the target)
     multi_pcie = sorted(o.id for o in world.offerings.values() if o.intra_fabric == "pcie" and o.gpus_per_node > 1
                         and "sxm" not in world.accelerator(o.accelerator).form_factor.lower())
     app = builtin_app()
@@ -78,14 +78,15 @@ async def test_tightening_tpot_marks_pcie_offerings_infeasible_with_the_reason()
         # the multi-GPU PCIe nodes that meet the default targets (8 x L4 or 4 x A10 may not fit the model)
         pcie = [o for o in multi_pcie if cell(main, o, "rank").plain.strip().isdigit()]
         assert "hyperstack/n3-h100x8" in pcie, "the 8 x H100 PCIe node meets the default targets"
-        await type_into(pilot, "#tpot", "20ms")
+        # 15 ms: at 20 ms an 8 x RTX PRO 6000 node just makes it at TP8 and batch 1 (19.9 ms)
+        await type_into(pilot, "#tpot", "15ms")
         main = await settle(pilot)
-        assert main.quote is not None and main.quote.request.tpot_s == pytest.approx(0.02)
+        assert main.quote is not None and main.quote.request.tpot_s == pytest.approx(0.015)
         for offering_id in pcie:
             rank, why = cell(main, offering_id, "rank"), cell(main, offering_id, "why")
             assert rank.plain.strip() == "✗", (offering_id, why.plain)
             assert "dim" in str(why.style)
-            assert "TPOT" in why.plain and "> 20 ms" in why.plain
+            assert "TPOT" in why.plain and "> 15 ms" in why.plain
             # a node whose GPUs are too slow even alone says memory-bound; the rest name the link
             assert "memory-bound" in why.plain or "pcie" in why.plain, why.plain
         feasible = [str(k.value) for k in main.table.rows][: len(main.quote.feasible)]

@@ -48,7 +48,7 @@ def test_details_of_an_infeasible_pcie_row(snap_compare) -> None:  # type: ignor
         table.move_cursor(row=table.get_row_index("hyperstack/n3-h100x8"))
         await settle(pilot)
 
-    app = app_with(concurrency="16", tpot="20ms")
+    app = app_with(concurrency="16", tpot="15ms")
     assert snap_compare(app, terminal_size=SIZE, run_before=select_pcie)
 
 
