@@ -292,8 +292,8 @@ class Step(NamedTuple):
     attn_per_seq_s: float
     comm_per_token_s: float  # bandwidth slope of prefill-sized collectives (ring/NVLS)
     t_fixed_s: float
-    expert_pad_s: float = 0.0
-    t_seq_s: float = 0.0  # per sequence in the step (host-side scheduling, sampling, output)  # padding-row compute if every local expert were touched
+    expert_pad_s: float = 0.0  # padding-row compute if every local expert were touched
+    t_seq_s: float = 0.0  # per sequence in the step (host-side scheduling, sampling, output)
     expert_extra_per_seq_s: float = 0.0  # extra compute per token of expert GEMMs below dense η
     # Speculative decoding: each sequence verifies 1 + draft tokens per step (GEMM rows, attention
     # queries and collectives grow; weights and the KV cache are read once) and keeps `accepted`
