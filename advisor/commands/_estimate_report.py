@@ -110,6 +110,9 @@ def report(result: Any) -> None:
         ("η_mem / η_compute / η_prefill", f"{eff.eta_mem:.3g} / {eff.eta_compute:.3g} / {eff.eta_prefill:.3g}"),
         ("α per ring step", f"{eff.alpha_s * 1e6:.2f} µs"),
         ("t_fixed per step / t_request", f"{eff.t_fixed_s * 1e3:.2f} ms / {eff.t_request_s * 1e3:.1f} ms"),
+        ("t_layer per GQA layer / t_seq per sequence",
+         f"{eff.t_layer_s * 1e6:.1f} µs / {eff.t_seq_s * 1e6:.1f} µs"
+         + (" (beside the GPU)" if eff.host_overlap else "")),
         ("engine batch cap", str(eff.max_batch)),
         ("fitted rows / median abs error",
          f"{eff.rows} / {eff.median_abs_pct_error:.1f} %" if eff.median_abs_pct_error is not None
