@@ -74,6 +74,7 @@ IDEAL = Factors(1.0, 1.0, 1.0, 0.0, 0.0, 1 << 30, 0.0, 1.0, 0.0, 0.0)
 # average half a tile of padding rows (32 tokens) is computed per touched expert; when tokens
 # per expert (B·k/E per EP rank) are few, the padding dominates the expert GEMMs' compute.
 MOE_PAD_TOKENS = 32.0
+WEIGHT_ONLY_PAD_TOKENS = 8.0
 # A GEMM of M token rows reaches η_compute · M / (M + GEMM_HALF_ROWS) of peak: skinny decode
 # GEMMs leave most of the tensor cores' tile rows idle (the ramp of measured matmul efficiency
 # with M). Prior, the same for every family; it only matters where compute binds.
@@ -148,6 +149,7 @@ class Plan(NamedTuple):
     alltoall_overlap: bool = False  # EP across nodes: all-to-all hidden behind compute (see below)
     t_seq_s: float = 0.0  # per-step host overhead of each sequence in the batch
     host_overlap: bool = False  # the host prepares step n+1 while the GPU runs step n
+    moe_pad_tokens: float = MOE_PAD_TOKENS
 
 
 def _kv_groups(s: ModelShape, layout: Layout, kv: str) -> tuple[tuple[float, int], ...]:
@@ -261,6 +263,7 @@ def build_plan(
         alltoall_overlap=ep_groups > 1 and layout.ep > fabric.gpus_per_node,
         t_seq_s=f.t_seq_s,
         host_overlap=f.host_overlap,
+        moe_pad_tokens=WEIGHT_ONLY_PAD_TOKENS if precision.weights in ("int4", "fp4") and dtype in ("bf16", "fp16") else MOE_PAD_TOKENS,
     )
 
 
@@ -383,7 +386,7 @@ def step_model(plan: Plan, context: float, draft_tokens: int = 0, accepted_token
         comm_per_token_s=per_token,
         t_fixed_s=plan.t_fixed_s,
         t_seq_s=plan.t_seq_s,
-        expert_pad_s=plan.expert_params * 2.0 * MOE_PAD_TOKENS / plan.gemm_flops_per_s / plan.eta_moe,
+        expert_pad_s=plan.expert_params * 2.0 * plan.moe_pad_tokens / plan.gemm_flops_per_s / plan.eta_moe,
         expert_extra_per_seq_s=plan.expert_flops_per_token / plan.gemm_flops_per_s * (1.0 / plan.eta_moe - 1.0),
         verify_tokens=1.0 + draft_tokens,
         accepted_tokens=accepted_tokens,
