@@ -343,3 +343,15 @@ def test_an_overlapping_engine_hides_the_host_work_behind_the_gpu_step_by_hand()
     assert gpu > 40e-6 * 8
     big = 4096.0  # 164 ms of host work: longer than the GPU's step, so it sets the step
     assert b.stage(big) == pytest.approx(40e-6 * big) and a.stage(big) > b.stage(big)
+
+
+def test_weight_only_4_bit_experts_pad_a_16_row_tile_by_hand() -> None:
+    # gpt-oss's MXFP4 experts on Hopper dequantize into 16-row mma tiles: 8 padding rows per
+    # touched expert, not the 32 of a 64-row tile (a TP1 H100 decoding gpt-oss-120b at 4 users
+    # measured 8.3 ms per token; 32 padding rows made the experts' compute alone 10 ms)
+    int4 = _plan(MIXTRAL_8X7B, H100, Layout(tp=1), Precision("int4", "bf16"))
+    fp8 = _plan(MIXTRAL_8X7B, H100, Layout(tp=1))
+    fp4_native = _plan(MIXTRAL_8X7B, B200, Layout(tp=1), Precision("fp4", "bf16"))
+    assert (int4.moe_pad_tokens, fp8.moe_pad_tokens, fp4_native.moe_pad_tokens) == (8.0, 32.0, 32.0)
+    step = step_model(int4, 1000)
+    assert step.expert_pad_s == pytest.approx(int4.expert_params * 2 * 8 / int4.gemm_flops_per_s)
