@@ -203,11 +203,40 @@ def _grow(s: Searcher, hw: Hardware, prefill: PhaseFit, decode: PhaseFit, precis
         checked = _check(s, hw, prefill.layout, decode.layout, x, y, precision, rate)
         if isinstance(checked, Candidate):
             return checked
+        if rate is not None and checked in ("ttft", "tpot"):
+            # without a load the pools serve the largest rate within the targets: the sizing's
+            # capacity can sit where the prefill queue already breaks TTFT, so back off first
+            lower = _largest_rate(s, hw, prefill.layout, decode.layout, x, y, precision, rate)
+            if lower is not None:
+                return lower
         if checked in ("none", "nodes"):
             return "nodes", ("the pools need more nodes than the offering allows" if checked == "nodes" else
                              "the pools do not fit in one node and the offering has no inter-node fabric for the KV")
         x, y = (x + 1, y) if checked == "ttft" else (x, y + 1)
     return "ttft", "no pool sizes meet the targets"
+
+
+RATE_STEPS = 12  # bisections of the unit rate (to 1/4096 of it)
+
+
+def _largest_rate(s: Searcher, hw: Hardware, p_layout: Layout, d_layout: Layout, x: int, y: int,
+                  precision: Precision, rate: float) -> Candidate | None:
+    """The candidate at the largest rate below `rate` whose pools meet the targets, or None
+    when half of it already misses them (more replicas, not less load, are what it needs)."""
+    best: Candidate | None = None
+    lo, hi = 0.0, rate
+    for _ in range(RATE_STEPS):
+        mid = (lo + hi) / 2.0
+        checked = _check(s, hw, p_layout, d_layout, x, y, precision, mid)
+        if isinstance(checked, Candidate):
+            best, lo = checked, mid
+        elif checked in ("ttft", "tpot"):
+            if best is None and mid < rate / 2.0:
+                return None
+            hi = mid
+        else:
+            return None
+    return best
 
 
 def _check(s: Searcher, hw: Hardware, p_layout: Layout, d_layout: Layout, x: int, y: int,
