@@ -198,3 +198,18 @@ def test_a_tie_in_node_hours_keeps_aggregated_serving() -> None:
     better = dis._replace(estimate=dis.estimate._replace(output_tokens_per_s=dis.nodes / per_token * 1.10))
     won = _compare(HardwareOutcome((agg,), None), HardwareOutcome((better,), None), agg, better).candidates[0]
     assert won.pools is not None and "uses 9% fewer node-hours" in won.serving_note  # 1 − 1/1.10 = 9.1 %
+
+
+def test_a_unit_without_a_load_backs_off_to_the_rate_its_pools_serve() -> None:
+    # bug: without a load the pools were loaded at the sizing's capacity; for 70B FP8 on one
+    # 8 x H100 node (3k in / 150 out, 20 tok/s per user) that put the prefill pool 98 % busy,
+    # TTFT missed its target, adding replicas needed a second node, and the node had no
+    # disaggregated candidate at all ("the pools need more nodes than the offering allows")
+    world = builtin_world()
+    request = build_request(world, model="llama-3.1-70b", input_tokens=3000, output_tokens=150, max_context=3150,
+                            ttft_s=10.0, tpot_s=0.05, serving="disagg", providers=("coreweave",),
+                            weights=("fp8",), engine="vllm", max_nodes=1)
+    row = next(r for r in build_quote(request, world).results if r.offering.id == OFFERING)
+    assert row.feasible and row.candidate.nodes == 1 and row.candidate.pools.same_node
+    point = row.candidate.pools.point
+    assert point.ttft_s <= 10.0 and point.tpot_s <= 0.05 and not point.saturated
