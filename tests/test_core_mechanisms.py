@@ -316,14 +316,14 @@ def test_a_vllm_v0_run_takes_the_v0_batch_default() -> None:
 
 
 def test_per_layer_overhead_counts_each_layers_kernels_by_hand() -> None:
-    from advisor.core.timing import layer_equivalents
+    from advisor.core.kernels import layer_equivalents
 
     # a dense GQA layer is the unit: 5 attention kernels + 3 FFN kernels
-    assert layer_equivalents(LLAMA_70B) == pytest.approx(80.0)
+    assert layer_equivalents(shape(LLAMA_70B)) == pytest.approx(80.0)
     # Mixtral: 32 GQA layers (5) with an MoE FFN (6: norm, router, top-k, two grouped GEMMs, combine)
-    assert layer_equivalents(MIXTRAL_8X7B) == pytest.approx(32 * (5 + 6) / 8)  # 44
+    assert layer_equivalents(shape(MIXTRAL_8X7B)) == pytest.approx(32 * (5 + 6) / 8)  # 44
     # DeepSeek-V3: 61 MLA layers (9), 3 dense FFNs (3), 58 MoE FFNs with a shared expert (6 + 2)
-    assert layer_equivalents(DEEPSEEK_V3) == pytest.approx((61 * 9 + 3 * 3 + 58 * 8) / 8)  # 127.75
+    assert layer_equivalents(shape(DEEPSEEK_V3)) == pytest.approx((61 * 9 + 3 * 3 + 58 * 8) / 8)  # 127.75
     eff = factors(t_fixed_s=1e-3, t_layer_s=50e-6)
     one = build_plan(DEEPSEEK_V3, H100, fabric_for_gpu(H100, 8), Layout(tp=8), FP8, Factors.of(eff))
     two = build_plan(DEEPSEEK_V3, H100, fabric_for_gpu(H100, 16), Layout(tp=8, pp=2), FP8, Factors.of(eff))

@@ -153,8 +153,6 @@ def finite_closed_loop(
 ) -> RunResult:
     """`requests` sent by `d.load.concurrency` clients with no think time: the first wave
     (one per client, within the batch cap) arrives at once, the rest at the steady state."""
-    users = d.load.concurrency
-    assert users is not None
     setup, per_replica = replica_setup(d, memory_fraction)
     ranks = d.layout.attention_ranks
     if setup.batch_cap < 1 or per_replica is None:

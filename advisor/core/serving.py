@@ -340,7 +340,7 @@ def assemble(
         t_compute_s=gemm + attn,
         stage_parts_s=(w, gemm, kv, attn),
         stage_comm_s=setup.step.exposed_comm(micro * setup.step.verify_tokens, setup.step.kernels(micro)),
-        stage_fixed_s=setup.step.t_fixed_s + setup.step.t_seq_s * micro,
+        stage_fixed_s=setup.step.t_fixed_s + plan.t_seq_s * micro,
         fits=True,
         ttft_p90_s=_ttft_p90(setup, op, load, tenancy_factor),
         prefill_tokens=setup.prefill_tokens,

@@ -16,6 +16,7 @@ from typing import NamedTuple
 
 from advisor.core.collectives import comm_terms
 from advisor.core.comms import Link, group_link
+from advisor.core.kernels import MOE_PAD_TOKENS, layer_equivalents, pad_tokens
 from advisor.core.memory import (
     PREFILL_CHUNK_TOKENS,
     kv_read_groups,
@@ -70,46 +71,10 @@ class Factors(NamedTuple):
 IDEAL = Factors(1.0, 1.0, 1.0, 0.0, 0.0, 1 << 30, 0.0, 1.0, 0.0, 0.0)
 
 
-# Grouped-GEMM tiles: each expert a batch touches runs whole tiles of 64–128 token rows, so on
-# average half a tile of padding rows (32 tokens) is computed per touched expert; when tokens
-# per expert (B·k/E per EP rank) are few, the padding dominates the expert GEMMs' compute.
-# Weight-only 4-bit experts on a GPU without 4-bit tensor cores (gpt-oss's MXFP4 on Hopper,
-# AWQ/GPTQ MoE) run Marlin-style kernels that dequantize into 16-row mma tiles: half a tile is
-# 8 padding rows. Cross-validated: vLLM rows 25.2 → 20.0 %, all rows 12.71 → 12.66 %.
-MOE_PAD_TOKENS = 32.0
-WEIGHT_ONLY_PAD_TOKENS = 8.0
 # A GEMM of M token rows reaches η_compute · M / (M + GEMM_HALF_ROWS) of peak: skinny decode
 # GEMMs leave most of the tensor cores' tile rows idle (the ramp of measured matmul efficiency
 # with M). Prior, the same for every family; it only matters where compute binds.
 GEMM_HALF_ROWS = 32.0
-
-
-# Kernels one layer launches, by attention kind and FFN kind (prior, from the engines' layer
-# code): a GQA block is norm, QKV, RoPE + cache write, attention, O; MLA adds the latent
-# projections, their norms and the two absorbed per-head matmuls; DSA adds the indexer's
-# projections, scores and top-k; a linear (DeltaNet) block adds its convolution, gates and the
-# recurrent kernel. A dense FFN is norm, gate-up (activation fused), down; an MoE FFN is norm,
-# router, top-k and sort, two grouped GEMMs and the weighted combine; a shared expert is two
-# more GEMMs. The per-layer overhead t_layer is per layer of a dense GQA model (8 kernels);
-# other layers cost in proportion to their kernels.
-ATTENTION_KERNELS = {"full": 5, "sliding": 5, "chunked": 5, "mla": 9, "sparse": 12, "linear": 8}
-DENSE_FFN_KERNELS = 3
-MOE_FFN_KERNELS = 6
-SHARED_EXPERT_KERNELS = 2
-REFERENCE_LAYER_KERNELS = ATTENTION_KERNELS["full"] + DENSE_FFN_KERNELS
-
-
-def layer_equivalents(model: ModelProfile) -> float:
-    """The model's layers in units of a dense GQA layer's kernels (a dense GQA model: its
-    layer count)."""
-    s = shape(model)
-    moe = model.moe
-    moe_layers = s.params.moe_layers
-    ffn = (s.layers - moe_layers) * DENSE_FFN_KERNELS
-    if moe is not None:
-        ffn += moe_layers * (MOE_FFN_KERNELS + (SHARED_EXPERT_KERNELS if moe.shared_experts else 0))
-    attention = sum(g.layers * ATTENTION_KERNELS[g.kind] for g in s.groups)
-    return (attention + ffn) / REFERENCE_LAYER_KERNELS
 
 
 class Plan(NamedTuple):
@@ -254,7 +219,7 @@ def build_plan(
         moe_layers=math.ceil(p.moe_layers * share),
         experts_per_token=k,
         alpha_s=f.alpha_s,
-        t_fixed_s=f.t_fixed_s + f.t_layer_s * layer_equivalents(model) * share,
+        t_fixed_s=f.t_fixed_s + f.t_layer_s * layer_equivalents(s) * share,
         t_request_s=f.t_request_s,
         compute_dtype=dtype,
         expert_params=expert_bytes / wb if wb else 0.0,
@@ -266,14 +231,8 @@ def build_plan(
         alltoall_overlap=ep_groups > 1 and layout.ep > fabric.gpus_per_node,
         t_seq_s=f.t_seq_s,
         host_overlap=f.host_overlap,
-        moe_pad_tokens=_pad_tokens(precision.weights, dtype),
+        moe_pad_tokens=pad_tokens(precision.weights, dtype),
     )
-
-
-def _pad_tokens(weights: str, compute: str) -> float:
-    """Padding rows per touched expert: 16-row tiles for weight-only 4-bit experts that compute
-    in 16-bit, 64-row tiles otherwise (see MOE_PAD_TOKENS)."""
-    return WEIGHT_ONLY_PAD_TOKENS if weights in ("int4", "fp4") and compute in ("bf16", "fp16") else MOE_PAD_TOKENS
 
 
 def experts_touched_fraction(plan: Plan, tokens: float) -> float:
@@ -305,7 +264,6 @@ class Step(NamedTuple):
     comm_per_token_s: float  # bandwidth slope of prefill-sized collectives (ring/NVLS)
     t_fixed_s: float
     expert_pad_s: float = 0.0  # padding-row compute if every local expert were touched
-    t_seq_s: float = 0.0  # per sequence in the step (host-side scheduling, sampling, output)
     expert_extra_per_seq_s: float = 0.0  # extra compute per token of expert GEMMs below dense η
     # Speculative decoding: each sequence verifies 1 + draft tokens per step (GEMM rows, attention
     # queries and collectives grow; weights and the KV cache are read once) and keeps `accepted`
@@ -363,7 +321,7 @@ class Step(NamedTuple):
         (the slower of the two then sets the step)."""
         kernels = self.kernels(batch)
         gpu = kernels + self.exposed_comm(batch * self.verify_tokens, kernels) + self.t_fixed_s
-        host = self.t_seq_s * batch
+        host = self.plan.t_seq_s * batch
         if self.plan.host_overlap:
             return gpu if gpu > host else host
         return gpu + host
@@ -394,7 +352,6 @@ def step_model(plan: Plan, context: float, draft_tokens: int = 0, accepted_token
         / plan.attn_flops_per_s,
         comm_per_token_s=per_token,
         t_fixed_s=plan.t_fixed_s,
-        t_seq_s=plan.t_seq_s,
         expert_pad_s=plan.expert_params * 2.0 * plan.moe_pad_tokens / plan.gemm_flops_per_s / plan.eta_moe,
         expert_extra_per_seq_s=plan.expert_flops_per_token / plan.gemm_flops_per_s * (1.0 / plan.eta_moe - 1.0),
         verify_tokens=1.0 + draft_tokens,
