@@ -308,11 +308,10 @@ def fit_team(cases: list[Case], prior: EfficiencyFactors, *, max_evals: int = 40
 EVIDENCE_CHI2 = 9.0  # Δχ² a left-out factor must buy to be freed (three sigma)
 
 
-def chi2(cases: list[Case], eff: EfficiencyFactors) -> float:
-    """Σ (log predicted/measured ÷ NOISE)² over the rows with a prediction."""
-    return sum((math.log(p / c.row.value) / NOISE) ** 2
-               for c, p in zip(cases, predictions(cases, eff), strict=True)
-               if p > 0 and math.isfinite(p) and c.row.value > 0)
+def _chi2(cases: list[Case], eff: EfficiencyFactors) -> float:
+    """χ² of the fit at NOISE: the soft-L1 loss is (log-ratio / SOFT_L1_SCALE)² per row for
+    small errors, so the summed loss rescales to Σ (log-ratio / NOISE)²."""
+    return loss(cases, eff) * len(cases) * SOFT_L1_SCALE ** 2 / NOISE ** 2
 
 
 def _free_on_evidence(cases: list[Case], prior: EfficiencyFactors,
@@ -321,7 +320,7 @@ def _free_on_evidence(cases: list[Case], prior: EfficiencyFactors,
                       ) -> tuple[EfficiencyFactors, list[str], set[str]]:
     """Free each factor left at the prior, in the greedy order, when the data demand it."""
     found, free, bounded = fit
-    best = chi2(cases, found)
+    best = _chi2(cases, found)
     for name in order + [n for n in NAMES if n not in order]:
         if name in free or name in bounded or len(cases) < max(MIN_ROWS, len(free) + 2):
             continue
@@ -330,7 +329,7 @@ def _free_on_evidence(cases: list[Case], prior: EfficiencyFactors,
             trial = _fit_within_limits(cases, prior, trial_free, order, grid, max_evals, None)
         except AdvisorError:
             continue
-        score = chi2(cases, trial[0])
+        score = _chi2(cases, trial[0])
         if best - score >= EVIDENCE_CHI2:
             (found, free, bounded), best = trial, score
     return found, free, bounded
@@ -373,8 +372,7 @@ def _only_bounded(cases: list[Case], found: EfficiencyFactors, name: str,
     NOISE; the soft-L1 loss is (log-ratio / SOFT_L1_SCALE)² per row for small errors)."""
     vals = {n: getattr(found, n) for n in NAMES}
     back = factors_of(found.family, found.engine, {**vals, name: _start(prior)[name]}, found.max_batch)
-    delta = (loss(cases, back) - loss(cases, found)) * len(cases)
-    return delta * SOFT_L1_SCALE ** 2 / NOISE ** 2 < FLAT_CHI2
+    return _chi2(cases, back) - _chi2(cases, found) < FLAT_CHI2
 
 
 def _fit(cases: list[Case], prior: EfficiencyFactors, free: list[str], grid: tuple[int, ...],

@@ -222,7 +222,8 @@ RATE_STEPS = 12  # bisections of the unit rate (to 1/4096 of it)
 def _largest_rate(s: Searcher, hw: Hardware, p_layout: Layout, d_layout: Layout, x: int, y: int,
                   precision: Precision, rate: float) -> Candidate | None:
     """The candidate at the largest rate below `rate` whose pools meet the targets, or None
-    when half of it already misses them (more replicas, not less load, are what it needs)."""
+    when neither half nor a quarter of it meets them (more replicas, not less load, are what it
+    needs)."""
     best: Candidate | None = None
     lo, hi = 0.0, rate
     for _ in range(RATE_STEPS):
