@@ -297,6 +297,55 @@ def test_a_closed_loop_run_opens_with_every_client_at_once_by_hand() -> None:
     assert long.ttft_s == pytest.approx(steady.ttft_s, rel=0.02)
 
 
+def test_a_closed_loop_run_of_varying_lengths_ends_in_a_drain_by_hand() -> None:
+    # bug: SGLang's cookbook runs (500 requests from 100 clients, random lengths drawn from 1 to
+    # 1000) measured 17-35 % less throughput than the steady state the model reported: once the
+    # last request has started, the 100 in flight finish one by one and the batch drains
+    import math
+
+    from advisor.core.deployment import prepare
+    from advisor.core.protocols import finite_closed_loop
+    from advisor.core.serving import closed_loop
+
+    d = _closed(100, isl=500, osl=501)
+    setup = prepare(d, memory_fraction=0.9)
+    steady = closed_loop(setup, 100.0)
+    fixed = finite_closed_loop(d, requests=500)
+    assert fixed.requests_per_s == pytest.approx(steady.requests_per_s)  # clients stay in step
+    uniform = finite_closed_loop(d, requests=500, lengths="uniform")
+    # by hand: outputs uniform on [0, 2n] (n = 500 decode tokens); the requests in flight when
+    # the last one starts have residuals R with S_R(x) = (1 − x/2n)², E[R] = 2n/3; x tokens into
+    # the drain some request is running with probability 1 − (1 − S_R)^100, with 100·S_R / that
+    # of them in the batch; integrated here on a fine grid of its own
+    n, c, tiles = 500.0, 100.0, 20_000
+    dx = 2 * n / tiles
+    drain = 0.0
+    for k in range(tiles):
+        s_r = (1 - (k + 0.5) * dx / (2 * n)) ** 2
+        running = 1 - (1 - s_r) ** c
+        drain += running * setup.step.tpot(max(c * s_r / running, 1.0)) * dx
+    duration = 500 / steady.requests_per_s - 2 * n / 3 * steady.tpot_s + drain
+    assert uniform.requests_per_s == pytest.approx(500 / duration, rel=2e-3)
+    assert 0.75 < uniform.requests_per_s / steady.requests_per_s < 0.95
+    # the drain's steps carry smaller batches and no prefills: the mean TPOT comes down a little
+    assert 0.9 * steady.tpot_s < uniform.itl_s < steady.tpot_s
+    # exponential lengths (a chat dataset) drain longer than uniform ones
+    exponential = finite_closed_loop(d, requests=500, lengths="exponential")
+    assert exponential.requests_per_s < uniform.requests_per_s
+    assert not math.isclose(exponential.ttft_s, 0.0) and exponential.ttft_s == uniform.ttft_s
+
+
+def test_sglang_bench_serving_random_lengths_are_uniform_unless_a_range_ratio_fixes_them() -> None:
+    def lengths(scenario: str) -> str:
+        return parse_row(_record(scenario=scenario)).lengths
+
+    assert lengths("sglang.bench_serving random nominal 1000/1000, 500 requests") == "uniform"
+    assert lengths("sglang.bench_serving random 1000/1000 --random-range-ratio 0.0") == "uniform"
+    assert lengths("sglang.bench_serving random 1000/1000 range-ratio 1, 5 requests") == "fixed"
+    assert lengths("vllm bench serve, random 1024/1024") == "fixed"  # vLLM: range ratio 0 is fixed
+    assert lengths("online, ShareGPT, 1200 requests") == "exponential"
+
+
 def test_a_one_client_run_has_no_burst() -> None:
     from advisor.core.protocols import finite_closed_loop
     from advisor.core.serving import estimate

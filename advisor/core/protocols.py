@@ -14,8 +14,13 @@ state `serving.estimate` predicts:
   one completes (`--max-concurrency C`). The run opens with all C requests at once, a burst whose
   i-th prompt waits for the i−1 before it (mean TTFT ≈ (C−1)/2·t_p plus its own step); their
   completions are then staggered by those prefills, so the later requests see the steady state
-  of `serving.closed_loop`. Mean TTFT = (C·burst + (N−C)·steady)/N; throughput and TPOT are the
-  steady state's.
+  of `serving.closed_loop`. Mean TTFT = (C·burst + (N−C)·steady)/N. With fixed lengths the
+  clients stay in step and the run is N/C steady cycles. When output lengths vary (`lengths`
+  uniform or exponential), the C slots desynchronise and the run ends in a tail: once the last
+  request has started, the C requests in flight have the residual lengths of a renewal process
+  (survival S_R(x) = ∫ₓ P(L > y) dy / E[L]) and the batch drains as they finish, at the cheaper
+  steps of smaller batches and without prefills, until the longest is done. The run lasts
+  N/λ − E[R]·TPOT + drain; TPOT is the token-weighted mean of the steady and the drain steps.
 - `finite_open_loop`: N requests at rate λ. The run lasts ≈ (N−1)/min(λ, μ) plus one request's
   latency, so measured throughput is N·O over that time; when λ > μ the queue grows linearly
   and the mean wait is ≈ (N−1)/2·(1/μ − 1/λ).
@@ -26,6 +31,7 @@ Pure; no I/O, pint, rich or textual.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import NamedTuple
 
 from advisor.core.deployment import Deployment, Setup, prepare
@@ -145,14 +151,52 @@ def finite_open_loop(
     return _result(setup, layout.replicas, n, duration, op.ttft_s, op.tpot_s)
 
 
+def _residual_survival(lengths: str, mean: float) -> tuple[Callable[[float], float], float, float]:
+    """(S_R, E[R], the longest residual) of the lengths still to decode, in tokens, for the
+    requests in flight at a random moment of a steady run whose output lengths (mean `mean`)
+    are uniform on [0, 2·mean] or exponential."""
+    if lengths == "uniform":
+        top = 2.0 * mean
+        return (lambda x: (1.0 - x / top) ** 2 if x < top else 0.0), top / 3.0, top
+    return (lambda x: math.exp(-x / mean)), mean, mean * 12.0
+
+
+class _Tail(NamedTuple):
+    seconds: float  # from the last request's start to the end of the run
+    tokens: float  # decoded in that time
+    token_seconds: float  # Σ over those tokens of the step each was decoded in
+    mean_residual: float  # E[R], tokens each request in flight still had to decode
+
+
+def _tail(setup: Setup, slots: float, lengths: str) -> _Tail:
+    """The drain that ends a run of varying lengths: `slots` requests in flight with residual
+    lengths R; x tokens in, any is still running with probability 1 − (1 − S_R(x))^slots, and
+    then slots·S_R(x) / that probability of them are decoding."""
+    survival, mean_r, top = _residual_survival(lengths, float(setup.decode_tokens))
+    dx = top / DRAIN_SLICES
+    seconds = tokens = token_seconds = 0.0
+    for k in range(DRAIN_SLICES):
+        s = survival((k + 0.5) * dx)
+        running = 1.0 - (1.0 - s) ** slots
+        if running <= 1e-9:
+            break
+        step = setup.step.tpot(max(slots * s / running, 1.0))
+        seconds += running * step * dx
+        tokens += slots * s * dx
+        token_seconds += slots * s * dx * step
+    return _Tail(seconds, tokens, token_seconds, mean_r)
+
+
 def finite_closed_loop(
     d: Deployment,
     *,
     requests: int,
     memory_fraction: float = 0.9,
+    lengths: str = "fixed",
 ) -> RunResult:
     """`requests` sent by `d.load.concurrency` clients with no think time: the first wave
-    (one per client, within the batch cap) arrives at once, the rest at the steady state."""
+    (one per client, within the batch cap) arrives at once, the rest at the steady state;
+    with `lengths` 'uniform' or 'exponential' the run ends in a drain (see the module)."""
     setup, per_replica = replica_setup(d, memory_fraction)
     ranks = d.layout.attention_ranks
     if setup.batch_cap < 1 or per_replica is None:
@@ -162,11 +206,17 @@ def finite_closed_loop(
     wave = min(per_replica, float(setup.batch_cap))
     burst_ttft = (wave - 1.0) / 2.0 * setup.prefill_gpu_s + setup.first(0.0) + setup.plan.t_request_s
     ttft = (wave * max(burst_ttft, op.ttft_s) + (n - wave) * op.ttft_s) / n
-    rate = op.requests_per_s * ranks
+    per_rank, itl = op.requests_per_s, op.tpot_s
+    decode = setup.decode_tokens
+    if lengths != "fixed" and decode > 0 and n > wave:
+        tail = _tail(setup, wave, lengths)
+        per_rank = n / (n / op.requests_per_s - tail.mean_residual * op.tpot_s + tail.seconds)
+        itl = ((n * decode - tail.tokens) * op.tpot_s + tail.token_seconds) / (n * decode)
+    rate = per_rank * ranks
     return RunResult(
         requests_per_s=rate,
         output_tokens_per_s=rate * setup.osl,
         total_tokens_per_s=rate * (setup.isl + setup.osl),
         ttft_s=ttft,
-        itl_s=op.tpot_s,
+        itl_s=itl,
     )
