@@ -37,6 +37,12 @@ COMMANDS = (
 )
 
 
+# Options of advisor itself, which go before the command; the on/off switches among them are
+# accepted after it too (`advisor quote … --no-discover`).
+GLOBAL_OPTIONS = ("--config", "--no-discover", "--offline", "--strict")
+GLOBAL_SWITCHES = ("--no-discover", "--offline", "--strict")
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse that reports bad flags as one line and exit code 2 (no usage dump)."""
 
@@ -56,8 +62,12 @@ class _Parser(argparse.ArgumentParser):
         if extras:
             message = f"unrecognized arguments: {' '.join(extras)}"
             flag = next((e.split("=", 1)[0] for e in extras if e.startswith("--")), None)
-            if flag is not None:
-                hint = closest(flag, self._flags(getattr(parsed, "command", None)))
+            command = getattr(parsed, "command", None)
+            if flag is not None and command and flag in GLOBAL_OPTIONS:
+                message += (f" ({flag} is an option of advisor itself: put it before the command, "
+                            f"advisor {flag} … {command})")
+            elif flag is not None:
+                hint = closest(flag, self._flags(command))
                 message += f" (did you mean {hint}?)" if hint else ""
             self.error(message)
         return parsed
@@ -128,6 +138,11 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     for name, module in _available_commands(_named_command(argv) if argv is not None else None):
         child = sub.add_parser(name, help=module.HELP, description=module.HELP)
         module.add_arguments(child)
+        for flag in GLOBAL_SWITCHES:  # absent: the value given before the command stands
+            if flag in child._option_string_actions:  # the command's own (check --strict)
+                continue
+            child.add_argument(flag, action="store_true", default=argparse.SUPPRESS,
+                               help=argparse.SUPPRESS)
         child.set_defaults(_run=module.run)
     return parser
 

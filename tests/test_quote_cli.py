@@ -245,6 +245,9 @@ def test_help_documents_k_as_1024(capsys: pytest.CaptureFixture[str]) -> None:
     (["--no-discovr", "quote"], "(did you mean --no-discover?)"),
     (["qoute", "--model", "70b"], "advisor: unknown command 'qoute' (did you mean quote?)"),
     (["frobnicate"], "unknown command 'frobnicate'; commands: quote, estimate"),
+    # a global option after the command was once answered "did you mean --config?"
+    (["quote", "--model", "70b", "--config", "team.toml"],
+     "(--config is an option of advisor itself: put it before the command, advisor --config … quote)"),
 ])
 def test_a_misspelt_flag_or_command_gets_one_line_with_a_suggestion(
     capsys: pytest.CaptureFixture[str], argv: list[str], expected: str
@@ -252,3 +255,16 @@ def test_a_misspelt_flag_or_command_gets_one_line_with_a_suggestion(
     assert main(argv) == 2
     out, err = capsys.readouterr()
     assert out == "" and err.count("\n") == 1 and expected in err
+
+
+def test_the_global_switches_also_work_after_the_command(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`advisor quote … --no-discover` once failed with "did you mean --no-discover?"."""
+    from advisor.cli import build_parser
+
+    monkeypatch.delenv("ADVISOR_OFFLINE", raising=False)
+    after = build_parser(["quote"]).parse_args(["quote", "--model", "70b", "--no-discover", "--offline"])
+    assert after.no_discover is True and after.offline is True and after.strict is False
+    before = build_parser(["quote"]).parse_args(["--no-discover", "quote", "--model", "70b"])
+    assert before.no_discover is True and before.offline is False
+    monkeypatch.setenv("ADVISOR_OFFLINE", "1")  # the environment's default survives the subcommand
+    assert build_parser(["quote"]).parse_args(["quote", "--model", "70b"]).offline is True
