@@ -48,6 +48,7 @@ OPTIONAL_FIELDS = (  # written in this order after the six fitted factors, when 
     ("memory_fraction", "engine default share of GPU memory"),
     ("prefill_chunk_tokens", "engine default prefill chunk"),
     ("host_overlap", "host work overlaps the GPU step"),
+    ("prefill_alone", "prompts prefill in forwards of their own"),
 )
 BAND_FIELDS = (
     ("median_abs_pct_error", "in-sample, this entry's rows"),

@@ -59,11 +59,12 @@ DEFAULTS: dict[tuple[str, str], dict[str, float]] = {
     ("vllm", ">=0.6,<0.8"): {"max_batch": 256, "memory_fraction": 0.9, "prefill_chunk_tokens": 8192},
     ("vllm", ">=0.8"): {"max_batch": 1024, "small_gpu_max_batch": 256, "memory_fraction": 0.9,
                         "prefill_chunk_tokens": 8192},
-    ("sglang", "<0.4"): {"max_batch": 2048, "memory_fraction": 0.85, "prefill_chunk_tokens": 8192},
+    ("sglang", "<0.4"): {"max_batch": 2048, "memory_fraction": 0.85, "prefill_chunk_tokens": 8192,
+                         "prefill_alone": 1},
     ("sglang", ">=0.4,<0.5"): {"max_batch": 2048, "memory_fraction": 0.85, "prefill_chunk_tokens": 8192,
-                               "host_overlap": 1},
+                               "host_overlap": 1, "prefill_alone": 1},
     ("sglang", ">=0.5"): {"max_batch": 2048, "memory_fraction": 0.85, "prefill_chunk_tokens": 8192,
-                          "host_overlap": 1},
+                          "host_overlap": 1, "prefill_alone": 1},
 }
 ENGINE_NOTES = {
     "trtllm": "TensorRT-LLM defaults: max_batch_size 2048 and max_num_tokens 8192 (PyTorch "
@@ -180,6 +181,7 @@ class Parts:
             small_gpu_max_batch=int(defaults["small_gpu_max_batch"]) if "small_gpu_max_batch" in defaults else None,
             prefill_chunk_tokens=int(defaults["prefill_chunk_tokens"]),
             host_overlap=bool(defaults.get("host_overlap", 0)),
+            prefill_alone=bool(defaults.get("prefill_alone", 0)),
             rows=fitted, source=source, as_of=AS_OF, notes=notes)
 
     def rows_behind(self, family: str, engine: str, release: str) -> int:

@@ -35,6 +35,7 @@ COMMENTS = {
     "memory_fraction": "engine default share of GPU memory",
     "prefill_chunk_tokens": "engine default prefill chunk",
     "host_overlap": "host work overlaps the GPU step",
+    "prefill_alone": "prompts prefill in forwards of their own",
 }
 KEPT = ("t_layer_s", "t_seq_s", "eta_moe", "small_gpu_max_batch", "memory_fraction", "prefill_chunk_tokens")
 SOURCE_CHARS = 1900  # the schema's text limit is 2000
@@ -143,8 +144,9 @@ def render(fit: TeamFit, scope: Scope, files: list[Measured], *, as_of: dt.date,
         if value is not None:
             state = f"fitted{_scaled(fit, name)}" if name in fit.scaled else f"from {fit.prior.id}"
             lines.append(f"{name} = {value:.4g}  # {COMMENTS[name]} ({state})")
-    if fit.mode != "full" and fit.fitted.host_overlap:
-        lines.append(f"host_overlap = true  # {COMMENTS['host_overlap']} (from {fit.prior.id})")
+    for name in ("host_overlap", "prefill_alone"):  # engine behaviours, carried from the prior
+        if fit.mode != "full" and getattr(fit.fitted, name):
+            lines.append(f"{name} = true  # {COMMENTS[name]} (from {fit.prior.id})")
     lines.append(f"rows = {fit.rows}")
     overall = fit.after["all"].median_abs_pct_error
     if overall == overall:

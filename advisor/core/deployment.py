@@ -37,6 +37,7 @@ class Setup(NamedTuple):
     chunks: int  # chunks the prompt is prefilled in
     prefill_tokens: float = 0.0  # prompt tokens prefilled: isl less the prefix-cache hits
     prefix_hit: float = 0.0  # share of prompt tokens served from the prefix cache
+    alone_extra_s: float = 0.0  # a lone prefill forward's time beyond prefill_gpu_s (prefill_alone)
 
     @property
     def plan(self) -> Plan:
@@ -54,6 +55,16 @@ class Setup(NamedTuple):
         chunks = prefill_chunks(prompt - cached)
         compute = prefill_compute_s(self.plan, prompt, cached)
         return first_token_s(self.step, batch, chunks, (prompt - cached) / chunks, compute / chunks)
+
+    def prompt_gpu_s(self, batch: float) -> float:
+        """Replica time one prompt costs beside `batch` decoding sequences: its batched prefill
+        time, or, on an engine that prefills in forwards of their own (`prefill_alone`), that
+        plus a lone forward's weight read and overheads, shared by the prompts arriving within
+        one decode step (batch / decode tokens of them in a steady state: λ·TPOT)."""
+        if not self.alone_extra_s:
+            return self.prefill_gpu_s
+        together = batch / self.decode_tokens if self.decode_tokens else 1.0
+        return self.prefill_gpu_s + self.alone_extra_s / max(1.0, together)
 
     @property
     def decode_tokens(self) -> int:
@@ -139,7 +150,7 @@ def _prepare(d: Deployment, memory_fraction: float, logit_rows: int | None) -> S
     cached = load.isl * load.prefix_hit
     new = load.isl - cached  # prompt tokens the prefill computes
     compute = prefill_compute_s(step.plan, load.isl, cached)
-    return Setup(
+    setup = Setup(
         step=step,
         parts=parts,
         batch_cap=min(f.max_batch, parts.max_sequences),
@@ -151,3 +162,6 @@ def _prepare(d: Deployment, memory_fraction: float, logit_rows: int | None) -> S
         prefill_tokens=new,
         prefix_hit=load.prefix_hit,
     )
+    if plan.prefill_alone:
+        setup = setup._replace(alone_extra_s=max(0.0, setup.first(0.0) - setup.prefill_gpu_s))
+    return setup

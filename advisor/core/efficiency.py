@@ -90,6 +90,7 @@ def fallback(acc: Accelerator, engine: str) -> EfficiencyFactors:
         ),
         as_of=_dt.date(2026, 1, 1),
         rows=0,
+        prefill_alone=engine == "sglang",  # its documented default, whatever the factors
         **_FALLBACK,  # type: ignore[arg-type]
     )
 

@@ -54,9 +54,10 @@ def max_throughput(setup: Setup) -> Operating:
     """Batch at the cap: KV capacity at the full context or the engine's batch limit."""
     b = float(setup.batch_cap)
     step = setup.step.tpot(b)
-    per_request = setup.prefill_gpu_s + setup.decode_tokens * step / b
+    prompt = setup.prompt_gpu_s(b)
+    per_request = prompt + setup.decode_tokens * step / b
     rate = 1.0 / per_request
-    share = rate * setup.prefill_gpu_s
+    share = rate * prompt
     if setup.decode_tokens == 0:
         tpot = step  # one output token: no inter-token gap to stretch; report the bare step
     else:
@@ -94,7 +95,7 @@ def ttft_s(setup: Setup, batch: float, tpot: float, share: float) -> float:
     """
     first = setup.first(batch)
     residual = 0.5 * tpot * min(1.0, batch)
-    return setup.plan.t_request_s + _md1_wait_s(share, setup.prefill_gpu_s) + residual + first
+    return setup.plan.t_request_s + _md1_wait_s(share, setup.prompt_gpu_s(batch)) + residual + first
 
 
 def _closed_point(setup: Setup, batch: float, users: float) -> tuple[float, float, float, float, float]:
@@ -110,7 +111,7 @@ def _closed_point(setup: Setup, batch: float, users: float) -> tuple[float, floa
     n = setup.decode_tokens
     step = setup.step.tpot(_seen_batch(setup, batch, users))
     others = 1.0 - 1.0 / users if users > 1.0 else 0.0
-    x = batch * setup.prefill_gpu_s / (n * step) * others
+    x = batch * setup.prompt_gpu_s(batch) / (n * step) * others
     share = x / (1.0 + x)
     tpot = step * (1.0 + x)
     rate = batch / (n * tpot)
@@ -215,6 +216,11 @@ def open_loop(setup: Setup, rate: float) -> Operating:
     """Requests arriving at `rate` per second to one replica."""
     share = rate * setup.prefill_gpu_s
     batch = _solve_open_batch(setup, rate, share) if share < MAX_PREFILL_SHARE else None
+    for _ in range(3 if setup.alone_extra_s else 0):  # the prompt's cost depends on the batch
+        if batch is None:
+            break
+        share = rate * setup.prompt_gpu_s(batch)
+        batch = _solve_open_batch(setup, rate, share) if share < MAX_PREFILL_SHARE else None
     if batch is None:
         full = max_throughput(setup)
         return Operating(full.batch, full.requests_per_s, math.inf, full.tpot_s, full.step_s,

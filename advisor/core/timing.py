@@ -50,6 +50,7 @@ class Factors(NamedTuple):
     t_layer_s: float = 0.0
     t_seq_s: float = 0.0
     host_overlap: bool = False
+    prefill_alone: bool = False
 
     @classmethod
     def of(cls, eff: EfficiencyFactors) -> Factors:
@@ -65,6 +66,7 @@ class Factors(NamedTuple):
             eff.t_layer_s,
             eff.t_seq_s,
             eff.host_overlap,
+            eff.prefill_alone,
         )
 
 
@@ -117,6 +119,7 @@ class Plan(NamedTuple):
     alltoall_overlap: bool = False  # EP across nodes: all-to-all hidden behind compute (see below)
     t_seq_s: float = 0.0  # per-step host overhead of each sequence in the batch
     host_overlap: bool = False  # the host prepares step n+1 while the GPU runs step n
+    prefill_alone: bool = False  # prompts prefill in forwards of their own, not in decode steps
     moe_pad_tokens: float = MOE_PAD_TOKENS  # padding rows per touched expert (tile / 2)
 
 
@@ -231,6 +234,7 @@ def build_plan(
         alltoall_overlap=ep_groups > 1 and layout.ep > fabric.gpus_per_node,
         t_seq_s=f.t_seq_s,
         host_overlap=f.host_overlap,
+        prefill_alone=f.prefill_alone,
         moe_pad_tokens=pad_tokens(precision.weights, dtype),
     )
 

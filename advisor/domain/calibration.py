@@ -52,6 +52,11 @@ class EfficiencyFactors:
     """Whether the engine prepares the next step on the host while the GPU runs this one
     (SGLang's overlap scheduler, TensorRT-LLM's PyTorch-backend overlap scheduler): the
     per-sequence overhead then shows only where it exceeds the GPU's step."""
+    prefill_alone: bool = False
+    """Whether the engine runs new prompts' prefill as a forward of its own while the decoding
+    sequences wait (SGLang, whose --enable-mixed-chunk is off by default), rather than mixing
+    prefill chunks into decode steps: each such forward reads the weights and pays the step's
+    overheads again, shared only by the prompts that arrived during the same decode step."""
     eta_moe: Annotated[float, Check(gt=0, le=1.5)] = 1.0
     """Efficiency of the grouped expert GEMMs relative to dense GEMMs (η_compute × η_moe)."""
     t_request_s: Annotated[float, Check(ge=0, le=10)] = 0.0
