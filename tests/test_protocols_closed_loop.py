@@ -92,3 +92,34 @@ def test_a_one_client_run_has_no_burst() -> None:
 
     d = _closed(1)
     assert finite_closed_loop(d, requests=100).ttft_s == pytest.approx(estimate(d).ttft_s)
+
+
+def test_fixed_lengths_keep_an_engine_that_prefills_alone_in_lock_step_by_hand() -> None:
+    # bug: InferenceX's SGLang runs (fixed 1k/1k lengths) measured TTFT rising with the clients
+    # (200 ms at 4 and 8, 355 at 16, 394 at 32 on 8×B200) while the model held it flat: SGLang
+    # prefills each wave's prompts together before any decodes, so every wave is a burst
+    import dataclasses
+
+    from advisor.core.deployment import prepare
+    from advisor.core.protocols import finite_closed_loop
+
+    sglang = factors(engine="sglang", t_fixed_s=2e-3, t_request_s=0.02, prefill_alone=True)
+    d = dataclasses.replace(_closed(64), factors=sglang)
+    setup = prepare(d, memory_fraction=0.9)
+    t_p, extra, t_req = setup.prefill_gpu_s, setup.alone_extra_s, setup.plan.t_request_s
+    forward = extra + 8 * t_p  # 8 prompts of 1,024 tokens fill one 8,192-token forward
+    ttft = t_req + (8 + 1) / 2 * forward  # 8 forwards; a prompt's first token ends its forward
+    cycle = t_req + 8 * forward + 255 * setup.step.tpot(64.0)
+    run = finite_closed_loop(d, requests=640)
+    assert run.ttft_s == pytest.approx(ttft)
+    assert run.requests_per_s == pytest.approx(64 / cycle)
+    assert run.itl_s == pytest.approx((cycle - ttft) / 255)
+    # every wave alike: the run's length does not matter
+    assert finite_closed_loop(d, requests=64_000).ttft_s == pytest.approx(ttft)
+    # varying lengths desynchronise the clients: the steady state and its drain instead
+    uniform = finite_closed_loop(d, requests=640, lengths="uniform")
+    assert uniform.ttft_s < ttft / 2
+    # an engine that mixes prefill chunks into decode steps staggers the clients after the
+    # first wave (the opening burst, then the steady state: the test above)
+    mixed = finite_closed_loop(_closed(64), requests=64_000)
+    assert mixed.ttft_s < ttft / 2

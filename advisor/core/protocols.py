@@ -14,8 +14,11 @@ state `serving.estimate` predicts:
   one completes (`--max-concurrency C`). The run opens with all C requests at once, a burst whose
   i-th prompt waits for the i−1 before it (mean TTFT ≈ (C−1)/2·t_p plus its own step); their
   completions are then staggered by those prefills, so the later requests see the steady state
-  of `serving.closed_loop`. Mean TTFT = (C·burst + (N−C)·steady)/N. With fixed lengths the
-  clients stay in step and the run is N/C steady cycles. When output lengths vary (`lengths`
+  of `serving.closed_loop`. Mean TTFT = (C·burst + (N−C)·steady)/N. On an engine that
+  prefills in forwards of their own (`prefill_alone`, SGLang), nothing staggers them: each
+  wave's prompts are prefilled together in forwards of up to a chunk's tokens before any of
+  them decodes, all C finish at the same step and the next wave arrives at once, so with fixed
+  lengths every wave repeats the first (lock-step). When output lengths vary (`lengths`
   uniform or exponential), the C slots desynchronise and the run ends in a tail: once the last
   request has started, the C requests in flight have the residual lengths of a renewal process
   (survival S_R(x) = ∫ₓ P(L > y) dy / E[L]) and the batch drains as they finish, at the cheaper
@@ -35,6 +38,7 @@ from collections.abc import Callable
 from typing import NamedTuple
 
 from advisor.core.deployment import Deployment, Setup, prepare
+from advisor.core.memory import PREFILL_CHUNK_TOKENS
 from advisor.core.serving import Operating, closed_loop, max_throughput, open_loop, replica_setup
 
 
@@ -193,22 +197,26 @@ def finite_closed_loop(
     requests: int,
     memory_fraction: float = 0.9,
     lengths: str = "fixed",
+    tail: bool = True,
 ) -> RunResult:
     """`requests` sent by `d.load.concurrency` clients with no think time: the first wave
     (one per client, within the batch cap) arrives at once, the rest at the steady state;
-    with `lengths` 'uniform' or 'exponential' the run ends in a drain (see the module)."""
+    with `lengths` 'uniform' or 'exponential' the run ends in a drain (see the module), unless
+    `tail` is off (the steady state to the end)."""
     setup, per_replica = replica_setup(d, memory_fraction)
     ranks = d.layout.attention_ranks
     if setup.batch_cap < 1 or per_replica is None:
         return _no_fit()
+    decode = setup.decode_tokens
+    if lengths == "fixed" and setup.alone_extra_s and decode > 0 and per_replica <= setup.batch_cap:
+        return _lockstep(setup, per_replica, ranks)
     op = closed_loop(setup, per_replica)
     n = max(requests / ranks, per_replica)
     wave = min(per_replica, float(setup.batch_cap))
     burst_ttft = (wave - 1.0) / 2.0 * setup.prefill_gpu_s + setup.first(0.0) + setup.plan.t_request_s
     ttft = (wave * max(burst_ttft, op.ttft_s) + (n - wave) * op.ttft_s) / n
     per_rank, itl = op.requests_per_s, op.tpot_s
-    decode = setup.decode_tokens
-    if lengths != "fixed" and decode > 0 and n > wave:
+    if tail and lengths != "fixed" and decode > 0 and n > wave:
         tail = _tail(setup, wave, lengths)
         per_rank = n / (n / op.requests_per_s - tail.mean_residual * op.tpot_s + tail.seconds)
         itl = ((n * decode - tail.tokens) * op.tpot_s + tail.token_seconds) / (n * decode)
@@ -219,4 +227,26 @@ def finite_closed_loop(
         total_tokens_per_s=rate * (setup.isl + setup.osl),
         ttft_s=ttft,
         itl_s=itl,
+    )
+
+
+def _lockstep(setup: Setup, wave: float, ranks: int) -> RunResult:
+    """A closed loop of fixed lengths on an engine that prefills alone: each cycle, the `wave`
+    prompts arrive together and are prefilled in forwards of up to a chunk's tokens (each one
+    a lone forward's weight read and overheads plus its prompts' compute), the first tokens
+    coming at the end of each prompt's forward; then all decode `decode_tokens` steps at the
+    full batch. TTFT is the mean over the forwards; ITL the rest of the cycle per token."""
+    decode = setup.decode_tokens
+    together = max(1.0, min(wave, math.floor(PREFILL_CHUNK_TOKENS / max(setup.prefill_tokens, 1.0))))
+    forwards = math.ceil(wave / together)
+    forward = setup.alone_extra_s + together * setup.prefill_gpu_s
+    ttft = setup.plan.t_request_s + (forwards + 1) / 2.0 * forward
+    cycle = setup.plan.t_request_s + forwards * forward + decode * setup.step.tpot(wave)
+    rate = wave / cycle * ranks
+    return RunResult(
+        requests_per_s=rate,
+        output_tokens_per_s=rate * setup.osl,
+        total_tokens_per_s=rate * (setup.isl + setup.osl),
+        ttft_s=ttft,
+        itl_s=(cycle - ttft) / decode,
     )
