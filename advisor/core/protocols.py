@@ -197,12 +197,12 @@ def finite_closed_loop(
     requests: int,
     memory_fraction: float = 0.9,
     lengths: str = "fixed",
-    tail: bool = True,
+    drain: bool = True,
 ) -> RunResult:
     """`requests` sent by `d.load.concurrency` clients with no think time: the first wave
     (one per client, within the batch cap) arrives at once, the rest at the steady state;
     with `lengths` 'uniform' or 'exponential' the run ends in a drain (see the module), unless
-    `tail` is off (the steady state to the end)."""
+    `drain` is off (the steady state to the end)."""
     setup, per_replica = replica_setup(d, memory_fraction)
     ranks = d.layout.attention_ranks
     if setup.batch_cap < 1 or per_replica is None:
@@ -216,7 +216,7 @@ def finite_closed_loop(
     burst_ttft = (wave - 1.0) / 2.0 * setup.prefill_gpu_s + setup.first(0.0) + setup.plan.t_request_s
     ttft = (wave * max(burst_ttft, op.ttft_s) + (n - wave) * op.ttft_s) / n
     per_rank, itl = op.requests_per_s, op.tpot_s
-    if tail and lengths != "fixed" and decode > 0 and n > wave:
+    if drain and lengths != "fixed" and decode > 0 and n > wave:
         tail = _tail(setup, wave, lengths)
         per_rank = n / (n / op.requests_per_s - tail.mean_residual * op.tpot_s + tail.seconds)
         itl = ((n * decode - tail.tokens) * op.tpot_s + tail.token_seconds) / (n * decode)

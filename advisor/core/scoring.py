@@ -298,7 +298,7 @@ def run_for(
         # a chat dataset's closed-loop tail is left out: an exponential law for ShareGPT's
         # outputs drained too long (vLLM runs at 8 clients −11 points, LOSO vLLM 20.0 → 22.1 %)
         return finite_closed_loop(d, requests=_requests(row), memory_fraction=memory_fraction,
-                                  lengths=row.lengths, tail=row.lengths == "uniform")
+                                  lengths=row.lengths, drain=row.lengths == "uniform")
     e = estimate(d, memory_fraction=memory_fraction)
     return RunResult(e.requests_per_s, e.output_tokens_per_s, e.total_tokens_per_s, e.ttft_s,
                      e.tpot_s, fits=e.memory.fits and e.output_tokens_per_s > 0)
