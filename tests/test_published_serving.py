@@ -72,7 +72,7 @@ def test_dynamo_single_node_disaggregation_gain() -> None:
     disaggregated gives 30 % more throughput per GPU than aggregated. Assumed: the gain read at
     20 tok/s per user (TPOT 50 ms; the published figure is a curve of throughput per GPU against
     per-user speed), TTFT ≤ 10 s, one 8 × H100 node each way (both pools in the node). The
-    model's gain moves along the curve: 1.44 at 30 tok/s per user, 1.08 at 10."""
+    model's gain moves along the curve: 1.49 at 30 tok/s per user, 1.10 at 10."""
     world = builtin_world()
     per_gpu = {}
     for serving in ("agg", "disagg"):

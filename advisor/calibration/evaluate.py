@@ -79,7 +79,9 @@ ENGINE_NOTES = {
     "sglang": "SGLang defaults: mem_fraction_static about 0.85 on 80-192 GB GPUs (set from GPU "
               "memory and TP), max_running_requests from the KV pool (no fixed cap), "
               "chunked_prefill_size 8192; from 0.4 the overlap scheduler prepares the next batch "
-              "on the host while the GPU runs this one (disable_overlap_schedule false)",
+              "on the host while the GPU runs this one (disable_overlap_schedule false); "
+              "enable_mixed_chunk false: new prompts prefill in forwards of their own while "
+              "decoding waits",
 }
 # Matmul efficiency relative to Hopper, from measured max-achievable matmul FLOPS (MAMF,
 # shared/facts/gpus.csv): GH200 828.6/989 = 0.84, B200 1745/2250 = 0.78, MI300X 668/1307 = 0.51,
