@@ -114,8 +114,8 @@ def report(result: Any) -> None:
          f"{eff.t_layer_s * 1e6:.1f} µs / {eff.t_seq_s * 1e6:.1f} µs"
          + (" (beside the GPU)" if eff.host_overlap else "")),
         ("engine batch cap", str(eff.max_batch)),
-        ("new prompts prefill", "in forwards of their own; decoding waits" if eff.prefill_alone
-         else "in chunks mixed into decode steps"),
+        ("new prompts prefill", "alone (decoding waits)" if eff.prefill_alone
+         else "mixed into decode steps"),
         ("fitted rows / median abs error",
          f"{eff.rows} / {eff.median_abs_pct_error:.1f} %" if eff.median_abs_pct_error is not None
          else f"{eff.rows} / —" if eff.rows else "0 (prior, not fitted)"),
