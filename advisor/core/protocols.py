@@ -242,11 +242,4 @@ def _lockstep(setup: Setup, wave: float, ranks: int) -> RunResult:
     forward = setup.alone_extra_s + together * setup.prefill_gpu_s
     ttft = setup.plan.t_request_s + (forwards + 1) / 2.0 * forward
     cycle = setup.plan.t_request_s + forwards * forward + decode * setup.step.tpot(wave)
-    rate = wave / cycle * ranks
-    return RunResult(
-        requests_per_s=rate,
-        output_tokens_per_s=rate * setup.osl,
-        total_tokens_per_s=rate * (setup.isl + setup.osl),
-        ttft_s=ttft,
-        itl_s=(cycle - ttft) / decode,
-    )
+    return _result(setup, ranks, wave, cycle, ttft, (cycle - ttft) / decode)
