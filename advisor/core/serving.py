@@ -3,7 +3,9 @@
 GPU-time conservation per replica (model.md §2): each request costs `t_p` of batched prefill
 time plus its share of decode steps. Prefill steals that time from decoding, so with request
 rate λ the prefill share is ρ = λ·t_p and TPOT = step(B) / (1 − ρ), where the decode batch B
-follows Little's law, B = λ·(O−1)·TPOT.
+follows Little's law, B = λ·(O−1)·TPOT. On an engine that prefills new prompts in forwards
+of their own (SGLang), t_p also carries a lone forward's weight read and overheads, shared by
+the B/(O−1) prompts that arrive within one decode step (`Setup.prompt_gpu_s`).
 
 - closed loop (`load.concurrency`, total over replicas): C users with no think time;
   λ = C / (TTFT + (O−1)·TPOT). Users beyond the KV/batch capacity wait for a slot.
