@@ -29,9 +29,10 @@ sys.path.insert(0, str(ROOT))
 
 from advisor.calibration.crossval import bands, cross_validate, pct_errors, slice_scores  # noqa: E402
 from advisor.calibration.dataset import load_cases, shipped_texts  # noqa: E402
-from advisor.calibration.evaluate import fit_parts, predict, release_of  # noqa: E402
+from advisor.calibration.evaluate import fit_parts, predict  # noqa: E402
 from advisor.calibration.fit import nelder_mead  # noqa: E402,F401  (tests call it through here)
 from advisor.calibration.output import COMMENTS, toml_str  # noqa: E402
+from advisor.calibration.releases import release_of  # noqa: E402
 from advisor.calibration.shipped_parts import entries, parts_to_json  # noqa: E402
 from advisor.catalog.config import load_world  # noqa: E402
 from advisor.domain import EfficiencyFactors  # noqa: E402

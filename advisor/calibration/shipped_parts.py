@@ -8,16 +8,14 @@ from __future__ import annotations
 
 import dataclasses
 
-from advisor.calibration.evaluate import (
+from advisor.calibration.evaluate import MIN_ROWS, RELEASE_BOUNDS, Parts
+from advisor.calibration.releases import (
     ENGINE_NOTES,
     FAMILIES,
     FAMILY_ENGINES,
     MAMF_SHARE,
-    MIN_ROWS,
     REFERENCE,
-    RELEASE_BOUNDS,
     RELEASES,
-    Parts,
 )
 from advisor.domain import EfficiencyFactors
 from advisor.domain.engines import label
