@@ -208,7 +208,7 @@ def finite_closed_loop(
     if setup.batch_cap < 1 or per_replica is None:
         return _no_fit()
     decode = setup.decode_tokens
-    if lengths == "fixed" and setup.alone_extra_s and decode > 0 and per_replica <= setup.batch_cap:
+    if lengths == "fixed" and setup.plan.prefill_alone and decode > 0 and per_replica <= setup.batch_cap:
         return _lockstep(setup, per_replica, ranks)
     op = closed_loop(setup, per_replica)
     n = max(requests / ranks, per_replica)

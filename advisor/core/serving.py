@@ -218,7 +218,7 @@ def open_loop(setup: Setup, rate: float) -> Operating:
     """Requests arriving at `rate` per second to one replica."""
     share = rate * setup.prefill_gpu_s
     batch = _solve_open_batch(setup, rate, share) if share < MAX_PREFILL_SHARE else None
-    for _ in range(3 if setup.alone_extra_s else 0):  # the prompt's cost depends on the batch
+    for _ in range(3 if setup.plan.prefill_alone else 0):  # the prompt's cost depends on the batch
         if batch is None:
             break
         share = rate * setup.prompt_gpu_s(batch)
