@@ -37,12 +37,6 @@ COMMANDS = (
 )
 
 
-# Options of advisor itself, which go before the command; the on/off switches among them are
-# accepted after it too (`advisor quote … --no-discover`).
-GLOBAL_OPTIONS = ("--config", "--no-discover", "--offline", "--strict")
-GLOBAL_SWITCHES = ("--no-discover", "--offline", "--strict")
-
-
 class _Parser(argparse.ArgumentParser):
     """argparse that reports bad flags as one line and exit code 2 (no usage dump)."""
 
@@ -63,7 +57,7 @@ class _Parser(argparse.ArgumentParser):
             message = f"unrecognized arguments: {' '.join(extras)}"
             flag = next((e.split("=", 1)[0] for e in extras if e.startswith("--")), None)
             command = getattr(parsed, "command", None)
-            if flag is not None and command and flag in GLOBAL_OPTIONS:
+            if flag is not None and command and flag in self._option_string_actions:  # advisor's own
                 message += (f" ({flag} is an option of advisor itself: put it before the command, "
                             f"advisor {flag} … {command})")
             elif flag is not None:
@@ -134,15 +128,17 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     _switch(parser, "--strict", "ADVISOR_STRICT",
             "treat sanity warnings about team files (implausible prices, memory, bandwidths, "
             "parameter counts, clashing names) as errors")
+    switches = [a for a in parser._actions if isinstance(a, argparse._StoreTrueAction)]
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name, module in _available_commands(_named_command(argv) if argv is not None else None):
         child = sub.add_parser(name, help=module.HELP, description=module.HELP)
         module.add_arguments(child)
-        for flag in GLOBAL_SWITCHES:  # absent: the value given before the command stands
-            if flag in child._option_string_actions:  # the command's own (check --strict)
-                continue
-            child.add_argument(flag, action="store_true", default=argparse.SUPPRESS,
-                               help=argparse.SUPPRESS)
+        # advisor's on/off switches are accepted after the command too (`advisor quote …
+        # --no-discover`); absent there, the value given before it stands
+        for switch in switches:
+            if switch.option_strings[0] not in child._option_string_actions:  # not check --strict
+                child.add_argument(*switch.option_strings, dest=switch.dest, action="store_true",
+                                   default=argparse.SUPPRESS, help=argparse.SUPPRESS)
         child.set_defaults(_run=module.run)
     return parser
 
