@@ -7,12 +7,13 @@ says so — never a silent guess. Pure; no I/O, pint, rich or textual.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 from collections.abc import Iterable
 
 from advisor.domain import Accelerator, EfficiencyFactors
 from advisor.domain.choices import ENGINES
-from advisor.domain.engines import in_range, range_floor, range_is_open, split_engine
+from advisor.domain.engines import behaviours, in_range, range_floor, range_is_open, split_engine
 
 # Used only when no profile entry matches: roughly the lower end of the fitted Hopper/Ampere
 # factors, so an unknown chip is not predicted faster than the calibrated ones.
@@ -75,7 +76,21 @@ def select(
         key = (rank, *fit)
         if best is None or key > best_rank:
             best, best_rank = f, key
-    return best if best is not None else fallback(acc, name)
+    return with_behaviours(best if best is not None else fallback(acc, name), version)
+
+
+def with_behaviours(f: EfficiencyFactors, version: str | None) -> EfficiencyFactors:
+    """The factors with the engine defaults of the version asked (`BEHAVIOURS`) where the entry
+    spans releases that differ in them; its notes say what was changed and why. An entry
+    fitted for one offering or GPU (a team's calibration) is taken as measured and kept."""
+    if f.offering is not None or f.gpu is not None:
+        return f
+    changes = {field: value for field, value, _ in behaviours(f.engine, version)
+               if getattr(f, field) != value}
+    if not changes:
+        return f
+    why = "; ".join(w for field, _, w in behaviours(f.engine, version) if field in changes)
+    return dataclasses.replace(f, notes=f"{f.notes}; {why}" if f.notes else why, **changes)
 
 
 def fallback(acc: Accelerator, engine: str) -> EfficiencyFactors:

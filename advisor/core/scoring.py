@@ -21,6 +21,7 @@ from advisor.core.protocols import RunResult, burst, finite_closed_loop, finite_
 from advisor.core.serving import estimate
 from advisor.core.types import Fabric, Layout, Load, Precision
 from advisor.domain import Accelerator, EfficiencyFactors, ModelProfile
+from advisor.domain.engines import behaviours
 
 METRICS = {
     "output_tokens_per_s_total": "output_tokens_per_s",
@@ -113,6 +114,21 @@ class BenchRow(NamedTuple):
             return int(m.group(1))
         if self.engine == "vllm" and re.search(r"vllm_use_v1\s*=\s*0", text):
             return VLLM_V0_MAX_NUM_SEQS  # the V0 engine's default, whatever the release
+        return None
+
+    @property
+    def host_overlap(self) -> bool | None:
+        """Whether the run's host work overlapped the GPU step, where the source says: vLLM's
+        --async-scheduling (or its absence stated), SGLang's --disable-overlap-schedule,
+        TensorRT-LLM's disable_overlap_scheduler; else None (the engine's default)."""
+        text = self.notes.lower()
+        off = re.search(r"disable[-_]overlap[-_]schedul\w*\s*[:=]?\s*(\w*)", text)
+        if off:
+            return off.group(1) in ("false", "0")
+        if re.search(r"\bno[- _]async[- _]scheduling", text):
+            return False
+        if re.search(r"async[-_ ]scheduling", text):
+            return True
         return None
 
     @property
@@ -275,6 +291,11 @@ def run_for(
         memory_fraction = row.memory_fraction or eff.memory_fraction or DEFAULT_MEMORY_FRACTION
     if row.max_batch is not None and row.max_batch != eff.max_batch:
         eff = dataclasses.replace(eff, max_batch=row.max_batch, small_gpu_max_batch=None)
+    overlap = row.host_overlap
+    if overlap is None and row.version is not None:  # the release's own default
+        overlap = next((v for field, v, _ in behaviours(row.engine, row.version) if field == "host_overlap"), None)
+    if overlap is not None and overlap != eff.host_overlap:
+        eff = dataclasses.replace(eff, host_overlap=overlap)
     ep = row.ep if model.moe is not None else 1  # 'DEP' on a dense model is plain data parallel
     layout = Layout(tp=row.attention_tp, pp=row.pp, ep=ep, replicas=row.replicas)
     fabric = fabric or fabric_for_gpu(acc, row.num_gpus)

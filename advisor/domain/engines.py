@@ -80,6 +80,29 @@ def range_is_open(spec: str) -> bool:
     return not any(op == "<" for op, _ in clauses(spec))
 
 
+# Defaults that changed inside a release range whose factors are fitted together: from the
+# version named, the engine behaves so unless told otherwise (a row's notes or a team's entry).
+# (engine, range, field of EfficiencyFactors, value, why).
+BEHAVIOURS: tuple[tuple[str, str, str, bool, str], ...] = (
+    ("vllm", ">=0.14", "host_overlap", True,
+     "async scheduling is on by default from vLLM 0.14 (vllm-project/vllm#27614, merged "
+     "December 2025; the first release holding it is our reading of the release dates): the "
+     "host schedules step n+1 while the GPU runs step n"),
+)
+
+
+def behaviours(engine: str, version: str | None) -> list[tuple[str, bool, str]]:
+    """(field, value, why) of the `BEHAVIOURS` that hold for an engine version; no version
+    means the newest release, which every open-ended range holds."""
+    out = []
+    for name, spec, field, value, why in BEHAVIOURS:
+        if name != engine:
+            continue
+        if (range_is_open(spec) if version is None else in_range(version, spec)):
+            out.append((field, value, why))
+    return out
+
+
 def label(engine: str, versions: str) -> str:
     """'vllm' + '>=0.10' -> 'vllm>=0.10'; no range -> 'vllm (all versions)'."""
     return f"{engine}{versions.replace(' ', '')}" if versions else f"{engine} (all versions)"
