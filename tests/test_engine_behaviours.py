@@ -4,16 +4,18 @@ and a run's own statement of them in its notes, by hand."""
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 import pytest
 from core_fixtures import H100, LLAMA_70B, factors
 
 from advisor.core.efficiency import select
 from advisor.core.scoring import parse_row, run_for
+from advisor.domain import EfficiencyFactors
 from advisor.domain.engines import behaviours
 
 
-def _vllm(**kw: object):  # type: ignore[no-untyped-def]
+def _vllm(**kw: Any) -> EfficiencyFactors:
     return dataclasses.replace(factors("vllm"), id="h-vllm", versions=">=0.8", t_seq_s=30e-6, **kw)
 
 

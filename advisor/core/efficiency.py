@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as _dt
 from collections.abc import Iterable
+from typing import Any
 
 from advisor.domain import Accelerator, EfficiencyFactors
 from advisor.domain.choices import ENGINES
@@ -85,7 +86,7 @@ def with_behaviours(f: EfficiencyFactors, version: str | None) -> EfficiencyFact
     fitted for one offering or GPU (a team's calibration) is taken as measured and kept."""
     if f.offering is not None or f.gpu is not None:
         return f
-    changes = {field: value for field, value, _ in behaviours(f.engine, version)
+    changes: dict[str, Any] = {field: value for field, value, _ in behaviours(f.engine, version)
                if getattr(f, field) != value}
     if not changes:
         return f
