@@ -41,8 +41,9 @@ ENGINE_NOTES = {
     "vllm": "vLLM defaults: gpu_memory_utilization 0.9; max_num_seqs 256 in the V0 engine "
             "(before 0.8); in V1 (vllm/engine/arg_utils.py get_batch_defaults) 1024 and "
             "max_num_batched_tokens 8192 for the API server on GPUs of 70 GiB or more other than "
-            "A100, 256 and 2048 on the rest; scheduling runs between GPU steps (async scheduling "
-            "is opt-in)",
+            "A100, 256 and 2048 on the rest; scheduling runs between GPU steps unless "
+            "--async-scheduling is given, which is the default from 0.14 (vllm#27614; the "
+            "newest profile and runs of 0.14 on take it)",
     "sglang": "SGLang defaults: mem_fraction_static about 0.85 on 80-192 GB GPUs (set from GPU "
               "memory and TP), max_running_requests from the KV pool (no fixed cap), "
               "chunked_prefill_size 8192; from 0.4 the overlap scheduler prepares the next batch "
