@@ -310,7 +310,8 @@ def run_for(
         if math.isinf(rate):
             return burst(d, requests=_requests(row), memory_fraction=memory_fraction,
                          spread=row.spread)
-        return finite_open_loop(d, requests=_requests(row), memory_fraction=memory_fraction)
+        return finite_open_loop(d, requests=_requests(row), memory_fraction=memory_fraction,
+                                lengths=row.lengths)
     users = _closed_users(row)
     load = Load(isl=row.isl, osl=row.osl, concurrency=users)
     d = Deployment(model=model, accelerator=acc, fabric=fabric, layout=layout,
