@@ -66,3 +66,6 @@ def test_overlap_stated_or_by_release_speeds_large_batches_up() -> None:
     # 512 sequences × 30 µs of host work a step = 15 ms, hidden behind the GPU step
     assert stated.output_tokens_per_s > 1.1 * plain.output_tokens_per_s
     assert by_release.output_tokens_per_s == pytest.approx(stated.output_tokens_per_s)
+    # a run that does not name its release is taken as the newest's, as `--engine vllm` is
+    unnamed = run_for(parse_row({**_record("defaults"), "engine": "vLLM"}), LLAMA_70B, H100, eff)
+    assert unnamed.output_tokens_per_s == pytest.approx(stated.output_tokens_per_s)

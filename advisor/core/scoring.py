@@ -292,7 +292,7 @@ def run_for(
     if row.max_batch is not None and row.max_batch != eff.max_batch:
         eff = dataclasses.replace(eff, max_batch=row.max_batch, small_gpu_max_batch=None)
     overlap = row.host_overlap
-    if overlap is None and row.version is not None:  # the release's own default
+    if overlap is None:  # the release's own default (no version stated: the newest release's)
         overlap = next((v for field, v, _ in behaviours(row.engine, row.version) if field == "host_overlap"), None)
     if overlap is not None and overlap != eff.host_overlap:
         eff = dataclasses.replace(eff, host_overlap=overlap)
