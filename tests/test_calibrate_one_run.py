@@ -111,10 +111,10 @@ def test_one_run_fits_a_throughput_scale_and_a_latency_offset(one_run: dict[str,
     for name in NOT_FITTED:  # one run cannot tell these apart from the two fitted: the prior's
         assert getattr(fitted, name) == getattr(prior, name), name
     # 32 users of an 8B model: decode reads weights and KV, it is memory-bound, so the scale
-    # moves η_mem (not η_compute) and the step's overheads; this run decodes faster than the
-    # prior says and its first token comes later
+    # moves η_mem (not η_compute) and the step's overheads, whichever way the run differs from
+    # the prior; its first token comes later than the prior says
     scale = fitted.eta_mem / prior.eta_mem
-    assert scale > 1.0 and fitted.t_request_s > prior.t_request_s
+    assert abs(scale - 1.0) > 1e-3 and fitted.t_request_s > prior.t_request_s
     for overhead in ("t_fixed_s", "t_layer_s", "t_seq_s"):
         assert getattr(fitted, overhead) == pytest.approx(getattr(prior, overhead) / scale, rel=2e-3)
     text = " ".join(one_run["stdout"].split())  # the table wraps long lines
@@ -130,7 +130,7 @@ def test_one_run_fits_a_throughput_scale_and_a_latency_offset(one_run: dict[str,
                                    "on the memory-bound decode step (eta_mem, t_fixed_s, t_layer_s, t_seq_s)")
 
 
-def test_the_calibration_moves_the_run_within_5_percent(one_run: dict[str, Any], capsys) -> None:
+def test_the_calibration_puts_the_run_within_1_percent(one_run: dict[str, Any], capsys) -> None:
     def errors(*config: str) -> dict[str, float]:
         assert main([*config, "validate", "--data", ONE_RUN, "--gpu", "h100", "--tp", "1",
                      "--format", "json"]) == 0
@@ -138,8 +138,11 @@ def test_the_calibration_moves_the_run_within_5_percent(one_run: dict[str, Any],
                 if r["group"] == "all"}
 
     before, after = errors("--no-discover"), errors(*one_run["config"])
-    assert before["output tok/s (online)"] > 5.0 > after["output tok/s (online)"], (before, after)
-    assert after["TTFT (online)"] < before["TTFT (online)"] and after["ITL (online)"] < before["ITL (online)"]
+    # one scale for throughput and TPOT, one offset for TTFT: each within 1 % after, and no
+    # worse than before where the prior was already within 1 %
+    for metric in ("output tok/s (online)", "ITL (online)", "TTFT (online)"):
+        assert after[metric] < max(1.0, before[metric]), (metric, before, after)
+    assert after["TTFT (online)"] < before["TTFT (online)"] / 10, (before, after)
 
 
 def test_a_requote_uses_the_calibration_and_names_it(one_run: dict[str, Any], capsys) -> None:
