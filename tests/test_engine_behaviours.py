@@ -23,7 +23,7 @@ def test_newest_vllm_overlaps_host_and_gpu_older_does_not() -> None:
     entry = _vllm()
     assert not entry.host_overlap
     newest = select([entry], H100, "vllm")
-    assert newest.host_overlap and "27614" in newest.notes
+    assert newest.host_overlap and "27614" in newest.notes and "async scheduling" in newest.source
     assert select([entry], H100, "vllm@0.14.1").host_overlap
     assert not select([entry], H100, "vllm@0.10.2").host_overlap
     assert select([entry], H100, "vllm@0.10.2") == entry  # untouched where nothing changed

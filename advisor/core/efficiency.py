@@ -82,7 +82,7 @@ def select(
 
 def with_behaviours(f: EfficiencyFactors, version: str | None) -> EfficiencyFactors:
     """The factors with the engine defaults of the version asked (`BEHAVIOURS`) where the entry
-    spans releases that differ in them; its notes say what was changed and why. An entry
+    spans releases that differ in them; its notes and source say what was changed and why. An entry
     fitted for one offering or GPU (a team's calibration) is taken as measured and kept."""
     if f.offering is not None or f.gpu is not None:
         return f
@@ -91,7 +91,8 @@ def with_behaviours(f: EfficiencyFactors, version: str | None) -> EfficiencyFact
     if not changes:
         return f
     why = "; ".join(w for field, _, w in behaviours(f.engine, version) if field in changes)
-    return dataclasses.replace(f, notes=f"{f.notes}; {why}" if f.notes else why, **changes)
+    return dataclasses.replace(f, notes=f"{f.notes}; {why}" if f.notes else why,
+                               source=f"{f.source}; for this release: {why}", **changes)
 
 
 def fallback(acc: Accelerator, engine: str) -> EfficiencyFactors:

@@ -85,9 +85,8 @@ def range_is_open(spec: str) -> bool:
 # (engine, range, field of EfficiencyFactors, value, why).
 BEHAVIOURS: tuple[tuple[str, str, str, bool, str], ...] = (
     ("vllm", ">=0.14", "host_overlap", True,
-     "async scheduling is on by default from vLLM 0.14 (vllm-project/vllm#27614, merged "
-     "December 2025; the first release holding it is our reading of the release dates): the "
-     "host schedules step n+1 while the GPU runs step n"),
+     "async scheduling is on by default from vLLM 0.14.0 (January 2026; vllm-project/vllm#27614, "
+     "as deepjavalibrary/djl#3833 notes): the host schedules step n+1 while the GPU runs step n"),
 )
 
 
