@@ -16,8 +16,9 @@ from advisor.search.ranking import Result
 
 UNIT = {"s": 1.0, "ms": 1e-3, "µs": 1e-6}
 TIME = r"(\d+(?:\.\d+)?(?: (?:ms|µs|s))?)"  # '9.40 ms', '784 µs', '0'
-STEP = re.compile(rf"= (?:(\d+) × \()?max\({TIME}, {TIME}\) \+ max\({TIME}, {TIME}\) \+ {TIME} \+ {TIME}\)?"
-                  rf"(?: ÷ (\d+\.\d+))? ≈ {TIME}$")
+# the GPU's terms, then the host's per-sequence work: added (`+ host`) or beside them (`max(…, host)`)
+STEP = re.compile(rf"= (?:(\d+) × \()?(max\()?max\({TIME}, {TIME}\) \+ max\({TIME}, {TIME}\) \+ {TIME} \+ {TIME}"
+                  rf"(?:, {TIME}\)| \+ {TIME})\)?(?: ÷ (\d+\.\d+))? ≈ {TIME}$")
 
 
 def seconds(text: str) -> float:
@@ -29,8 +30,9 @@ def shown_step(lines: list[str]) -> tuple[float, float]:
     """(the shown terms summed as the line says, the shown result) of the decode step, seconds."""
     found = [match for line in lines if (match := STEP.search(line))]
     assert len(found) == 1, lines
-    pp, weights, gemm, kv, attention, comm, fixed, tenancy, step = found[0].groups()
-    stage = max(seconds(weights), seconds(gemm)) + max(seconds(kv), seconds(attention)) + seconds(comm) + seconds(fixed)
+    pp, overlap, weights, gemm, kv, attention, comm, fixed, beside, after, tenancy, step = found[0].groups()
+    gpu = max(seconds(weights), seconds(gemm)) + max(seconds(kv), seconds(attention)) + seconds(comm) + seconds(fixed)
+    stage = max(gpu, seconds(beside)) if overlap else gpu + seconds(after)
     return int(pp or 1) * stage / float(tenancy or 1.0), seconds(step)
 
 
@@ -68,3 +70,21 @@ def test_the_cli_explains_a_pp2_offering_that_adds_up(capsys: pytest.CaptureFixt
     pp2 = next(r for r in quote.feasible if r.candidate is not None and r.candidate.layout.pp == 2)
     assert main(["--no-discover", "quote", "--model", "405b", "--ctx", "32k", "--explain", pp2.offering.id]) == 0
     check(pp2, capsys.readouterr().out.splitlines())
+
+
+@pytest.mark.parametrize(("engine", "beside"), [("vllm@0.10", False), ("vllm", True), ("sglang", True)])
+def test_the_host_work_is_added_or_beside_as_the_engine_runs_it(engine: str, beside: bool, tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    # bug: with the host beside the GPU (vLLM 0.14's default), --explain still added the host's
+    # per-sequence work to the GPU's terms: 2 × (3.81 + 4.50 + 1.27 + 7.77 ms) ÷ 0.97 shown as 28.7 ms
+    monkeypatch.chdir(tmp_path)
+    from advisor.catalog.config import load_world
+    from advisor.quote.build import build_quote
+    from advisor.search.request import build_request
+
+    world = load_world(discover=False)
+    quote = build_quote(build_request(world, model="70b", max_context=8192, engine=engine), world)
+    for result in quote.feasible[:5]:
+        lines = explain_lines(quote, result)
+        check(result, lines)
+        assert any("= max(max(" in line or "× (max(max(" in line for line in lines) == beside, lines

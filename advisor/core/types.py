@@ -171,10 +171,13 @@ class Estimate(NamedTuple):
     t_mem_s: float = 0.0  # decode step: memory time (weights + KV) at the chosen batch
     t_compute_s: float = 0.0  # decode step: compute time
     # One pipeline stage's decode step at the micro-batch (batch / pp), before tenancy; the decode
-    # step is pp × (max(weights, GEMMs) + max(KV, attention) + comm + fixed) ÷ tenancy factor.
+    # step is pp × (max(weights, GEMMs) + max(KV, attention) + comm + fixed + host) ÷ tenancy
+    # factor, or with host_overlap pp × max(max(weights, GEMMs) + … + fixed, host) ÷ tenancy.
     stage_parts_s: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 0.0)  # weights, GEMMs, KV, attention
     stage_comm_s: float = 0.0  # collectives of that stage step: TP all-reduce, EP all-to-all, PP send
-    stage_fixed_s: float = 0.0  # overhead of that stage step: fixed + per layer + per sequence
+    stage_fixed_s: float = 0.0  # the GPU's overhead of that stage step: fixed + per layer
+    stage_host_s: float = 0.0  # the host's per-sequence work of that stage step
+    host_overlap: bool = False  # the host works beside the GPU: the stage is max(GPU terms, host)
     fits: bool = True  # the model and at least one sequence fit in memory
     ttft_p90_s: float | None = None  # TTFT of a 90th-percentile prompt (lengths given as a distribution)
     prefill_tokens: float = 0.0  # prompt tokens one request prefills (after the prefix-cache hits)

@@ -140,6 +140,10 @@ def _decode_step(result: Result, est: Estimate, accepted: float = 1.0) -> list[s
     stage = (f"max({_t(weights)}, {_t(gemm)}) + max({_t(kv)}, {_t(attention)}) + {_t(est.stage_comm_s)} "
              f"+ {_t(est.stage_fixed_s)}")
     formula = "max(weights, GEMMs) + max(KV, attention) + comm + fixed"
+    if est.host_overlap:  # the host prepares the next step while the GPU runs this one
+        formula, stage = f"max({formula}, host)", f"max({stage}, {_t(est.stage_host_s)})"
+    else:
+        formula, stage = f"{formula} + host", f"{stage} + {_t(est.stage_host_s)}"
     tenancy = est.tenancy_factor
     if pp > 1:
         formula, stage = f"PP × ({formula})", f"{pp} × ({stage})"
@@ -152,7 +156,8 @@ def _decode_step(result: Result, est: Estimate, accepted: float = 1.0) -> list[s
         f"  decode step = {formula}",
         f"              = {stage} ≈ {_t(est.decode_step_s)}",
         f"    at batch {est.batch} per replica ({per}; {est.bound}-bound); comm is every collective of the "
-        "step (all-reduce, all-to-all, pipeline send)",
+        "step (all-reduce, all-to-all, pipeline send); host is the per-sequence work on the host"
+        + (", beside the GPU step" if est.host_overlap else ", after the GPU step"),
     ]
 
 
