@@ -181,7 +181,8 @@ def test_explain_shows_the_whole_derivation(capsys: pytest.CaptureFixture[str]) 
     best = doc["results"][0]
     code, out, _ = quote(capsys, "--model", "405b", "--ctx", "32k", "--explain", best["offering"])
     assert code == 0
-    for section in ("rank 1 of", "Layout", "Memory per GPU", "decode step = max(weights, GEMMs) + max(KV, attention)",
+    for section in ("rank 1 of", "Layout", "Memory per GPU",
+                    "decode step = max(max(weights, GEMMs) + max(KV, attention) + comm + fixed, host)",
                     "Interconnect", "Efficiency factors", "Tenancy factor", "Cost (USD)",
                     "per Mtok output (ranking) =", "Assumptions"):
         assert section in out, section

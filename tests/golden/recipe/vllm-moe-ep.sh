@@ -23,7 +23,7 @@ bench() {
   SERVER_ADDR="${SERVER_ADDR:?set SERVER_ADDR to the address of server 1 (node 0)}"
   # Load server 1 (8 GPUs, port 8000) with its share of the quoted load: concurrency 32, 8192 tokens in, 1024 out.
   # Predicted: output 1,176 tok/s (the whole deployment), TTFT 2,613 ms, TPOT 24.7 ms; error band prior, not fitted — no measurements
-  # from efficiency entry hopper-vllm: fixture: copy of the built-in hopper-vllm prior
+  # from efficiency entry hopper-vllm: fixture: copy of the built-in hopper-vllm prior; for this release: async scheduling is on by default from vLLM 0.14.0 (January 2026; vllm-project/vllm#27614, as deepjavalibrary/djl#3833 notes): the host schedules step n+1 while the GPU runs step n
   vllm bench serve --backend vllm --host "$SERVER_ADDR" --port 8000 --model "$MODEL" --dataset-name random --random-input-len 8192 --random-output-len 1024 --ignore-eos --max-concurrency 32 --num-prompts 320 --save-result --result-filename qwen3-235b-a22b-h100-sxm-vllm-s1.json --metadata model=qwen3-235b-a22b gpu=h100-sxm gpus=8 tp=8 pp=1 ep=8 engine=vllm weights=fp8 kv_dtype=bf16
   # or with AIPerf (pip install aiperf==0.13.0 on the client):
   # aiperf profile --model "$MODEL" --url "http://$SERVER_ADDR:8000" --endpoint-type completions --streaming --synthetic-input-tokens-mean 8192 --synthetic-input-tokens-stddev 0 --output-tokens-mean 1024 --output-tokens-stddev 0 --extra-inputs ignore_eos:true --concurrency 32 --request-count 320 --artifact-dir aiperf-qwen3-235b-a22b-h100-sxm-vllm-s1
