@@ -86,11 +86,12 @@ def with_behaviours(f: EfficiencyFactors, version: str | None) -> EfficiencyFact
     fitted for one offering or GPU (a team's calibration) is taken as measured and kept."""
     if f.offering is not None or f.gpu is not None:
         return f
-    changes: dict[str, Any] = {field: value for field, value, _ in behaviours(f.engine, version)
-               if getattr(f, field) != value}
-    if not changes:
+    applying = [(field, value, why) for field, value, why in behaviours(f.engine, version)
+                if getattr(f, field) != value]
+    if not applying:
         return f
-    why = "; ".join(w for field, _, w in behaviours(f.engine, version) if field in changes)
+    changes: dict[str, Any] = {field: value for field, value, _ in applying}
+    why = "; ".join(w for _, _, w in applying)
     return dataclasses.replace(f, notes=f"{f.notes}; {why}" if f.notes else why,
                                source=f"{f.source}; for this release: {why}", **changes)
 
