@@ -21,14 +21,13 @@ import argparse
 import datetime as dt
 import hashlib
 import json
-import statistics
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from advisor.calibration.crossval import bands, cross_validate, pct_errors, slice_scores  # noqa: E402
+from advisor.calibration.crossval import bands, cross_validate, pct_errors, score, slice_scores  # noqa: E402
 from advisor.calibration.dataset import load_cases, shipped_texts  # noqa: E402
 from advisor.calibration.evaluate import fit_parts, predict  # noqa: E402
 from advisor.calibration.fit import nelder_mead  # noqa: E402,F401  (tests call it through here)
@@ -138,11 +137,10 @@ def main(argv: list[str] | None = None) -> int:
     for s in scores:
         _log(f"{' × '.join(s.slice):32} {s.rows:4} {s.median_abs_pct:6.1f} % {s.within_25:5.0%} "
              f"{s.bias_pct:+6.1f} % p80 {s.p80_abs_pct:6.1f}")
-    both = sorted(abs(e) for c, e in zip(cv_cases, pct_errors(cv_cases, cv_preds), strict=True)
-                  if e is not None and c.row.engine in ("vllm", "sglang"))
-    if both:  # the aim is stated for these two together
-        _log(f"vllm and sglang together {len(both):4} {statistics.median(both):6.1f} % "
-             f"{sum(e <= 25.0 for e in both) / len(both):5.0%}")
+    both = score(("vllm and sglang",), [e for c, e in zip(cv_cases, pct_errors(cv_cases, cv_preds), strict=True)
+                                        if c.row.engine in ("vllm", "sglang")])
+    if both.scored:  # the aim is stated for these two together
+        _log(f"vllm and sglang together {both.scored:4} {both.median_abs_pct:6.1f} % {both.within_25:5.0%}")
     _log(f"wrote {args.out}/efficiency.toml ({len(out)} entries), calibration_parts.json, calibration_cv.json")
     return 0
 

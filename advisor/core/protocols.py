@@ -159,7 +159,7 @@ def finite_open_loop(
     last = decode * op.tpot_s  # the last request's decode, when every output is as long
     if lengths != "fixed" and decode > 0:
         # the requests in flight when the last arrives (Little's law) drain as they finish
-        in_flight = max(rate * (op.ttft_s + decode * op.tpot_s), 1.0)
+        in_flight = max(rate * (op.ttft_s + last), 1.0)
         last = max(_tail(setup, in_flight, lengths).seconds, last)
     duration = (n - 1) / rate + op.ttft_s + last
     return _result(setup, layout.replicas, n, duration, op.ttft_s, op.tpot_s)
