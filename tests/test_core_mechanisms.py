@@ -147,6 +147,15 @@ def test_rows_read_dep_layouts_versions_and_fit_flags() -> None:
     assert sglang.version == "0.4.6" and sglang.dp == 8 and sglang.ep == 8 and not sglang.fit
     assert parse_row(_record(concurrency="concurrency=7168 (max_batch_size 896/rank)")).max_batch == 896
 
+
+def test_a_blank_engine_version_is_not_read_from_the_documents_title() -> None:
+    # bug: a measurement row with engine_version left blank took its release from prose naming
+    # the model ('Best GPU for Llama-3.3-70B') and was scored as vllm@3.3
+    record = _record(engine="vllm", engine_version="",
+                     source_version="InferenceX blog 'Best GPU for Llama-3.3-70B Inference'")
+    assert parse_row(record).version is None and parse_row(record).engine_spec == "vllm"
+    assert parse_row(_record(engine="vllm", engine_version="v0.10.1.post1")).version == "0.10.1"
+
 def test_per_gpu_and_per_user_metrics_by_hand() -> None:
     run = RunResult(1.0, 8000.0, 16000.0, 0.2, 0.01, fits=True)
     assert value_for(parse_row(_record()), run) == pytest.approx(1000.0)  # 8000 over 8 GPUs

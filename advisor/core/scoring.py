@@ -228,8 +228,10 @@ def parse_row(record: dict[str, str]) -> BenchRow:
         raise ValueError(f"metric {metric!r} is not scored")
     tp, ep = _int(record, "tp", 1), _int(record, "ep", 1)
     engine_text = record.get("engine") or ""
-    stated = (record.get("engine_version") or "").strip()
-    version = version_of(stated) if stated else version_of(engine_text, record.get("source_version") or "")
+    if "engine_version" in record:  # the measurement schema: blank means not stated
+        version = version_of(record["engine_version"] or "")
+    else:  # the TensorRT-LLM table names its release in prose ('TensorRT-LLM 0.17 (…)')
+        version = version_of(engine_text, record.get("source_version") or "")
     dp = attention_dp(record, tp, ep)
     if dp > 1 and ep <= 1:  # DP attention with the experts sharded over every GPU
         ep = tp * max(1, dp // tp) if dp > tp else tp
