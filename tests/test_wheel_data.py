@@ -79,6 +79,7 @@ def test_wheel_carries_the_calibration_set_and_its_fit(wheel: Path) -> None:
     for name in ("calibration_cv.json", "calibration_parts.json", "benchmarks.csv", "efficiency.toml",
                  "measurements/vllm_nvidia.csv", "measurements/sglang_nvidia.csv",
                  "measurements/amd_instinct.csv", "measurements/blackwell_pcie.csv",
+                 "measurements/vllm_more.csv", "measurements/sglang_more.csv",
                  "measurements/collectives.csv", "measurements/README.md"):
         assert f"advisor/profiles/{name}" in names, name
 
