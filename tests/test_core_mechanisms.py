@@ -256,8 +256,9 @@ def test_per_layer_overhead_scales_with_the_layers_a_stage_runs() -> None:
     eff = factors(t_fixed_s=1e-3, t_layer_s=50e-6)
     one = build_plan(LLAMA_70B, H100, fabric_for_gpu(H100, 8), Layout(tp=8), FP8, Factors.of(eff))
     two = build_plan(LLAMA_70B, H100, fabric_for_gpu(H100, 8), Layout(tp=4, pp=2), FP8, Factors.of(eff))
-    assert one.t_fixed_s == pytest.approx(1e-3 + 80 * 50e-6)  # 80 layers: 5 ms per step
-    assert two.t_fixed_s == pytest.approx(1e-3 + 40 * 50e-6)  # each of 2 stages runs 40
+    # 80 layers of 8 kernels and, with FP8 GEMMs, 4 activation-quantization kernels: 13 ms per step
+    assert one.t_fixed_s == pytest.approx(1e-3 + 80 * 1.5 * 50e-6)
+    assert two.t_fixed_s == pytest.approx(1e-3 + 40 * 1.5 * 50e-6)  # each of 2 stages runs 40
 
 
 @pytest.mark.parametrize("size", [1e3, 16e3, 256e3, 2e6, 8e6, 9e6, 64e6, 1e9])
@@ -300,11 +301,19 @@ def test_per_layer_overhead_counts_each_layers_kernels_by_hand() -> None:
     assert layer_equivalents(shape(MIXTRAL_8X7B)) == pytest.approx(32 * (5 + 6) / 8)  # 44
     # DeepSeek-V3: 61 MLA layers (9), 3 dense FFNs (3), 58 MoE FFNs with a shared expert (6 + 2)
     assert layer_equivalents(shape(DEEPSEEK_V3)) == pytest.approx((61 * 9 + 3 * 3 + 58 * 8) / 8)  # 127.75
+    # FP8 GEMMs quantize their activations first: one kernel more per weight GEMM (MLA: q_a/kv_a,
+    # q_b, O; each FFN, routed or shared: gate-up, down)
+    quantized = (61 * (9 + 3) + 3 * (3 + 2) + 58 * (6 + 2 + 2 + 2)) / 8  # 180.375
+    assert layer_equivalents(shape(DEEPSEEK_V3), quantized=True) == pytest.approx(quantized)
+    assert layer_equivalents(shape(LLAMA_70B), quantized=True) == pytest.approx(80 * (8 + 4) / 8)
     eff = factors(t_fixed_s=1e-3, t_layer_s=50e-6)
     one = build_plan(DEEPSEEK_V3, H100, fabric_for_gpu(H100, 8), Layout(tp=8), FP8, Factors.of(eff))
     two = build_plan(DEEPSEEK_V3, H100, fabric_for_gpu(H100, 16), Layout(tp=8, pp=2), FP8, Factors.of(eff))
-    assert one.t_fixed_s == pytest.approx(1e-3 + 50e-6 * 127.75)  # 7.4 ms of launches per step
-    assert two.t_fixed_s == pytest.approx(1e-3 + 50e-6 * 127.75 * 31 / 61)  # the first stage's 31 layers
+    assert one.t_fixed_s == pytest.approx(1e-3 + 50e-6 * quantized)  # 10 ms of launches per step
+    assert two.t_fixed_s == pytest.approx(1e-3 + 50e-6 * quantized * 31 / 61)  # the first stage's 31 layers
+    bf16 = build_plan(DEEPSEEK_V3, H100, fabric_for_gpu(H100, 16), Layout(tp=16), Precision("bf16", "bf16"),
+                      Factors.of(eff))
+    assert bf16.t_fixed_s == pytest.approx(1e-3 + 50e-6 * 127.75)  # 16-bit GEMMs: nothing to quantize
 
 
 def test_an_overlapping_engine_hides_the_host_work_behind_the_gpu_step_by_hand() -> None:

@@ -222,7 +222,7 @@ def build_plan(
         moe_layers=math.ceil(p.moe_layers * share),
         experts_per_token=k,
         alpha_s=f.alpha_s,
-        t_fixed_s=f.t_fixed_s + f.t_layer_s * layer_equivalents(s) * share,
+        t_fixed_s=f.t_fixed_s + f.t_layer_s * layer_equivalents(s, dtype in ("fp8", "fp4")) * share,
         t_request_s=f.t_request_s,
         compute_dtype=dtype,
         expert_params=expert_bytes / wb if wb else 0.0,
