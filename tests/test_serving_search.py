@@ -34,19 +34,19 @@ def _row(ttft_s: float, serving: str, **kw: Any) -> Any:
 
 
 def test_disaggregated_wins_under_a_tight_ttft_and_loses_under_a_loose_one() -> None:
-    # 32k-token prompts at 2 req/s: with TTFT ≤ 1.5 s aggregated replicas must keep their
+    # 32k-token prompts at 2 req/s: with TTFT ≤ 1.6 s aggregated replicas must keep their
     # prefill queue short while they also decode (6 nodes); dedicated prefill replicas plus
     # small decode replicas need 5. With TTFT ≤ 30 s the aggregated replicas fill up (3 nodes)
     # and the pools' split saves nothing (3): a tie keeps aggregated serving.
-    tight_agg, tight_dis = _row(1.5, "agg"), _row(1.5, "disagg")
+    tight_agg, tight_dis = _row(1.6, "agg"), _row(1.6, "disagg")
     loose_agg, loose_dis = _row(30.0, "agg"), _row(30.0, "disagg")
     assert (tight_agg.candidate.nodes, tight_dis.candidate.nodes) == (6, 5)
     assert (loose_agg.candidate.nodes, loose_dis.candidate.nodes) == (3, 3)
-    tight, loose = _row(1.5, "auto").candidate, _row(30.0, "auto").candidate
+    tight, loose = _row(1.6, "auto").candidate, _row(30.0, "auto").candidate
     assert tight.pools is not None and tight.serving_note.startswith("disaggregated: ")
     assert "fewer node-hours per output token than aggregated" in tight.serving_note
     assert loose.pools is None and loose.serving_note.startswith("aggregated: ")
-    assert tight.estimate.ttft_s <= 1.5 and tight.estimate.tpot_s <= 0.1
+    assert tight.estimate.ttft_s <= 1.6 and tight.estimate.tpot_s <= 0.1
 
 
 def test_pools_ttft_is_prefill_queue_and_transfer_and_kv_is_the_whole_prompt() -> None:
@@ -74,7 +74,7 @@ def test_single_node_offering_keeps_both_pools_in_the_node_or_says_why() -> None
 
 def test_quote_json_and_explain_show_both_pools(capsys: pytest.CaptureFixture[str]) -> None:
     args = ["quote", "--model", "llama-3.1-70b", "--isl", "32k", "--osl", "128", "--ctx", "32896",
-            "--rate", "2", "--ttft", "1.5s", "--tpot", "100ms", "--serving", "auto", "--provider", "coreweave"]
+            "--rate", "2", "--ttft", "1.6s", "--tpot", "100ms", "--serving", "auto", "--provider", "coreweave"]
     assert main([*args, "--format", "json", "--all"]) == 0
     data = json.loads(capsys.readouterr().out)
     row = next(r for r in data["results"] if r["offering"] == OFFERING)
@@ -178,7 +178,7 @@ def test_chart_sweep_of_a_pooled_row_keeps_its_pools() -> None:
 
     world = builtin_world()
     request = build_request(world, model="llama-3.1-70b", input_tokens=32768, output_tokens=128, max_context=32896,
-                            request_rate=2.0, ttft_s=1.5, tpot_s=0.1, serving="disagg", providers=("coreweave",))
+                            request_rate=2.0, ttft_s=1.6, tpot_s=0.1, serving="disagg", providers=("coreweave",))
     sweep = sweep_quote(build_quote(request, world), world, [OFFERING], (1, 16))[0]
     assert sweep.label == "5 nodes · 1P TP8·PP4 + 2D TP2 · fp8"
     one, sixteen = sweep.points
