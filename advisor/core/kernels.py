@@ -37,11 +37,12 @@ REFERENCE_LAYER_KERNELS = ATTENTION_KERNELS["full"] + DENSE_FFN_KERNELS
 # or FP4 (vLLM's and SGLang's per-token or per-128-group dynamic quantization, one kernel before
 # each GEMM): GQA QKV and O; MLA the fused q_a/kv_a down-projection, q_b and O (the absorbed
 # kv_b products stay 16-bit); DSA adds the indexer's query projection; a linear block its input
-# and output projections; every FFN, routed or shared, gate-up and down. Prior from the engines'
-# layer code; it distinguishes block-scaled FP8 checkpoints (DeepSeek, Qwen3-FP8, MiniMax, Kimi)
-# from 16-bit and weight-only-4-bit ones at small batch. Cross-validated with the second
-# collection of vLLM and SGLang rows: vLLM and SGLang together 29.0 → 24.3 %, all rows
-# 14.0 → 12.9 %.
+# and output projections; every FFN, routed or shared, gate-up and down. Prior from vLLM's and
+# SGLang's layer code, counted for every engine (TensorRT-LLM fuses some of these into the norm
+# before; its release terms are fitted with the same count). It distinguishes block-scaled FP8
+# checkpoints (DeepSeek, Qwen3-FP8, MiniMax, Kimi) from 16-bit and weight-only-4-bit ones at
+# small batch. Cross-validated with the second collection of vLLM and SGLang rows: vLLM and
+# SGLang together 29.0 → 24.3 %, all rows 14.0 → 12.9 %.
 ATTENTION_GEMMS = {"full": 2, "sliding": 2, "chunked": 2, "mla": 3, "sparse": 4, "linear": 2}
 FFN_GEMMS = 2
 
