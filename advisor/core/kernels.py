@@ -51,15 +51,17 @@ def layer_equivalents(s: ModelShape, quantized: bool = False) -> float:
     """The model's layers in units of a dense GQA layer's kernels (a dense GQA model: its
     layer count). With `quantized` GEMMs (FP8/FP4 activations) each weight GEMM is preceded by
     its activations' dynamic quantization kernel."""
-    quant = FFN_GEMMS if quantized else 0  # one quantization kernel per FFN GEMM
     moe_layers = s.params.moe_layers
-    ffn = (s.layers - moe_layers) * (DENSE_FFN_KERNELS + quant)
+    shared = bool(s.experts and s.params.shared_experts)
+    ffn = (s.layers - moe_layers) * DENSE_FFN_KERNELS
     if s.experts:
-        shared = SHARED_EXPERT_KERNELS + quant if s.params.shared_experts else 0
-        ffn += moe_layers * (MOE_FFN_KERNELS + quant + shared)
-    attention = sum(g.layers * (ATTENTION_KERNELS[g.kind] + (ATTENTION_GEMMS[g.kind] if quantized else 0))
-                    for g in s.groups)
-    return (attention + ffn) / REFERENCE_LAYER_KERNELS
+        ffn += moe_layers * (MOE_FFN_KERNELS + (SHARED_EXPERT_KERNELS if shared else 0))
+    kernels = sum(g.layers * ATTENTION_KERNELS[g.kind] for g in s.groups) + ffn
+    if quantized:  # every layer's FFN (dense or routed) and each shared expert: gate-up, down
+        kernels += sum(g.layers * ATTENTION_GEMMS[g.kind] for g in s.groups) + s.layers * FFN_GEMMS
+        if shared:
+            kernels += moe_layers * FFN_GEMMS
+    return kernels / REFERENCE_LAYER_KERNELS
 
 
 def pad_tokens(weights: str, compute: str) -> float:
