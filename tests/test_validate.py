@@ -164,3 +164,29 @@ def test_a_users_file_names_each_skipped_row_by_file_and_line(capsys, tmp_path) 
                     "offline,output_tokens_per_s_total,1000,tok/s,\n", encoding="utf-8")
     assert main(["--no-discover", "validate", "--data", str(path)]) == 0
     assert f"{path}:2: skipped: osl is empty" in capsys.readouterr().err
+
+
+def test_a_family_correction_scales_the_per_layer_overhead_only() -> None:
+    """The family term's third value multiplies the release's t_layer on that family
+    (hand-computed), leaves the per-step, per-sequence and per-request times alone, and does
+    not touch a family with its own reference base; parts written before it read as ×1."""
+    from advisor.calibration.evaluate import Parts
+    from advisor.calibration.shipped_parts import _notes, parts_from_json, parts_to_json
+
+    base = {"eta_mem": 0.8, "eta_compute": 0.6, "eta_prefill": 0.6, "alpha_s": 2e-6,
+            "t_fixed_s": 1e-3, "t_request_s": 0.01, "max_batch": 512}
+    parts = Parts(bases={"hopper": base}, base_rows={"hopper": 100},
+                  family={"cdna3": (0.5, 1.0, 2.0)}, family_rows={"cdna3": 50},
+                  release={("vllm", ">=0.8"): (1.0, 1.0, 1.5e-3, 40e-6, 0.03, 20e-6)},
+                  release_rows={("vllm", ">=0.8"): 60})
+    amd = parts.values("cdna3", "vllm", ">=0.8")
+    assert amd["t_layer_s"] == pytest.approx(80e-6)  # 40 µs × 2
+    assert amd["t_fixed_s"] == pytest.approx(1.5e-3)
+    assert amd["t_seq_s"] == pytest.approx(20e-6) and amd["t_request_s"] == pytest.approx(0.03)
+    assert amd["eta_mem"] == pytest.approx(0.4)  # 0.8 × f_mem 0.5
+    hopper = parts.values("hopper", "vllm", ">=0.8")
+    assert hopper["t_fixed_s"] == pytest.approx(1.5e-3) and hopper["t_layer_s"] == pytest.approx(40e-6)
+    assert "per-layer overhead ×2.00" in _notes(parts, "cdna3", "vllm", ">=0.8")
+    old = parts_to_json(parts)
+    old["family"] = {"cdna3": [0.5, 1.0]}
+    assert parts_from_json(old).family["cdna3"] == (0.5, 1.0, 1.0)

@@ -5,8 +5,11 @@ Structure (model.md §6: few factors, shared where the physics is shared):
 - a **base** per GPU family (η_mem, η_compute, η_prefill, α, t_fixed, t_request, batch cap),
   fitted on the reference engine (TensorRT-LLM before 1.0, the largest table) where it has
   rows, else derived from Hopper's by measured matmul efficiency (MAMF; a prior);
-- a **family correction** (f_mem, f_compute) for families without a reference fit (Blackwell,
-  CDNA), fitted on every row measured on them, whatever the engine;
+- a **family correction** (f_mem, f_compute, f_host) for families without a reference fit
+  (Blackwell, CDNA), fitted on every row measured on them, whatever the engine: bandwidth and
+  matmul efficiency, and a scale on the per-layer overhead (each layer's kernel launches and
+  small-kernel latency cost more under ROCm and less on Blackwell than on the Hopper most
+  release terms are measured on); the per-step overhead (host sync, sampling) is not scaled;
 - an **engine release** term (s_mem, s_compute, t_fixed) per engine and version range, shared
   by every family, with the engine's documented defaults (batch cap, memory fraction).
 
@@ -62,7 +65,8 @@ class Parts:
 
     bases: dict[str, dict[str, float]] = field(default_factory=dict)  # family -> values_of()
     base_rows: dict[str, int] = field(default_factory=dict)  # family -> rows it was fitted on
-    family: dict[str, tuple[float, float]] = field(default_factory=dict)  # family -> (f_mem, f_cmp)
+    # family -> (f_mem, f_cmp, f_host): bandwidth, matmul and per-layer overhead scales
+    family: dict[str, tuple[float, float, float]] = field(default_factory=dict)
     family_rows: dict[str, int] = field(default_factory=dict)
     # (engine, release) -> (s_mem, s_compute, t_fixed, t_layer, t_request, t_seq)
     release: dict[tuple[str, str], tuple[float, ...]] = field(default_factory=dict)
@@ -93,7 +97,7 @@ class Parts:
     def values(self, family: str, engine: str, release: str) -> dict[str, float]:
         """The composed factor values of one (family, engine, release) entry."""
         vals = dict(self.base(family))
-        f_mem, f_cmp = self.family.get(family, (1.0, 1.0))
+        f_mem, f_cmp, f_host = self.family.get(family, (1.0, 1.0, 1.0))
         if (engine, release) == REFERENCE:
             s_mem, s_cmp, t_fixed, t_layer, t_request, t_seq = (1.0, 1.0, vals["t_fixed_s"], 0.0,
                                                                 vals["t_request_s"], 0.0)
@@ -104,7 +108,7 @@ class Parts:
         vals["eta_compute"] = min(vals["eta_compute"] * f_cmp * s_cmp, ETA_CAP)
         vals["eta_prefill"] = min(vals["eta_prefill"] * f_cmp * s_cmp, ETA_CAP)
         vals["t_fixed_s"] = t_fixed
-        vals["t_layer_s"] = t_layer
+        vals["t_layer_s"] = t_layer * f_host
         vals["t_request_s"] = t_request
         vals["t_seq_s"] = t_seq
         defaults = DEFAULTS[(engine, release)]
@@ -321,19 +325,20 @@ def _fit_families(parts: Parts, cases: list[Case], start: Parts | None,
         group = by[family]
         if len(group) < MIN_ROWS:
             continue
-        f0 = parts.family.get(family) or (start.family.get(family) if start else None) or (1.0, 1.0)
+        f0 = parts.family.get(family) or (start.family.get(family) if start else None) or (1.0, 1.0, 1.0)
 
         def objective(x: list[float], family: str = family, group: list[Case] = group) -> float:
             parts.family[family] = (min(max(math.exp(x[0]), 0.4), 1.4),
-                                    min(max(math.exp(x[1]), 0.2), 2.0))
-            return loss_of(group, predict(group, parts)) + _shrink(x, (1.0, 1.0), len(group))
+                                    min(max(math.exp(x[1]), 0.2), 2.0),
+                                    min(max(math.exp(x[2]), 0.3), 3.0))
+            return loss_of(group, predict(group, parts)) + _shrink(x, (1.0, 1.0, 1.0), len(group))
 
-        x, _ = nelder_mead(objective, [math.log(f0[0]), math.log(f0[1])], step=0.3, max_evals=evals)
+        x, _ = nelder_mead(objective, [math.log(v) for v in f0], step=0.3, max_evals=evals * 3 // 2)
         objective(x)
         parts.family_rows[family] = len(group)
         if log:
             log(f"family {family}: {len(group)} rows, f_mem {parts.family[family][0]:.3f} "
-                f"f_compute {parts.family[family][1]:.3f}")
+                f"f_compute {parts.family[family][1]:.3f} f_host {parts.family[family][2]:.3f}")
 
 
 def _show(vals: dict[str, float]) -> str:

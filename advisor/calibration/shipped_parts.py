@@ -60,9 +60,9 @@ def _notes(parts: Parts, family: str, engine: str, release: str) -> str:
         bits.append(f"{family} base is a prior: Hopper's scaled by measured matmul efficiency "
                     f"(MAMF {MAMF_SHARE.get(family, 0.7):.2f}/{MAMF_SHARE['hopper']:.2f})")
         if family in parts.family:
-            f_mem, f_cmp = parts.family[family]
+            f_mem, f_cmp, f_host = parts.family[family]
             bits.append(f"family correction fitted on {parts.family_rows[family]} rows "
-                        f"(f_mem {f_mem:.2f}, f_compute {f_cmp:.2f})")
+                        f"(f_mem {f_mem:.2f}, f_compute {f_cmp:.2f}, per-layer overhead ×{f_host:.2f})")
         else:
             bits.append("no family correction (no rows): prior, not fitted")
     if (engine, release) != REFERENCE:
@@ -120,7 +120,8 @@ def parts_from_json(data: dict[str, object]) -> Parts:
         return Parts(
             bases={str(f): floats(v) for f, v in bases.items()},
             base_rows={str(k): int(v) for k, v in dict(data["base_rows"]).items()},  # type: ignore[call-overload]
-            family={str(k): (float(v[0]), float(v[1])) for k, v in family.items()},
+            family={str(k): (float(v[0]), float(v[1]), float(v[2]) if len(v) > 2 else 1.0)
+                    for k, v in family.items()},
             family_rows={str(k): int(v) for k, v in dict(data["family_rows"]).items()},  # type: ignore[call-overload]
             release={_key(k): _release_values(v) for k, v in release.items()},
             moe=float(data.get("moe", 1.0)),  # type: ignore[arg-type]
