@@ -88,7 +88,10 @@ def test_deepseek_mtp_decoding_speedup() -> None:
     """DeepSeek-V3 report: one MTP module, 85–90 % of second tokens accepted, 1.8× the decoding
     TPS. Assumed: one request decoding (concurrency 1) on 8 × H200 TP8, 1,000 in / 1,000 out,
     sglang factors; the model's gain is below 1.85 because the drafted token routes to experts of
-    its own, so a step reads more expert weights."""
+    its own, so a step reads more expert weights. The model's gain was 10 % under the published
+    1.8× until the refit with a per-layer overhead per GPU family, which moved SGLang ≥ 0.5's
+    release term (no longer carrying MI300X's overheads: bandwidth scale 0.66 → 0.75, compute
+    0.92 → 0.81, η_moe 0.26 → 0.23); 3 % under since."""
     world = builtin_world()
     acc = world.accelerators["h200-sxm"]
     tpot = []
@@ -97,4 +100,4 @@ def test_deepseek_mtp_decoding_speedup() -> None:
                        layout=Layout(tp=8), precision=FP8, load=Load(1000, 1000, concurrency=1, **extra),
                        factors=select(world.efficiency.values(), acc, "sglang", None))
         tpot.append(estimate(d).tpot_s)
-    assert _error(tpot[0] / tpot[1], 1.8) == pytest.approx(-0.10, abs=0.06), DEEPSEEK_V3
+    assert _error(tpot[0] / tpot[1], 1.8) == pytest.approx(-0.03, abs=0.06), DEEPSEEK_V3
