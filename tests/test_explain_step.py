@@ -88,3 +88,29 @@ def test_the_host_work_is_added_or_beside_as_the_engine_runs_it(engine: str, bes
         lines = explain_lines(quote, result)
         check(result, lines)
         assert any("= max(max(" in line or "× (max(max(" in line for line in lines) == beside, lines
+
+
+FIXED = re.compile(rf"fixed = t_fixed {TIME} \+ t_layer {TIME} × ([\d,]+\.\d) GQA-layer equivalents .* = {TIME}$")
+
+
+def test_the_fixed_overhead_is_derived_from_the_factors_and_the_layer_count() -> None:
+    """The stage's fixed time is shown as t_fixed + t_layer × the model's GQA-layer equivalents,
+    the product adds up to the step's own fixed term, and the factors' parts (family correction
+    with its per-layer overhead scale, release term) are printed with them."""
+    from advisor.catalog.config import load_world
+    from advisor.quote.build import build_quote
+    from advisor.search.request import build_request
+
+    world = load_world(discover=False)
+    request = build_request(world, model="llama-3.1-405b", max_context=32768, providers=("tensorwave",))
+    quote = build_quote(request, world)
+    row = next(r for r in quote.feasible if r.offering.id == "tensorwave/mi300x-8x")
+    lines = explain_lines(quote, row)
+    found = [m for line in lines if (m := FIXED.search(line))]
+    assert len(found) == 1, lines
+    t_fixed, t_layer, layers, fixed = found[0].groups()
+    assert seconds(t_fixed) + seconds(t_layer) * float(layers.replace(",", "")) == pytest.approx(seconds(fixed), rel=0.01)
+    assert row.estimate is not None and seconds(fixed) == pytest.approx(row.estimate.stage_fixed_s, rel=0.005)
+    assert float(layers) == pytest.approx(126 * 1.5, abs=0.5)  # 405B: 126 GQA layers, FP8: 3 kernels per 2 GEMMs
+    composed = next(line for line in lines if line.startswith("  composed of: "))
+    assert "family correction fitted on" in composed and "per-layer overhead ×" in composed

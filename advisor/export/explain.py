@@ -158,7 +158,20 @@ def _decode_step(result: Result, est: Estimate, accepted: float = 1.0) -> list[s
         f"    at batch {est.batch} per replica ({per}; {est.bound}-bound); comm is every collective of the "
         "step (all-reduce, all-to-all, pipeline send); host is the per-sequence work on the host"
         + (", beside the GPU step" if est.host_overlap else ", after the GPU step"),
-    ]
+    ] + _fixed(result, est)
+
+
+def _fixed(result: Result, est: Estimate) -> list[str]:
+    """The stage's fixed overhead as the core builds it: t_fixed per step plus t_layer per
+    GQA-layer equivalent (a layer's kernels relative to a GQA layer's, with FP8/FP4 activation
+    quantization, for the layers of one stage)."""
+    hw = result.hardware
+    if hw is None or hw.efficiency.t_layer_s <= 0 or est.stage_fixed_s <= hw.efficiency.t_fixed_s:
+        return []
+    e = hw.efficiency
+    layers = (est.stage_fixed_s - e.t_fixed_s) / e.t_layer_s
+    return [f"    fixed = t_fixed {_t(e.t_fixed_s)} + t_layer {_t(e.t_layer_s)} × {layers:,.1f} GQA-layer "
+            f"equivalents (this model's kernels per layer, one stage) = {_t(est.stage_fixed_s)}"]
 
 
 def _t(seconds: float) -> str:
@@ -226,8 +239,10 @@ def _factors(quote: Quote, result: Result, est: Estimate) -> list[str]:
         f"Efficiency factors {e.id} ({e.family}, {e.engine}; {fitted}{error}, as of {e.as_of.isoformat()})",
         f"  error band: {quote.band_text(result)}",
         f"  η_mem {e.eta_mem:.3f}, η_compute {e.eta_compute:.3f}, η_prefill {e.eta_prefill:.3f}, "
-        f"α {e.alpha_s * 1e6:.2f} µs, t_fixed {e.t_fixed_s * 1e3:.2f} ms, engine batch cap {e.max_batch}",
+        f"α {e.alpha_s * 1e6:.2f} µs, t_fixed {e.t_fixed_s * 1e3:.2f} ms, t_layer {e.t_layer_s * 1e6:.1f} µs, "
+        f"t_seq {e.t_seq_s * 1e6:.1f} µs, engine batch cap {e.max_batch}",
         f"  source: {e.source or est.factor_source}",
+        *([f"  composed of: {e.notes}"] if e.notes else []),
         f"Tenancy factor {hw.tenancy_factor:.3f} ({result.offering.tenancy}; multiplies throughput, "
         "divides latencies)",
     ]
