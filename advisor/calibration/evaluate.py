@@ -10,8 +10,9 @@ Structure (model.md §6: few factors, shared where the physics is shared):
   matmul efficiency, and a scale on the per-layer overhead (each layer's kernel launches and
   small-kernel latency cost more under ROCm and less on Blackwell than on the Hopper most
   release terms are measured on); the per-step overhead (host sync, sampling) is not scaled;
-- an **engine release** term (s_mem, s_compute, t_fixed) per engine and version range, shared
-  by every family, with the engine's documented defaults (batch cap, memory fraction).
+- an **engine release** term (s_mem, s_compute, t_fixed, t_layer, t_request, t_seq) per engine
+  and version range, shared by every family, with the engine's documented defaults (batch cap,
+  memory fraction).
 
 An entry (family, engine, range) is base × correction × release. `fit_parts` fits these from
 cases; `cross_validate` refits without each group in turn and predicts the group it left out.
@@ -333,6 +334,7 @@ def _fit_families(parts: Parts, cases: list[Case], start: Parts | None,
                                     min(max(math.exp(x[2]), 0.3), 3.0))
             return loss_of(group, predict(group, parts)) + _shrink(x, (1.0, 1.0, 1.0), len(group))
 
+        # three terms: the evaluations per term of the two-term fit it replaced
         x, _ = nelder_mead(objective, [math.log(v) for v in f0], step=0.3, max_evals=evals * 3 // 2)
         objective(x)
         parts.family_rows[family] = len(group)

@@ -165,10 +165,9 @@ def _fixed(result: Result, est: Estimate) -> list[str]:
     """The stage's fixed overhead as the core builds it: t_fixed per step plus t_layer per
     GQA-layer equivalent (a layer's kernels relative to a GQA layer's, with FP8/FP4 activation
     quantization, for the layers of one stage)."""
-    hw = result.hardware
-    if hw is None or hw.efficiency.t_layer_s <= 0 or est.stage_fixed_s <= hw.efficiency.t_fixed_s:
+    e = result.hardware.efficiency if result.hardware is not None else None
+    if e is None or e.t_layer_s <= 0 or est.stage_fixed_s <= e.t_fixed_s:
         return []
-    e = hw.efficiency
     layers = (est.stage_fixed_s - e.t_fixed_s) / e.t_layer_s
     return [f"    fixed = t_fixed {_t(e.t_fixed_s)} + t_layer {_t(e.t_layer_s)} × {layers:,.1f} GQA-layer "
             f"equivalents (this model's kernels per layer, one stage) = {_t(est.stage_fixed_s)}"]
